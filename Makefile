@@ -1,0 +1,157 @@
+# cprof - one GNU Makefile for the runtime, the CLI, examples, tests and benchmarks.
+#
+#   make                 build everything into build/
+#   make test            unit + end-to-end tests, ends with "N passed, N failed"
+#   make demo            profile a bundled example and show the result
+#   make bench           overhead and accuracy against the baseline and gperftools
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make SAN=address,undefined test   sanitizer build (separate build dir)
+#
+# Missing build dependencies are installed by scripts/deps.sh.
+
+PREFIX ?= /usr/local
+CC ?= cc
+SAN ?=
+VERSION := 0.1.0
+
+ifeq ($(SAN),)
+B := build
+SANFLAGS :=
+else
+B := build-san
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DCPROF_VERSION='"$(VERSION)"' \
+	-Iinclude -Isrc -MMD -MP
+
+DEPS_STAMP := $(B)/.deps-build
+LIBS_DW := -ldw -lelf -lz
+
+COMMON_SRC := $(wildcard src/common/*.c)
+PROTO_SRC := $(wildcard src/proto/*.c)
+RUNTIME_SRC := $(wildcard src/runtime/*.c)
+CLI_SRC := $(wildcard src/cli/*.c src/cli/report/*.c)
+
+# The runtime is built position-independent, with its internal symbols hidden.
+PIC_FLAGS := -fPIC -fvisibility=hidden
+COMMON_PIC := $(COMMON_SRC:%.c=$(B)/pic/%.o)
+PROTO_PIC := $(PROTO_SRC:%.c=$(B)/pic/%.o)
+RUNTIME_PIC := $(RUNTIME_SRC:%.c=$(B)/pic/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
+PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+
+LIBSO := $(B)/lib/libcprof.so
+LIBA := $(B)/lib/libcprof.a
+CLI := $(B)/bin/cprof
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+PROG_SRC := $(wildcard tests/progs/*.c)
+PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz_%.c=$(B)/fuzz/replay_%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+.PHONY: all test demo bench install uninstall clean deps check-deps
+all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
+
+$(DEPS_STAMP):
+	@scripts/deps.sh build
+	@mkdir -p $(dir $@) && touch $@
+
+$(B)/pic/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PIC_FLAGS) $(SANFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
+
+# The runtime is never built with sanitizers: it is preloaded into programs
+# that are not, and ASan must come first in the initial library list.
+RUNTIME_FLAGS := $(ALL_CFLAGS) $(PIC_FLAGS) -fno-omit-frame-pointer
+$(B)/rt/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(RUNTIME_FLAGS) -c $< -o $@
+RT_OBJ := $(COMMON_SRC:%.c=$(B)/rt/%.o) $(PROTO_SRC:%.c=$(B)/rt/%.o) $(RUNTIME_SRC:%.c=$(B)/rt/%.o)
+
+$(LIBSO): $(RT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libcprof.so -Wl,-z,nodelete -o $@ $^ $(LIBS_DW) -ldl -lpthread -lrt
+
+$(LIBA): $(RT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ -lz -lm
+
+$(B)/lib/pkgconfig/cprof.pc: scripts/cprof.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# Examples a user copies: built -O2 without frame pointers, as real code is.
+$(B)/examples/%: examples/%.c $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer $(WARN) -Iinclude -o $@ $< -lpthread -lm
+
+# Workload programs for the end-to-end tests: -O2, no frame pointers.
+$(B)/tests/progs/%: tests/progs/%.c $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -o $@ $< \
+		$(if $(findstring _linked,$@),-L$(B)/lib -lcprof -Wl$(comma)-rpath$(comma)$(abspath $(B)/lib)) \
+		-lpthread -ldl -lm
+comma := ,
+# Shared object the dlopen tests load and unload.
+$(B)/tests/progs/libdlwork.so: tests/progs/dlwork.c.lib
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -shared -x c -o $@ $<
+
+$(B)/tests/unit/%: tests/unit/%.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $^ -lz -lm
+
+$(B)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $^ -lz -lm
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer -std=gnu11 $(WARN) -D_GNU_SOURCE -o $@ $< -lpthread -lm
+
+test: all $(UNIT_BIN) $(PROG_BIN) $(B)/tests/progs/libdlwork.so $(FUZZ_REPLAY)
+	@scripts/deps.sh test
+	@tests/run.sh $(abspath $(B)) $(T)
+
+demo: all
+	@scripts/demo.sh $(abspath $(B))
+
+bench: all $(BENCH_BIN) $(PROG_BIN)
+	@scripts/deps.sh bench
+	@bench/run.sh $(abspath $(B))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/cprof
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libcprof.so
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libcprof.a
+	install -m 644 include/cprof.h $(DESTDIR)$(PREFIX)/include/cprof.h
+	install -m 644 $(B)/lib/pkgconfig/cprof.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/cprof $(DESTDIR)$(PREFIX)/lib/libcprof.so \
+		$(DESTDIR)$(PREFIX)/lib/libcprof.a $(DESTDIR)$(PREFIX)/include/cprof.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

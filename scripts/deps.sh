@@ -1,0 +1,61 @@
+#!/bin/sh
+# Installs what cprof needs when it is missing: build, test or bench.
+# Debian/Ubuntu: apt-get (through sudo when not root). Elsewhere it prints
+# the Debian package names and exits non-zero.
+#
+#   scripts/deps.sh build|test|bench
+set -u
+group=${1:-build}
+
+have_header() { printf '#include <%s>\n' "$1" | ${CC:-cc} -E -x c - >/dev/null 2>&1; }
+missing=""
+need() { missing="$missing $1"; }
+
+check_build() {
+	command -v ${CC:-cc} >/dev/null 2>&1 || need gcc
+	command -v make >/dev/null 2>&1 || need make
+	command -v pkg-config >/dev/null 2>&1 || need pkg-config
+	have_header elfutils/libdwfl.h || need libdw-dev
+	have_header gelf.h || need libelf-dev
+	have_header zlib.h || need zlib1g-dev
+}
+check_test() {
+	check_build
+	# go tool pprof is the reference reader the tests compare against.
+	command -v go >/dev/null 2>&1 || need golang-go
+	command -v timeout >/dev/null 2>&1 || need coreutils
+}
+check_bench() {
+	check_test
+	[ -e /usr/lib/x86_64-linux-gnu/libprofiler.so ] || ls /usr/lib/*/libprofiler.so >/dev/null 2>&1 ||
+		need libgoogle-perftools-dev
+}
+
+case "$group" in
+build) check_build ;;
+test) check_test ;;
+bench) check_bench ;;
+*) echo "usage: scripts/deps.sh build|test|bench" >&2; exit 2 ;;
+esac
+
+[ -z "$missing" ] && exit 0
+
+echo "cprof: installing missing dependencies:$missing" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "cprof: no apt-get here; install the equivalents of these Debian packages:$missing" >&2
+	exit 1
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+		echo "cprof: not root and no sudo; as root run: apt-get install$missing" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2 || true
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2 || {
+	echo "cprof: apt-get install$missing failed" >&2
+	exit 1
+}
