@@ -1,0 +1,710 @@
+/*
+ * graph.c - aggregation of a profile's samples into a graph of nodes and
+ * edges, as pprof's internal/graph does for graph.New (CallTree off).
+ *
+ * It owns the "view" (a profile prepared at one granularity: what pprof's
+ * Aggregate and demangling heuristics do to function names, then one node
+ * key per location line), building the graph from the samples with an
+ * optional set of kept nodes, node sorting and edge trimming. Choosing which
+ * nodes to keep and printing belong to report.c and the printers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report/report.h"
+
+/* ---- a small open-addressing hash table: 64-bit hash -> index ---- */
+
+struct htab {
+	uint64_t *hash;
+	size_t *val; /* SIZE_MAX = empty */
+	size_t cap, len;
+};
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static int htab_grow(struct htab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	uint64_t *hash = malloc(cap * sizeof(*hash));
+	size_t *val = malloc(cap * sizeof(*val));
+	if (!hash || !val) {
+		free(hash);
+		free(val);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cap; i++)
+		val[i] = SIZE_MAX;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (t->val[i] == SIZE_MAX)
+			continue;
+		size_t j = t->hash[i] & (cap - 1);
+		while (val[j] != SIZE_MAX)
+			j = (j + 1) & (cap - 1);
+		hash[j] = t->hash[i];
+		val[j] = t->val[i];
+	}
+	free(t->hash);
+	free(t->val);
+	t->hash = hash;
+	t->val = val;
+	t->cap = cap;
+	return 0;
+}
+
+static void htab_release(struct htab *t)
+{
+	free(t->hash);
+	free(t->val);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Find the slot for hash h whose value satisfies eq(ctx, val); the slot is
+ * empty (val SIZE_MAX) when absent. Grows first so that an insert fits.
+ */
+static size_t *htab_slot(struct htab *t, uint64_t h, bool (*eq)(const void *, size_t, const void *),
+			 const void *ctx, const void *key)
+{
+	if ((t->len + 1) * 2 > t->cap && htab_grow(t) < 0)
+		return NULL;
+	size_t j = h & (t->cap - 1);
+	while (t->val[j] != SIZE_MAX) {
+		if (t->hash[j] == h && eq(ctx, t->val[j], key))
+			return &t->val[j];
+		j = (j + 1) & (t->cap - 1);
+	}
+	t->hash[j] = h;
+	return &t->val[j];
+}
+
+/* ---- the view ---- */
+
+struct rkey {
+	struct rnode_info info;
+	char *printable;
+	char *name_buf; /* the simplified function name, when it differs */
+};
+
+struct rview {
+	const struct profile *prof;
+	int value_index;
+	bool mean;
+	struct rkey *key;
+	size_t nkey, capkey;
+	size_t *loc_start; /* per location index: first entry in loc_key */
+	size_t *loc_n;
+	size_t *loc_key;
+	size_t nloc_key;
+};
+
+size_t cprof__rview_nkeys(const struct rview *v)
+{
+	return v->nkey;
+}
+
+static const char *base_name(const char *path, char *buf, size_t len)
+{
+	/* filepath.Base */
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return ".";
+	if (n == 1 && path[0] == '/')
+		return "/";
+	size_t s = n;
+	while (s > 0 && path[s - 1] != '/')
+		s--;
+	snprintf(buf, len, "%.*s", (int)(n - s), path + s);
+	return buf;
+}
+
+/* graph.NodeInfo.NameComponents joined with spaces. */
+static char *printable_name(const struct rnode_info *i)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	const char *sep = "";
+	if (i->address) {
+		fprintf(f, "%016llx", (unsigned long long)i->address);
+		sep = " ";
+	}
+	if (i->name[0]) {
+		fprintf(f, "%s%s", sep, i->name);
+		sep = " ";
+	}
+	if (i->lineno) {
+		fprintf(f, "%s%s:%lld", sep, i->file, (long long)i->lineno);
+	} else if (i->file[0]) {
+		fprintf(f, "%s%s", sep, i->file);
+	} else if (i->name[0]) {
+		/* the function name says it all */
+	} else if (i->objfile[0]) {
+		char b[4096];
+		fprintf(f, "%s[%s]", sep, base_name(i->objfile, b, sizeof(b)));
+	} else {
+		fprintf(f, "%s<unknown>", sep);
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* symbolizer.removeMatching: drop balanced start..end groups. */
+static void remove_matching(char *name, char start, char end)
+{
+	int nesting = 0;
+	size_t first = 0;
+	for (size_t cur = 0; name[cur]; cur++) {
+		if (name[cur] == start) {
+			if (++nesting == 1)
+				first = cur;
+		} else if (name[cur] == end) {
+			nesting--;
+			if (nesting < 0)
+				return;
+			if (nesting == 0) {
+				memmove(name + first, name + cur + 1, strlen(name + cur + 1) + 1);
+				cur = first - 1; /* wraps for first == 0; cur++ brings it back */
+			}
+		}
+	}
+}
+
+/*
+ * The function name pprof reports: its symbolizer fills an empty name from
+ * system_name and, for names that look like demangled C++, drops parameter
+ * lists and template arguments (demangle=default). Mangled names (_Z...) are
+ * not demangled here.
+ */
+static const char *function_name(const struct profile *p, const struct pp_function *fn, char **buf)
+{
+	const char *name = cprof__profile_str(p, fn->name);
+	const char *sys = cprof__profile_str(p, fn->system_name);
+	*buf = NULL;
+	if (name[0] && strcmp(sys, name) != 0)
+		return name;
+	bool cpp = (strpbrk(sys, "<>[]") || strstr(sys, "::")) && !strstr(sys, ".<") &&
+		   !strstr(sys, "]).");
+	if (!cpp)
+		return sys;
+	*buf = strdup(sys);
+	if (!*buf)
+		return sys;
+	remove_matching(*buf, '(', ')');
+	remove_matching(*buf, '<', '>');
+	return *buf;
+}
+
+struct key_probe {
+	const struct rnode_info *info;
+};
+
+static bool info_eq(const struct rnode_info *a, const struct rnode_info *b)
+{
+	return a->address == b->address && a->lineno == b->lineno &&
+	       a->start_line == b->start_line && strcmp(a->name, b->name) == 0 &&
+	       strcmp(a->file, b->file) == 0 && strcmp(a->objfile, b->objfile) == 0;
+}
+
+static bool key_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct rview *v = ctx;
+	return info_eq(&v->key[idx].info, key);
+}
+
+static uint64_t info_hash(const struct rnode_info *i)
+{
+	uint64_t h = 14695981039346656037ULL;
+	h = fnv(i->name, strlen(i->name) + 1, h);
+	h = fnv(i->file, strlen(i->file) + 1, h);
+	h = fnv(i->objfile, strlen(i->objfile) + 1, h);
+	h = fnv(&i->address, sizeof(i->address), h);
+	h = fnv(&i->lineno, sizeof(i->lineno), h);
+	h = fnv(&i->start_line, sizeof(i->start_line), h);
+	return h;
+}
+
+/* Returns the key index for info, adding it (and taking name_buf) if new. */
+static size_t intern_key(struct rview *v, struct htab *t, const struct rnode_info *info,
+			 char *name_buf)
+{
+	size_t *slot = htab_slot(t, info_hash(info), key_eq, v, info);
+	if (!slot) {
+		free(name_buf);
+		return SIZE_MAX;
+	}
+	if (*slot != SIZE_MAX) {
+		free(name_buf);
+		return *slot;
+	}
+	if (v->nkey == v->capkey) {
+		size_t cap = v->capkey ? v->capkey * 2 : 64;
+		struct rkey *k = realloc(v->key, cap * sizeof(*k));
+		if (!k) {
+			free(name_buf);
+			return SIZE_MAX;
+		}
+		v->key = k;
+		v->capkey = cap;
+	}
+	struct rkey *k = &v->key[v->nkey];
+	k->info = *info;
+	k->name_buf = name_buf;
+	k->printable = printable_name(info);
+	if (!k->printable) {
+		free(name_buf);
+		return SIZE_MAX;
+	}
+	*slot = v->nkey;
+	t->len++;
+	return v->nkey++;
+}
+
+/*
+ * graph.nodeInfo after driver.aggregate at function granularity: addresses,
+ * line numbers and file names are dropped; a frame without a function name
+ * is known by its object file (and start line).
+ */
+static void frame_info(const struct profile *p, const struct pp_location *loc,
+		       const struct pp_line *line, struct rnode_info *ni, char **name_buf)
+{
+	const struct pp_mapping *m = loc->mapping_id ? cprof__profile_mapping(p, loc->mapping_id) : NULL;
+	const char *objfile = m ? cprof__profile_str(p, m->filename) : "";
+	const struct pp_function *fn = line ? cprof__profile_function(p, line->function_id) : NULL;
+	memset(ni, 0, sizeof(*ni));
+	ni->name = ni->file = ni->objfile = "";
+	*name_buf = NULL;
+	if (!fn) {
+		ni->objfile = objfile;
+		return;
+	}
+	ni->name = function_name(p, fn, name_buf);
+	if (!ni->name[0]) {
+		ni->objfile = objfile;
+		ni->start_line = fn->start_line;
+	}
+}
+
+struct rview *cprof__rview_new(const struct profile *p, enum report_granularity g,
+			       int value_index, bool mean)
+{
+	(void)g; /* only function granularity exists so far */
+	struct rview *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->prof = p;
+	v->value_index = value_index;
+	v->mean = mean;
+	size_t total = 0;
+	for (size_t i = 0; i < p->nlocation; i++)
+		total += p->location[i].nline ? p->location[i].nline : 1;
+	v->loc_start = calloc(p->nlocation + 1, sizeof(size_t));
+	v->loc_n = calloc(p->nlocation + 1, sizeof(size_t));
+	v->loc_key = calloc(total + 1, sizeof(size_t));
+	struct htab t = {0};
+	if (!v->loc_start || !v->loc_n || !v->loc_key)
+		goto fail;
+	for (size_t i = 0; i < p->nlocation; i++) {
+		const struct pp_location *loc = &p->location[i];
+		size_t n = loc->nline ? loc->nline : 1;
+		v->loc_start[i] = v->nloc_key;
+		v->loc_n[i] = n;
+		for (size_t l = 0; l < n; l++) {
+			struct rnode_info ni;
+			char *name_buf;
+			frame_info(p, loc, loc->nline ? &loc->line[l] : NULL, &ni, &name_buf);
+			size_t k = intern_key(v, &t, &ni, name_buf);
+			if (k == SIZE_MAX)
+				goto fail;
+			v->loc_key[v->nloc_key++] = k;
+		}
+	}
+	htab_release(&t);
+	return v;
+fail:
+	htab_release(&t);
+	cprof__rview_free(v);
+	return NULL;
+}
+
+void cprof__rview_free(struct rview *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->nkey; i++) {
+		free(v->key[i].printable);
+		free(v->key[i].name_buf);
+	}
+	free(v->key);
+	free(v->loc_start);
+	free(v->loc_n);
+	free(v->loc_key);
+	free(v);
+}
+
+/* ---- the graph ---- */
+
+int64_t cprof__rnode_flat(const struct rnode *n)
+{
+	return n->flat_div ? n->flat / n->flat_div : n->flat;
+}
+
+int64_t cprof__rnode_cum(const struct rnode *n)
+{
+	return n->cum_div ? n->cum / n->cum_div : n->cum;
+}
+
+struct edge_probe {
+	size_t src, dst;
+};
+
+struct build {
+	struct redge *edge;
+	size_t nedge, capedge;
+	size_t *stamp; /* per edge: last sample that added to it */
+};
+
+static bool edge_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct build *b = ctx;
+	const struct edge_probe *e = key;
+	return b->edge[idx].src == e->src && b->edge[idx].dst == e->dst;
+}
+
+static int64_t abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+static bool is_negative(int64_t flat, int64_t cum)
+{
+	return flat < 0 || (flat == 0 && cum < 0);
+}
+
+void cprof__rgraph_free(struct rgraph *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nnode; i++) {
+		free(g->node[i].in);
+		free(g->node[i].out);
+	}
+	free(g->node);
+	free(g->edge);
+	free(g);
+}
+
+struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool drop_negative)
+{
+	const struct profile *p = v->prof;
+	size_t nk = v->nkey;
+	struct rgraph *g = calloc(1, sizeof(*g));
+	int64_t *acc = calloc(4 * (nk + 1), sizeof(int64_t)); /* flat, flat_div, cum, cum_div */
+	size_t *seen = malloc((nk + 1) * sizeof(size_t));
+	size_t *index = malloc((nk + 1) * sizeof(size_t));
+	struct build b = {0};
+	struct htab t = {0};
+	if (!g || !acc || !seen || !index)
+		goto fail;
+	for (size_t k = 0; k < nk; k++)
+		seen[k] = SIZE_MAX;
+
+	for (size_t s = 0; s < p->nsample; s++) {
+		const struct pp_sample *sm = &p->sample[s];
+		if ((size_t)v->value_index >= sm->nvalue)
+			continue;
+		int64_t w = sm->value[v->value_index];
+		int64_t dw = v->mean && sm->nvalue ? sm->value[0] : 0;
+		if (w == 0 && dw == 0)
+			continue;
+		size_t parent = SIZE_MAX;
+		bool residual = false;
+		for (size_t i = sm->nlocation; i-- > 0;) {
+			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
+			if (!loc)
+				continue;
+			size_t li = (size_t)(loc - p->location);
+			size_t n = v->loc_n[li];
+			const size_t *keys = &v->loc_key[v->loc_start[li]];
+			for (size_t ni = n; ni-- > 0;) {
+				size_t k = keys[ni];
+				if (kept && !kept[k]) {
+					residual = true;
+					continue;
+				}
+				if (seen[k] != s) {
+					seen[k] = s;
+					acc[4 * k + 2] += w;
+					acc[4 * k + 3] += dw;
+				}
+				if (parent != SIZE_MAX && k != parent) {
+					struct edge_probe probe = {parent, k};
+					uint64_t h = mix(((uint64_t)parent << 32) ^ (uint64_t)k ^ ((uint64_t)k >> 32));
+					size_t *slot = htab_slot(&t, h, edge_eq, &b, &probe);
+					if (!slot)
+						goto fail;
+					bool inl = ni != n - 1;
+					if (*slot == SIZE_MAX) {
+						if (b.nedge == b.capedge) {
+							size_t cap = b.capedge ? b.capedge * 2 : 64;
+							struct redge *e = realloc(b.edge, cap * sizeof(*e));
+							size_t *st = realloc(b.stamp, cap * sizeof(*st));
+							if (e)
+								b.edge = e;
+							if (st)
+								b.stamp = st;
+							if (!e || !st)
+								goto fail;
+							b.capedge = cap;
+						}
+						b.edge[b.nedge] = (struct redge){.src = parent, .dst = k,
+							.weight = w, .weight_div = dw, .residual = residual,
+							.is_inline = inl};
+						b.stamp[b.nedge] = s;
+						*slot = b.nedge++;
+						t.len++;
+					} else if (b.stamp[*slot] != s) {
+						struct redge *e = &b.edge[*slot];
+						b.stamp[*slot] = s;
+						e->weight += w;
+						e->weight_div += dw;
+						if (residual)
+							e->residual = true;
+						if (!inl)
+							e->is_inline = false;
+					}
+				}
+				parent = k;
+				residual = false;
+			}
+		}
+		if (parent != SIZE_MAX && !residual) {
+			acc[4 * parent] += w;
+			acc[4 * parent + 1] += dw;
+		}
+	}
+
+	/*
+	 * Listed nodes first (those with a value), then the ones that only
+	 * appear as an edge's end: pprof keeps such edges in its maps.
+	 */
+	size_t nlisted = 0, nall = 0;
+	for (size_t k = 0; k < nk; k++) {
+		int64_t flat = acc[4 * k], cum = acc[4 * k + 2];
+		index[k] = SIZE_MAX;
+		if (kept && !kept[k])
+			continue;
+		if (cum == 0 && flat == 0)
+			continue;
+		if (drop_negative && is_negative(flat, cum))
+			continue;
+		index[k] = nlisted++;
+	}
+	nall = nlisted;
+	for (size_t e = 0; e < b.nedge; e++) {
+		if (index[b.edge[e].src] == SIZE_MAX)
+			index[b.edge[e].src] = nall++;
+		if (index[b.edge[e].dst] == SIZE_MAX)
+			index[b.edge[e].dst] = nall++;
+	}
+	g->node = calloc(nall + 1, sizeof(*g->node));
+	if (!g->node)
+		goto fail;
+	g->nnode = nlisted;
+	for (size_t k = 0; k < nk; k++) {
+		if (index[k] == SIZE_MAX)
+			continue;
+		struct rnode *n = &g->node[index[k]];
+		n->info = v->key[k].info;
+		n->key = k;
+		n->printable = v->key[k].printable;
+		n->flat = acc[4 * k];
+		n->flat_div = acc[4 * k + 1];
+		n->cum = acc[4 * k + 2];
+		n->cum_div = acc[4 * k + 3];
+	}
+	for (size_t e = 0; e < b.nedge; e++) {
+		b.edge[e].src = index[b.edge[e].src];
+		b.edge[e].dst = index[b.edge[e].dst];
+	}
+	g->edge = b.edge;
+	g->nedge = b.nedge;
+	b.edge = NULL;
+	/* In/out lists cover the listed nodes; hidden ones are only edge ends. */
+	for (size_t e = 0; e < g->nedge; e++) {
+		struct redge *ed = &g->edge[e];
+		if (ed->dst < nlisted)
+			g->node[ed->dst].nin++;
+		if (ed->src < nlisted)
+			g->node[ed->src].nout++;
+	}
+	for (size_t i = 0; i < nlisted; i++) {
+		struct rnode *n = &g->node[i];
+		n->in = malloc((n->nin + 1) * sizeof(size_t));
+		n->out = malloc((n->nout + 1) * sizeof(size_t));
+		if (!n->in || !n->out) {
+			for (size_t j = i + 1; j < nlisted; j++)
+				g->node[j].in = g->node[j].out = NULL;
+			goto fail_graph;
+		}
+		n->nin = n->nout = 0;
+	}
+	for (size_t e = 0; e < g->nedge; e++) {
+		struct redge *ed = &g->edge[e];
+		if (ed->dst < nlisted)
+			g->node[ed->dst].in[g->node[ed->dst].nin++] = e;
+		if (ed->src < nlisted)
+			g->node[ed->src].out[g->node[ed->src].nout++] = e;
+	}
+	free(acc);
+	free(seen);
+	free(index);
+	free(b.stamp);
+	htab_release(&t);
+	return g;
+
+fail_graph:
+	free(acc);
+	free(seen);
+	free(index);
+	free(b.stamp);
+	htab_release(&t);
+	cprof__rgraph_free(g);
+	return NULL;
+fail:
+	free(acc);
+	free(seen);
+	free(index);
+	free(b.edge);
+	free(b.stamp);
+	htab_release(&t);
+	if (g)
+		free(g->node);
+	free(g);
+	return NULL;
+}
+
+/* fmt.Sprint(NodeInfo): pprof's last tie-breaker between nodes. */
+static char *sprint_info(const struct rnode_info *i)
+{
+	char *s = NULL;
+	if (asprintf(&s, "{%s  %llu %s %lld %lld %s}", i->name, (unsigned long long)i->address,
+		     i->file, (long long)i->start_line, (long long)i->lineno, i->objfile) < 0)
+		return NULL;
+	return s;
+}
+
+static int compare_info(const struct rnode *l, const struct rnode *r)
+{
+	char *a = sprint_info(&l->info), *b = sprint_info(&r->info);
+	int c = a && b ? strcmp(a, b) : 0;
+	free(a);
+	free(b);
+	return c;
+}
+
+static int cmp3(int64_t a, int64_t b)
+{
+	return a > b ? -1 : a < b ? 1 : 0; /* descending */
+}
+
+static int by_flat(const void *pa, const void *pb)
+{
+	const struct rnode *l = pa, *r = pb;
+	int c = cmp3(abs64(l->flat), abs64(r->flat));
+	if (c)
+		return c;
+	if ((c = strcmp(l->printable, r->printable)))
+		return c;
+	if ((c = cmp3(abs64(l->cum), abs64(r->cum))))
+		return c;
+	return compare_info(l, r);
+}
+
+static int by_cum(const void *pa, const void *pb)
+{
+	const struct rnode *l = pa, *r = pb;
+	int c = cmp3(abs64(l->cum), abs64(r->cum));
+	if (c)
+		return c;
+	if ((c = strcmp(l->printable, r->printable)))
+		return c;
+	if ((c = cmp3(abs64(l->flat), abs64(r->flat))))
+		return c;
+	return compare_info(l, r);
+}
+
+void cprof__rgraph_sort(struct rgraph *g, bool cum)
+{
+	/* Sort the listed nodes, then renumber edge ends through their keys. */
+	size_t n = g->nnode;
+	if (n < 2)
+		return;
+	size_t maxkey = 0;
+	for (size_t i = 0; i < n; i++)
+		if (g->node[i].key > maxkey)
+			maxkey = g->node[i].key;
+	size_t *old_key = malloc(n * sizeof(size_t));
+	size_t *pos = malloc((maxkey + 1) * sizeof(size_t));
+	if (!old_key || !pos) {
+		free(old_key);
+		free(pos);
+		return; /* out of memory: leave the order as is */
+	}
+	for (size_t i = 0; i < n; i++)
+		old_key[i] = g->node[i].key;
+	qsort(g->node, n, sizeof(*g->node), cum ? by_cum : by_flat);
+	for (size_t i = 0; i < n; i++)
+		pos[g->node[i].key] = i;
+	for (size_t e = 0; e < g->nedge; e++) {
+		if (g->edge[e].src < n)
+			g->edge[e].src = pos[old_key[g->edge[e].src]];
+		if (g->edge[e].dst < n)
+			g->edge[e].dst = pos[old_key[g->edge[e].dst]];
+	}
+	free(old_key);
+	free(pos);
+}
+
+int cprof__rgraph_trim_edges(struct rgraph *g, int64_t cutoff)
+{
+	int dropped = 0;
+	for (size_t i = 0; i < g->nnode; i++) {
+		struct rnode *n = &g->node[i];
+		for (size_t j = 0; j < n->nin; j++) {
+			struct redge *e = &g->edge[n->in[j]];
+			if (!e->removed && abs64(e->weight) < cutoff) {
+				e->removed = true;
+				dropped++;
+			}
+		}
+	}
+	return dropped;
+}

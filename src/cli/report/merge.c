@@ -1,0 +1,188 @@
+/*
+ * merge.c - several profiles given to "cprof pprof" become one, as pprof's
+ * profile.Merge does for several sources: same period type and sample
+ * types required, headers combined the way combineHeaders combines them
+ * (earliest non-zero time, summed durations, largest period, comments once,
+ * the first default_sample_type), mapping[0] of the first profile that has
+ * mappings stays first (it names the "File:" header).
+ *
+ * Samples, locations and functions are copied with renumbered ids rather
+ * than deduplicated: sums, and so every graph report, are the same. Unit
+ * conversion between profiles (pprof's ScaleProfiles) is not done; units
+ * must match exactly.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report/report.h"
+
+static bool same_type(const struct profile *a, const struct pp_valuetype *va,
+		      const struct profile *b, const struct pp_valuetype *vb)
+{
+	return strcmp(cprof__profile_str(a, va->type), cprof__profile_str(b, vb->type)) == 0 &&
+	       strcmp(cprof__profile_str(a, va->unit), cprof__profile_str(b, vb->unit)) == 0;
+}
+
+static void types_text(const struct profile *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->nsample_type && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s/%s", i ? " " : "",
+					cprof__profile_str(p, p->sample_type[i].type),
+					cprof__profile_str(p, p->sample_type[i].unit));
+}
+
+static int compatible(const struct profile *a, const struct profile *b, char *err, size_t errlen)
+{
+	bool ok = a->nsample_type == b->nsample_type;
+	for (size_t i = 0; ok && i < a->nsample_type; i++)
+		ok = same_type(a, &a->sample_type[i], b, &b->sample_type[i]);
+	if (!ok) {
+		char ta[512], tb[512];
+		types_text(a, ta, sizeof(ta));
+		types_text(b, tb, sizeof(tb));
+		snprintf(err, errlen, "incompatible sample types [%s] and [%s]", ta, tb);
+		return -1;
+	}
+	if (!same_type(a, &a->period_type, b, &b->period_type)) {
+		snprintf(err, errlen, "incompatible period types %s/%s and %s/%s",
+			 cprof__profile_str(a, a->period_type.type), cprof__profile_str(a, a->period_type.unit),
+			 cprof__profile_str(b, b->period_type.type), cprof__profile_str(b, b->period_type.unit));
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t s(struct profile *q, const struct profile *p, int64_t idx)
+{
+	return cprof__profile_intern(q, cprof__profile_str(p, idx), (size_t)-1);
+}
+
+static bool has_comment(const struct profile *q, const char *c)
+{
+	for (size_t i = 0; i < q->ncomment; i++)
+		if (strcmp(cprof__profile_str(q, q->comment[i]), c) == 0)
+			return true;
+	return false;
+}
+
+/* Copy p's mappings, functions, locations and samples into q. */
+static int append(struct profile *q, const struct profile *p)
+{
+	size_t map0 = q->nmapping, fn0 = q->nfunction, loc0 = q->nlocation;
+	int rc = -1;
+	uint64_t *ids = NULL;
+	struct pp_line *lines = NULL;
+	struct pp_label *labels = NULL;
+
+	for (size_t i = 0; i < p->nmapping; i++) {
+		const struct pp_mapping *m = &p->mapping[i];
+		struct pp_mapping *n = cprof__profile_add_mapping(q);
+		if (!n)
+			goto out;
+		uint64_t id = n->id;
+		*n = *m;
+		n->id = id;
+		n->filename = s(q, p, m->filename);
+		n->build_id = s(q, p, m->build_id);
+	}
+	for (size_t i = 0; i < p->nfunction; i++) {
+		const struct pp_function *f = &p->function[i];
+		struct pp_function *n = cprof__profile_add_function(q, cprof__profile_str(p, f->name),
+			cprof__profile_str(p, f->system_name), cprof__profile_str(p, f->filename),
+			f->start_line);
+		if (!n)
+			goto out;
+	}
+	for (size_t i = 0; i < p->nlocation; i++) {
+		const struct pp_location *l = &p->location[i];
+		free(lines);
+		lines = calloc(l->nline + 1, sizeof(*lines));
+		if (!lines)
+			goto out;
+		for (size_t j = 0; j < l->nline; j++) {
+			const struct pp_function *f = cprof__profile_function(p, l->line[j].function_id);
+			lines[j] = l->line[j];
+			lines[j].function_id = f ? fn0 + (size_t)(f - p->function) + 1 : 0;
+		}
+		const struct pp_mapping *m = l->mapping_id ? cprof__profile_mapping(p, l->mapping_id) : NULL;
+		uint64_t mid = m ? map0 + (size_t)(m - p->mapping) + 1 : 0;
+		struct pp_location *n = cprof__profile_add_location(q, mid, l->address, lines, l->nline);
+		if (!n)
+			goto out;
+		n->is_folded = l->is_folded;
+	}
+	for (size_t i = 0; i < p->nsample; i++) {
+		const struct pp_sample *sm = &p->sample[i];
+		free(ids);
+		free(labels);
+		ids = calloc(sm->nlocation + 1, sizeof(*ids));
+		labels = calloc(sm->nlabel + 1, sizeof(*labels));
+		if (!ids || !labels)
+			goto out;
+		for (size_t j = 0; j < sm->nlocation; j++) {
+			const struct pp_location *l = cprof__profile_location(p, sm->location_id[j]);
+			ids[j] = l ? loc0 + (size_t)(l - p->location) + 1 : 0;
+		}
+		for (size_t j = 0; j < sm->nlabel; j++) {
+			labels[j] = sm->label[j];
+			labels[j].key = s(q, p, sm->label[j].key);
+			labels[j].str = s(q, p, sm->label[j].str);
+			labels[j].num_unit = s(q, p, sm->label[j].num_unit);
+		}
+		if (!cprof__profile_add_sample(q, ids, sm->nlocation, sm->value, sm->nvalue,
+					       labels, sm->nlabel))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(ids);
+	free(lines);
+	free(labels);
+	return rc;
+}
+
+struct profile *cprof__report_merge(struct profile *const *p, size_t n, char *err, size_t errlen)
+{
+	if (n == 0) {
+		snprintf(err, errlen, "no profiles to merge");
+		return NULL;
+	}
+	for (size_t i = 1; i < n; i++)
+		if (compatible(p[0], p[i], err, errlen) < 0)
+			return NULL;
+	struct profile *q = cprof__profile_new();
+	if (!q)
+		goto oom;
+	for (size_t i = 0; i < p[0]->nsample_type; i++)
+		if (!cprof__profile_add_sample_type(q, cprof__profile_str(p[0], p[0]->sample_type[i].type),
+						    cprof__profile_str(p[0], p[0]->sample_type[i].unit)))
+			goto oom;
+	q->period_type.type = s(q, p[0], p[0]->period_type.type);
+	q->period_type.unit = s(q, p[0], p[0]->period_type.unit);
+	q->drop_frames = s(q, p[0], p[0]->drop_frames);
+	q->keep_frames = s(q, p[0], p[0]->keep_frames);
+	for (size_t i = 0; i < n; i++) {
+		/* combineHeaders: note a zero time resets the earliest one, as in pprof. */
+		if (q->time_nanos == 0 || p[i]->time_nanos < q->time_nanos)
+			q->time_nanos = p[i]->time_nanos;
+		q->duration_nanos += p[i]->duration_nanos;
+		if (q->period == 0 || q->period < p[i]->period)
+			q->period = p[i]->period;
+		for (size_t c = 0; c < p[i]->ncomment; c++) {
+			const char *text = cprof__profile_str(p[i], p[i]->comment[c]);
+			if (!has_comment(q, text) && cprof__profile_add_comment(q, text) < 0)
+				goto oom;
+		}
+		if (q->default_sample_type == 0)
+			q->default_sample_type = s(q, p[i], p[i]->default_sample_type);
+		if (append(q, p[i]) < 0)
+			goto oom;
+	}
+	return q;
+oom:
+	cprof__profile_free(q);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}

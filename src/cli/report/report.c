@@ -1,0 +1,394 @@
+/*
+ * report.c - what every report shares, after pprof's internal/report:
+ * choosing the sample value (-sample_index, default_sample_type, -mean),
+ * the report total, the trimming pipeline (nodefraction, nodecount,
+ * edgefraction), the choice of output unit, and the header lines (File,
+ * Type, Time, Duration, "Showing nodes accounting for ...").
+ *
+ * Graph building lives in graph.c, printers in one file per report kind.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/report/report.h"
+
+void cprof__report_options_init(struct report_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = REPORT_TEXT;
+	o->granularity = REPORT_FUNCTIONS;
+	o->nodecount = -1;
+	o->nodefraction = 0.005;
+	o->edgefraction = 0.001;
+	o->trim = true;
+	o->unit = "minimum";
+	o->divide_by = 1;
+}
+
+static int64_t abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* profile.SampleIndexByName, with pprof's error texts. */
+static int sample_index(const struct profile *p, const char *si, char *err, size_t errlen)
+{
+	size_t n = p->nsample_type;
+	if (!si || !si[0]) {
+		const char *dst = cprof__profile_str(p, p->default_sample_type);
+		if (dst[0])
+			for (size_t i = 0; i < n; i++)
+				if (strcmp(cprof__profile_str(p, p->sample_type[i].type), dst) == 0)
+					return (int)i;
+		return (int)n - 1;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(si, &end, 10);
+	if (*end == '\0' && errno == 0 && end != si && si[0] != ' ') {
+		if (v < 0 || (size_t)v >= n) {
+			snprintf(err, errlen, "sample_index %s is outside the range [0..%zu]", si, n - 1);
+			return -1;
+		}
+		return (int)v;
+	}
+	const char *no_inuse = strncmp(si, "inuse_", 6) == 0 ? si + 6 : si;
+	for (size_t i = 0; i < n; i++) {
+		const char *t = cprof__profile_str(p, p->sample_type[i].type);
+		if (strcmp(t, si) == 0 || strcmp(t, no_inuse) == 0)
+			return (int)i;
+	}
+	size_t off = (size_t)snprintf(err, errlen, "sample_index \"%s\" must be one of: [", si);
+	for (size_t i = 0; i < n && off < errlen; i++)
+		off += (size_t)snprintf(err + off, errlen - off, "%s%s", i ? " " : "",
+					cprof__profile_str(p, p->sample_type[i].type));
+	if (off < errlen)
+		snprintf(err + off, errlen - off, "]");
+	return -1;
+}
+
+/* Sample.DiffBaseSample: carries the label pprof::base=true (-diff_base). */
+static bool diff_base_sample(const struct profile *p, const struct pp_sample *s)
+{
+	for (size_t i = 0; i < s->nlabel; i++)
+		if (strcmp(cprof__profile_str(p, s->label[i].key), "pprof::base") == 0 &&
+		    strcmp(cprof__profile_str(p, s->label[i].str), "true") == 0)
+			return true;
+	return false;
+}
+
+/* report.computeTotal */
+static int64_t compute_total(const struct profile *p, int idx, bool mean)
+{
+	int64_t div = 0, total = 0, diff_div = 0, diff_total = 0;
+	for (size_t i = 0; i < p->nsample; i++) {
+		const struct pp_sample *s = &p->sample[i];
+		if ((size_t)idx >= s->nvalue)
+			continue;
+		int64_t v = abs64(s->value[idx]);
+		int64_t d = mean ? s->value[0] : 0;
+		total += v;
+		div += d;
+		if (diff_base_sample(p, s)) {
+			diff_total += v;
+			diff_div += d;
+		}
+	}
+	if (diff_total > 0) {
+		total = diff_total;
+		div = diff_div;
+	}
+	return div ? total / div : total;
+}
+
+int cprof__report_init(struct report *r, const struct profile *p,
+		       const struct report_options *o, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->prof = p;
+	r->opt = *o;
+	if (p->nsample_type == 0) {
+		snprintf(err, errlen, "profile has no samples");
+		return -1;
+	}
+	int idx = sample_index(p, o->sample_index, err, errlen);
+	if (idx < 0)
+		return -1;
+	if (o->divide_by == 0) {
+		snprintf(err, errlen, "zero divisor specified");
+		return -1;
+	}
+	r->value_index = idx;
+	const char *type = cprof__profile_str(p, p->sample_type[idx].type);
+	if (o->mean) {
+		if (asprintf(&r->sample_type_buf, "mean_%s", type) < 0) {
+			r->sample_type_buf = NULL;
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		type = r->sample_type_buf;
+	}
+	r->sample_type = type;
+	r->sample_unit = cprof__profile_str(p, p->sample_type[idx].unit);
+	snprintf(r->output_unit, sizeof(r->output_unit), "%s", o->unit ? o->unit : "minimum");
+	r->total = compute_total(p, idx, o->mean);
+	r->view = cprof__rview_new(p, o->granularity, idx, o->mean);
+	if (!r->view) {
+		free(r->sample_type_buf);
+		r->sample_type_buf = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void cprof__report_release(struct report *r)
+{
+	cprof__rview_free(r->view);
+	free(r->sample_type_buf);
+	memset(r, 0, sizeof(*r));
+}
+
+static double ratio(const struct report *r)
+{
+	return 1 / r->opt.divide_by;
+}
+
+char *cprof__report_format(const struct report *r, char *buf, size_t len, int64_t v)
+{
+	double rt = ratio(r);
+	if (rt > 0 && rt != 1)
+		v = (int64_t)((double)v * rt);
+	return cprof__units_label(buf, len, v, r->sample_unit, r->output_unit);
+}
+
+/* report.selectOutputUnit */
+static void select_output_unit(struct report *r, const struct rgraph *g)
+{
+	if (strcmp(r->output_unit, "minimum") != 0 || g->nnode == 0)
+		return;
+	int64_t min = 0;
+	for (size_t i = 0; i < g->nnode; i++) {
+		int64_t v = abs64(cprof__rnode_flat(&g->node[i]));
+		if (v == 0)
+			v = abs64(cprof__rnode_cum(&g->node[i]));
+		if (v > 0 && (min == 0 || v < min))
+			min = v;
+	}
+	int64_t max = r->total;
+	if (min == 0)
+		min = max;
+	double rt = ratio(r);
+	if (rt > 0 && rt != 1) {
+		min = (int64_t)((double)min * rt);
+		max = (int64_t)((double)max * rt);
+	}
+	const char *min_unit, *max_unit, *unit;
+	cprof__units_scale(min, r->sample_unit, "minimum", &min_unit);
+	cprof__units_scale(max, r->sample_unit, "minimum", &max_unit);
+	unit = min_unit;
+	if (strcmp(min_unit, max_unit) != 0 && min * 100 < max)
+		cprof__units_scale(100 * min, r->sample_unit, "minimum", &unit);
+	snprintf(r->output_unit, sizeof(r->output_unit), "%s", unit[0] ? unit : r->sample_unit);
+}
+
+/* Keep flags for the first `count` listed nodes of g (or those with |cum| >= cutoff). */
+static bool *kept_set(const struct report *r, const struct rgraph *g, size_t count,
+		      int64_t cutoff, size_t *nkept)
+{
+	bool *kept = calloc(cprof__rview_nkeys(r->view) + 1, sizeof(bool));
+	if (!kept)
+		return NULL;
+	*nkept = 0;
+	for (size_t i = 0; i < g->nnode && i < count; i++) {
+		if (abs64(g->node[i].cum) < cutoff)
+			continue;
+		kept[g->node[i].key] = true;
+		(*nkept)++;
+	}
+	return kept;
+}
+
+/* report.newTrimmedGraph followed by selectOutputUnit. */
+struct rgraph *cprof__report_graph(struct report *r, int *orig_count, int *dropped_nodes,
+				   int *dropped_edges)
+{
+	struct report_options o = r->opt;
+	if (o.nodecount == -1)
+		o.nodecount = 0; /* text and top show every node */
+	if (!o.trim) {
+		o.nodecount = 0;
+		o.nodefraction = 0;
+		o.edgefraction = 0;
+	}
+	*orig_count = *dropped_nodes = *dropped_edges = 0;
+
+	struct rgraph *g = cprof__rgraph_build(r->view, NULL, o.drop_negative);
+	if (!g)
+		return NULL;
+	int64_t total = 0;
+	for (size_t i = 0; i < g->nnode; i++)
+		total += g->node[i].flat;
+	int64_t node_cutoff = abs64((int64_t)((double)total * o.nodefraction));
+	int64_t edge_cutoff = abs64((int64_t)((double)total * o.edgefraction));
+
+	if (node_cutoff > 0) {
+		size_t nkept;
+		bool *kept = kept_set(r, g, SIZE_MAX, node_cutoff, &nkept);
+		if (!kept)
+			goto fail;
+		if (nkept != g->nnode) {
+			*dropped_nodes = (int)(g->nnode - nkept);
+			cprof__rgraph_free(g);
+			g = cprof__rgraph_build(r->view, kept, o.drop_negative);
+		}
+		free(kept);
+		if (!g)
+			return NULL;
+	}
+	*orig_count = (int)g->nnode;
+
+	cprof__rgraph_sort(g, o.cum_sort);
+	if (o.nodecount > 0) {
+		/* Tags do not exist in our graph yet; only edges are trimmed here. */
+		cprof__rgraph_trim_edges(g, edge_cutoff);
+		size_t nkept;
+		bool *kept = kept_set(r, g, (size_t)o.nodecount, 0, &nkept);
+		if (!kept)
+			goto fail;
+		if (nkept != g->nnode) {
+			cprof__rgraph_free(g);
+			g = cprof__rgraph_build(r->view, kept, o.drop_negative);
+			if (g)
+				cprof__rgraph_sort(g, o.cum_sort);
+		}
+		free(kept);
+		if (!g)
+			return NULL;
+	}
+	*dropped_edges = cprof__rgraph_trim_edges(g, edge_cutoff);
+	select_output_unit(r, g);
+	return g;
+fail:
+	cprof__rgraph_free(g);
+	return NULL;
+}
+
+/* Go's time.Format with layout "Jan 2, 2006 at 3:04pm (MST)", local time. */
+static void format_time(int64_t nanos, char *buf, size_t len)
+{
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	int64_t sec = nanos / 1000000000;
+	if (nanos % 1000000000 < 0)
+		sec--;
+	time_t t = (time_t)sec;
+	struct tm tm;
+	if (!localtime_r(&t, &tm)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	int h = tm.tm_hour % 12;
+	if (h == 0)
+		h = 12;
+	char zone[64];
+	if (tm.tm_zone && tm.tm_zone[0]) {
+		snprintf(zone, sizeof(zone), "%s", tm.tm_zone);
+	} else {
+		long off = tm.tm_gmtoff / 60;
+		snprintf(zone, sizeof(zone), "%c%02ld%02ld", off < 0 ? '-' : '+',
+			 labs(off) / 60, labs(off) % 60);
+	}
+	snprintf(buf, len, "%s %d, %d at %d:%02d%s (%s)", months[tm.tm_mon], tm.tm_mday,
+		 tm.tm_year + 1900, h, tm.tm_min, tm.tm_hour >= 12 ? "pm" : "am", zone);
+}
+
+static void profile_labels(const struct report *r, FILE *out)
+{
+	const struct profile *p = r->prof;
+	char b1[128], b2[128], b3[128];
+	if (p->nmapping > 0) {
+		const char *file = cprof__profile_str(p, p->mapping[0].filename);
+		const char *bid = cprof__profile_str(p, p->mapping[0].build_id);
+		if (file[0]) {
+			size_t n = strlen(file);
+			while (n > 1 && file[n - 1] == '/')
+				n--;
+			size_t s = n;
+			while (s > 0 && file[s - 1] != '/')
+				s--;
+			if (n == 1 && file[0] == '/')
+				fputs("File: /\n", out);
+			else
+				fprintf(out, "File: %.*s\n", (int)(n - s), file + s);
+		}
+		if (bid[0])
+			fprintf(out, "Build ID: %s\n", bid);
+	}
+	for (size_t i = 0; i < p->ncomment; i++) {
+		const char *c = cprof__profile_str(p, p->comment[i]);
+		if (c[0] != '#')
+			fprintf(out, "%s\n", c);
+	}
+	if (r->sample_type[0])
+		fprintf(out, "Type: %s\n", r->sample_type);
+	if (p->time_nanos != 0) {
+		char t[128];
+		format_time(p->time_nanos, t, sizeof(t));
+		fprintf(out, "Time: %s\n", t);
+	}
+	if (p->duration_nanos != 0) {
+		const char *unit;
+		double ns = cprof__units_scale(r->total, r->sample_unit, "nanoseconds", &unit);
+		b3[0] = '\0';
+		if (strcmp(unit, "ns") == 0 && ns != 0) {
+			char pct[64];
+			cprof__units_percentage(pct, sizeof(pct), (int64_t)ns, p->duration_nanos);
+			snprintf(b3, sizeof(b3), "(%s)", pct);
+		}
+		/* pprof leaves the space before an absent ratio, so do we. */
+		fprintf(out, "Duration: %s, Total samples = %s %s\n",
+			cprof__units_label(b1, sizeof(b1), p->duration_nanos, "nanoseconds", "auto"),
+			cprof__report_format(r, b2, sizeof(b2), r->total), b3);
+	}
+}
+
+static const char *trim_space(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	return s;
+}
+
+void cprof__report_labels(const struct report *r, const struct rgraph *g, int orig_count,
+			  int dropped_nodes, int dropped_edges, FILE *out)
+{
+	char b1[128], b2[64], b3[128];
+	if (!r->opt.compact_labels)
+		profile_labels(r, out);
+	int64_t flat_sum = 0;
+	for (size_t i = 0; i < g->nnode; i++)
+		flat_sum += cprof__rnode_flat(&g->node[i]);
+	fprintf(out, "Showing nodes accounting for %s, %s of %s total\n",
+		cprof__report_format(r, b1, sizeof(b1), flat_sum),
+		trim_space(cprof__units_percentage(b2, sizeof(b2), flat_sum, r->total)),
+		cprof__report_format(r, b3, sizeof(b3), r->total));
+	if (r->total == 0)
+		return;
+	double nf = r->opt.trim ? r->opt.nodefraction : 0;
+	double ef = r->opt.trim ? r->opt.edgefraction : 0;
+	if (dropped_nodes > 0)
+		fprintf(out, "Dropped %d node%s (cum <= %s)\n", dropped_nodes,
+			dropped_nodes > 1 ? "s" : "",
+			cprof__report_format(r, b1, sizeof(b1),
+					     abs64((int64_t)((double)r->total * nf))));
+	if (dropped_edges > 0)
+		fprintf(out, "Dropped %d edge%s (freq <= %s)\n", dropped_edges,
+			dropped_edges > 1 ? "s" : "",
+			cprof__report_format(r, b1, sizeof(b1),
+					     abs64((int64_t)((double)r->total * ef))));
+	if (g->nnode > 0 && (int)g->nnode < orig_count)
+		fprintf(out, "Showing top %zu nodes out of %d\n", g->nnode, orig_count);
+}

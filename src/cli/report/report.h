@@ -1,0 +1,180 @@
+/*
+ * report.h - the report engine behind "cprof pprof": one profile (or several
+ * merged) aggregated into a graph of nodes with flat and cumulative values
+ * and weighted caller->callee edges, trimmed as pprof trims it, then printed
+ * by one printer per report kind (text/top today).
+ *
+ * Everything here mirrors google/pprof as shipped with Go 1.19
+ * (internal/report, internal/graph, internal/measurement) so that output is
+ * byte-for-byte what `go tool pprof` prints. All functions run on the CLI's
+ * main thread; they allocate with malloc and never touch signals.
+ */
+#ifndef CPROF_CLI_REPORT_H
+#define CPROF_CLI_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "proto/profile.h"
+
+/* ---- units.c: pprof's measurement package ---- */
+
+/*
+ * Scale value from unit `from` to unit `to` ("minimum"/"auto" pick a unit).
+ * *unit receives the unit to print after the number: a canonical name
+ * ("ms", "MB"), "" for counts, or `to` itself when unknown.
+ */
+double cprof__units_scale(int64_t value, const char *from, const char *to, const char **unit);
+/* measurement.ScaledLabel: "1.10s", "100ms", "80", "0". Returns buf. */
+char *cprof__units_label(char *buf, size_t len, int64_t value, const char *from, const char *to);
+/* measurement.Percentage: "  100%", "98.21%", " 0.89%", "    0%". Returns buf. */
+char *cprof__units_percentage(char *buf, size_t len, int64_t value, int64_t total);
+
+/* ---- report options (pprof's config, for the reports we implement) ---- */
+
+enum report_format { REPORT_TEXT };
+enum report_granularity { REPORT_FUNCTIONS };
+
+struct report_options {
+	enum report_format format;
+	enum report_granularity granularity;
+	const char *sample_index; /* NULL: default_sample_type, else the last type */
+	bool mean;                /* divide by value[0] (the count) */
+	bool cum_sort;            /* -cum; default sorts by flat */
+	bool compact_labels;      /* omit File/Type/Time/... header lines */
+	bool drop_negative;
+	int nodecount;            /* -1: the command's default (0 = all for text) */
+	double nodefraction;      /* 0.005 */
+	double edgefraction;      /* 0.001 */
+	bool trim;                /* false: no node/edge dropping at all */
+	const char *unit;         /* "minimum" (default), "auto" or a unit name */
+	double divide_by;         /* 1 */
+};
+
+/* Defaults of `go tool pprof`. */
+void cprof__report_options_init(struct report_options *o);
+
+/* ---- graph.c: aggregation ---- */
+
+/* What identifies a node (pprof's graph.NodeInfo). Strings point into the profile. */
+struct rnode_info {
+	const char *name;
+	const char *file;
+	uint64_t address;
+	int64_t lineno;
+	int64_t start_line;
+	const char *objfile;
+};
+
+struct rnode {
+	struct rnode_info info;
+	size_t key;          /* index of the info in the view's key table */
+	const char *printable; /* NameComponents joined by spaces (owned by the view) */
+	int64_t flat, flat_div, cum, cum_div;
+	size_t *in, nin;     /* edge indices, callers */
+	size_t *out, nout;   /* edge indices, callees */
+};
+
+struct redge {
+	size_t src, dst;     /* node indices */
+	int64_t weight, weight_div;
+	bool residual;       /* skips nodes that were not kept */
+	bool is_inline;      /* the callee was inlined into the caller */
+	bool removed;        /* trimmed by edgefraction */
+};
+
+struct rgraph {
+	struct rnode *node;
+	size_t nnode;
+	struct redge *edge;
+	size_t nedge;
+};
+
+/* Value of a node or edge, divided when a mean divisor is present. */
+int64_t cprof__rnode_flat(const struct rnode *n);
+int64_t cprof__rnode_cum(const struct rnode *n);
+
+/*
+ * A profile prepared for graph building at one granularity: unique node
+ * infos ("keys") and, per location, the keys of its lines (innermost first).
+ */
+struct rview;
+
+struct rview *cprof__rview_new(const struct profile *p, enum report_granularity g,
+			       int value_index, bool mean);
+void cprof__rview_free(struct rview *v);
+size_t cprof__rview_nkeys(const struct rview *v);
+
+/*
+ * Build the graph (graph.New with CallTree off). kept, when not NULL, has
+ * one flag per key; frames of keys not kept are skipped and make the edges
+ * over them residual. NULL on out of memory.
+ */
+struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool drop_negative);
+void cprof__rgraph_free(struct rgraph *g);
+
+/* Sort nodes by flat (or cum) as pprof's FlatNameOrder / CumNameOrder do. */
+void cprof__rgraph_sort(struct rgraph *g, bool cum);
+/* Mark edges with |weight| < cutoff removed; returns how many. */
+int cprof__rgraph_trim_edges(struct rgraph *g, int64_t cutoff);
+
+/* ---- report.c: a profile, the chosen value, and the trimmed graph ---- */
+
+struct report {
+	const struct profile *prof;
+	struct report_options opt;
+	int value_index;
+	const char *sample_type; /* "cpu"; with -mean, "mean_cpu" */
+	char *sample_type_buf;
+	const char *sample_unit;
+	char output_unit[32];
+	int64_t total;           /* sum of |value| (divided by the mean divisor) */
+	struct rview *view;
+};
+
+/*
+ * Select the value and compute the total. On error writes a one-line reason
+ * (what pprof says, e.g. `sample_index "x" must be one of: [...]`) and
+ * returns -1. The profile must outlive the report.
+ */
+int cprof__report_init(struct report *r, const struct profile *p,
+		       const struct report_options *o, char *err, size_t errlen);
+void cprof__report_release(struct report *r);
+
+/* rpt.formatValue: a value in the report's output unit. Returns buf. */
+char *cprof__report_format(const struct report *r, char *buf, size_t len, int64_t v);
+
+/*
+ * newTrimmedGraph + selectOutputUnit: nodefraction, nodecount and
+ * edgefraction applied, nodes sorted. Counts for the header are returned
+ * through the pointers. NULL on out of memory.
+ */
+struct rgraph *cprof__report_graph(struct report *r, int *orig_count, int *dropped_nodes,
+				   int *dropped_edges);
+
+/*
+ * Header lines (reportLabels), each followed by '\n': File, Build ID,
+ * comments, Type, Time, Duration unless compact, then "Showing nodes ...",
+ * "Dropped ...", "Showing top ...".
+ */
+void cprof__report_labels(const struct report *r, const struct rgraph *g, int orig_count,
+			  int dropped_nodes, int dropped_edges, FILE *out);
+
+/* ---- top.c ---- */
+
+/* `-top` / `-text`. 0, or -ENOMEM. */
+int cprof__report_text(struct report *r, FILE *out);
+
+/* ---- merge.c ---- */
+
+/*
+ * Merge profiles as pprof does for several sources: identical period type
+ * and sample types required (else -1 and a reason in err); values of equal
+ * samples are added, headers combined (earliest time, summed durations,
+ * comments once). Returns a new profile; NULL on error.
+ */
+struct profile *cprof__report_merge(struct profile *const *p, size_t n, char *err, size_t errlen);
+
+#endif
