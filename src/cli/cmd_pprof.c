@@ -1,0 +1,339 @@
+/*
+ * cmd_pprof.c - "cprof pprof": go tool pprof's command line for the reports
+ * cprof implements. It owns flag parsing (Go flag syntax: -name, --name,
+ * -name=value, -name value), reading and merging the profiles, and handing
+ * them to the report engine under report/. It prints nothing itself but
+ * errors; the report text is the engine's.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/report/report.h"
+
+const char cmd_pprof_usage[] =
+	"Usage: cprof pprof <format> [options] profile.pb.gz...\n"
+	"\n"
+	"Reads profiles in pprof's format (written by cprof, Go, or any pprof\n"
+	"producer) and prints a report, exactly as `go tool pprof` prints it.\n"
+	"Several profiles of the same kind are merged (their values added).\n"
+	"\n"
+	"Output formats:\n"
+	"  -top, -text            functions sorted by flat (own) value\n"
+	"\n"
+	"Options:\n"
+	"  -cum                   sort by cumulative value instead\n"
+	"  -flat                  sort by flat value (the default)\n"
+	"  -nodecount=N           show at most N functions (default: all)\n"
+	"  -nodefraction=F        hide functions below F of the total (default 0.005)\n"
+	"  -edgefraction=F        ignore call edges below F of the total (default 0.001)\n"
+	"  -trim=false            show everything: no nodecount/nodefraction trimming\n"
+	"  -sample_index=N|name   which value to report (default: the profile's\n"
+	"                         default_sample_type, else the last one)\n"
+	"  -mean                  report value / count (e.g. mean delay)\n"
+	"  -unit=U                output unit: minimum (default), auto, ms, MB, ...\n"
+	"  -divide_by=X           divide every value by X\n"
+	"  -drop_negative         hide functions with negative values\n"
+	"  -compact_labels        omit the File/Type/Time/Duration header lines\n"
+	"\n"
+	"Shortcuts for -sample_index:\n"
+	"  -inuse_space -inuse_objects -alloc_space -alloc_objects\n"
+	"  -total_delay (delay) -contentions -mean_delay (-mean -sample_index=delay)\n"
+	"\n"
+	"Examples:\n"
+	"  cprof pprof -top cpu.prof\n"
+	"  cprof pprof -top -cum -nodecount=20 cpu.prof\n"
+	"  cprof pprof -text -alloc_space heap.prof\n";
+
+enum ftype { F_BOOL, F_INT, F_FLOAT, F_STRING };
+
+struct flag {
+	const char *name;
+	enum ftype type;
+	void *dst;
+	bool set;
+};
+
+struct pprof_args {
+	bool top, text, cum, flat, mean, compact, dropneg, trim;
+	bool inuse_space, inuse_objects, alloc_space, alloc_objects;
+	bool total_delay, contentions, mean_delay;
+	long long nodecount;
+	double nodefraction, edgefraction, divide_by;
+	const char *sample_index, *unit;
+};
+
+static const char supported[] =
+	"-top, -text, -cum, -flat, -nodecount, -nodefraction, -edgefraction, -trim, "
+	"-sample_index, -mean, -unit, -divide_by, -drop_negative, -compact_labels, "
+	"-inuse_space, -inuse_objects, -alloc_space, -alloc_objects, -total_delay, "
+	"-contentions, -mean_delay";
+
+/* Go's strconv.ParseBool */
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
+	for (size_t i = 0; i < 6; i++) {
+		if (strcmp(s, t[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(s, f[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int set_value(struct flag *f, const char *v)
+{
+	char *end;
+	switch (f->type) {
+	case F_BOOL:
+		return parse_bool(v, f->dst);
+	case F_INT: {
+		errno = 0;
+		long long n = strtoll(v, &end, 0);
+		if (errno || end == v || *end)
+			return -1;
+		*(long long *)f->dst = n;
+		return 0;
+	}
+	case F_FLOAT: {
+		errno = 0;
+		double d = strtod(v, &end);
+		if (errno || end == v || *end)
+			return -1;
+		*(double *)f->dst = d;
+		return 0;
+	}
+	case F_STRING:
+		*(const char **)f->dst = v;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Parse flags and collect the remaining arguments (profile files) into
+ * files[]. Flags may come after files too, unlike Go's flag package; "--"
+ * ends flags. Returns 0, or 2 after printing the error.
+ */
+static int parse(int argc, char **argv, struct flag *flags, size_t nflags,
+		 char **files, int *nfiles)
+{
+	bool only_files = false;
+	*nfiles = 0;
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (only_files || a[0] != '-' || a[1] == '\0') {
+			files[(*nfiles)++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_files = true;
+			continue;
+		}
+		const char *name = a + 1 + (a[1] == '-');
+		const char *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		struct flag *f = NULL;
+		for (size_t k = 0; k < nflags; k++)
+			if (strlen(flags[k].name) == nlen && strncmp(flags[k].name, name, nlen) == 0)
+				f = &flags[k];
+		if (!f) {
+			cli_error("pprof: unknown or unsupported flag -%.*s; supported: %s "
+				  "(see 'cprof help pprof')", (int)nlen, name, supported);
+			return 2;
+		}
+		const char *val;
+		if (eq) {
+			val = eq + 1;
+		} else if (f->type == F_BOOL) {
+			val = "true";
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			cli_error("pprof: flag -%s needs a value, e.g. -%s=%s", f->name, f->name,
+				  f->type == F_STRING ? "name" : "10");
+			return 2;
+		}
+		if (set_value(f, val) < 0) {
+			cli_error("pprof: invalid value \"%s\" for flag -%s", val, f->name);
+			return 2;
+		}
+		f->set = true;
+	}
+	return 0;
+}
+
+/* cli.go sampleIndex: a shortcut applies only if no value was chosen yet. */
+static const char *shortcut(bool on, const char *si, const char *type, const char *opt)
+{
+	if (!on)
+		return si;
+	if (!si)
+		return type;
+	fprintf(stderr, "Multiple value selections, ignoring %s\n", opt);
+	return si;
+}
+
+static int report(struct profile *p, const struct report_options *o)
+{
+	struct report r;
+	char err[1024];
+	if (cprof__report_init(&r, p, o, err, sizeof(err)) < 0) {
+		cli_error("pprof: %s", err);
+		return 1;
+	}
+	int rc = cprof__report_text(&r, stdout);
+	cprof__report_release(&r);
+	if (fflush(stdout) != 0 || rc == -EIO) {
+		cli_error("pprof: writing the report: %s", strerror(errno));
+		return 1;
+	}
+	if (rc < 0) {
+		cli_error("pprof: out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_pprof(int argc, char **argv)
+{
+	struct pprof_args a = {.trim = true, .nodecount = -1, .nodefraction = 0.005,
+			       .edgefraction = 0.001, .divide_by = 1, .unit = "minimum"};
+	struct flag flags[] = {
+		{"top", F_BOOL, &a.top, false},
+		{"text", F_BOOL, &a.text, false},
+		{"cum", F_BOOL, &a.cum, false},
+		{"flat", F_BOOL, &a.flat, false},
+		{"nodecount", F_INT, &a.nodecount, false},
+		{"nodefraction", F_FLOAT, &a.nodefraction, false},
+		{"edgefraction", F_FLOAT, &a.edgefraction, false},
+		{"trim", F_BOOL, &a.trim, false},
+		{"sample_index", F_STRING, &a.sample_index, false},
+		{"mean", F_BOOL, &a.mean, false},
+		{"unit", F_STRING, &a.unit, false},
+		{"divide_by", F_FLOAT, &a.divide_by, false},
+		{"drop_negative", F_BOOL, &a.dropneg, false},
+		{"compact_labels", F_BOOL, &a.compact, false},
+		{"inuse_space", F_BOOL, &a.inuse_space, false},
+		{"inuse_objects", F_BOOL, &a.inuse_objects, false},
+		{"alloc_space", F_BOOL, &a.alloc_space, false},
+		{"alloc_objects", F_BOOL, &a.alloc_objects, false},
+		{"total_delay", F_BOOL, &a.total_delay, false},
+		{"contentions", F_BOOL, &a.contentions, false},
+		{"mean_delay", F_BOOL, &a.mean_delay, false},
+	};
+	char **files = calloc((size_t)argc + 1, sizeof(char *));
+	if (!files) {
+		cli_error("pprof: out of memory");
+		return 1;
+	}
+	int nfiles, rc = parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]), files, &nfiles);
+	if (rc) {
+		free(files);
+		return rc;
+	}
+	if (a.top && a.text) {
+		cli_error("pprof: must set at most one output format");
+		free(files);
+		return 2;
+	}
+	if (!a.top && !a.text) {
+		cli_error("pprof: no output format given; use -top (or -text); "
+			  "interactive mode is not supported yet");
+		free(files);
+		return 2;
+	}
+	if (a.cum && a.flat) {
+		cli_error("pprof: -cum and -flat both given; choose one sort order");
+		free(files);
+		return 2;
+	}
+	if (nfiles == 0) {
+		cli_error("pprof: no profile given; usage: cprof pprof -top FILE...");
+		free(files);
+		return 2;
+	}
+	if (a.nodecount < -1 || a.nodecount > 1000000000) {
+		cli_error("pprof: invalid value %lld for flag -nodecount", a.nodecount);
+		free(files);
+		return 2;
+	}
+	if (!isfinite(a.divide_by)) {
+		cli_error("pprof: invalid value for flag -divide_by");
+		free(files);
+		return 2;
+	}
+
+	const char *si = a.sample_index && a.sample_index[0] ? a.sample_index : NULL;
+	si = shortcut(a.total_delay, si, "delay", "-total_delay");
+	si = shortcut(a.mean_delay, si, "delay", "-mean_delay");
+	si = shortcut(a.contentions, si, "contentions", "-contentions");
+	si = shortcut(a.inuse_space, si, "inuse_space", "-inuse_space");
+	si = shortcut(a.inuse_objects, si, "inuse_objects", "-inuse_objects");
+	si = shortcut(a.alloc_space, si, "alloc_space", "-alloc_space");
+	si = shortcut(a.alloc_objects, si, "alloc_objects", "-alloc_objects");
+
+	struct report_options o;
+	cprof__report_options_init(&o);
+	o.sample_index = si;
+	o.mean = a.mean || a.mean_delay;
+	o.cum_sort = a.cum;
+	o.compact_labels = a.compact;
+	o.drop_negative = a.dropneg;
+	o.nodecount = (int)a.nodecount;
+	o.nodefraction = a.nodefraction;
+	o.edgefraction = a.edgefraction;
+	o.trim = a.trim;
+	o.unit = a.unit;
+	o.divide_by = a.divide_by;
+
+	/* Like pprof, a source that cannot be read is reported and skipped. */
+	struct profile **profs = calloc((size_t)nfiles, sizeof(*profs));
+	size_t nprofs = 0;
+	rc = 1;
+	if (!profs) {
+		cli_error("pprof: out of memory");
+		goto out;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		char err[1024];
+		struct profile *p = cprof__profile_read_file(files[i], err, sizeof(err));
+		if (!p) {
+			cli_error("pprof: %s", err);
+			continue;
+		}
+		profs[nprofs++] = p;
+	}
+	if (nprofs == 0) {
+		cli_error("pprof: no profile could be read");
+		goto out;
+	}
+	if (nprofs == 1) {
+		rc = report(profs[0], &o);
+	} else {
+		char err[1024];
+		struct profile *m = cprof__report_merge(profs, nprofs, err, sizeof(err));
+		if (!m) {
+			cli_error("pprof: merging profiles: %s; only profiles of the same kind "
+				  "(same sample types) can be merged", err);
+			goto out;
+		}
+		rc = report(m, &o);
+		cprof__profile_free(m);
+	}
+out:
+	for (size_t i = 0; i < nprofs; i++)
+		cprof__profile_free(profs[i]);
+	free(profs);
+	free(files);
+	return rc;
+}
