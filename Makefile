@@ -84,7 +84,7 @@ RT_OBJ := $(COMMON_SRC:%.c=$(B)/rt/%.o) $(PROTO_SRC:%.c=$(B)/rt/%.o) $(RUNTIME_S
 
 $(LIBSO): $(RT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libcprof.so -Wl,-z,nodelete -o $@ $^ $(LIBS_DW) -ldl -lpthread -lrt
+	$(CC) -shared -Wl,-soname,libcprof.so -Wl,-z,nodelete -Wl,-z,now -o $@ $^ $(LIBS_DW) -ldl -lpthread -lrt
 
 $(LIBA): $(RT_OBJ)
 	@mkdir -p $(dir $@)

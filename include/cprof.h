@@ -1,0 +1,96 @@
+/*
+ * cprof.h - the cprof runtime API (libcprof).
+ *
+ * The runtime profiles the process it is loaded into. It works two ways:
+ *
+ *   - preloaded into an unmodified program (LD_PRELOAD=libcprof.so, which
+ *     "cprof run" does for you), configured by environment variables;
+ *   - linked in (-lcprof, or pkg-config cprof) and driven by this API, which
+ *     mirrors Go's runtime/pprof in C terms.
+ *
+ * Environment variables, read once when the library loads:
+ *
+ *   CPROF_CPUPROFILE=path   start a CPU profile at load, written to path when
+ *                           the program exits (or on SIGINT/SIGTERM/SIGHUP
+ *                           when the program left those at their default)
+ *   CPROF_CPU_HZ=N          sampling rate in Hz, 1..10000 (default 100)
+ *   CPROF_UNWIND=dwarf|fp   stack unwinder (default dwarf; fp is faster and
+ *                           needs code built with frame pointers)
+ *   CPROF_MAX_DEPTH=N       deepest stack recorded, 1..256 (default 128)
+ *   CPROF_QUIET=1           no messages on stderr
+ *
+ * Programs running with elevated privileges (setuid/setgid, AT_SECURE) ignore
+ * the environment: the runtime says so once on stderr and stays off.
+ *
+ * All functions return 0 on success or a negative errno value. None of them
+ * may be called from a signal handler unless its comment says so.
+ */
+#ifndef CPROF_H
+#define CPROF_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CPROF_VERSION_STRING "0.1.0"
+
+/* The runtime's version, "MAJOR.MINOR.PATCH". Any context, including signal handlers. */
+const char *cprof_version(void);
+
+/*
+ * Set the CPU sampling rate for the next cprof_cpu_profile_start*() call, in
+ * samples per second of CPU time per thread (Go's SetCPUProfileRate).
+ * 1..10000; default 100. -EINVAL outside that range, -EBUSY while a profile
+ * runs. Any thread.
+ *
+ * The kernel delivers CPU-time timer signals at most once per scheduler tick
+ * (CONFIG_HZ, often 250). Above that rate each sample is weighted by the
+ * timer overruns the kernel reports, so CPU totals stay correct; the runtime
+ * says once on stderr when this happens.
+ */
+int cprof_cpu_profile_set_rate(int hz);
+
+/*
+ * Start profiling every thread of the process, those running now and those
+ * created later, each on a timer of its own CPU clock. When stopped, the
+ * profile is written as gzipped profile.proto to the file descriptor, which
+ * the runtime does not close (Go's StartCPUProfile). -EBUSY if a CPU profile
+ * is already running. Any thread; not from a signal handler.
+ */
+int cprof_cpu_profile_start(int fd);
+
+/*
+ * Same, written to a file: to a temporary file beside it, then renamed, so
+ * that path never holds half a profile. The path is copied.
+ */
+int cprof_cpu_profile_start_path(const char *path);
+
+/*
+ * Stop the CPU profile and write it (Go's StopCPUProfile). Returns the
+ * result of the write; -ESRCH when no profile was running. Any thread; not
+ * from a signal handler. Blocks until in-flight samples are recorded and the
+ * profile is symbolized and written.
+ */
+int cprof_cpu_profile_stop(void);
+
+/* Counters of the current (or last) CPU profile. */
+struct cprof_cpu_stats {
+	uint64_t samples;   /* signals handled and recorded */
+	uint64_t weight;    /* samples plus timer overruns: periods of CPU time */
+	uint64_t overruns;  /* expirations the kernel merged into one signal */
+	uint64_t lost;      /* samples that could not be recorded (table full, ...) */
+	uint64_t threads;   /* threads that had a timer during the profile */
+	uint64_t thread_fail; /* threads that could not get a timer */
+	int hz;             /* requested rate */
+};
+
+/* Fill *st. Any context, including signal handlers. */
+int cprof_cpu_profile_stats(struct cprof_cpu_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

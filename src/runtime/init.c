@@ -1,0 +1,89 @@
+/*
+ * init.c - the runtime's entry: reads the configuration from the
+ * environment when the library loads, refuses to act on it in privileged
+ * (AT_SECURE) processes, and starts what the environment asks for. The
+ * profilers themselves live in prof_*.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <time.h>
+
+#include "cprof.h"
+#include "runtime/rt.h"
+
+struct rt_config cprof__config = {CPROF_DEFAULT_HZ, CPROF_DEFAULT_DEPTH, CPROF_UNWIND_DWARF, false};
+
+int64_t cprof__now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t cprof__wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+CPROF_API const char *cprof_version(void)
+{
+	return CPROF_VERSION_STRING;
+}
+
+/* Parse an integer in [lo, hi]; -1 when v is not one. */
+static long parse_int(const char *v, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi)
+		return -1;
+	return n;
+}
+
+static void read_config(void)
+{
+	const char *v = getenv("CPROF_QUIET");
+	cprof__quiet = v && *v && strcmp(v, "0") != 0;
+	if ((v = getenv("CPROF_CPU_HZ")) && *v) {
+		long n = parse_int(v, 1, CPROF_MAX_HZ);
+		if (n < 0)
+			cprof__log("CPROF_CPU_HZ=%s: want a rate from 1 to %d Hz; using %d", v, CPROF_MAX_HZ,
+				   CPROF_DEFAULT_HZ);
+		else
+			cprof__config.hz = (int)n;
+	}
+	if ((v = getenv("CPROF_MAX_DEPTH")) && *v) {
+		long n = parse_int(v, 1, CPROF_MAX_DEPTH_LIMIT);
+		if (n < 0)
+			cprof__log("CPROF_MAX_DEPTH=%s: want 1 to %d; using %d", v, CPROF_MAX_DEPTH_LIMIT,
+				   CPROF_DEFAULT_DEPTH);
+		else
+			cprof__config.max_depth = (int)n;
+	}
+	if ((v = getenv("CPROF_UNWIND")) && *v) {
+		if (strcmp(v, "fp") == 0)
+			cprof__config.unwinder = CPROF_UNWIND_FP;
+		else if (strcmp(v, "dwarf") == 0)
+			cprof__config.unwinder = CPROF_UNWIND_DWARF;
+		else
+			cprof__log("CPROF_UNWIND=%s: want dwarf or fp; using dwarf", v);
+	}
+}
+
+__attribute__((constructor(102))) static void cprof_init(void)
+{
+	if (getauxval(AT_SECURE)) {
+		cprof__config.secure = true;
+		if (getenv("CPROF_CPUPROFILE"))
+			cprof__log("this program runs with elevated privileges (setuid/setgid); "
+				   "cprof ignores CPROF_* variables and does not profile it");
+		return;
+	}
+	read_config();
+	cprof__cpu_start_from_env();
+}

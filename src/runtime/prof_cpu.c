@@ -1,0 +1,475 @@
+/*
+ * prof_cpu.c - the CPU profiler: its C API (Go's StartCPUProfile and
+ * StopCPUProfile in C terms), the sample path run in the signal handler,
+ * and the profile's life across exit, fatal signals, fork and exec.
+ *
+ * Timers are armed by threads.c, signals routed by sig.c, stacks walked by
+ * unwind_*.c, recorded by stacktab.c, and turned into a pprof profile by
+ * symbolize.c.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cprof.h"
+#include "proto/profile.h"
+#include "runtime/rt.h"
+
+/* Table size: enough distinct stacks for long runs of large programs; the
+ * memory is reserved, not touched, until stacks arrive. */
+#define TABLE_ENTRIES (1u << 16)
+#define TABLE_FRAMES (4u << 20)
+
+struct cpu_state {
+	pthread_mutex_t lock; /* start/stop; never taken in the signal handler */
+	atomic_bool active;
+	atomic_int in_flight; /* handlers between their check of active and their return */
+	struct stacktab *tab;
+	int fd;               /* output when started with an fd, else -1 */
+	char path[PATH_MAX];  /* output when started with a path */
+	bool from_env;
+	int hz;
+	int64_t start_mono, start_wall;
+	atomic_ullong samples, weight, overruns, lost;
+	uint64_t threads, thread_fail;
+};
+
+static struct cpu_state cpu = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .hz = CPROF_DEFAULT_HZ};
+static int next_hz = CPROF_DEFAULT_HZ;
+static bool atexit_done;
+
+/* ---- the sample path: signal handler ---- */
+
+void cprof__cpu_on_signal(siginfo_t *si, void *uc)
+{
+	atomic_fetch_add(&cpu.in_flight, 1);
+	if (!atomic_load(&cpu.active)) {
+		atomic_fetch_sub(&cpu.in_flight, 1);
+		return;
+	}
+	uint64_t w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	atomic_fetch_add_explicit(&cpu.samples, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cpu.weight, w, memory_order_relaxed);
+	if (w > 1)
+		atomic_fetch_add_explicit(&cpu.overruns, w - 1, memory_order_relaxed);
+	if (cprof__self.busy) {
+		atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
+	} else {
+		cprof__self.busy = 1;
+		uintptr_t pcs[CPROF_MAX_DEPTH_LIMIT];
+		int n;
+		if (cprof__config.unwinder == CPROF_UNWIND_FP)
+			n = cprof__unwind_fp(uc, pcs, cprof__config.max_depth, cprof__self.stack_lo,
+					     cprof__self.stack_hi);
+		else
+			n = cprof__unwind_dwarf(uc, pcs, cprof__config.max_depth);
+		if (n <= 0 || cprof__stacktab_add(cpu.tab, pcs, n, w) != 0)
+			atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
+		cprof__self.busy = 0;
+	}
+	atomic_fetch_sub(&cpu.in_flight, 1);
+}
+
+bool cprof__cpu_active(void)
+{
+	return atomic_load(&cpu.active);
+}
+
+struct stacktab *cprof__cpu_table(void)
+{
+	return atomic_load(&cpu.active) ? cpu.tab : NULL;
+}
+
+/* ---- fatal signals: write the profile, then die as asked ---- */
+
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static int fatal_pipe[2] = {-1, -1};
+static pid_t fatal_owner;
+
+static void on_fatal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (fatal_owner == getpid() && write(fatal_pipe[1], &b, 1) == 1) {
+		errno = saved;
+		return; /* the writer thread stops the profile, then re-raises */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved;
+}
+
+static void *fatal_writer(void *arg)
+{
+	(void)arg;
+	unsigned char b;
+	for (;;) {
+		ssize_t r = read(fatal_pipe[0], &b, 1);
+		if (r == 1)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return NULL;
+	}
+	int sig = b;
+	cprof_cpu_profile_stop();
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	cprof__sig_real_sigaction(sig, &dfl, NULL);
+	kill(getpid(), sig);
+	return NULL;
+}
+
+/* Install the fatal-signal path for signals the program left at their default. */
+static void fatal_install(void)
+{
+	if (fatal_owner == getpid())
+		return;
+	if (fatal_pipe[0] >= 0) {
+		close(fatal_pipe[0]);
+		close(fatal_pipe[1]);
+	}
+	if (pipe2(fatal_pipe, O_CLOEXEC) != 0) {
+		fatal_pipe[0] = fatal_pipe[1] = -1;
+		return;
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t th;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 256 * 1024);
+	int rc = pthread_create(&th, &a, fatal_writer, NULL);
+	pthread_attr_destroy(&a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return;
+	pthread_setname_np(th, "cprof-writer");
+	fatal_owner = getpid();
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+		struct sigaction cur;
+		if (cprof__sig_real_sigaction(fatal_signals[i], NULL, &cur) != 0)
+			continue;
+		if ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
+			continue; /* the program handles it: it may exit(), which we catch */
+		struct sigaction act;
+		memset(&act, 0, sizeof act);
+		act.sa_handler = on_fatal;
+		act.sa_flags = SA_RESTART;
+		cprof__sig_real_sigaction(fatal_signals[i], &act, NULL);
+	}
+}
+
+/* ---- start and stop ---- */
+
+static int start_locked(int fd, const char *path)
+{
+	if (atomic_load(&cpu.active))
+		return -EBUSY;
+	struct stacktab *t = cprof__stacktab_new(TABLE_ENTRIES, TABLE_FRAMES);
+	if (!t)
+		return -ENOMEM;
+	if (cprof__config.unwinder == CPROF_UNWIND_DWARF)
+		cprof__unwind_warmup();
+	if (!cprof__self.stack_hi)
+		cprof__threads_self_bounds();
+	int rc = cprof__sig_install(cprof__cpu_on_signal);
+	if (rc != 0) {
+		cprof__stacktab_free(t);
+		return rc;
+	}
+	cpu.tab = t;
+	cpu.fd = fd;
+	if (path)
+		snprintf(cpu.path, sizeof cpu.path, "%s", path);
+	else
+		cpu.path[0] = 0;
+	cpu.hz = next_hz;
+	atomic_store(&cpu.samples, 0);
+	atomic_store(&cpu.weight, 0);
+	atomic_store(&cpu.overruns, 0);
+	atomic_store(&cpu.lost, 0);
+	cpu.start_mono = cprof__now_ns();
+	cpu.start_wall = cprof__wall_ns();
+	atomic_store(&cpu.active, true);
+	if (path)
+		fatal_install();
+	cprof__threads_start(cpu.hz);
+	return 0;
+}
+
+/* Stop sampling and wait until no handler still touches the table. */
+static void quiesce(void)
+{
+	atomic_store(&cpu.active, false);
+	cprof__threads_stop();
+	for (int i = 0; i < 2000 && atomic_load(&cpu.in_flight) > 0; i++) {
+		struct timespec ts = {0, 500000};
+		nanosleep(&ts, NULL);
+	}
+	cpu.threads = cprof__threads_armed();
+	cpu.thread_fail = cprof__threads_failed();
+}
+
+/* Write the stopped profile to where it was asked to go (or to alt_path). */
+static int write_locked(const char *alt_path)
+{
+	int64_t dur = cprof__now_ns() - cpu.start_mono;
+	uint64_t samples = atomic_load(&cpu.samples), weight = atomic_load(&cpu.weight);
+	uint64_t overruns = atomic_load(&cpu.overruns), lost = atomic_load(&cpu.lost);
+	char c[4][256];
+	const char *comments[4];
+	size_t nc = 0;
+	snprintf(c[nc], sizeof c[nc], "cprof %s: cpu profile, %d Hz per thread, %s unwinder, %llu threads",
+		 CPROF_VERSION_STRING, cpu.hz, cprof__config.unwinder == CPROF_UNWIND_FP ? "fp" : "dwarf",
+		 (unsigned long long)cpu.threads);
+	comments[nc] = c[nc];
+	nc++;
+	double secs = dur > 0 ? dur / 1e9 : 1;
+	if (samples > 0 && overruns > samples / 2) {
+		/* Deliveries per CPU-second versus requested rate. */
+		double cpu_secs = (double)weight / cpu.hz;
+		int delivered = cpu_secs > 0 ? (int)(samples / cpu_secs + 0.5) : 0;
+		snprintf(c[nc], sizeof c[nc],
+			 "the kernel delivered about %d of the %d timer signals per CPU-second asked for "
+			 "(scheduler tick); %llu overruns were added to sample weights",
+			 delivered, cpu.hz, (unsigned long long)overruns);
+		comments[nc] = c[nc];
+		nc++;
+		static bool told;
+		if (!told) {
+			told = true;
+			cprof__log("the kernel caps CPU timers at its scheduler tick: about %d Hz delivered of %d Hz "
+				   "asked; samples are weighted by timer overruns, so CPU time stays right",
+				   delivered, cpu.hz);
+		}
+	}
+	if (lost > 0) {
+		snprintf(c[nc], sizeof c[nc], "%llu of %llu sample periods could not be recorded (lost)",
+			 (unsigned long long)lost, (unsigned long long)weight);
+		comments[nc] = c[nc];
+		nc++;
+	}
+	if (cpu.thread_fail > 0) {
+		snprintf(c[nc], sizeof c[nc], "%llu threads could not get a CPU timer and were not sampled",
+			 (unsigned long long)cpu.thread_fail);
+		comments[nc] = c[nc];
+		nc++;
+	}
+	(void)secs;
+	struct cpu_meta m = {1000000000LL / cpu.hz, cpu.start_wall, dur, lost, comments, nc};
+	struct profile *p = cprof__symbolize_cpu(cpu.tab, &m);
+	int rc;
+	const char *dest = alt_path ? alt_path : cpu.path;
+	if (!p)
+		rc = -ENOMEM;
+	else if (dest[0])
+		rc = cprof__write_path(p, dest);
+	else
+		rc = cprof__write_fd(p, cpu.fd);
+	cprof__profile_free(p);
+	if (rc != 0)
+		cprof__log("cannot write the CPU profile to %s: %s", dest[0] ? dest : "its file descriptor",
+			   strerror(-rc));
+	else if (dest[0])
+		cprof__report("cpu", dest, "samples=%llu lost=%llu overruns=%llu threads=%llu duration_ns=%lld hz=%d",
+			      (unsigned long long)samples, (unsigned long long)lost,
+			      (unsigned long long)overruns, (unsigned long long)cpu.threads, (long long)dur,
+			      cpu.hz);
+	cprof__stacktab_free(cpu.tab);
+	cpu.tab = NULL;
+	return rc;
+}
+
+CPROF_API int cprof_cpu_profile_set_rate(int hz)
+{
+	if (hz < 1 || hz > CPROF_MAX_HZ)
+		return -EINVAL;
+	pthread_mutex_lock(&cpu.lock);
+	int rc = 0;
+	if (atomic_load(&cpu.active))
+		rc = -EBUSY;
+	else
+		next_hz = hz;
+	pthread_mutex_unlock(&cpu.lock);
+	return rc;
+}
+
+CPROF_API int cprof_cpu_profile_start(int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	pthread_mutex_lock(&cpu.lock);
+	int rc = start_locked(fd, NULL);
+	pthread_mutex_unlock(&cpu.lock);
+	return rc;
+}
+
+CPROF_API int cprof_cpu_profile_start_path(const char *path)
+{
+	if (!path || !*path || strlen(path) >= PATH_MAX - 32)
+		return -EINVAL;
+	pthread_mutex_lock(&cpu.lock);
+	int rc = start_locked(-1, path);
+	pthread_mutex_unlock(&cpu.lock);
+	return rc;
+}
+
+CPROF_API int cprof_cpu_profile_stop(void)
+{
+	pthread_mutex_lock(&cpu.lock);
+	if (!atomic_load(&cpu.active) || !cpu.tab) {
+		pthread_mutex_unlock(&cpu.lock);
+		return -ESRCH;
+	}
+	quiesce();
+	int rc = write_locked(NULL);
+	pthread_mutex_unlock(&cpu.lock);
+	return rc;
+}
+
+CPROF_API int cprof_cpu_profile_stats(struct cprof_cpu_stats *st)
+{
+	if (!st)
+		return -EINVAL;
+	st->samples = atomic_load(&cpu.samples);
+	st->weight = atomic_load(&cpu.weight);
+	st->overruns = atomic_load(&cpu.overruns);
+	st->lost = atomic_load(&cpu.lost);
+	st->threads = atomic_load(&cpu.active) ? cprof__threads_armed() : cpu.threads;
+	st->thread_fail = atomic_load(&cpu.active) ? cprof__threads_failed() : cpu.thread_fail;
+	st->hz = cpu.hz;
+	return 0;
+}
+
+/* ---- environment, exit, fork, exec ---- */
+
+void cprof__cpu_stop_at_exit(void)
+{
+	if (atexit_done)
+		return;
+	atexit_done = true;
+	cprof_cpu_profile_stop();
+}
+
+static void at_exit(void)
+{
+	cprof__cpu_stop_at_exit();
+}
+
+/*
+ * Which file this process writes. The process that started profiling (its
+ * pid is kept in CPROF_OWNER_PID, which exec preserves) writes the path as
+ * given; any other process that inherited the environment (a fork child, a
+ * spawned command) writes path.<pid>, so no process overwrites another's.
+ */
+static void env_path(const char *base, char *out, size_t outlen)
+{
+	const char *owner = getenv("CPROF_OWNER_PID");
+	char me[32];
+	snprintf(me, sizeof me, "%d", (int)getpid());
+	if (!owner || !*owner) {
+		setenv("CPROF_OWNER_PID", me, 1);
+		snprintf(out, outlen, "%s", base);
+	} else if (strcmp(owner, me) == 0) {
+		snprintf(out, outlen, "%s", base);
+	} else {
+		snprintf(out, outlen, "%s.%s", base, me);
+	}
+}
+
+static void atfork_child(void)
+{
+	cprof__threads_after_fork();
+	atexit_done = false;
+	pthread_mutex_init(&cpu.lock, NULL);
+	if (!atomic_load(&cpu.active))
+		return;
+	/* The child starts its own profile: the parent's samples stay the parent's. */
+	atomic_store(&cpu.active, false);
+	atomic_store(&cpu.in_flight, 0);
+	cprof__stacktab_free(cpu.tab);
+	cpu.tab = NULL;
+	if (!cpu.path[0]) {
+		/* Started on a file descriptor: never write through an inherited one. */
+		return;
+	}
+	char base[PATH_MAX];
+	const char *envp = getenv("CPROF_CPUPROFILE");
+	snprintf(base, sizeof base, "%s", envp && *envp ? envp : cpu.path);
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof path, "%s.%d", base, (int)getpid());
+	fatal_owner = 0;
+	if (start_locked(-1, path) != 0)
+		cprof__log("cannot continue the CPU profile in child %d", (int)getpid());
+}
+
+void cprof__cpu_start_from_env(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+	atexit(at_exit);
+	const char *base = getenv("CPROF_CPUPROFILE");
+	if (!base || !*base)
+		return;
+	char path[PATH_MAX + 16];
+	env_path(base, path, sizeof path);
+	next_hz = cprof__config.hz;
+	int rc = cprof_cpu_profile_start_path(path);
+	if (rc != 0)
+		cprof__log("cannot start the CPU profile: %s", strerror(-rc));
+}
+
+/*
+ * exec replaces the image: write what this image sampled first. The new
+ * image, which inherits the environment, writes the main file; this one's
+ * samples go to path.preexec.<pid> (only when it has any).
+ */
+static bool exec_paused;
+static char exec_path[PATH_MAX];
+
+void cprof__cpu_before_exec(void)
+{
+	pthread_mutex_lock(&cpu.lock);
+	exec_paused = false;
+	if (atomic_load(&cpu.active) && cpu.tab) {
+		quiesce();
+		snprintf(exec_path, sizeof exec_path, "%s", cpu.path);
+		char alt[PATH_MAX + 64];
+		if (cpu.path[0]) {
+			snprintf(alt, sizeof alt, "%s.preexec.%d", cpu.path, (int)getpid());
+			if (atomic_load(&cpu.weight) > 0)
+				write_locked(alt);
+			else {
+				cprof__stacktab_free(cpu.tab);
+				cpu.tab = NULL;
+			}
+			exec_paused = true;
+		} else {
+			write_locked(NULL);
+		}
+	}
+	pthread_mutex_unlock(&cpu.lock);
+}
+
+void cprof__cpu_after_failed_exec(void)
+{
+	pthread_mutex_lock(&cpu.lock);
+	if (exec_paused) {
+		exec_paused = false;
+		start_locked(-1, exec_path);
+	}
+	pthread_mutex_unlock(&cpu.lock);
+}

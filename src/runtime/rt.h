@@ -1,0 +1,164 @@
+/*
+ * rt.h - what the runtime's files share. Everything here lives inside the
+ * profiled program, so each declaration says from which contexts it may be
+ * called: "any" (including signal handlers), "thread" (ordinary code, not a
+ * signal handler), or "init" (the load-time constructor).
+ */
+#ifndef CPROF_RUNTIME_RT_H
+#define CPROF_RUNTIME_RT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CPROF_API __attribute__((visibility("default")))
+#define CPROF_TLS __thread __attribute__((tls_model("initial-exec")))
+
+#define CPROF_MAX_DEPTH_LIMIT 256
+#define CPROF_DEFAULT_DEPTH 128
+#define CPROF_DEFAULT_HZ 100
+#define CPROF_MAX_HZ 10000
+
+/* ---- log.c: messages on stderr without stdio ---- */
+
+/* Print "cprof: <msg>\n" on stderr unless CPROF_QUIET. Thread; uses vsnprintf. */
+void cprof__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool cprof__quiet;
+
+/* ---- sig.c: the one owner of the profiling signal ---- */
+
+/* The profiling signal (SIGPROF). */
+#define CPROF_SIGNAL SIGPROF
+
+/*
+ * Install the runtime's SIGPROF handler, remembering the program's handler
+ * to chain to. Samples from our timers go to handler; every other SIGPROF
+ * goes to the program's handler (or its default action). Thread.
+ */
+int cprof__sig_install(void (*handler)(siginfo_t *si, void *uc));
+/* The real sigaction, bypassing our interposer. Thread. */
+int cprof__sig_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* True while the program's own handler for SIGPROF was replaced over ours outside our interposer. Thread. */
+bool cprof__sig_handler_lost(void);
+/* Cookie carried in sigev_value of our timers. */
+extern char cprof__sig_cookie;
+
+/* ---- unwind_*.c: stack walkers, all signal-safe ---- */
+
+enum cprof_unwinder { CPROF_UNWIND_DWARF, CPROF_UNWIND_FP };
+
+/*
+ * Walk the stack of the interrupted context uc into pcs (leaf first, as
+ * return addresses for callers). Returns the number of frames. Any (signal
+ * handler of the interrupted thread).
+ */
+int cprof__unwind_dwarf(void *uc, uintptr_t *pcs, int max);
+int cprof__unwind_fp(void *uc, uintptr_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
+/* Resolve lazily bound symbols the DWARF unwinder needs, outside signal context. Thread. */
+void cprof__unwind_warmup(void);
+
+/* ---- stacktab.c: lock-free table of sampled stacks ---- */
+
+struct stacktab;
+
+/* Map a table with room for nentries stacks and nframes frames in all. Thread. */
+struct stacktab *cprof__stacktab_new(size_t nentries, size_t nframes);
+void cprof__stacktab_free(struct stacktab *t);
+/*
+ * Add weight to the stack pcs[0..n). Never blocks, never allocates.
+ * Returns 0, or -ENOSPC when the table is full (the caller counts a loss). Any.
+ */
+int cprof__stacktab_add(struct stacktab *t, const uintptr_t *pcs, int n, uint64_t weight);
+/* Visit every recorded stack. Only when no writer runs. Thread. */
+void cprof__stacktab_foreach(struct stacktab *t,
+			     void (*fn)(const uintptr_t *pcs, int n, uint64_t weight, void *arg),
+			     void *arg);
+/* Rewrite frames in [lo, hi) with f(pc, arg). Thread; racing writers are tolerated. */
+void cprof__stacktab_rewrite(struct stacktab *t, uintptr_t lo, uintptr_t hi,
+			     uintptr_t (*f)(uintptr_t pc, void *arg), void *arg);
+
+/* ---- threads.c: every thread gets a timer ---- */
+
+/* Per-thread state, kept in TLS. */
+struct rt_thread {
+	uintptr_t stack_lo, stack_hi; /* 0 when unknown */
+	int slot;                     /* index in the timer registry, -1 if none */
+	int busy;                     /* in a sample: guards reentry */
+};
+extern CPROF_TLS struct rt_thread cprof__self;
+
+/* Arm a timer on every existing thread and on every thread created later. Thread. */
+int cprof__threads_start(int hz);
+/* Disarm and delete every timer; no new thread gets one. Thread. */
+void cprof__threads_stop(void);
+/* Number of threads that got / failed to get a timer since start. Any. */
+uint64_t cprof__threads_armed(void);
+uint64_t cprof__threads_failed(void);
+/* Fill the calling thread's stack bounds in cprof__self. Thread. */
+void cprof__threads_self_bounds(void);
+/* After fork in the child: forget the parent's timers. Thread (atfork child). */
+void cprof__threads_after_fork(void);
+
+/* ---- prof_cpu.c ---- */
+
+/* The sample path, called by sig.c for our timer's signals. Any (signal handler). */
+void cprof__cpu_on_signal(siginfo_t *si, void *uc);
+/* Whether a CPU profile runs. Any. */
+bool cprof__cpu_active(void);
+/* The running profile's table, NULL when none. Thread. */
+struct stacktab *cprof__cpu_table(void);
+/* Start/stop from the environment, at load and exit. Init / thread. */
+void cprof__cpu_start_from_env(void);
+void cprof__cpu_stop_at_exit(void);
+/* Around exec: write what we have, and resume if exec failed. Thread. */
+void cprof__cpu_before_exec(void);
+void cprof__cpu_after_failed_exec(void);
+
+/* ---- symbolize.c: turn the table into a pprof profile ---- */
+
+struct profile;
+struct cpu_meta {
+	int64_t period_ns;
+	int64_t time_nanos;
+	int64_t duration_nanos;
+	uint64_t lost;
+	const char *const *comments;
+	size_t ncomments;
+};
+/*
+ * Build the CPU profile from t: mappings from /proc/self/maps, locations
+ * symbolized with libdw (functions, files, lines, inlined frames). Thread;
+ * allocates freely. NULL on out of memory.
+ */
+struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *m);
+
+/* ---- writeout.c ---- */
+
+/* Encode p gzipped and write it to fd. Thread. */
+int cprof__write_fd(const struct profile *p, int fd);
+/* Same, to path through a temporary file and rename(2). Thread. */
+int cprof__write_path(const struct profile *p, const char *path);
+/*
+ * Append one line describing a written profile to the file named by
+ * CPROF_REPORT (how "cprof run" learns what was written). Thread.
+ */
+void cprof__report(const char *kind, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- init.c ---- */
+
+struct rt_config {
+	int hz;
+	int max_depth;
+	enum cprof_unwinder unwinder;
+	bool secure; /* AT_SECURE: environment ignored */
+};
+extern struct rt_config cprof__config;
+
+/* Monotonic and wall clocks in ns. Any. */
+int64_t cprof__now_ns(void);
+int64_t cprof__wall_ns(void);
+
+#endif

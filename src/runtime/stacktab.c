@@ -1,0 +1,138 @@
+/*
+ * stacktab.c - the table the signal handler records stacks into.
+ *
+ * Open addressing over memory mapped once when profiling starts; entries
+ * are claimed with compare-and-swap and frames come from a bump allocator,
+ * so recording never blocks, never allocates and never takes a lock. Two
+ * threads inserting the same new stack at the same moment may each create
+ * an entry; the profile writer merges equal stacks, so that costs a little
+ * space and nothing else. When the table or the frame area is full the
+ * sample is refused and the caller counts it as lost.
+ *
+ * It knows nothing of signals, timers or symbols.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "runtime/rt.h"
+
+#define HASH_EMPTY 0
+#define HASH_BUSY 1
+#define MAX_PROBE 64
+
+struct entry {
+	_Atomic uint64_t hash; /* HASH_EMPTY, HASH_BUSY, or the stack's hash (>= 2) */
+	uint32_t depth;
+	uint32_t off;          /* first frame in frames[] */
+	_Atomic uint64_t weight;
+};
+
+struct stacktab {
+	struct entry *entries;
+	size_t mask;
+	uintptr_t *frames;
+	size_t nframes;
+	_Atomic size_t used;
+	size_t map_len;
+};
+
+static uint64_t hash_stack(const uintptr_t *pcs, int n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+	for (int i = 0; i < n; i++) {
+		h ^= pcs[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h < 2 ? h + 2 : h;
+}
+
+struct stacktab *cprof__stacktab_new(size_t nentries, size_t nframes)
+{
+	size_t n = 1;
+	while (n < nentries)
+		n <<= 1;
+	size_t len = sizeof(struct stacktab) + n * sizeof(struct entry) + nframes * sizeof(uintptr_t);
+	len = (len + 4095) & ~(size_t)4095;
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	struct stacktab *t = m;
+	t->entries = (struct entry *)(t + 1);
+	t->mask = n - 1;
+	t->frames = (uintptr_t *)(t->entries + n);
+	t->nframes = nframes;
+	atomic_init(&t->used, 0);
+	t->map_len = len;
+	return t;
+}
+
+void cprof__stacktab_free(struct stacktab *t)
+{
+	if (t)
+		munmap(t, t->map_len);
+}
+
+int cprof__stacktab_add(struct stacktab *t, const uintptr_t *pcs, int n, uint64_t weight)
+{
+	uint64_t h = hash_stack(pcs, n);
+	size_t i = (size_t)h & t->mask;
+	for (int probe = 0; probe < MAX_PROBE; probe++, i = (i + 1) & t->mask) {
+		struct entry *e = &t->entries[i];
+		uint64_t cur = atomic_load_explicit(&e->hash, memory_order_acquire);
+		if (cur == h) {
+			if (e->depth == (uint32_t)n &&
+			    memcmp(&t->frames[e->off], pcs, n * sizeof(uintptr_t)) == 0) {
+				atomic_fetch_add_explicit(&e->weight, weight, memory_order_relaxed);
+				return 0;
+			}
+			continue;
+		}
+		if (cur != HASH_EMPTY)
+			continue; /* another stack, or one being written: probe on */
+		uint64_t expect = HASH_EMPTY;
+		if (!atomic_compare_exchange_strong(&e->hash, &expect, HASH_BUSY))
+			continue;
+		size_t off = atomic_fetch_add(&t->used, (size_t)n);
+		if (off + n > t->nframes) {
+			atomic_store(&e->hash, HASH_EMPTY);
+			return -ENOSPC;
+		}
+		memcpy(&t->frames[off], pcs, n * sizeof(uintptr_t));
+		e->depth = (uint32_t)n;
+		e->off = (uint32_t)off;
+		atomic_store_explicit(&e->weight, weight, memory_order_relaxed);
+		atomic_store_explicit(&e->hash, h, memory_order_release);
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void cprof__stacktab_foreach(struct stacktab *t,
+			     void (*fn)(const uintptr_t *pcs, int n, uint64_t weight, void *arg),
+			     void *arg)
+{
+	for (size_t i = 0; i <= t->mask; i++) {
+		struct entry *e = &t->entries[i];
+		uint64_t h = atomic_load_explicit(&e->hash, memory_order_acquire);
+		if (h < 2)
+			continue;
+		fn(&t->frames[e->off], (int)e->depth, atomic_load(&e->weight), arg);
+	}
+}
+
+void cprof__stacktab_rewrite(struct stacktab *t, uintptr_t lo, uintptr_t hi,
+			     uintptr_t (*f)(uintptr_t pc, void *arg), void *arg)
+{
+	size_t used = atomic_load(&t->used);
+	if (used > t->nframes)
+		used = t->nframes;
+	for (size_t i = 0; i < used; i++) {
+		uintptr_t pc = t->frames[i];
+		if (pc >= lo && pc < hi)
+			t->frames[i] = f(pc, arg);
+	}
+}

@@ -1,0 +1,623 @@
+/*
+ * symbolize.c - from sampled addresses to a self-contained pprof profile.
+ *
+ * Runs when a profile is written, in ordinary thread context: it reads
+ * /proc/self/maps for the Mappings (executable segments, the main program
+ * first, the vDSO included, build-ids from the ELF notes) and uses elfutils'
+ * libdwfl/libdw to name every address: function, file, line, and the chain
+ * of inlined calls at that address. Profiles written here therefore open
+ * with go tool pprof on any machine, without the binaries.
+ *
+ * Frames of libraries that were dlclose'd while profiling ran were tagged by
+ * cprof__symbolize_note_unload(); they are named from the library's file,
+ * which was recorded before it went away.
+ *
+ * It does not sample, and knows the table only through stacktab.h's walk.
+ */
+#include <dlfcn.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/profile.h"
+#include "runtime/rt.h"
+
+/* ---- address maps ---- */
+
+struct map {
+	uintptr_t start, end, offset;
+	char *path;       /* file, or "[vdso]" */
+	uint64_t id;      /* pprof mapping id */
+	uintptr_t bias;   /* for unloaded modules: load bias */
+	bool unloaded;
+	Dwfl_Module *mod; /* for unloaded modules */
+	bool all_func, all_line, any; /* for the has_* flags */
+};
+
+struct maps {
+	struct map *v;
+	size_t n, cap;
+};
+
+static int maps_add(struct maps *m, uintptr_t start, uintptr_t end, uintptr_t off, const char *path)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct map *v = realloc(m->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		m->v = v;
+		m->cap = cap;
+	}
+	struct map *e = &m->v[m->n];
+	memset(e, 0, sizeof *e);
+	e->start = start;
+	e->end = end;
+	e->offset = off;
+	e->path = strdup(path);
+	if (!e->path)
+		return -ENOMEM;
+	e->all_func = e->all_line = true;
+	m->n++;
+	return 0;
+}
+
+static void read_maps(struct maps *m)
+{
+	char exe[PATH_MAX];
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[el > 0 ? el : 0] = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	char line[PATH_MAX + 256];
+	while (fgets(line, sizeof line, f)) {
+		unsigned long start, end, off;
+		char perms[8];
+		int pathpos = 0;
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &start, &end, perms, &off, &pathpos) < 4)
+			continue;
+		if (perms[2] != 'x' || pathpos == 0)
+			continue;
+		char *path = line + pathpos;
+		path[strcspn(path, "\n")] = 0;
+		char *del = strstr(path, " (deleted)");
+		if (del && del[10] == 0)
+			*del = 0;
+		if (path[0] == 0 || (path[0] == '[' && strcmp(path, "[vdso]") != 0))
+			continue;
+		if (maps_add(m, start, end, off, path) != 0)
+			break;
+	}
+	fclose(f);
+	/* By convention mapping[0] is the main program. */
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(m->v[i].path, exe) == 0) {
+			struct map t = m->v[i];
+			memmove(&m->v[1], &m->v[0], i * sizeof t);
+			m->v[0] = t;
+			break;
+		}
+	}
+}
+
+/* ---- modules unloaded while profiling ---- */
+
+#define MAX_UNLOADED 4096
+#define TAG_BIT ((uintptr_t)1 << 63)
+#define TAG_SHIFT 47
+
+struct unloaded {
+	uintptr_t lo, hi, bias;
+	char *path;
+};
+static struct unloaded unloaded[MAX_UNLOADED];
+static size_t nunloaded;
+static pthread_mutex_t unloaded_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- symbolization ---- */
+
+struct sym_frame {
+	const char *name;
+	const char *file;
+	int64_t line, start_line;
+};
+
+struct ctx {
+	struct profile *p;
+	Dwfl *dwfl;
+	struct maps maps;
+	/* pc -> location id */
+	uintptr_t *loc_pc;
+	uint64_t *loc_id;
+	size_t loc_cap, loc_n;
+	/* function key -> id */
+	struct fn { char *key; uint64_t id; } *fns;
+	size_t fn_cap, fn_n;
+	Dwfl *offline; /* for unloaded modules */
+	int err;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t function_id(struct ctx *c, const char *name, const char *file, int64_t start_line)
+{
+	char key[1024];
+	snprintf(key, sizeof key, "%s\x01%s\x01%" PRId64, name, file ? file : "", start_line);
+	if (c->fn_n * 2 >= c->fn_cap) {
+		size_t cap = c->fn_cap ? c->fn_cap * 2 : 1024;
+		struct fn *v = calloc(cap, sizeof *v);
+		if (!v) {
+			c->err = -ENOMEM;
+			return 0;
+		}
+		for (size_t i = 0; i < c->fn_cap; i++) {
+			if (!c->fns[i].key)
+				continue;
+			size_t j = hash_str(c->fns[i].key) & (cap - 1);
+			while (v[j].key)
+				j = (j + 1) & (cap - 1);
+			v[j] = c->fns[i];
+		}
+		free(c->fns);
+		c->fns = v;
+		c->fn_cap = cap;
+	}
+	size_t j = hash_str(key) & (c->fn_cap - 1);
+	while (c->fns[j].key) {
+		if (strcmp(c->fns[j].key, key) == 0)
+			return c->fns[j].id;
+		j = (j + 1) & (c->fn_cap - 1);
+	}
+	struct pp_function *f = cprof__profile_add_function(c->p, name, name, file ? file : "", start_line);
+	char *k = strdup(key);
+	if (!f || !k) {
+		free(k);
+		c->err = -ENOMEM;
+		return 0;
+	}
+	c->fns[j].key = k;
+	c->fns[j].id = f->id;
+	c->fn_n++;
+	return f->id;
+}
+
+static int64_t attr_int(Dwarf_Die *die, int name)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	if (!dwarf_attr_integrate(die, name, &a) || dwarf_formudata(&a, &w) != 0)
+		return 0;
+	return (int64_t)w;
+}
+
+/* The name pprof should show: the linkage name for C++, else the DWARF name. */
+static const char *die_name(Dwarf_Die *die)
+{
+	const char *n = dwarf_diename(die);
+	if (!n) {
+		Dwarf_Attribute a;
+		if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a))
+			n = dwarf_formstring(&a);
+	}
+	return n;
+}
+
+/*
+ * Name pc in mod: fill frames[] innermost first, return how many.
+ * 0 when nothing is known.
+ */
+static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int max, bool *has_line)
+{
+	*has_line = false;
+	if (!mod)
+		return 0;
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *symname = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	Dwarf_Addr bias;
+	Dwarf_Die *cudie = dwfl_module_addrdie(mod, pc, &bias);
+	int line = 0;
+	const char *lfile = NULL;
+	Dwfl_Line *l = dwfl_module_getsrc(mod, pc);
+	if (l)
+		lfile = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	int n = 0;
+	if (cudie) {
+		Dwarf_Die *scopes = NULL;
+		int ns = dwarf_getscopes(cudie, pc - bias, &scopes);
+		int64_t cur_line = line;
+		for (int i = 0; i < ns && n < max; i++) {
+			int tag = dwarf_tag(&scopes[i]);
+			if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+				continue;
+			const char *name = die_name(&scopes[i]);
+			if (!name)
+				name = (tag == DW_TAG_subprogram && symname) ? symname : "??";
+			fr[n].name = name;
+			fr[n].file = dwarf_decl_file(&scopes[i]);
+			if (!fr[n].file)
+				fr[n].file = lfile;
+			fr[n].line = cur_line;
+			fr[n].start_line = attr_int(&scopes[i], DW_AT_decl_line);
+			n++;
+			if (tag == DW_TAG_subprogram)
+				break;
+			/* The caller's line is where this inlined call was made. */
+			cur_line = attr_int(&scopes[i], DW_AT_call_line);
+		}
+		free(scopes);
+	}
+	if (n == 0 && symname) {
+		fr[0].name = symname;
+		fr[0].file = lfile;
+		fr[0].line = line;
+		fr[0].start_line = 0;
+		n = 1;
+	}
+	*has_line = n > 0 && line > 0;
+	return n;
+}
+
+static struct map *find_map(struct maps *m, uintptr_t pc)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (pc >= m->v[i].start && pc < m->v[i].end)
+			return &m->v[i];
+	return NULL;
+}
+
+static Dwfl_Module *offline_module(struct ctx *c, struct unloaded *u)
+{
+	static const Dwfl_Callbacks cb = {
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_build_id_find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+	};
+	if (!c->offline) {
+		c->offline = dwfl_begin(&cb);
+		if (!c->offline)
+			return NULL;
+		dwfl_report_begin(c->offline);
+	} else {
+		dwfl_report_begin_add(c->offline);
+	}
+	Dwfl_Module *mod = dwfl_report_elf(c->offline, u->path, u->path, -1, u->bias, false);
+	dwfl_report_end(c->offline, NULL, NULL);
+	return mod;
+}
+
+/* Location id for a (possibly tagged) frame address. */
+static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
+{
+	if (c->loc_n * 2 >= c->loc_cap) {
+		size_t cap = c->loc_cap ? c->loc_cap * 2 : 4096;
+		uintptr_t *pcs = calloc(cap, sizeof *pcs);
+		uint64_t *ids = calloc(cap, sizeof *ids);
+		if (!pcs || !ids) {
+			free(pcs);
+			free(ids);
+			c->err = -ENOMEM;
+			return 0;
+		}
+		for (size_t i = 0; i < c->loc_cap; i++) {
+			if (!c->loc_id[i])
+				continue;
+			size_t j = (c->loc_pc[i] * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+			while (ids[j])
+				j = (j + 1) & (cap - 1);
+			pcs[j] = c->loc_pc[i];
+			ids[j] = c->loc_id[i];
+		}
+		free(c->loc_pc);
+		free(c->loc_id);
+		c->loc_pc = pcs;
+		c->loc_id = ids;
+		c->loc_cap = cap;
+	}
+	/* Callers' frames hold return addresses: name the call instruction. */
+	uintptr_t key = leaf ? raw : raw - 1;
+	size_t j = (key * 0x9e3779b97f4a7c15ull >> 20) & (c->loc_cap - 1);
+	while (c->loc_id[j]) {
+		if (c->loc_pc[j] == key)
+			return c->loc_id[j];
+		j = (j + 1) & (c->loc_cap - 1);
+	}
+
+	uintptr_t pc = key;
+	Dwfl_Module *mod = NULL;
+	struct map *m = NULL;
+	if (raw & TAG_BIT) {
+		size_t ui = (raw & ~TAG_BIT) >> TAG_SHIFT;
+		pc = (key & (((uintptr_t)1 << TAG_SHIFT) - 1));
+		if (ui < nunloaded) {
+			for (size_t i = 0; i < c->maps.n; i++)
+				if (c->maps.v[i].unloaded && c->maps.v[i].bias == ui)
+					m = &c->maps.v[i];
+			if (!m && maps_add(&c->maps, unloaded[ui].lo, unloaded[ui].hi, 0, unloaded[ui].path) == 0) {
+				m = &c->maps.v[c->maps.n - 1];
+				m->unloaded = true;
+				m->bias = ui;
+				m->mod = offline_module(c, &unloaded[ui]);
+			}
+			mod = m ? m->mod : NULL;
+		}
+	} else {
+		m = find_map(&c->maps, pc);
+		mod = c->dwfl ? dwfl_addrmodule(c->dwfl, pc) : NULL;
+	}
+
+	struct sym_frame fr[64];
+	bool has_line;
+	int n = describe(mod, pc, fr, 64, &has_line);
+	struct pp_line lines[64];
+	for (int i = 0; i < n; i++) {
+		lines[i].function_id = function_id(c, fr[i].name, fr[i].file, fr[i].start_line);
+		lines[i].line = fr[i].line;
+		lines[i].column = 0;
+	}
+	if (m) {
+		m->any = true;
+		if (n == 0)
+			m->all_func = false;
+		if (!has_line)
+			m->all_line = false;
+	}
+	struct pp_location *loc = cprof__profile_add_location(c->p, 0, pc, lines, (size_t)n);
+	if (!loc) {
+		c->err = -ENOMEM;
+		return 0;
+	}
+	/* Mapping ids are assigned after all locations are known; keep the map index. */
+	loc->mapping_id = m ? (uint64_t)(m - c->maps.v) + 1 : 0;
+	c->loc_pc[j] = key;
+	c->loc_id[j] = loc->id;
+	c->loc_n++;
+	return loc->id;
+}
+
+struct walk_arg {
+	struct ctx *c;
+	int64_t period;
+};
+
+static void add_stack(const uintptr_t *pcs, int n, uint64_t weight, void *arg)
+{
+	struct walk_arg *w = arg;
+	struct ctx *c = w->c;
+	if (c->err)
+		return;
+	uint64_t ids[CPROF_MAX_DEPTH_LIMIT];
+	int k = 0;
+	for (int i = 0; i < n && k < CPROF_MAX_DEPTH_LIMIT; i++) {
+		uint64_t id = location_id(c, pcs[i], i == 0);
+		if (id)
+			ids[k++] = id;
+	}
+	int64_t v[2] = {(int64_t)weight, (int64_t)weight * w->period};
+	if (!cprof__profile_add_sample(c->p, ids, (size_t)k, v, 2, NULL, 0))
+		c->err = -ENOMEM;
+}
+
+static void build_id_hex(Dwfl *dwfl, struct map *m, char *out, size_t outlen)
+{
+	out[0] = 0;
+	Dwfl_Module *mod = NULL;
+	if (m->unloaded) {
+		mod = m->mod;
+	} else if (dwfl) {
+		mod = dwfl_addrmodule(dwfl, m->start);
+	}
+	if (!mod)
+		return;
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	for (int i = 0; i < len && (size_t)(2 * i + 2) < outlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", bits[i]);
+}
+
+static char *find_debuginfo_path;
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_build_id_find_debuginfo,
+	.debuginfo_path = &find_debuginfo_path,
+};
+
+struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *meta)
+{
+	struct ctx c;
+	memset(&c, 0, sizeof c);
+	c.p = cprof__profile_new();
+	if (!c.p)
+		return NULL;
+	struct profile *p = c.p;
+	cprof__profile_add_sample_type(p, "samples", "count");
+	cprof__profile_add_sample_type(p, "cpu", "nanoseconds");
+	p->period_type.type = cprof__profile_intern(p, "cpu", (size_t)-1);
+	p->period_type.unit = cprof__profile_intern(p, "nanoseconds", (size_t)-1);
+	p->period = meta->period_ns;
+	p->time_nanos = meta->time_nanos;
+	p->duration_nanos = meta->duration_nanos;
+	for (size_t i = 0; i < meta->ncomments; i++)
+		cprof__profile_add_comment(p, meta->comments[i]);
+
+	read_maps(&c.maps);
+	c.dwfl = dwfl_begin(&proc_callbacks);
+	if (c.dwfl) {
+		dwfl_report_begin(c.dwfl);
+		if (dwfl_linux_proc_report(c.dwfl, getpid()) != 0 || dwfl_report_end(c.dwfl, NULL, NULL) != 0) {
+			dwfl_end(c.dwfl);
+			c.dwfl = NULL;
+		}
+	}
+	if (!c.dwfl)
+		cprof__log("cannot read this process's modules with libdwfl (%s); the profile has addresses only",
+			   dwfl_errmsg(-1));
+
+	pthread_mutex_lock(&unloaded_lock);
+	struct walk_arg w = {&c, meta->period_ns};
+	cprof__stacktab_foreach(t, add_stack, &w);
+	if (meta->lost > 0 && !c.err) {
+		/* Time we know was spent but not where: shown, not hidden. */
+		uint64_t fid = function_id(&c, "[cprof: lost samples]", "", 0);
+		struct pp_line ln = {fid, 0, 0};
+		struct pp_location *loc = cprof__profile_add_location(p, 0, 0, &ln, 1);
+		if (loc) {
+			uint64_t id = loc->id;
+			int64_t v[2] = {(int64_t)meta->lost, (int64_t)meta->lost * meta->period_ns};
+			cprof__profile_add_sample(p, &id, 1, v, 2, NULL, 0);
+		}
+	}
+
+	/* Mappings: every executable mapping, in maps order (main program first). */
+	uint64_t *map_id = calloc(c.maps.n + 1, sizeof *map_id);
+	for (size_t i = 0; map_id && i < c.maps.n; i++) {
+		struct map *m = &c.maps.v[i];
+		if (m->unloaded && !m->any)
+			continue;
+		struct pp_mapping *pm = cprof__profile_add_mapping(p);
+		if (!pm) {
+			c.err = -ENOMEM;
+			break;
+		}
+		pm->memory_start = m->start;
+		pm->memory_limit = m->end;
+		pm->file_offset = m->offset;
+		pm->filename = cprof__profile_intern(p, m->path, (size_t)-1);
+		char bid[128];
+		build_id_hex(c.dwfl, m, bid, sizeof bid);
+		pm->build_id = cprof__profile_intern(p, bid, (size_t)-1);
+		pm->has_functions = m->all_func;
+		pm->has_filenames = m->all_line;
+		pm->has_line_numbers = m->all_line;
+		pm->has_inline_frames = m->all_line;
+		map_id[i] = pm->id;
+	}
+	for (size_t i = 0; map_id && i < p->nlocation; i++) {
+		uint64_t mi = p->location[i].mapping_id;
+		p->location[i].mapping_id = (mi && mi <= c.maps.n) ? map_id[mi - 1] : 0;
+	}
+	/* The table these tags index goes away with this profile. */
+	for (size_t i = 0; i < nunloaded; i++)
+		free(unloaded[i].path);
+	nunloaded = 0;
+	pthread_mutex_unlock(&unloaded_lock);
+	if (!map_id)
+		c.err = -ENOMEM;
+	free(map_id);
+
+	if (c.dwfl)
+		dwfl_end(c.dwfl);
+	if (c.offline)
+		dwfl_end(c.offline);
+	for (size_t i = 0; i < c.maps.n; i++)
+		free(c.maps.v[i].path);
+	free(c.maps.v);
+	for (size_t i = 0; i < c.fn_cap; i++)
+		free(c.fns[i].key);
+	free(c.fns);
+	free(c.loc_pc);
+	free(c.loc_id);
+	if (c.err) {
+		cprof__profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* ---- dlclose: remember the module, tag its frames ---- */
+
+static uintptr_t tag_frame(uintptr_t pc, void *arg)
+{
+	return TAG_BIT | ((uintptr_t)arg << TAG_SHIFT) | pc;
+}
+
+struct range_arg {
+	void *base_addr;
+	uintptr_t lo, hi, bias;
+	char path[PATH_MAX];
+};
+
+static int find_range(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct range_arg *r = arg;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+		if (s < lo)
+			lo = s;
+		if (e > hi)
+			hi = e;
+	}
+	if ((uintptr_t)r->base_addr == info->dlpi_addr && lo < hi && info->dlpi_name && info->dlpi_name[0]) {
+		r->lo = lo;
+		r->hi = hi;
+		r->bias = info->dlpi_addr;
+		snprintf(r->path, sizeof r->path, "%s", info->dlpi_name);
+		return 1;
+	}
+	return 0;
+}
+
+static int still_loaded(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	return info->dlpi_addr == ((struct range_arg *)arg)->bias;
+}
+
+CPROF_API int dlclose(void *handle)
+{
+	static int (*real_dlclose)(void *);
+	if (!real_dlclose)
+		real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	if (!real_dlclose)
+		return -1;
+	struct range_arg r;
+	memset(&r, 0, sizeof r);
+	struct link_map *lm = NULL;
+	bool watch = cprof__cpu_active() && dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm;
+	if (watch) {
+		r.base_addr = (void *)lm->l_addr;
+		if (!dl_iterate_phdr(find_range, &r))
+			watch = false;
+	}
+	int rc = real_dlclose(handle);
+	if (!watch || rc != 0 || dl_iterate_phdr(still_loaded, &r))
+		return rc;
+	/* The module is gone: tag its frames so they are named from its file. */
+	pthread_mutex_lock(&unloaded_lock);
+	struct stacktab *t = cprof__cpu_table();
+	if (t && nunloaded < MAX_UNLOADED) {
+		char *path = strdup(r.path);
+		if (path) {
+			size_t ui = nunloaded++;
+			unloaded[ui].lo = r.lo;
+			unloaded[ui].hi = r.hi;
+			unloaded[ui].bias = r.bias;
+			unloaded[ui].path = path;
+			cprof__stacktab_rewrite(t, r.lo, r.hi, tag_frame, (void *)ui);
+		}
+	}
+	pthread_mutex_unlock(&unloaded_lock);
+	return rc;
+}
