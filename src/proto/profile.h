@@ -162,6 +162,14 @@ int cprof__profile_encode_gz(const struct profile *p, uint8_t **out, size_t *out
 struct profile *cprof__profile_decode(const uint8_t *data, size_t len,
 				      char *err, size_t errlen);
 
+/*
+ * Run the checks decode runs (see above) on a profile built in memory, and
+ * (re)build the id indices behind the lookups. Call it after changing ids
+ * in place; the append helpers keep lookups current on their own.
+ * 0, or -EINVAL / -ENOMEM with a one-line reason in err.
+ */
+int cprof__profile_validate(struct profile *p, char *err, size_t errlen);
+
 /* Read and decode a file; the reason on failure names the file. */
 struct profile *cprof__profile_read_file(const char *path, char *err, size_t errlen);
 
