@@ -84,6 +84,8 @@ struct cprof_cpu_stats {
 	uint64_t threads;   /* threads that had a timer during the profile */
 	uint64_t thread_fail; /* threads that could not get a timer */
 	int hz;             /* requested rate */
+	uint64_t handler_p50_ns; /* time in the signal handler per sample: median */
+	uint64_t handler_p99_ns; /* and 99th percentile (log buckets: within 25%) */
 };
 
 /* Fill *st. Any context, including signal handlers. */

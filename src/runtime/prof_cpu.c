@@ -37,11 +37,13 @@ struct cpu_state {
 	struct stacktab *tab;
 	int fd;               /* output when started with an fd, else -1 */
 	char path[PATH_MAX];  /* output when started with a path */
-	bool from_env;
+	pid_t pid;            /* the process the profile belongs to */
 	int hz;
 	int64_t start_mono, start_wall;
 	atomic_ullong samples, weight, overruns, lost;
 	uint64_t threads, thread_fail;
+	/* Time spent in the handler per sample: log2 buckets, 4 steps each. */
+	atomic_ullong handler_hist[64 * 4];
 };
 
 static struct cpu_state cpu = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .hz = CPROF_DEFAULT_HZ};
@@ -50,8 +52,46 @@ static bool atexit_done;
 
 /* ---- the sample path: signal handler ---- */
 
+/* Bucket of a duration: 4 buckets per power of two. */
+static unsigned hist_bucket(uint64_t ns)
+{
+	if (ns < 4)
+		return (unsigned)ns;
+	unsigned lg = 63 - (unsigned)__builtin_clzll(ns);
+	unsigned sub = (unsigned)(ns >> (lg - 2)) & 3;
+	unsigned b = lg * 4 + sub;
+	return b < 256 ? b : 255;
+}
+
+/* Lower bound of a bucket, in ns. */
+static uint64_t hist_value(unsigned b)
+{
+	if (b < 4)
+		return b;
+	unsigned lg = b / 4, sub = b % 4;
+	return ((uint64_t)(4 + sub)) << (lg - 2);
+}
+
+/* The q-quantile (0..1) of handler time, in ns; 0 when there were no samples. */
+static uint64_t handler_quantile(double q)
+{
+	uint64_t total = 0;
+	for (unsigned b = 0; b < 256; b++)
+		total += atomic_load(&cpu.handler_hist[b]);
+	if (total == 0)
+		return 0;
+	uint64_t want = (uint64_t)(q * (double)total), seen = 0;
+	for (unsigned b = 0; b < 256; b++) {
+		seen += atomic_load(&cpu.handler_hist[b]);
+		if (seen > want)
+			return hist_value(b);
+	}
+	return hist_value(255);
+}
+
 void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 {
+	int64_t t0 = cprof__now_ns();
 	atomic_fetch_add(&cpu.in_flight, 1);
 	if (!atomic_load(&cpu.active)) {
 		atomic_fetch_sub(&cpu.in_flight, 1);
@@ -77,6 +117,9 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 			atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
 		cprof__self.busy = 0;
 	}
+	int64_t dt = cprof__now_ns() - t0;
+	atomic_fetch_add_explicit(&cpu.handler_hist[hist_bucket(dt > 0 ? (uint64_t)dt : 0)], 1,
+				  memory_order_relaxed);
 	atomic_fetch_sub(&cpu.in_flight, 1);
 }
 
@@ -198,10 +241,13 @@ static int start_locked(int fd, const char *path)
 	else
 		cpu.path[0] = 0;
 	cpu.hz = next_hz;
+	cpu.pid = getpid();
 	atomic_store(&cpu.samples, 0);
 	atomic_store(&cpu.weight, 0);
 	atomic_store(&cpu.overruns, 0);
 	atomic_store(&cpu.lost, 0);
+	for (unsigned b = 0; b < 256; b++)
+		atomic_store(&cpu.handler_hist[b], 0);
 	cpu.start_mono = cprof__now_ns();
 	cpu.start_wall = cprof__wall_ns();
 	atomic_store(&cpu.active, true);
@@ -285,10 +331,13 @@ static int write_locked(const char *alt_path)
 		cprof__log("cannot write the CPU profile to %s: %s", dest[0] ? dest : "its file descriptor",
 			   strerror(-rc));
 	else if (dest[0])
-		cprof__report("cpu", dest, "samples=%llu lost=%llu overruns=%llu threads=%llu duration_ns=%lld hz=%d",
+		cprof__report("cpu", dest,
+			      "samples=%llu lost=%llu overruns=%llu threads=%llu duration_ns=%lld hz=%d "
+			      "handler_p50_ns=%llu handler_p99_ns=%llu",
 			      (unsigned long long)samples, (unsigned long long)lost,
 			      (unsigned long long)overruns, (unsigned long long)cpu.threads, (long long)dur,
-			      cpu.hz);
+			      cpu.hz, (unsigned long long)handler_quantile(0.5),
+			      (unsigned long long)handler_quantile(0.99));
 	cprof__stacktab_free(cpu.tab);
 	cpu.tab = NULL;
 	return rc;
@@ -352,6 +401,8 @@ CPROF_API int cprof_cpu_profile_stats(struct cprof_cpu_stats *st)
 	st->threads = atomic_load(&cpu.active) ? cprof__threads_armed() : cpu.threads;
 	st->thread_fail = atomic_load(&cpu.active) ? cprof__threads_failed() : cpu.thread_fail;
 	st->hz = cpu.hz;
+	st->handler_p50_ns = handler_quantile(0.5);
+	st->handler_p99_ns = handler_quantile(0.99);
 	return 0;
 }
 
@@ -442,6 +493,9 @@ static char exec_path[PATH_MAX];
 
 void cprof__cpu_before_exec(void)
 {
+	/* A vfork child shares our memory: the profile is its parent's, hands off. */
+	if (cpu.pid != getpid())
+		return;
 	pthread_mutex_lock(&cpu.lock);
 	exec_paused = false;
 	if (atomic_load(&cpu.active) && cpu.tab) {
@@ -466,6 +520,8 @@ void cprof__cpu_before_exec(void)
 
 void cprof__cpu_after_failed_exec(void)
 {
+	if (cpu.pid != getpid())
+		return;
 	pthread_mutex_lock(&cpu.lock);
 	if (exec_paused) {
 		exec_paused = false;
