@@ -369,6 +369,278 @@ void cprof__rview_free(struct rview *v)
 	free(v);
 }
 
+/* ---- the report total over samples as pprof's Merge groups them ---- */
+
+/* A set of byte strings, each with a dense id. */
+struct strset {
+	struct htab t;
+	char **s;
+	size_t *len;
+	size_t n, cap;
+};
+
+struct str_probe {
+	const char *s;
+	size_t len;
+};
+
+static bool str_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct strset *ss = ctx;
+	const struct str_probe *k = key;
+	return ss->len[idx] == k->len && memcmp(ss->s[idx], k->s, k->len) == 0;
+}
+
+/* Id of the string (taken over: freed when already present); SIZE_MAX on out of memory. */
+static size_t strset_take(struct strset *ss, char *s, size_t len)
+{
+	if (!s)
+		return SIZE_MAX;
+	struct str_probe k = {s, len};
+	size_t *slot = htab_slot(&ss->t, fnv(s, len, 14695981039346656037ULL), str_eq, ss, &k);
+	if (!slot) {
+		free(s);
+		return SIZE_MAX;
+	}
+	if (*slot != SIZE_MAX) {
+		free(s);
+		return *slot;
+	}
+	if (ss->n == ss->cap) {
+		size_t cap = ss->cap ? ss->cap * 2 : 64;
+		char **a = realloc(ss->s, cap * sizeof(*a));
+		if (a)
+			ss->s = a;
+		size_t *l = realloc(ss->len, cap * sizeof(*l));
+		if (l)
+			ss->len = l;
+		if (!a || !l) {
+			free(s);
+			return SIZE_MAX;
+		}
+		ss->cap = cap;
+	}
+	ss->s[ss->n] = s;
+	ss->len[ss->n] = len;
+	*slot = ss->n;
+	ss->t.len++;
+	return ss->n++;
+}
+
+static void strset_release(struct strset *ss)
+{
+	for (size_t i = 0; i < ss->n; i++)
+		free(ss->s[i]);
+	free(ss->s);
+	free(ss->len);
+	htab_release(&ss->t);
+}
+
+static void put_str(FILE *f, const char *s)
+{
+	fwrite(s, 1, strlen(s) + 1, f);
+}
+
+static void put_u64(FILE *f, uint64_t v)
+{
+	fwrite(&v, sizeof(v), 1, f);
+}
+
+/* profile.Function.key / Mapping.key: the identity Merge gives them. */
+static size_t function_class(struct strset *ss, const struct profile *p, const struct pp_function *fn)
+{
+	char *b = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&b, &len);
+	if (!f)
+		return SIZE_MAX;
+	put_u64(f, (uint64_t)fn->start_line);
+	put_str(f, cprof__profile_str(p, fn->name));
+	put_str(f, cprof__profile_str(p, fn->system_name));
+	put_str(f, cprof__profile_str(p, fn->filename));
+	if (fclose(f) != 0) {
+		free(b);
+		return SIZE_MAX;
+	}
+	return strset_take(ss, b, len);
+}
+
+static size_t mapping_class(struct strset *ss, const struct profile *p, const struct pp_mapping *m)
+{
+	char *b = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&b, &len);
+	if (!f)
+		return SIZE_MAX;
+	uint64_t size = m->memory_limit - m->memory_start;
+	size = size + 0xfff;
+	size -= size % 0x1000;
+	const char *bid = cprof__profile_str(p, m->build_id);
+	put_u64(f, size);
+	put_u64(f, m->file_offset);
+	put_str(f, bid[0] ? bid : cprof__profile_str(p, m->filename));
+	if (fclose(f) != 0) {
+		free(b);
+		return SIZE_MAX;
+	}
+	return strset_take(ss, b, len);
+}
+
+static int cmp_label_key(const void *a, const void *b, void *ctx)
+{
+	const struct profile *p = ctx;
+	const struct pp_label *x = *(const struct pp_label *const *)a;
+	const struct pp_label *y = *(const struct pp_label *const *)b;
+	int c = strcmp(cprof__profile_str(p, x->key), cprof__profile_str(p, y->key));
+	if (c)
+		return c;
+	return x < y ? -1 : x > y; /* keep the order of values under one key */
+}
+
+/* Labels as a canonical byte string: string labels, then numeric, by key. */
+static int put_labels(FILE *f, const struct profile *p, const struct pp_sample *s)
+{
+	const struct pp_label **l = malloc((s->nlabel + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nlabel; i++)
+		l[i] = &s->label[i];
+	qsort_r(l, s->nlabel, sizeof(*l), cmp_label_key, (void *)p);
+	for (size_t i = 0; i < s->nlabel; i++)
+		if (l[i]->str != 0) {
+			put_str(f, cprof__profile_str(p, l[i]->key));
+			put_str(f, cprof__profile_str(p, l[i]->str));
+		}
+	put_str(f, "\x01");
+	for (size_t i = 0; i < s->nlabel;) {
+		size_t j = i;
+		bool units = false;
+		const char *key = cprof__profile_str(p, l[i]->key);
+		for (; j < s->nlabel && strcmp(cprof__profile_str(p, l[j]->key), key) == 0; j++)
+			if (l[j]->str == 0 && l[j]->num_unit != 0)
+				units = true;
+		for (size_t k = i; k < j; k++) {
+			if (l[k]->str != 0 || (l[k]->num == 0 && l[k]->num_unit == 0))
+				continue;
+			put_str(f, key);
+			put_u64(f, (uint64_t)l[k]->num);
+			if (units)
+				put_str(f, cprof__profile_str(p, l[k]->num_unit));
+		}
+		i = j;
+	}
+	free(l);
+	return 0;
+}
+
+static bool diff_base_sample(const struct profile *p, const struct pp_sample *s)
+{
+	for (size_t i = 0; i < s->nlabel; i++)
+		if (s->label[i].str != 0 &&
+		    strcmp(cprof__profile_str(p, s->label[i].key), "pprof::base") == 0 &&
+		    strcmp(cprof__profile_str(p, s->label[i].str), "true") == 0)
+			return true;
+	return false;
+}
+
+int cprof__rview_total(const struct rview *v, int64_t *total_out)
+{
+	const struct profile *p = v->prof;
+	struct strset fns = {0}, maps = {0}, locs = {0}, samples = {0};
+	size_t *loc_class = calloc(p->nlocation + 1, sizeof(size_t));
+	int64_t *sum = NULL, *div = NULL;
+	bool *base = NULL;
+	int rc = -ENOMEM;
+	if (!loc_class)
+		goto out;
+	for (size_t i = 0; i < p->nlocation; i++) {
+		const struct pp_location *l = &p->location[i];
+		const struct pp_mapping *m = l->mapping_id ? cprof__profile_mapping(p, l->mapping_id) : NULL;
+		char *b = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&b, &len);
+		if (!f)
+			goto out;
+		put_u64(f, m ? l->address - m->memory_start : l->address);
+		put_u64(f, m ? mapping_class(&maps, p, m) + 1 : 0);
+		put_u64(f, l->is_folded);
+		for (size_t j = 0; j < l->nline; j++) {
+			const struct pp_function *fn = cprof__profile_function(p, l->line[j].function_id);
+			put_u64(f, fn ? function_class(&fns, p, fn) + 1 : 0);
+			put_u64(f, (uint64_t)l->line[j].line);
+		}
+		if (fclose(f) != 0) {
+			free(b);
+			goto out;
+		}
+		loc_class[i] = strset_take(&locs, b, len);
+		if (loc_class[i] == SIZE_MAX)
+			goto out;
+	}
+	sum = calloc(p->nsample + 1, sizeof(int64_t));
+	div = calloc(p->nsample + 1, sizeof(int64_t));
+	base = calloc(p->nsample + 1, sizeof(bool));
+	if (!sum || !div || !base)
+		goto out;
+	for (size_t i = 0; i < p->nsample; i++) {
+		const struct pp_sample *s = &p->sample[i];
+		if ((size_t)v->value_index >= s->nvalue)
+			continue;
+		char *b = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&b, &len);
+		if (!f)
+			goto out;
+		for (size_t j = 0; j < s->nlocation; j++) {
+			const struct pp_location *l = cprof__profile_location(p, s->location_id[j]);
+			put_u64(f, l ? loc_class[l - p->location] : SIZE_MAX);
+		}
+		put_str(f, "\x02");
+		if (put_labels(f, p, s) < 0) {
+			fclose(f);
+			free(b);
+			goto out;
+		}
+		if (fclose(f) != 0) {
+			free(b);
+			goto out;
+		}
+		size_t g = strset_take(&samples, b, len);
+		if (g == SIZE_MAX)
+			goto out;
+		sum[g] += s->value[v->value_index];
+		div[g] += v->mean ? s->value[0] : 0;
+		base[g] = diff_base_sample(p, s);
+	}
+	/* report.computeTotal over the merged samples. */
+	int64_t total = 0, tdiv = 0, diff_total = 0, diff_div = 0;
+	for (size_t g = 0; g < samples.n; g++) {
+		int64_t val = sum[g] < 0 ? -sum[g] : sum[g];
+		total += val;
+		tdiv += div[g];
+		if (base[g]) {
+			diff_total += val;
+			diff_div += div[g];
+		}
+	}
+	if (diff_total > 0) {
+		total = diff_total;
+		tdiv = diff_div;
+	}
+	*total_out = tdiv ? total / tdiv : total;
+	rc = 0;
+out:
+	strset_release(&fns);
+	strset_release(&maps);
+	strset_release(&locs);
+	strset_release(&samples);
+	free(loc_class);
+	free(sum);
+	free(div);
+	free(base);
+	return rc;
+}
+
 /* ---- the graph ---- */
 
 int64_t cprof__rnode_flat(const struct rnode *n)

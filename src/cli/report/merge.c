@@ -76,6 +76,13 @@ static int append(struct profile *q, const struct profile *p)
 	struct pp_line *lines = NULL;
 	struct pp_label *labels = NULL;
 
+	/*
+	 * pprof gives a profile without mappings one empty mapping that all
+	 * its locations use (fetch.go locateBinaries); merged first, it hides
+	 * the File: line of the profiles after it.
+	 */
+	if (p->nmapping == 0 && !cprof__profile_add_mapping(q))
+		goto out;
 	for (size_t i = 0; i < p->nmapping; i++) {
 		const struct pp_mapping *m = &p->mapping[i];
 		struct pp_mapping *n = cprof__profile_add_mapping(q);
@@ -107,7 +114,7 @@ static int append(struct profile *q, const struct profile *p)
 			lines[j].function_id = f ? fn0 + (size_t)(f - p->function) + 1 : 0;
 		}
 		const struct pp_mapping *m = l->mapping_id ? cprof__profile_mapping(p, l->mapping_id) : NULL;
-		uint64_t mid = m ? map0 + (size_t)(m - p->mapping) + 1 : 0;
+		uint64_t mid = m ? map0 + (size_t)(m - p->mapping) + 1 : p->nmapping == 0 ? map0 + 1 : 0;
 		struct pp_location *n = cprof__profile_add_location(q, mid, l->address, lines, l->nline);
 		if (!n)
 			goto out;

@@ -69,40 +69,6 @@ static int sample_index(const struct profile *p, const char *si, char *err, size
 	return -1;
 }
 
-/* Sample.DiffBaseSample: carries the label pprof::base=true (-diff_base). */
-static bool diff_base_sample(const struct profile *p, const struct pp_sample *s)
-{
-	for (size_t i = 0; i < s->nlabel; i++)
-		if (strcmp(cprof__profile_str(p, s->label[i].key), "pprof::base") == 0 &&
-		    strcmp(cprof__profile_str(p, s->label[i].str), "true") == 0)
-			return true;
-	return false;
-}
-
-/* report.computeTotal */
-static int64_t compute_total(const struct profile *p, int idx, bool mean)
-{
-	int64_t div = 0, total = 0, diff_div = 0, diff_total = 0;
-	for (size_t i = 0; i < p->nsample; i++) {
-		const struct pp_sample *s = &p->sample[i];
-		if ((size_t)idx >= s->nvalue)
-			continue;
-		int64_t v = abs64(s->value[idx]);
-		int64_t d = mean ? s->value[0] : 0;
-		total += v;
-		div += d;
-		if (diff_base_sample(p, s)) {
-			diff_total += v;
-			diff_div += d;
-		}
-	}
-	if (diff_total > 0) {
-		total = diff_total;
-		div = diff_div;
-	}
-	return div ? total / div : total;
-}
-
 int cprof__report_init(struct report *r, const struct profile *p,
 		       const struct report_options *o, char *err, size_t errlen)
 {
@@ -133,9 +99,10 @@ int cprof__report_init(struct report *r, const struct profile *p,
 	r->sample_type = type;
 	r->sample_unit = cprof__profile_str(p, p->sample_type[idx].unit);
 	snprintf(r->output_unit, sizeof(r->output_unit), "%s", o->unit ? o->unit : "minimum");
-	r->total = compute_total(p, idx, o->mean);
 	r->view = cprof__rview_new(p, o->granularity, idx, o->mean);
-	if (!r->view) {
+	if (!r->view || cprof__rview_total(r->view, &r->total) < 0) {
+		cprof__rview_free(r->view);
+		r->view = NULL;
 		free(r->sample_type_buf);
 		r->sample_type_buf = NULL;
 		snprintf(err, errlen, "out of memory");

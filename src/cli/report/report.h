@@ -108,6 +108,13 @@ void cprof__rview_free(struct rview *v);
 size_t cprof__rview_nkeys(const struct rview *v);
 
 /*
+ * report.computeTotal: the sum of |value| over the samples pprof would
+ * merge into one (same stack and labels), divided by the summed counts with
+ * -mean; only samples labeled pprof::base=true when there are any. 0 or -ENOMEM.
+ */
+int cprof__rview_total(const struct rview *v, int64_t *total);
+
+/*
  * Build the graph (graph.New with CallTree off). kept, when not NULL, has
  * one flag per key; frames of keys not kept are skipped and make the edges
  * over them residual. NULL on out of memory.
