@@ -119,6 +119,11 @@ $(B)/tests/unit/%: tests/unit/%.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $^ -lz -lm
 
+# Unit tests of the runtime link its objects directly (no sanitizers: see RUNTIME_FLAGS).
+$(B)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(RT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(RUNTIME_FLAGS) -Itests/unit -o $@ $^ $(LIBS_DW) -ldl -lpthread -lrt
+
 $(B)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $^ -lz -lm
