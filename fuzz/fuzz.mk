@@ -1,0 +1,23 @@
+# fuzz/fuzz.mk - libFuzzer builds of the fuzz targets (needs clang).
+# Separate from the top-level Makefile, which only builds the replayers.
+#
+#   make -f fuzz/fuzz.mk fuzz-profile [FUZZ_TIME=60]
+#
+# New inputs go to build-fuzz/corpus-<name>; copy interesting small ones
+# into fuzz/corpus/<name> so `make test` replays them.
+CLANG ?= clang
+FB := build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_SRC := $(wildcard src/common/*.c src/proto/*.c)
+
+.PHONY: fuzz-%
+.PRECIOUS: $(FB)/fuzz_%
+fuzz-%: $(FB)/fuzz_%
+	@mkdir -p $(FB)/corpus-$*
+	$< -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 $(FB)/corpus-$* fuzz/corpus/$*
+
+$(FB)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ -lz -lm
