@@ -101,7 +101,9 @@ $(B)/lib/pkgconfig/cprof.pc: scripts/cprof.pc.in Makefile
 # Examples a user copies: built -O2 without frame pointers, as real code is.
 $(B)/examples/%: examples/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -fomit-frame-pointer $(WARN) -Iinclude -o $@ $< -lpthread -lm
+	$(CC) -O2 -g -fomit-frame-pointer $(WARN) -Iinclude -o $@ $< \
+		$(if $(findstring _linked,$@),-L$(B)/lib -lcprof -Wl$(comma)-rpath$(comma)$(abspath $(B)/lib)) \
+		-lpthread -lm
 
 # Workload programs for the end-to-end tests: -O2, no frame pointers.
 $(B)/tests/progs/%: tests/progs/%.c $(LIBSO)

@@ -5,6 +5,8 @@
  * profilers themselves live in prof_*.c.
  */
 #include <errno.h>
+#include <gnu/libc-version.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -75,6 +77,24 @@ static void read_config(void)
 	}
 }
 
+/*
+ * libgcc's unwinder is safe in a signal handler only when it can use
+ * _dl_find_object (glibc 2.35+); before that it calls dl_iterate_phdr.
+ */
+static void check_unwinder(void)
+{
+	if (cprof__config.unwinder != CPROF_UNWIND_DWARF)
+		return;
+	int major = 0, minor = 0;
+	if (sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) == 2 &&
+	    (major > 2 || (major == 2 && minor >= 35)))
+		return;
+	cprof__config.unwinder = CPROF_UNWIND_FP;
+	cprof__log("glibc %s is older than 2.35: the DWARF unwinder is not signal-safe there; "
+		   "using frame pointers (build with -fno-omit-frame-pointer for complete stacks)",
+		   gnu_get_libc_version());
+}
+
 __attribute__((constructor(102))) static void cprof_init(void)
 {
 	if (getauxval(AT_SECURE)) {
@@ -85,5 +105,6 @@ __attribute__((constructor(102))) static void cprof_init(void)
 		return;
 	}
 	read_config();
+	check_unwinder();
 	cprof__cpu_start_from_env();
 }
