@@ -119,16 +119,16 @@ $(B)/tests/progs/libdlwork.so: tests/progs/dlwork.c.lib
 
 $(B)/tests/unit/%: tests/unit/%.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $^ -lz -lm
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) -lz -lm
 
 # Unit tests of the runtime link its objects directly (no sanitizers: see RUNTIME_FLAGS).
 $(B)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(RT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(RUNTIME_FLAGS) -Itests/unit -o $@ $^ $(LIBS_DW) -ldl -lpthread -lrt
+	$(CC) $(RUNTIME_FLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(LIBS_DW) -ldl -lpthread -lrt
 
 $(B)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $^ -lz -lm
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) -lz -lm
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

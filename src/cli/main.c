@@ -3,7 +3,6 @@
  * command's cmd_<name>() and owns help and version. Commands live one per
  * file (cmd_<name>.c); this file knows only their names and summaries.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,17 +20,6 @@ static const struct command commands[] = {
 	{"pprof", cmd_pprof, "read and report on profiles, as go tool pprof does", cmd_pprof_usage},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
-	fflush(stdout);
-	fputs("cprof: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {

@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <dwarf.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -219,10 +220,79 @@ static const char *die_name(Dwarf_Die *die)
 }
 
 /*
+ * Name a PLT stub as "target@plt" from the relocation that stub jumps
+ * through: stubs in .plt.sec (or .plt past its 16-byte header) are 16 bytes
+ * each, in the order of .rela.plt. NULL when pc is not in a PLT.
+ */
+static const char *plt_name(Dwfl_Module *mod, uintptr_t pc, char *buf, size_t buflen)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	GElf_Addr addr = pc - bias;
+	Elf_Scn *scn = NULL, *rela = NULL;
+	long index = -1;
+	bool has_sec = false;
+	GElf_Shdr sh, plt_sh;
+	bool in_plt = false;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			continue;
+		if (strcmp(name, ".rela.plt") == 0)
+			rela = scn;
+		if (strcmp(name, ".plt.sec") == 0) {
+			has_sec = true;
+			if (addr >= sh.sh_addr && addr < sh.sh_addr + sh.sh_size) {
+				index = (long)((addr - sh.sh_addr) / 16);
+				in_plt = true;
+			}
+		}
+		if (strcmp(name, ".plt") == 0 && addr >= sh.sh_addr && addr < sh.sh_addr + sh.sh_size) {
+			plt_sh = sh;
+			in_plt = true;
+		}
+	}
+	if (!in_plt)
+		return NULL;
+	if (index < 0 && !has_sec)
+		index = (long)((addr - plt_sh.sh_addr) / 16) - 1;
+	if (index < 0 || !rela) {
+		snprintf(buf, buflen, "[plt]");
+		return buf;
+	}
+	GElf_Shdr rsh;
+	Elf_Data *data = elf_getdata(rela, NULL);
+	if (!gelf_getshdr(rela, &rsh) || !data || rsh.sh_entsize == 0 ||
+	    (size_t)index >= rsh.sh_size / rsh.sh_entsize) {
+		snprintf(buf, buflen, "[plt]");
+		return buf;
+	}
+	GElf_Rela r;
+	Elf_Scn *symscn = elf_getscn(elf, rsh.sh_link);
+	GElf_Shdr symsh;
+	GElf_Sym sym;
+	Elf_Data *symdata = symscn ? elf_getdata(symscn, NULL) : NULL;
+	const char *target = NULL;
+	if (gelf_getrela(data, (int)index, &r) && symdata && gelf_getshdr(symscn, &symsh) &&
+	    gelf_getsym(symdata, (int)GELF_R_SYM(r.r_info), &sym))
+		target = elf_strptr(elf, symsh.sh_link, sym.st_name);
+	snprintf(buf, buflen, "%s@plt", target && *target ? target : "");
+	if (!target || !*target)
+		snprintf(buf, buflen, "[plt]");
+	return buf;
+}
+
+/*
  * Name pc in mod: fill frames[] innermost first, return how many.
  * 0 when nothing is known.
  */
-static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int max, bool *has_line)
+static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int max, bool *has_line,
+		    char *namebuf, size_t namelen)
 {
 	*has_line = false;
 	if (!mod)
@@ -263,6 +333,8 @@ static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int ma
 		}
 		free(scopes);
 	}
+	if (n == 0 && !symname)
+		symname = plt_name(mod, pc, namebuf, namelen);
 	if (n == 0 && symname) {
 		fr[0].name = symname;
 		fr[0].file = lfile;
@@ -364,7 +436,8 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 
 	struct sym_frame fr[64];
 	bool has_line;
-	int n = describe(mod, pc, fr, 64, &has_line);
+	char namebuf[256];
+	int n = describe(mod, pc, fr, 64, &has_line, namebuf, sizeof namebuf);
 	struct pp_line lines[64];
 	for (int i = 0; i < n; i++) {
 		lines[i].function_id = function_id(c, fr[i].name, fr[i].file, fr[i].start_line);

@@ -11,16 +11,6 @@
 #include "cli/report/report.h"
 #include "report_profiles.h"
 
-/*
- * The CLI objects are linked without main.c, which defines cli_error; weak,
- * so that a real definition elsewhere wins.
- */
-__attribute__((weak)) void cli_error(const char *fmt, ...);
-__attribute__((weak)) void cli_error(const char *fmt, ...)
-{
-	(void)fmt;
-}
-
 /* Run the text report on p with options tweaked by the caller; returns malloc'd text. */
 static char *top(struct profile *p, const struct report_options *o)
 {
