@@ -309,8 +309,19 @@ static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int ma
 		lfile = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 	int n = 0;
 	if (cudie) {
+		/*
+		 * dwarf_getscopes finds the innermost scope at pc but continues into
+		 * abstract definitions of inlined functions; the chain of concrete
+		 * inlined calls comes from dwarf_getscopes_die on that innermost DIE.
+		 */
 		Dwarf_Die *scopes = NULL;
 		int ns = dwarf_getscopes(cudie, pc - bias, &scopes);
+		Dwarf_Die inner;
+		bool have_inner = ns > 0 && dwarf_offdie(dwarf_cu_getdwarf(cudie->cu), dwarf_dieoffset(&scopes[0]),
+							 &inner) != NULL;
+		free(scopes);
+		scopes = NULL;
+		ns = have_inner ? dwarf_getscopes_die(&inner, &scopes) : 0;
 		int64_t cur_line = line;
 		for (int i = 0; i < ns && n < max; i++) {
 			int tag = dwarf_tag(&scopes[i]);

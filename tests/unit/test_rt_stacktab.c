@@ -171,11 +171,51 @@ static void test_symbolize_known_addresses(void)
 	cprof__stacktab_free(t);
 }
 
+static volatile unsigned long inline_sink;
+
+static inline __attribute__((always_inline)) unsigned long inlined_helper(unsigned long x)
+{
+	for (int i = 0; i < 100; i++)
+		x = x * 2862933555777941757ul + 3037000493ul;
+	return x;
+}
+
+__attribute__((noinline)) void inline_host(unsigned long x)
+{
+	inline_sink = inlined_helper(x) ^ inlined_helper(x + 7);
+}
+
+/* Some address inside inline_host must name inlined_helper inlined into inline_host. */
+static void test_symbolize_inlined_frames(void)
+{
+	inline_host(3);
+	struct stacktab *t = cprof__stacktab_new(1024, 1 << 14);
+	for (uintptr_t off = 0; off < 128; off++) {
+		uintptr_t pc = (uintptr_t)inline_host + off;
+		cprof__stacktab_add(t, &pc, 1, 1);
+	}
+	struct cpu_meta m = {10000000, 0, 1, 0, NULL, 0};
+	struct profile *p = cprof__symbolize_cpu(t, &m);
+	CHECK(p != NULL);
+	int chains = 0;
+	for (size_t i = 0; p && i < p->nlocation; i++) {
+		const struct pp_location *l = &p->location[i];
+		if (l->nline == 2 && strcmp(fn_name_of(p, l->id, 0), "inlined_helper") == 0 &&
+		    strcmp(fn_name_of(p, l->id, 1), "inline_host") == 0 && l->line[1].line > l->line[0].line)
+			chains++;
+	}
+	CHECK(chains > 0);
+	if (p)
+		cprof__profile_free(p);
+	cprof__stacktab_free(t);
+}
+
 int main(void)
 {
 	RUN(test_table_merges_equal_stacks);
 	RUN(test_table_full_refuses);
 	RUN(test_fp_walk_synthetic_stack);
 	RUN(test_symbolize_known_addresses);
+	RUN(test_symbolize_inlined_frames);
 	CHECK_EXIT();
 }
