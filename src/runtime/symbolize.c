@@ -128,7 +128,9 @@ static pthread_mutex_t unloaded_lock = PTHREAD_MUTEX_INITIALIZER;
 /* ---- symbolization ---- */
 
 struct sym_frame {
-	const char *name;
+	const char *name;        /* what pprof shows: demangled for C++ */
+	const char *system_name; /* the linkage (mangled) name, or name */
+	char *owned;             /* malloc'd demangled name to free, or NULL */
 	const char *file;
 	int64_t line, start_line;
 };
@@ -156,7 +158,8 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static uint64_t function_id(struct ctx *c, const char *name, const char *file, int64_t start_line)
+static uint64_t function_id(struct ctx *c, const char *name, const char *system_name, const char *file,
+			    int64_t start_line)
 {
 	char key[1024];
 	snprintf(key, sizeof key, "%s\x01%s\x01%" PRId64, name, file ? file : "", start_line);
@@ -185,7 +188,8 @@ static uint64_t function_id(struct ctx *c, const char *name, const char *file, i
 			return c->fns[j].id;
 		j = (j + 1) & (c->fn_cap - 1);
 	}
-	struct pp_function *f = cprof__profile_add_function(c->p, name, name, file ? file : "", start_line);
+	struct pp_function *f = cprof__profile_add_function(c->p, name, system_name ? system_name : name,
+							    file ? file : "", start_line);
 	char *k = strdup(key);
 	if (!f || !k) {
 		free(k);
@@ -207,16 +211,61 @@ static int64_t attr_int(Dwarf_Die *die, int name)
 	return (int64_t)w;
 }
 
-/* The name pprof should show: the linkage name for C++, else the DWARF name. */
-static const char *die_name(Dwarf_Die *die)
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+/*
+ * Demangle a C++ name with the C++ runtime's __cxa_demangle: the program's
+ * own when it has one loaded, else libstdc++ loaded for the purpose (only
+ * when a mangled name is met, at write time). malloc'd or NULL.
+ */
+static char *demangle(const char *mangled)
 {
-	const char *n = dwarf_diename(die);
-	if (!n) {
-		Dwarf_Attribute a;
-		if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a))
-			n = dwarf_formstring(&a);
+	static demangle_fn fn;
+	static bool looked;
+	if (!mangled || mangled[0] != '_' || mangled[1] != 'Z')
+		return NULL;
+	if (!looked) {
+		fn = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+		if (!fn) {
+			void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+			if (h)
+				fn = (demangle_fn)dlsym(h, "__cxa_demangle");
+		}
+		looked = true;
 	}
-	return n;
+	if (!fn)
+		return NULL;
+	int status = -1;
+	char *r = fn(mangled, NULL, NULL, &status);
+	if (status != 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * Fill fr's names from a DIE: the demangled linkage name for C++ (qualified,
+ * as pprof users expect), else the DWARF name. False when it has none.
+ */
+static bool die_names(Dwarf_Die *die, struct sym_frame *fr)
+{
+	Dwarf_Attribute a;
+	const char *linkage = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		linkage = dwarf_formstring(&a);
+	fr->owned = demangle(linkage);
+	if (fr->owned) {
+		fr->name = fr->owned;
+		fr->system_name = linkage;
+		return true;
+	}
+	fr->name = dwarf_diename(die);
+	if (!fr->name)
+		fr->name = linkage;
+	fr->system_name = fr->name;
+	return fr->name != NULL;
 }
 
 /*
@@ -327,10 +376,12 @@ static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int ma
 			int tag = dwarf_tag(&scopes[i]);
 			if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 				continue;
-			const char *name = die_name(&scopes[i]);
-			if (!name)
-				name = (tag == DW_TAG_subprogram && symname) ? symname : "??";
-			fr[n].name = name;
+			if (!die_names(&scopes[i], &fr[n])) {
+				fr[n].owned = demangle(symname);
+				fr[n].name = fr[n].owned ? fr[n].owned
+					     : (tag == DW_TAG_subprogram && symname) ? symname : "??";
+				fr[n].system_name = tag == DW_TAG_subprogram && symname ? symname : fr[n].name;
+			}
 			fr[n].file = dwarf_decl_file(&scopes[i]);
 			if (!fr[n].file)
 				fr[n].file = lfile;
@@ -347,7 +398,9 @@ static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int ma
 	if (n == 0 && !symname)
 		symname = plt_name(mod, pc, namebuf, namelen);
 	if (n == 0 && symname) {
-		fr[0].name = symname;
+		fr[0].owned = demangle(symname);
+		fr[0].name = fr[0].owned ? fr[0].owned : symname;
+		fr[0].system_name = symname;
 		fr[0].file = lfile;
 		fr[0].line = line;
 		fr[0].start_line = 0;
@@ -451,7 +504,8 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 	int n = describe(mod, pc, fr, 64, &has_line, namebuf, sizeof namebuf);
 	struct pp_line lines[64];
 	for (int i = 0; i < n; i++) {
-		lines[i].function_id = function_id(c, fr[i].name, fr[i].file, fr[i].start_line);
+		lines[i].function_id = function_id(c, fr[i].name, fr[i].system_name, fr[i].file, fr[i].start_line);
+		free(fr[i].owned);
 		lines[i].line = fr[i].line;
 		lines[i].column = 0;
 	}
@@ -559,7 +613,7 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 	cprof__stacktab_foreach(t, add_stack, &w);
 	if (meta->lost > 0 && !c.err) {
 		/* Time we know was spent but not where: shown, not hidden. */
-		uint64_t fid = function_id(&c, "[cprof: lost samples]", "", 0);
+		uint64_t fid = function_id(&c, "[cprof: lost samples]", NULL, "", 0);
 		struct pp_line ln = {fid, 0, 0};
 		struct pp_location *loc = cprof__profile_add_location(p, 0, 0, &ln, 1);
 		if (loc) {
