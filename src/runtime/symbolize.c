@@ -425,6 +425,18 @@ static Dwfl_Module *offline_module(struct ctx *c, struct unloaded *u)
 		.find_debuginfo = dwfl_build_id_find_debuginfo,
 		.section_address = dwfl_offline_section_address,
 	};
+	/*
+	 * A library unloaded and loaded again at the same address (a dlopen and
+	 * dlclose loop) is one module. Reporting it a second time fails in
+	 * libdwfl (DWFL_E_OVERLAP), which marks the first report for removal:
+	 * dwfl_report_end would free a module other maps still point to.
+	 */
+	for (size_t i = 0; i < c->maps.n; i++) {
+		const struct map *o = &c->maps.v[i];
+		if (o->unloaded && o->mod && unloaded[o->bias].bias == u->bias &&
+		    strcmp(unloaded[o->bias].path, u->path) == 0)
+			return o->mod;
+	}
 	if (!c->offline) {
 		c->offline = dwfl_begin(&cb);
 		if (!c->offline)
