@@ -36,8 +36,11 @@ runner=$B/bench/bench_runner
 cpu=$B/bench/bench_cpu
 cpufp=$B/bench/bench_cpu_fp
 libcprof=$B/lib/libcprof.so
-libprofiler=$(ls /usr/lib/x86_64-linux-gnu/libprofiler.so /usr/lib/*/libprofiler.so /usr/lib64/libprofiler.so \
-	/usr/local/lib/libprofiler.so 2>/dev/null | head -n 1)
+libprofiler=
+for f in /usr/lib/x86_64-linux-gnu/libprofiler.so /usr/lib/*/libprofiler.so /usr/lib64/libprofiler.so \
+	/usr/local/lib/libprofiler.so; do
+	[ -e "$f" ] && { libprofiler=$f; break; }
+done
 for f in "$runner" "$cpu" "$libcprof"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "bench: $f is missing: run make bench" >&2; exit 1; }
 done
@@ -111,7 +114,7 @@ run_one() { # index rep
 
 # Interleaved rounds over the index range [from, to).
 rounds() { # from to nrounds label
-	local from=$1 to=$2 n=$3 label=$4 k=$(($2 - $1)) r j
+	local from=$1 n=$3 label=$4 k=$(($2 - $1)) r j
 	for ((r = 1; r <= n; r++)); do
 		echo "bench: $label round $r/$n" >&2
 		for ((j = 0; j < k; j++)); do
