@@ -340,6 +340,8 @@ static const char *plt_name(Dwfl_Module *mod, uintptr_t pc, char *buf, size_t bu
  * Name pc in mod: fill frames[] innermost first, return how many.
  * 0 when nothing is known.
  */
+static bool module_wants_dwarf(Dwfl_Module *mod);
+
 static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int max, bool *has_line,
 		    char *namebuf, size_t namelen)
 {
@@ -350,10 +352,11 @@ static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int ma
 	GElf_Sym sym;
 	const char *symname = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
 	Dwarf_Addr bias;
-	Dwarf_Die *cudie = dwfl_module_addrdie(mod, pc, &bias);
+	bool dwarf = module_wants_dwarf(mod);
+	Dwarf_Die *cudie = dwarf ? dwfl_module_addrdie(mod, pc, &bias) : NULL;
 	int line = 0;
 	const char *lfile = NULL;
-	Dwfl_Line *l = dwfl_module_getsrc(mod, pc);
+	Dwfl_Line *l = dwarf ? dwfl_module_getsrc(mod, pc) : NULL;
 	if (l)
 		lfile = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 	int n = 0;
@@ -399,6 +402,11 @@ static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int ma
 		symname = plt_name(mod, pc, namebuf, namelen);
 	if (n == 0 && symname) {
 		fr[0].owned = demangle(symname);
+		const char *at = strchr(symname, '@');
+		if (!fr[0].owned && at && at > symname) {
+			/* "__libc_start_main@@GLIBC_2.34": the version is not part of the name. */
+			fr[0].owned = strndup(symname, (size_t)(at - symname));
+		}
 		fr[0].name = fr[0].owned ? fr[0].owned : symname;
 		fr[0].system_name = symname;
 		fr[0].file = lfile;
@@ -582,10 +590,83 @@ static void build_id_hex(Dwfl *dwfl, struct map *m, char *out, size_t outlen)
 		snprintf(out + 2 * i, 3, "%02x", bits[i]);
 }
 
+/*
+ * Which modules get DWARF (files, lines, inlined frames): by default those
+ * whose own file carries it, which is the program and libraries built with
+ * -g. Modules whose DWARF lives in a separate debug file (distribution
+ * packages with -dbg/-dbgsym installed) get function names from that file's
+ * symbol table but not its DWARF: unpacking glibc's alone costs about 60 ms
+ * of CPU per profile written (docs/BENCHMARKS.md), for line numbers inside
+ * libc that few readers want. CPROF_DEBUGINFO=all gives every module DWARF;
+ * =none reads no separate debug file at all.
+ */
+static enum { DEBUGINFO_MAIN, DEBUGINFO_ALL, DEBUGINFO_NONE } debuginfo_policy;
+
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			  char **debuginfo_file_name)
+{
+	if (debuginfo_policy == DEBUGINFO_NONE)
+		return -1;
+	return dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
+}
+
+/* Whether the module's own file (not a separate debug file) carries DWARF. */
+static bool has_own_dwarf(Dwfl_Module *mod)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (strcmp(name, ".debug_info") == 0 || strcmp(name, ".zdebug_info") == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Answers of module_wants_dwarf for this write (modules die with their Dwfl). */
+static Dwfl_Module *seen[256];
+static bool answer[256];
+static size_t nseen;
+
+static bool module_wants_dwarf(Dwfl_Module *mod)
+{
+	if (debuginfo_policy == DEBUGINFO_ALL)
+		return true;
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i] == mod)
+			return answer[i];
+	bool a = has_own_dwarf(mod);
+	if (nseen < 256) {
+		seen[nseen] = mod;
+		answer[nseen++] = a;
+	}
+	return a;
+}
+
+static void read_debuginfo_policy(void)
+{
+	nseen = 0;
+	const char *v = cprof__config.secure ? NULL : getenv("CPROF_DEBUGINFO");
+	debuginfo_policy = DEBUGINFO_MAIN;
+	if (v && strcmp(v, "all") == 0)
+		debuginfo_policy = DEBUGINFO_ALL;
+	else if (v && strcmp(v, "none") == 0)
+		debuginfo_policy = DEBUGINFO_NONE;
+}
+
 static char *find_debuginfo_path;
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_build_id_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.debuginfo_path = &find_debuginfo_path,
 };
 
@@ -608,6 +689,7 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 		cprof__profile_add_comment(p, meta->comments[i]);
 
 	read_maps(&c.maps);
+	read_debuginfo_policy();
 	c.dwfl = dwfl_begin(&proc_callbacks);
 	if (c.dwfl) {
 		dwfl_report_begin(c.dwfl);
