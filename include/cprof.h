@@ -17,6 +17,10 @@
  *   CPROF_UNWIND=dwarf|fp   stack unwinder (default dwarf; fp is faster and
  *                           needs code built with frame pointers)
  *   CPROF_MAX_DEPTH=N       deepest stack recorded, 1..256 (default 128)
+ *   CPROF_DEBUGINFO=all|none  all: also read DWARF from separate debug files
+ *                           (/usr/lib/debug); none: not even their symbol
+ *                           tables. Default: DWARF from modules that carry it
+ *                           in their own file, function names for the rest
  *   CPROF_QUIET=1           no messages on stderr
  *
  * Programs running with elevated privileges (setuid/setgid, AT_SECURE) ignore
