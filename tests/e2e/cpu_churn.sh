@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# cpu_churn.sh - thousands of short threads under -hz=1000.
+#
+# tests/progs/thread_churn starts 5000 threads, four at a time, each doing
+# about 1.2 ms of work in churn_work. Every thread gets a timer when it
+# starts and loses it when it ends. It must not crash or hang (a 120 s
+# limit), must finish all threads, and the profile must be valid with
+# samples in churn_work.
+#
+# The sampled total is only printed, not checked: each thread's timer
+# starts a full period from zero and a pending expiry is lost when the
+# thread ends, so threads that live about a period or less are
+# undersampled (here about 5% of the CPU time is sampled).
+. "$(dirname "$0")/lib.sh"
+
+UNIT_S=$(unit_seconds)
+per=$(units_for 0.0012)
+[ "$per" -lt 3 ] && per=3
+out=$(timeout -k 5 120 "$PROGS/rusage_exec" "$T/ru" "$CPROF" run -cpuprofile="$T/churn.prof" -hz=1000 -- \
+	"$PROGS/thread_churn" 5000 "$per" 2>"$T/err")
+st=$?
+if [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
+	fail churn_run "hung: killed after 120 s"
+elif [ "$st" -ne 0 ]; then
+	fail churn_run "exited $st: $(tail -n 3 "$T/err" | tr '\n' ' ')"
+else
+	pass churn_run "exit 0, $out"
+fi
+in_range churn_threads "$(echo "$out" | sed -n 's/threads=//p')" 5000 5000 "5000 threads created and joined"
+if check_valid churn "$T/churn.prof"; then
+	tot=$(raw_totals "$T/churn.prof")
+	n=${tot% *}
+	in_range churn_samples "$n" 1 1e12 "samples present (weighted count)"
+	if has_func "$T/churn.prof" churn_work; then
+		pass churn_work_sampled "churn_work in the samples, $(cum_pct churn_work "$T/churn.prof")% cum"
+	else
+		fail churn_work_sampled "no sample in churn_work"
+	fi
+	cpu=$(cpu_seconds "$T/ru")
+	info "sampled $(awk -v ns="${tot#* }" 'BEGIN { printf "%.2f", ns / 1e9 }')s of ${cpu}s user+sys; $(grep '^cprof: cpu profile' "$T/err")"
+fi
+no_temp_files "$T" churn_no_temp
