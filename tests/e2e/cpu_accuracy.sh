@@ -18,6 +18,7 @@
 #
 # Each run also goes through rusage_exec, so its sampled CPU total is
 # checked against the kernel's user+system time (within 5%).
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 UNIT_S=$(unit_seconds)

@@ -8,6 +8,7 @@
 # line here. Then the two profiles it wrote, one by path and one through a
 # file descriptor, must be valid, sampled at the 500 Hz it asked for
 # (period 2 ms), and hold only their own work function.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 UNIT_S=$(unit_seconds)

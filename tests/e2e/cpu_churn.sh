@@ -11,6 +11,7 @@
 # starts a full period from zero and a pending expiry is lost when the
 # thread ends, so threads that live about a period or less are
 # undersampled (here about 5% of the CPU time is sampled).
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 UNIT_S=$(unit_seconds)

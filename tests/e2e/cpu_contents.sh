@@ -10,6 +10,7 @@
 #     location, and -top names "mix_inline (inline)";
 #   - everything still named with the binary gone and the profile moved:
 #     the profile is self-contained.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/bin" "$T/elsewhere"

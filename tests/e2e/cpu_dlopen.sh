@@ -9,6 +9,7 @@
 # 4 binomial sigma (dlopen/dlclose themselves cost a little), and the
 # library's mapping present with its file name. (Until 5c81b58 the runtime
 # crashed writing this profile.)
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 UNIT_S=$(unit_seconds)

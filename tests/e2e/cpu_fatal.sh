@@ -9,12 +9,12 @@
 #     dies of the signal; cprof run exits 128+signal;
 #   - SIGKILL: no profile and no temporary file (the write is atomic), exit
 #     137, and cprof run says that no profile was written.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # wait_pidfile FILE: wait up to 30 s for the program to be ready.
 wait_pidfile() {
-	local i
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		[ -s "$1" ] && return 0
 		sleep 0.1
 	done
@@ -37,8 +37,7 @@ fatal() {
 	fi
 	pid=$(cat "$d/pid")
 	if [ "$target" = cprof ]; then kill "-$sig" "$runpid"; else kill "-$sig" "$pid"; fi
-	local i
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		kill -0 "$runpid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -53,7 +52,7 @@ fatal() {
 	in_range "${name}_status" "$st" "$want" "$want" "cprof run's exit status $want = 128+SIG$sig (sent to $target)"
 	if [ "$sig" = KILL ]; then
 		local left
-		left=$(cd "$d" && ls | grep -v -e '^err$' -e '^pid$' | tr '\n' ' ')
+		left=$(files_in "$d")
 		if [ -z "$left" ]; then
 			pass "${name}_nothing_written" "no profile and no temporary file"
 		else

@@ -13,6 +13,7 @@
 # cpu_split), and with "sh -c 'prog; true'" where the shell forks the
 # program (FILE.<pid> is the program's). Nothing may be corrupt or left as
 # a temporary file.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # has_not NAME FILE PRESENT ABSENT: FILE names PRESENT and not ABSENT.
@@ -35,7 +36,7 @@ st=$?
 if [ "$st" -ne 0 ] || ! is_num "$child"; then
 	fail fork_run "cprof run exited $st, printed '$child': $(tail -n 3 "$d/err" | tr '\n' ' ')"
 else
-	files=$(cd "$d" && ls | grep -v '^err$' | tr '\n' ' ')
+	files=$(files_in "$d")
 	if [ -s "$d/cpu.prof" ] && [ -s "$d/cpu.prof.$child" ]; then
 		pass fork_files "parent cpu.prof and child cpu.prof.$child written (files: $files)"
 	else
@@ -70,7 +71,7 @@ else
 		[ -e "$f" ] || continue
 		case "$f" in *.preexec.*) check_valid "sh_exec_$(basename "$f")" "$f" ;; *) extra=$((extra + 1)) ;; esac
 	done
-	in_range sh_exec_no_stray "$extra" 0 0 "no cpu.prof.<pid> besides preexec files; have $(cd "$d" && ls | tr '\n' ' ')"
+	in_range sh_exec_no_stray "$extra" 0 0 "no cpu.prof.<pid> besides preexec files; have $(files_in "$d")"
 	no_temp_files "$d" sh_exec_no_temp
 fi
 
@@ -88,8 +89,8 @@ else
 	has_not exec_image_own "$d/cpu.prof" func_sixty pre_exec_work
 	has_not exec_preexec_own "$d/cpu.prof.preexec.$pid" pre_exec_work func_sixty
 	in_range exec_image_main "$(cum_pct main "$d/cpu.prof")" 99.5 100 "the exec'd cpu_split's main at 100% cum"
-	n=$(cd "$d" && ls | grep -c '^cpu\.prof')
-	in_range exec_files "$n" 2 2 "2 files, cpu.prof and cpu.prof.preexec.$pid; have $(cd "$d" && ls | tr '\n' ' ')"
+	n=$(set -- "$d"/cpu.prof*; echo $#)
+	in_range exec_files "$n" 2 2 "2 files, cpu.prof and cpu.prof.preexec.$pid; have $(files_in "$d")"
 	no_temp_files "$d" exec_no_temp
 fi
 
@@ -111,8 +112,8 @@ else
 	if [ -n "$prog_prof" ]; then
 		in_range sh_fork_prog_main "$(cum_pct main "$prog_prof")" 99.5 100 "cpu_split's profile $(basename "$prog_prof"): main at 100% cum"
 	else
-		fail sh_fork_prog "no cpu.prof.<pid> holds cpu_split's samples; have $(cd "$d" && ls | tr '\n' ' ')"
+		fail sh_fork_prog "no cpu.prof.<pid> holds cpu_split's samples; have $(files_in "$d")"
 	fi
-	info "sh -c 'prog; true' wrote: $(cd "$d" && ls | grep -v '^err$' | tr '\n' ' ')"
+	info "sh -c 'prog; true' wrote: $(files_in "$d")"
 	no_temp_files "$d" sh_fork_no_temp
 fi

@@ -10,6 +10,7 @@
 #     linked with -lcprof, so it loads anyway) must say it does not profile
 #     privileged programs and write no profile.
 # Needs root (to chown to another user); CI runs as root.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -47,8 +48,11 @@ case "$stdout" in
 *ran*) fail setuid_run_not_started "the program ran: '$stdout'" ;;
 *) pass setuid_run_not_started "program printed nothing ('$stdout')" ;;
 esac
-[ -e "$out/run.prof" ] && fail setuid_run_no_profile "$out/run.prof exists" ||
+if [ -e "$out/run.prof" ]; then
+	fail setuid_run_no_profile "$out/run.prof exists"
+else
 	pass setuid_run_no_profile "no run.prof"
+fi
 
 # Run directly with the environment asking for a profile.
 stdout=$(CPROF_CPUPROFILE=$out/direct.prof "$bin/setuid_linked" 2>"$T/direct.err")
@@ -63,7 +67,7 @@ case "$stdout" in
 *ran*) pass setuid_direct_ran "the program itself still runs: '$stdout'" ;;
 *) fail setuid_direct_ran "'$stdout' (want the program to run, unprofiled)" ;;
 esac
-left=$(ls -A "$out" | tr '\n' ' ')
+left=$(files_in "$out")
 if [ -z "$left" ]; then
 	pass setuid_direct_no_profile "no file written in the (world-writable) profile directory"
 else

@@ -14,6 +14,7 @@
 # Three ways: handler installed with sigaction() and with signal() after
 # profiling started (cprof run starts it when the library loads), and
 # handler installed before profiling started through the C API.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 UNIT_S=$(unit_seconds)

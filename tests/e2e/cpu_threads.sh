@@ -9,6 +9,7 @@
 # (9 s on two cores). The samples, weighted by timer overruns, must also
 # add up to the process's user+system time from wait4 (rusage_exec) within
 # 5%; one more run checks that total at the default 100 Hz.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 UNIT_S=$(unit_seconds)

@@ -158,3 +158,15 @@ unit_seconds() {
 units_for() {
 	awk -v s="$1" -v u="$UNIT_S" 'BEGIN { n = int(s / u + 0.5); print (n > 0 ? n : 1) }'
 }
+
+# files_in DIR: the names in DIR, space-separated, without the scripts' own
+# "err" and "pid" files.
+files_in() {
+	local f out=
+	for f in "$1"/* "$1"/.[!.]*; do
+		[ -e "$f" ] || continue
+		case "${f##*/}" in err | pid) continue ;; esac
+		out="$out${f##*/} "
+	done
+	echo "$out"
+}
