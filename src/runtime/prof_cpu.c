@@ -40,7 +40,7 @@ struct cpu_state {
 	pid_t pid;            /* the process the profile belongs to */
 	int hz;
 	int64_t start_mono, start_wall;
-	atomic_ullong samples, weight, overruns, lost;
+	atomic_ullong samples, weight, overruns, lost, tails;
 	uint64_t threads, thread_fail;
 	/* Time spent in the handler per sample: log2 buckets, 4 steps each. */
 	atomic_ullong handler_hist[64 * 4];
@@ -98,6 +98,7 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 		return;
 	}
 	uint64_t w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	cprof__threads_on_sample(si->si_value.sival_ptr, w);
 	atomic_fetch_add_explicit(&cpu.samples, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&cpu.weight, w, memory_order_relaxed);
 	if (w > 1)
@@ -126,6 +127,19 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 bool cprof__cpu_active(void)
 {
 	return atomic_load(&cpu.active);
+}
+
+void cprof__cpu_thread_tail(uint64_t weight, void *start_fn)
+{
+	atomic_fetch_add(&cpu.in_flight, 1);
+	if (atomic_load(&cpu.active)) {
+		uintptr_t pcs[2] = {CPROF_PC_THREAD_TAIL, (uintptr_t)start_fn + 1};
+		atomic_fetch_add(&cpu.weight, weight);
+		atomic_fetch_add(&cpu.tails, weight);
+		if (cprof__stacktab_add(cpu.tab, pcs, start_fn ? 2 : 1, weight) != 0)
+			atomic_fetch_add(&cpu.lost, weight);
+	}
+	atomic_fetch_sub(&cpu.in_flight, 1);
 }
 
 struct stacktab *cprof__cpu_table(void)
@@ -246,6 +260,7 @@ static int start_locked(int fd, const char *path)
 	atomic_store(&cpu.weight, 0);
 	atomic_store(&cpu.overruns, 0);
 	atomic_store(&cpu.lost, 0);
+	atomic_store(&cpu.tails, 0);
 	for (unsigned b = 0; b < 256; b++)
 		atomic_store(&cpu.handler_hist[b], 0);
 	cpu.start_mono = cprof__now_ns();
@@ -276,8 +291,9 @@ static int write_locked(const char *alt_path)
 	int64_t dur = cprof__now_ns() - cpu.start_mono;
 	uint64_t samples = atomic_load(&cpu.samples), weight = atomic_load(&cpu.weight);
 	uint64_t overruns = atomic_load(&cpu.overruns), lost = atomic_load(&cpu.lost);
-	char c[4][256];
-	const char *comments[4];
+	uint64_t tails = atomic_load(&cpu.tails);
+	char c[5][256];
+	const char *comments[5];
 	size_t nc = 0;
 	snprintf(c[nc], sizeof c[nc], "cprof %s: cpu profile, %d Hz per thread, %s unwinder, %llu threads",
 		 CPROF_VERSION_STRING, cpu.hz, cprof__config.unwinder == CPROF_UNWIND_FP ? "fp" : "dwarf",
@@ -306,6 +322,14 @@ static int write_locked(const char *alt_path)
 	if (lost > 0) {
 		snprintf(c[nc], sizeof c[nc], "%llu of %llu sample periods could not be recorded (lost)",
 			 (unsigned long long)lost, (unsigned long long)weight);
+		comments[nc] = c[nc];
+		nc++;
+	}
+	if (tails > 0) {
+		snprintf(c[nc], sizeof c[nc],
+			 "%llu sample periods were used by threads after their last timer signal, as they ended; "
+			 "they are shown under each thread's start routine as [cprof: unsampled end of thread]",
+			 (unsigned long long)tails);
 		comments[nc] = c[nc];
 		nc++;
 	}

@@ -42,8 +42,11 @@ int cprof__sig_install(void (*handler)(siginfo_t *si, void *uc));
 int cprof__sig_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* True while the program's own handler for SIGPROF was replaced over ours outside our interposer. Thread. */
 bool cprof__sig_handler_lost(void);
-/* Cookie carried in sigev_value of our timers. */
-extern char cprof__sig_cookie;
+/*
+ * sigev_value of our timers points into this array, one byte per timer
+ * slot: it marks a signal as ours and says which timer sent it.
+ */
+extern char cprof__sig_cookies[];
 
 /* ---- unwind_*.c: stack walkers, all signal-safe ---- */
 
@@ -86,13 +89,21 @@ struct rt_thread {
 	uintptr_t stack_lo, stack_hi; /* 0 when unknown */
 	int slot;                     /* index in the timer registry, -1 if none */
 	int busy;                     /* in a sample: guards reentry */
+	void *start_fn;               /* the thread's start routine, when created through ours */
 };
+
+#define CPROF_MAX_THREADS 8192
+
+/* A frame address that stands for "the end of a thread, after its last signal". */
+#define CPROF_PC_THREAD_TAIL ((uintptr_t)1)
 extern CPROF_TLS struct rt_thread cprof__self;
 
 /* Arm a timer on every existing thread and on every thread created later. Thread. */
 int cprof__threads_start(int hz);
 /* Disarm and delete every timer; no new thread gets one. Thread. */
 void cprof__threads_stop(void);
+/* Account a delivered signal's periods to the timer that sent it. Any (signal handler). */
+void cprof__threads_on_sample(void *cookie, uint64_t weight);
 /* Number of threads that got / failed to get a timer since start. Any. */
 uint64_t cprof__threads_armed(void);
 uint64_t cprof__threads_failed(void);
@@ -107,6 +118,12 @@ void cprof__threads_after_fork(void);
 void cprof__cpu_on_signal(siginfo_t *si, void *uc);
 /* Whether a CPU profile runs. Any. */
 bool cprof__cpu_active(void);
+/*
+ * Record periods a thread used after its last delivered signal, as the
+ * thread ends: attributed to its start routine under a frame that says the
+ * exact place is unknown. Thread (the ending thread).
+ */
+void cprof__cpu_thread_tail(uint64_t weight, void *start_fn);
 /* The running profile's table, NULL when none. Thread. */
 struct stacktab *cprof__cpu_table(void);
 /* Start/stop from the environment, at load and exit. Init / thread. */

@@ -22,8 +22,6 @@
 
 #include "runtime/rt.h"
 
-char cprof__sig_cookie;
-
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static void (*sampler)(siginfo_t *, void *);
 static atomic_bool owned;
@@ -83,7 +81,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	if (si && si->si_code == SI_TIMER && si->si_value.sival_ptr == &cprof__sig_cookie) {
+	char *cookie = si ? (char *)si->si_value.sival_ptr : NULL;
+	if (si && si->si_code == SI_TIMER && cookie >= cprof__sig_cookies &&
+	    cookie < cprof__sig_cookies + CPROF_MAX_THREADS) {
 		if (sampler)
 			sampler(si, uc);
 	} else {

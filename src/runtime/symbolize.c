@@ -495,6 +495,20 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 		j = (j + 1) & (c->loc_cap - 1);
 	}
 
+	if (leaf && raw == CPROF_PC_THREAD_TAIL) {
+		uint64_t fid = function_id(c, "[cprof: unsampled end of thread]", NULL, "", 0);
+		struct pp_line ln = {fid, 0, 0};
+		struct pp_location *tl = cprof__profile_add_location(c->p, 0, 0, &ln, 1);
+		if (!tl) {
+			c->err = -ENOMEM;
+			return 0;
+		}
+		c->loc_pc[j] = key;
+		c->loc_id[j] = tl->id;
+		c->loc_n++;
+		return tl->id;
+	}
+
 	uintptr_t pc = key;
 	Dwfl_Module *mod = NULL;
 	struct map *m = NULL;

@@ -31,21 +31,29 @@
 
 #include "runtime/rt.h"
 
-#define MAX_THREADS 8192
+#define MAX_THREADS CPROF_MAX_THREADS
 
 struct slot {
 	pid_t tid; /* 0 when free */
 	timer_t timer;
+	/*
+	 * The thread CPU time at which the timer fires next, as the kernel
+	 * schedules it: the first expiry, plus one period for every period a
+	 * delivered signal accounted for (1 + overruns). Written by the
+	 * thread's own signal handler; read by the thread when it ends.
+	 */
+	int64_t next_expiry;
 };
 
-CPROF_TLS struct rt_thread cprof__self = {0, 0, -1, 0};
+CPROF_TLS struct rt_thread cprof__self = {0, 0, -1, 0, NULL};
+char cprof__sig_cookies[CPROF_MAX_THREADS];
 
 static struct slot slots[MAX_THREADS];
 static int nslots_used; /* high-water mark */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool running;
-static int period_hz;
 static atomic_ullong armed_count, failed_count;
+static int64_t period_ns;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -58,6 +66,30 @@ static pid_t gettid_(void)
 static clockid_t thread_cpu_clock(pid_t tid)
 {
 	return (clockid_t)((~(unsigned)tid << 3) | 4 /* per-thread */ | 2 /* sched */);
+}
+
+static int64_t thread_cpu_ns(pid_t tid)
+{
+	struct timespec ts;
+	if (clock_gettime(thread_cpu_clock(tid), &ts) != 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * A first expiry drawn uniformly from (0, period]: with a fixed first
+ * period, a thread that ends within one period of CPU would never be
+ * sampled, and every thread would lose its first period on average.
+ */
+static int64_t random_phase(pid_t tid)
+{
+	static _Atomic uint64_t state = 0x9e3779b97f4a7c15ull;
+	uint64_t x = atomic_fetch_add(&state, 0x9e3779b97f4a7c15ull) ^ ((uint64_t)tid << 32) ^
+		     (uint64_t)cprof__now_ns();
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return 1 + (int64_t)(x % (uint64_t)period_ns);
 }
 
 /* Create and arm the timer of thread tid. Called with reg_lock held. */
@@ -86,7 +118,7 @@ static int arm_locked(pid_t tid)
 	memset(&sev, 0, sizeof sev);
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = CPROF_SIGNAL;
-	sev.sigev_value.sival_ptr = &cprof__sig_cookie;
+	sev.sigev_value.sival_ptr = &cprof__sig_cookies[free_i];
 	sev._sigev_un._tid = tid;
 	timer_t t;
 	if (timer_create(thread_cpu_clock(tid), &sev, &t) != 0) {
@@ -95,8 +127,11 @@ static int arm_locked(pid_t tid)
 			atomic_fetch_add(&failed_count, 1);
 		return -e;
 	}
-	long ns = 1000000000L / period_hz;
-	struct itimerspec its = {{ns / 1000000000L, ns % 1000000000L}, {ns / 1000000000L, ns % 1000000000L}};
+	int64_t phase = random_phase(tid);
+	struct itimerspec its = {{period_ns / 1000000000, period_ns % 1000000000},
+				 {phase / 1000000000, phase % 1000000000}};
+	int64_t now = thread_cpu_ns(tid);
+	slots[free_i].next_expiry = now >= 0 ? now + phase : -1;
 	if (timer_settime(t, 0, &its, NULL) != 0) {
 		int e = errno;
 		timer_delete(t);
@@ -109,30 +144,55 @@ static int arm_locked(pid_t tid)
 	return 0;
 }
 
-/* Delete the timer of the calling thread, if it has one. */
-static void disarm_self(void)
+void cprof__threads_on_sample(void *cookie, uint64_t weight)
+{
+	size_t i = (size_t)((char *)cookie - cprof__sig_cookies);
+	if (i < MAX_THREADS && slots[i].next_expiry >= 0)
+		slots[i].next_expiry += (int64_t)weight * period_ns;
+}
+
+/*
+ * As the calling thread ends: delete its timer, if it has one, and return
+ * the periods that expired since the last signal it handled. The kernel
+ * checks CPU timers only at scheduler ticks, so the expirations of a
+ * thread's last moments are never delivered.
+ *
+ * SIGPROF stays blocked for the rest of the thread's life: a signal of the
+ * deleted timer may still be queued (the kernel delivers it after the timer
+ * is gone), and its periods are already in the count returned here.
+ */
+static uint64_t disarm_self(void)
 {
 	pid_t tid = gettid_();
-	sigset_t set, old;
+	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, CPROF_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	uint64_t pending = 0;
 	pthread_mutex_lock(&reg_lock);
 	for (int i = 0; i < nslots_used; i++) {
-		if (slots[i].tid == tid) {
-			timer_delete(slots[i].timer);
-			slots[i].tid = 0;
-		}
+		if (slots[i].tid != tid)
+			continue;
+		/* Deleting the timer discards a signal still queued for it, whose
+		 * periods the computation below then counts. */
+		timer_delete(slots[i].timer);
+		slots[i].tid = 0;
+		int64_t now = thread_cpu_ns(tid);
+		if (slots[i].next_expiry >= 0 && now >= slots[i].next_expiry)
+			pending = (uint64_t)((now - slots[i].next_expiry) / period_ns) + 1;
 	}
 	pthread_mutex_unlock(&reg_lock);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pending;
 }
 
 static void on_thread_exit(void *v)
 {
 	(void)v;
-	if (atomic_load(&running))
-		disarm_self();
+	if (!atomic_load(&running))
+		return;
+	uint64_t pending = disarm_self();
+	if (pending > 0)
+		cprof__cpu_thread_tail(pending, cprof__self.start_fn);
 }
 
 static void make_key(void)
@@ -158,7 +218,7 @@ void cprof__threads_self_bounds(void)
 int cprof__threads_start(int hz)
 {
 	pthread_once(&key_once, make_key);
-	period_hz = hz;
+	period_ns = 1000000000LL / hz;
 	atomic_store(&armed_count, 0);
 	atomic_store(&failed_count, 0);
 	pthread_mutex_lock(&reg_lock);
@@ -247,6 +307,7 @@ static void *trampoline(void *v)
 {
 	struct start s = *(struct start *)v;
 	free(v);
+	cprof__self.start_fn = (void *)s.fn;
 	cprof__threads_self_bounds();
 	pthread_setspecific(exit_key, (void *)1);
 	if (atomic_load(&running)) {
