@@ -102,14 +102,14 @@ $(B)/lib/pkgconfig/cprof.pc: scripts/cprof.pc.in Makefile
 $(B)/examples/%: examples/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer $(WARN) -Iinclude -o $@ $< \
-		$(if $(findstring _linked,$@),-L$(B)/lib -lcprof -Wl$(comma)-rpath$(comma)$(abspath $(B)/lib)) \
+		$(if $(findstring _linked,$@),-L$(B)/lib -Wl$(comma)--push-state$(comma)--no-as-needed -lcprof -Wl$(comma)--pop-state -Wl$(comma)-rpath$(comma)$(abspath $(B)/lib)) \
 		-lpthread -lm
 
 # Workload programs for the end-to-end tests: -O2, no frame pointers.
 $(B)/tests/progs/%: tests/progs/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -o $@ $< \
-		$(if $(findstring _linked,$@),-L$(B)/lib -lcprof -Wl$(comma)-rpath$(comma)$(abspath $(B)/lib)) \
+		$(if $(findstring _linked,$@),-L$(B)/lib -Wl$(comma)--push-state$(comma)--no-as-needed -lcprof -Wl$(comma)--pop-state -Wl$(comma)-rpath$(comma)$(abspath $(B)/lib)) \
 		-lpthread -ldl -lm
 comma := ,
 # Shared object the dlopen tests load and unload.

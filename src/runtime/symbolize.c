@@ -41,7 +41,7 @@ struct map {
 	uintptr_t bias;   /* for unloaded modules: load bias */
 	bool unloaded;
 	Dwfl_Module *mod; /* for unloaded modules */
-	bool all_func, all_line, any; /* for the has_* flags */
+	bool all_func, any_line, any; /* for the has_* flags */
 };
 
 struct maps {
@@ -67,7 +67,7 @@ static int maps_add(struct maps *m, uintptr_t start, uintptr_t end, uintptr_t of
 	e->path = strdup(path);
 	if (!e->path)
 		return -ENOMEM;
-	e->all_func = e->all_line = true;
+	e->all_func = true;
 	m->n++;
 	return 0;
 }
@@ -547,8 +547,8 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 		m->any = true;
 		if (n == 0)
 			m->all_func = false;
-		if (!has_line)
-			m->all_line = false;
+		if (has_line)
+			m->any_line = true;
 	}
 	struct pp_location *loc = cprof__profile_add_location(c->p, 0, pc, lines, (size_t)n);
 	if (!loc) {
@@ -749,10 +749,13 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 		char bid[128];
 		build_id_hex(c.dwfl, m, bid, sizeof bid);
 		pm->build_id = cprof__profile_intern(p, bid, (size_t)-1);
+		/* Functions: every address was named. Files, lines and inlined
+		 * frames: the module's DWARF was read (a few addresses, _start or a
+		 * PLT stub, have no line even then). */
 		pm->has_functions = m->all_func;
-		pm->has_filenames = m->all_line;
-		pm->has_line_numbers = m->all_line;
-		pm->has_inline_frames = m->all_line;
+		pm->has_filenames = m->any_line;
+		pm->has_line_numbers = m->any_line;
+		pm->has_inline_frames = m->any_line;
 		map_id[i] = pm->id;
 	}
 	for (size_t i = 0; map_id && i < p->nlocation; i++) {
