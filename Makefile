@@ -106,7 +106,7 @@ $(B)/examples/%: examples/%.c $(LIBSO)
 		-lpthread -lm
 
 # Workload programs for the end-to-end tests: -O2, no frame pointers.
-$(B)/tests/progs/%: tests/progs/%.c $(LIBSO)
+$(B)/tests/progs/%: tests/progs/%.c tests/progs/work_unit.h $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -o $@ $< \
 		$(if $(findstring _linked,$@),-L$(B)/lib -Wl$(comma)--push-state$(comma)--no-as-needed -lcprof -Wl$(comma)--pop-state -Wl$(comma)-rpath$(comma)$(abspath $(B)/lib)) \

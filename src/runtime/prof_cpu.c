@@ -7,13 +7,11 @@
  * unwind_*.c, recorded by stacktab.c, and turned into a pprof profile by
  * symbolize.c.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,7 +298,6 @@ static int write_locked(const char *alt_path)
 		 (unsigned long long)cpu.threads);
 	comments[nc] = c[nc];
 	nc++;
-	double secs = dur > 0 ? dur / 1e9 : 1;
 	if (samples > 0 && overruns > samples / 2) {
 		/* Deliveries per CPU-second versus requested rate. */
 		double cpu_secs = (double)weight / cpu.hz;
@@ -339,7 +336,6 @@ static int write_locked(const char *alt_path)
 		comments[nc] = c[nc];
 		nc++;
 	}
-	(void)secs;
 	struct cpu_meta m = {1000000000LL / cpu.hz, cpu.start_wall, dur, lost, comments, nc};
 	struct profile *p = cprof__symbolize_cpu(cpu.tab, &m);
 	int rc;

@@ -87,7 +87,6 @@ void cprof__stacktab_rewrite(struct stacktab *t, uintptr_t lo, uintptr_t hi,
 /* Per-thread state, kept in TLS. */
 struct rt_thread {
 	uintptr_t stack_lo, stack_hi; /* 0 when unknown */
-	int slot;                     /* index in the timer registry, -1 if none */
 	int busy;                     /* in a sample: guards reentry */
 	void *start_fn;               /* the thread's start routine, when created through ours */
 };

@@ -19,15 +19,7 @@
 static volatile uint64_t sink;
 static long units = 2;
 
-__attribute__((noinline)) static uint64_t work_unit(uint64_t x)
-{
-	for (int i = 0; i < 200000; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-	}
-	return x;
-}
+#include "work_unit.h"
 
 __attribute__((noinline)) void *churn_work(void *arg)
 {
