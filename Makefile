@@ -33,7 +33,9 @@ LIBS_DW := -ldw -lelf -lz
 COMMON_SRC := $(wildcard src/common/*.c)
 PROTO_SRC := $(wildcard src/proto/*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
-CLI_SRC := $(wildcard src/cli/*.c src/cli/report/*.c)
+CLI_SRC := $(wildcard src/cli/*.c src/cli/report/*.c src/cli/source/*.c)
+# Libraries the cprof binary links (unit tests and fuzz replayers link the same).
+CLI_LIBS := -lcurl -ledit $(LIBS_DW) -lm
 
 # The runtime is built position-independent, with its internal symbols hidden.
 PIC_FLAGS := -fPIC -fvisibility=hidden
@@ -92,7 +94,7 @@ $(LIBA): $(RT_OBJ)
 
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(PROTO_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ -lz -lm
+	$(CC) $(SANFLAGS) -o $@ $^ $(CLI_LIBS)
 
 $(B)/lib/pkgconfig/cprof.pc: scripts/cprof.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -119,7 +121,7 @@ $(B)/tests/progs/libdlwork.so: tests/progs/dlwork.c.lib
 
 $(B)/tests/unit/%: tests/unit/%.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) -lz -lm
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(CLI_LIBS)
 
 # Unit tests of the runtime link its objects directly (no sanitizers: see RUNTIME_FLAGS).
 $(B)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(RT_OBJ)
@@ -128,7 +130,7 @@ $(B)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(RT_OBJ)
 
 $(B)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) -lz -lm
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) $(CLI_LIBS)
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

@@ -18,12 +18,18 @@ check_build() {
 	have_header elfutils/libdwfl.h || need libdw-dev
 	have_header gelf.h || need libelf-dev
 	have_header zlib.h || need zlib1g-dev
+	have_header curl/curl.h || need libcurl4-openssl-dev
+	have_header histedit.h || need libedit-dev
 }
 check_test() {
 	check_build
 	# go tool pprof is the reference reader the tests compare against.
 	command -v go >/dev/null 2>&1 || need golang-go
 	command -v timeout >/dev/null 2>&1 || need coreutils
+	# Graphviz renders -svg/-png/-pdf; valgrind's callgrind_annotate reads -callgrind.
+	command -v dot >/dev/null 2>&1 || need graphviz
+	command -v callgrind_annotate >/dev/null 2>&1 || need valgrind
+	command -v pkg-config >/dev/null 2>&1 || need pkg-config
 }
 check_bench() {
 	check_test
