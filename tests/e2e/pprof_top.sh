@@ -64,6 +64,16 @@ compare "merge inline+inline2" -top "$s/syn-inline.pb.gz" "$s/syn-inline2.pb.gz"
 compare "merge empty+cpu" -top "$s/syn-empty.pb.gz" "$d/go-cpu.pb.gz"
 compare "merge negative x3" -top "$s/syn-negative.pb.gz" "$s/syn-negative.pb.gz" "$s/syn-negative.pb.gz"
 compare "merge cpu+heap (incompatible)" -top "$d/go-cpu.pb.gz" "$d/go-heap.pb.gz"
+# Uncompressed profile.proto reads the same as gzipped.
+gunzip -c "$d/go-cpu.pb.gz" >"$tmp/go-cpu.pb"
+compare "uncompressed cpu -top" -top "$tmp/go-cpu.pb"
+# A profile our own runtime wrote: symbolized names, inlined frames, comments.
+if "$cprof" run -q -cpuprofile="$tmp/ours.prof" -- "$build/examples/hotspots" >/dev/null 2>&1; then
+	compare "cprof runtime profile -top" -top "$tmp/ours.prof"
+	compare "cprof runtime profile -top -cum -nodecount=5" -top -cum -nodecount=5 "$tmp/ours.prof"
+else
+	echo "FAIL cprof_runtime_profile: cprof run wrote no profile"
+fi
 for tz in UTC America/Los_Angeles Asia/Kolkata; do
 	TZ=$tz compare "TZ=$tz time header" -top "$s/syn-inline.pb.gz"
 done
