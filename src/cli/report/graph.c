@@ -104,6 +104,7 @@ struct rkey {
 	struct rnode_info info;
 	char *printable;
 	char *name_buf; /* the simplified function name, when it differs */
+	char *file_buf; /* the cleaned file name, when it differs */
 };
 
 struct rview {
@@ -121,6 +122,17 @@ struct rview {
 size_t cprof__rview_nkeys(const struct rview *v)
 {
 	return v->nkey;
+}
+
+const size_t *cprof__rview_loc_keys(const struct rview *v, size_t loc_index, size_t *n)
+{
+	*n = v->loc_n[loc_index];
+	return &v->loc_key[v->loc_start[loc_index]];
+}
+
+const struct rnode_info *cprof__rview_key_info(const struct rview *v, size_t key)
+{
+	return &v->key[key].info;
 }
 
 static const char *base_name(const char *path, char *buf, size_t len)
@@ -203,7 +215,8 @@ static void remove_matching(char *name, char start, char end)
  * lists and template arguments (demangle=default). Mangled names (_Z...) are
  * not demangled here.
  */
-static const char *function_name(const struct profile *p, const struct pp_function *fn, char **buf)
+const char *cprof__report_function_name(const struct profile *p, const struct pp_function *fn,
+				       char **buf)
 {
 	const char *name = cprof__profile_str(p, fn->name);
 	const char *sys = cprof__profile_str(p, fn->system_name);
@@ -251,24 +264,22 @@ static uint64_t info_hash(const struct rnode_info *i)
 	return h;
 }
 
-/* Returns the key index for info, adding it (and taking name_buf) if new. */
+/* Returns the key index for info, adding it (and taking the buffers) if new. */
 static size_t intern_key(struct rview *v, struct htab *t, const struct rnode_info *info,
-			 char *name_buf)
+			 char *name_buf, char *file_buf)
 {
 	size_t *slot = htab_slot(t, info_hash(info), key_eq, v, info);
-	if (!slot) {
+	if (!slot || *slot != SIZE_MAX) {
 		free(name_buf);
-		return SIZE_MAX;
-	}
-	if (*slot != SIZE_MAX) {
-		free(name_buf);
-		return *slot;
+		free(file_buf);
+		return slot ? *slot : SIZE_MAX;
 	}
 	if (v->nkey == v->capkey) {
 		size_t cap = v->capkey ? v->capkey * 2 : 64;
 		struct rkey *k = realloc(v->key, cap * sizeof(*k));
 		if (!k) {
 			free(name_buf);
+			free(file_buf);
 			return SIZE_MAX;
 		}
 		v->key = k;
@@ -277,9 +288,11 @@ static size_t intern_key(struct rview *v, struct htab *t, const struct rnode_inf
 	struct rkey *k = &v->key[v->nkey];
 	k->info = *info;
 	k->name_buf = name_buf;
+	k->file_buf = file_buf;
 	k->printable = printable_name(info);
 	if (!k->printable) {
 		free(name_buf);
+		free(file_buf);
 		return SIZE_MAX;
 	}
 	*slot = v->nkey;
@@ -288,34 +301,115 @@ static size_t intern_key(struct rview *v, struct htab *t, const struct rnode_inf
 }
 
 /*
- * graph.nodeInfo after driver.aggregate at function granularity: addresses,
- * line numbers and file names are dropped; a frame without a function name
- * is known by its object file (and start line).
+ * filepath.Clean: the lexically shortest equivalent path. Returns NULL when
+ * the path is already clean (the common case) or on out of memory.
  */
-static void frame_info(const struct profile *p, const struct pp_location *loc,
-		       const struct pp_line *line, struct rnode_info *ni, char **name_buf)
+static char *clean_path(const char *path, bool *oom)
+{
+	*oom = false;
+	if (!path[0])
+		return NULL;
+	size_t n = strlen(path);
+	char *out = malloc(n + 2);
+	if (!out) {
+		*oom = true;
+		return NULL;
+	}
+	bool rooted = path[0] == '/';
+	size_t w = 0, r = 0, dotdot = 0;
+	if (rooted) {
+		out[w++] = '/';
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (path[r] == '/') {
+			r++;
+		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+			r++;
+		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < n && path[r] != '/'; r++)
+				out[w++] = path[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	if (strcmp(out, path) == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * graph.nodeInfo after driver.aggregate (profile.Aggregate) at granularity
+ * g: what each granularity keeps of a frame (function name, file, line,
+ * address). A frame without a function name is known by its object file
+ * and start line. 0 or -ENOMEM.
+ */
+static int frame_info(const struct profile *p, const struct pp_location *loc,
+		      const struct pp_line *line, enum report_granularity g,
+		      struct rnode_info *ni, char **name_buf, char **file_buf)
 {
 	const struct pp_mapping *m = loc->mapping_id ? cprof__profile_mapping(p, loc->mapping_id) : NULL;
 	const char *objfile = m ? cprof__profile_str(p, m->filename) : "";
 	const struct pp_function *fn = line ? cprof__profile_function(p, line->function_id) : NULL;
 	memset(ni, 0, sizeof(*ni));
 	ni->name = ni->file = ni->objfile = "";
-	*name_buf = NULL;
+	*name_buf = *file_buf = NULL;
+	if (g == REPORT_ADDRESSES)
+		ni->address = loc->address;
 	if (!fn) {
 		ni->objfile = objfile;
-		return;
+		return 0;
 	}
-	ni->name = function_name(p, fn, name_buf);
+	if (g != REPORT_FILES)
+		ni->name = cprof__report_function_name(p, fn, name_buf);
+	if (g != REPORT_FUNCTIONS) {
+		bool oom;
+		ni->file = cprof__profile_str(p, fn->filename);
+		*file_buf = clean_path(ni->file, &oom);
+		if (oom) {
+			free(*name_buf);
+			*name_buf = NULL;
+			return -ENOMEM;
+		}
+		if (*file_buf)
+			ni->file = *file_buf;
+	}
+	if (g == REPORT_LINES || g == REPORT_ADDRESSES)
+		ni->lineno = line->line;
 	if (!ni->name[0]) {
 		ni->objfile = objfile;
 		ni->start_line = fn->start_line;
 	}
+	return 0;
 }
 
 struct rview *cprof__rview_new(const struct profile *p, enum report_granularity g,
 			       int value_index, bool mean)
 {
-	(void)g; /* only function granularity exists so far */
+	return cprof__rview_new_inl(p, g, false, value_index, mean);
+}
+
+struct rview *cprof__rview_new_inl(const struct profile *p, enum report_granularity g,
+				   bool noinlines, int value_index, bool mean)
+{
 	struct rview *v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
@@ -334,13 +428,17 @@ struct rview *cprof__rview_new(const struct profile *p, enum report_granularity 
 	for (size_t i = 0; i < p->nlocation; i++) {
 		const struct pp_location *loc = &p->location[i];
 		size_t n = loc->nline ? loc->nline : 1;
+		/* -noinlines: a location is its last (out-of-line) function only. */
+		size_t first = noinlines && n > 1 ? n - 1 : 0;
 		v->loc_start[i] = v->nloc_key;
-		v->loc_n[i] = n;
-		for (size_t l = 0; l < n; l++) {
+		v->loc_n[i] = n - first;
+		for (size_t l = first; l < n; l++) {
 			struct rnode_info ni;
-			char *name_buf;
-			frame_info(p, loc, loc->nline ? &loc->line[l] : NULL, &ni, &name_buf);
-			size_t k = intern_key(v, &t, &ni, name_buf);
+			char *name_buf, *file_buf;
+			if (frame_info(p, loc, loc->nline ? &loc->line[l] : NULL, g, &ni, &name_buf,
+				       &file_buf) < 0)
+				goto fail;
+			size_t k = intern_key(v, &t, &ni, name_buf, file_buf);
 			if (k == SIZE_MAX)
 				goto fail;
 			v->loc_key[v->nloc_key++] = k;
@@ -361,6 +459,7 @@ void cprof__rview_free(struct rview *v)
 	for (size_t i = 0; i < v->nkey; i++) {
 		free(v->key[i].printable);
 		free(v->key[i].name_buf);
+		free(v->key[i].file_buf);
 	}
 	free(v->key);
 	free(v->loc_start);
@@ -545,7 +644,11 @@ static bool diff_base_sample(const struct profile *p, const struct pp_sample *s)
 
 int cprof__rview_total(const struct rview *v, int64_t *total_out)
 {
-	const struct profile *p = v->prof;
+	return cprof__report_total(v->prof, v->value_index, v->mean, total_out);
+}
+
+int cprof__report_total(const struct profile *p, int value_index, bool mean, int64_t *total_out)
+{
 	struct strset fns = {0}, maps = {0}, locs = {0}, samples = {0};
 	size_t *loc_class = calloc(p->nlocation + 1, sizeof(size_t));
 	int64_t *sum = NULL, *div = NULL;
@@ -584,7 +687,7 @@ int cprof__rview_total(const struct rview *v, int64_t *total_out)
 		goto out;
 	for (size_t i = 0; i < p->nsample; i++) {
 		const struct pp_sample *s = &p->sample[i];
-		if ((size_t)v->value_index >= s->nvalue)
+		if ((size_t)value_index >= s->nvalue)
 			continue;
 		char *b = NULL;
 		size_t len = 0;
@@ -608,8 +711,8 @@ int cprof__rview_total(const struct rview *v, int64_t *total_out)
 		size_t g = strset_take(&samples, b, len);
 		if (g == SIZE_MAX)
 			goto out;
-		sum[g] += s->value[v->value_index];
-		div[g] += v->mean ? s->value[0] : 0;
+		sum[g] += s->value[value_index];
+		div[g] += mean ? s->value[0] : 0;
 		base[g] = diff_base_sample(p, s);
 	}
 	/* report.computeTotal over the merged samples. */

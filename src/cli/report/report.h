@@ -35,7 +35,10 @@ char *cprof__units_percentage(char *buf, size_t len, int64_t value, int64_t tota
 /* ---- report options (pprof's config, for the reports we implement) ---- */
 
 enum report_format { REPORT_TEXT };
-enum report_granularity { REPORT_FUNCTIONS };
+/* -functions (default), -filefunctions, -files, -lines, -addresses */
+enum report_granularity {
+	REPORT_FUNCTIONS, REPORT_FILEFUNCTIONS, REPORT_FILES, REPORT_LINES, REPORT_ADDRESSES
+};
 
 struct report_options {
 	enum report_format format;
@@ -51,6 +54,14 @@ struct report_options {
 	bool trim;                /* false: no node/edge dropping at all */
 	const char *unit;         /* "minimum" (default), "auto" or a unit name */
 	double divide_by;         /* 1 */
+	bool noinlines;           /* inlined frames go to their out-of-line caller */
+	bool relative_percentages; /* total of the focused samples, not of all */
+	/*
+	 * Filters (filter.c); NULL or "" when off. Regexps are POSIX extended
+	 * (see docs/pprof-differences.md); tagroot/tagleaf are key lists.
+	 */
+	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
+	const char *tagfocus, *tagignore, *tagshow, *taghide, *tagroot, *tagleaf;
 };
 
 /* Defaults of `go tool pprof`. */
@@ -104,8 +115,25 @@ struct rview;
 
 struct rview *cprof__rview_new(const struct profile *p, enum report_granularity g,
 			       int value_index, bool mean);
+/* The same with -noinlines: each location counts as its last line only. */
+struct rview *cprof__rview_new_inl(const struct profile *p, enum report_granularity g,
+				   bool noinlines, int value_index, bool mean);
+/*
+ * The function name reports show: name, else system_name with C++
+ * parameter lists and template arguments dropped. *buf receives an
+ * allocation to free (or NULL).
+ */
+const char *cprof__report_function_name(const struct profile *p, const struct pp_function *fn,
+				       char **buf);
 void cprof__rview_free(struct rview *v);
 size_t cprof__rview_nkeys(const struct rview *v);
+/*
+ * The keys of a location's lines, innermost first (location by its index in
+ * the profile's location array), and the info behind a key: what printers
+ * that walk samples themselves (tags, folded stacks, flame graphs) need.
+ */
+const size_t *cprof__rview_loc_keys(const struct rview *v, size_t loc_index, size_t *n);
+const struct rnode_info *cprof__rview_key_info(const struct rview *v, size_t key);
 
 /*
  * report.computeTotal: the sum of |value| over the samples pprof would
@@ -113,6 +141,8 @@ size_t cprof__rview_nkeys(const struct rview *v);
  * -mean; only samples labeled pprof::base=true when there are any. 0 or -ENOMEM.
  */
 int cprof__rview_total(const struct rview *v, int64_t *total);
+/* The same for any profile and value. */
+int cprof__report_total(const struct profile *p, int value_index, bool mean, int64_t *total);
 
 /*
  * Build the graph (graph.New with CallTree off). kept, when not NULL, has
