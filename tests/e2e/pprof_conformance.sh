@@ -27,7 +27,7 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export HOME=$tmp/home PPROF_TMPDIR=$tmp/pprof GOCACHE=$tmp/gocache GOFLAGS= TZ=UTC
+export HOME=$tmp/home PPROF_TMPDIR=$tmp/pprof GOCACHE=$tmp/gocache GOFLAGS='' TZ=UTC
 mkdir -p "$HOME" "$PPROF_TMPDIR" "$tmp/jobs"
 export CPROF_BIN=$build/bin/cprof CONF_TMP=$tmp
 # go tool pprof's own binary: `go tool` adds ~40 ms per call to find it.
@@ -66,6 +66,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	done
 done <"$matrix"
 
+# shellcheck disable=SC2317 # run by xargs through export -f
 run_job() { # job-number; writes $CONF_TMP/jobs/N.result
 	local j=$1 d=$CONF_TMP/w$1
 	mkdir -p "$d"
@@ -91,18 +92,18 @@ run_job() { # job-number; writes $CONF_TMP/jobs/N.result
 	}
 	run ours; rc1=$?
 	run theirs; rc2=$?
-	if [ $proto = 1 ] && [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]; then
+	if [ "$proto" = 1 ] && [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]; then
 		# shellcheck disable=SC2086
 		$GOPPROF -top "$d/ours.pb" >"$d/ours.out" 2>>"$d/ours.err" </dev/null || rc1=$?
 		# shellcheck disable=SC2086
 		$GOPPROF -top "$d/theirs.pb" >"$d/theirs.out" 2>>"$d/theirs.err" </dev/null || rc2=$?
 	fi
 	{
-		if [ $rc1 -ne 0 ] && [ $rc2 -ne 0 ]; then
+		if [ "$rc1" -ne 0 ] && [ "$rc2" -ne 0 ]; then
 			echo "PASS $name (both fail)"
-		elif [ $rc1 -ne 0 ] && grep -q 'unknown or unsupported flag\|not supported' "$d/ours.err"; then
+		elif [ "$rc1" -ne 0 ] && grep -q 'unknown or unsupported flag\|not supported' "$d/ours.err"; then
 			echo "FAIL $name (not implemented yet): $(head -1 "$d/ours.err" | sed 's/;.*//' | cut -c1-160)"
-		elif [ $rc1 -ne $rc2 ]; then
+		elif [ "$rc1" -ne "$rc2" ]; then
 			echo "FAIL $name: exit status $rc1, go tool pprof $rc2: ours: $(head -c 200 "$d/ours.err" | tr '\n' '|') go: $(head -c 200 "$d/theirs.err" | tr '\n' '|')"
 		elif cmp -s "$d/ours.out" "$d/theirs.out"; then
 			echo "PASS $name"
