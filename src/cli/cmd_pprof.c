@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/report/report.h"
+#include "cli/source/source.h"
 
 const char cmd_pprof_usage[] =
 	"Usage: cprof pprof <format> [options] profile.pb.gz...\n"
@@ -64,13 +65,25 @@ struct pprof_args {
 	long long nodecount;
 	double nodefraction, edgefraction, divide_by;
 	const char *sample_index, *unit;
+	/* filters, granularity, base profiles, output (report/filter.c, merge.c) */
+	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
+	const char *tagfocus, *tagignore, *tagshow, *taghide, *tagroot, *tagleaf;
+	bool functions, filefunctions, files, lines, addresses, noinlines;
+	bool relative_percentages, normalize;
+	const char *base, *diff_base, *output;
+	/* sources (source/) */
+	const char *symbolize;
+	long long seconds, timeout;
 };
 
 static const char supported[] =
 	"-top, -text, -cum, -flat, -nodecount, -nodefraction, -edgefraction, -trim, "
 	"-sample_index, -mean, -unit, -divide_by, -drop_negative, -compact_labels, "
 	"-inuse_space, -inuse_objects, -alloc_space, -alloc_objects, -total_delay, "
-	"-contentions, -mean_delay";
+	"-contentions, -mean_delay, -focus, -ignore, -hide, -show, -show_from, -prune_from, "
+	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
+	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, "
+	"-base, -diff_base, -normalize, -output, -symbolize, -seconds, -timeout";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -191,10 +204,16 @@ static int report(struct profile *p, const struct report_options *o)
 		cli_error("pprof: %s", err);
 		return 1;
 	}
-	int rc = cprof__report_text(&r, stdout);
+	FILE *out = cprof__report_open_output(o->output, err, sizeof(err));
+	if (!out) {
+		cprof__report_release(&r);
+		cli_error("pprof: %s", err);
+		return 1;
+	}
+	int rc = cprof__report_text(&r, out);
 	cprof__report_release(&r);
-	if (fflush(stdout) != 0 || rc == -EIO) {
-		cli_error("pprof: writing the report: %s", strerror(errno));
+	if (cprof__report_close_output(out, o->output, err, sizeof(err)) < 0) {
+		cli_error("pprof: %s", err);
 		return 1;
 	}
 	if (rc < 0) {
@@ -204,10 +223,39 @@ static int report(struct profile *p, const struct report_options *o)
 	return 0;
 }
 
-int cmd_pprof(int argc, char **argv)
+/* The interactive shell gets the command line's flags: argv without the files. */
+static int shell_run(struct profile *p, int argc, char **argv, char **files, int nfiles)
+{
+	char **flagv = calloc((size_t)argc + 1, sizeof(char *));
+	if (!flagv) {
+		cli_error("pprof: out of memory");
+		return 1;
+	}
+	int flagc = 0, f = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && f < nfiles && argv[i] == files[f]) {
+			f++;
+			continue;
+		}
+		flagv[flagc++] = argv[i];
+	}
+	int rc = cprof__pprof_interactive(p, flagc, flagv);
+	free(flagv);
+	return rc;
+}
+
+/*
+ * The whole command. With `given`, the profile is already loaded (interactive
+ * mode runs each of its commands through here): argv holds flags only, one
+ * output format is required, and the profile is not freed. With `probe`,
+ * only says whether a flag of that name exists: 1 a boolean flag, 2 one
+ * that takes a value, 0 none.
+ */
+static int run(int argc, char **argv, struct profile *given, const char *probe)
 {
 	struct pprof_args a = {.trim = true, .nodecount = -1, .nodefraction = 0.005,
-			       .edgefraction = 0.001, .divide_by = 1, .unit = "minimum"};
+			       .edgefraction = 0.001, .divide_by = 1, .unit = "minimum",
+			       .seconds = -1, .timeout = -1};
 	struct flag flags[] = {
 		{"top", F_BOOL, &a.top, false},
 		{"text", F_BOOL, &a.text, false},
@@ -230,7 +278,39 @@ int cmd_pprof(int argc, char **argv)
 		{"total_delay", F_BOOL, &a.total_delay, false},
 		{"contentions", F_BOOL, &a.contentions, false},
 		{"mean_delay", F_BOOL, &a.mean_delay, false},
+		{"focus", F_STRING, &a.focus, false},
+		{"ignore", F_STRING, &a.ignore, false},
+		{"hide", F_STRING, &a.hide, false},
+		{"show", F_STRING, &a.show, false},
+		{"show_from", F_STRING, &a.show_from, false},
+		{"prune_from", F_STRING, &a.prune_from, false},
+		{"tagfocus", F_STRING, &a.tagfocus, false},
+		{"tagignore", F_STRING, &a.tagignore, false},
+		{"tagshow", F_STRING, &a.tagshow, false},
+		{"taghide", F_STRING, &a.taghide, false},
+		{"tagroot", F_STRING, &a.tagroot, false},
+		{"tagleaf", F_STRING, &a.tagleaf, false},
+		{"functions", F_BOOL, &a.functions, false},
+		{"filefunctions", F_BOOL, &a.filefunctions, false},
+		{"files", F_BOOL, &a.files, false},
+		{"lines", F_BOOL, &a.lines, false},
+		{"addresses", F_BOOL, &a.addresses, false},
+		{"noinlines", F_BOOL, &a.noinlines, false},
+		{"relative_percentages", F_BOOL, &a.relative_percentages, false},
+		{"normalize", F_BOOL, &a.normalize, false},
+		{"base", F_STRING, &a.base, false},
+		{"diff_base", F_STRING, &a.diff_base, false},
+		{"output", F_STRING, &a.output, false},
+		{"symbolize", F_STRING, &a.symbolize, false},
+		{"seconds", F_INT, &a.seconds, false},
+		{"timeout", F_INT, &a.timeout, false},
 	};
+	if (probe) {
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (strcmp(flags[k].name, probe) == 0)
+				return flags[k].type == F_BOOL ? 1 : 2;
+		return 0;
+	}
 	char **files = calloc((size_t)argc + 1, sizeof(char *));
 	if (!files) {
 		cli_error("pprof: out of memory");
@@ -246,9 +326,10 @@ int cmd_pprof(int argc, char **argv)
 		free(files);
 		return 2;
 	}
-	if (!a.top && !a.text) {
-		cli_error("pprof: no output format given; use -top (or -text); "
-			  "interactive mode is not supported yet");
+	/* No output format: the interactive shell (interactive.c), after loading. */
+	bool shell = !a.top && !a.text;
+	if (shell && given) {
+		cli_error("pprof: no report chosen");
 		free(files);
 		return 2;
 	}
@@ -257,7 +338,12 @@ int cmd_pprof(int argc, char **argv)
 		free(files);
 		return 2;
 	}
-	if (nfiles == 0) {
+	if (given && nfiles > 0) {
+		cli_error("pprof: unexpected argument \"%s\"", files[0]);
+		free(files);
+		return 2;
+	}
+	if (nfiles == 0 && !given) {
 		cli_error("pprof: no profile given; usage: cprof pprof -top FILE...");
 		free(files);
 		return 2;
@@ -295,30 +381,112 @@ int cmd_pprof(int argc, char **argv)
 	o.trim = a.trim;
 	o.unit = a.unit;
 	o.divide_by = a.divide_by;
+	o.focus = a.focus;
+	o.ignore = a.ignore;
+	o.hide = a.hide;
+	o.show = a.show;
+	o.show_from = a.show_from;
+	o.prune_from = a.prune_from;
+	o.tagfocus = a.tagfocus;
+	o.tagignore = a.tagignore;
+	o.tagshow = a.tagshow;
+	o.taghide = a.taghide;
+	o.tagroot = a.tagroot;
+	o.tagleaf = a.tagleaf;
+	o.noinlines = a.noinlines;
+	o.relative_percentages = a.relative_percentages;
+	o.output = a.output;
+	{
+		/* One granularity at most, as pprof's choice flags. */
+		const bool g[] = {a.functions, a.filefunctions, a.files, a.lines, a.addresses};
+		const enum report_granularity gv[] = {REPORT_FUNCTIONS, REPORT_FILEFUNCTIONS,
+			REPORT_FILES, REPORT_LINES, REPORT_ADDRESSES};
+		int ng = 0;
+		for (int k = 0; k < 5; k++)
+			if (g[k]) {
+				o.granularity = gv[k];
+				ng++;
+			}
+		if (ng > 1) {
+			cli_error("pprof: conflicting options set: choose one of -functions, "
+				  "-filefunctions, -files, -lines, -addresses");
+			free(files);
+			return 2;
+		}
+	}
+	const char *basefile = a.base && a.base[0] ? a.base : NULL;
+	if (basefile && a.diff_base && a.diff_base[0]) {
+		cli_error("pprof: -base and -diff_base flags cannot both be specified");
+		free(files);
+		return 2;
+	}
+	if (!basefile && a.diff_base && a.diff_base[0])
+		basefile = a.diff_base;
+	if (a.normalize && !basefile) {
+		cli_error("pprof: must have base profile to normalize by");
+		free(files);
+		return 2;
+	}
 
 	/* Like pprof, a source that cannot be read is reported and skipped. */
-	struct profile **profs = calloc((size_t)nfiles, sizeof(*profs));
+	struct profile **profs = calloc((size_t)nfiles + 1, sizeof(*profs));
 	size_t nprofs = 0;
 	rc = 1;
+	if (given && profs) {
+		rc = report(given, &o);
+		goto out;
+	}
 	if (!profs) {
 		cli_error("pprof: out of memory");
 		goto out;
 	}
-	for (int i = 0; i < nfiles; i++) {
+	/* source/: files, URLs, legacy formats, symbolization; "[binary] source..." */
+	struct source_options so;
+	cprof__source_options_init(&so);
+	so.symbolize = a.symbolize ? a.symbolize : "";
+	so.seconds = a.seconds;
+	so.timeout = a.timeout;
+	bool remote = false;
+	for (int i = cprof__source_take_binary(files, nfiles, &so); i < nfiles; i++) {
 		char err[1024];
-		struct profile *p = cprof__profile_read_file(files[i], err, sizeof(err));
+		bool r;
+		struct profile *p = cprof__source_load(files[i], &so, &r, err, sizeof(err));
 		if (!p) {
-			cli_error("pprof: %s", err);
+			cli_error("pprof: %s: %s", files[i], err);
 			continue;
 		}
+		remote |= r;
 		profs[nprofs++] = p;
 	}
 	if (nprofs == 0) {
 		cli_error("pprof: no profile could be read");
 		goto out;
 	}
+	if (basefile) {
+		/* fetch.go: the (merged) source minus the base, as one profile. */
+		char err[1024];
+		bool r = false;
+		struct profile *b = cprof__source_load(basefile, &so, &r, err, sizeof(err));
+		remote |= r;
+		struct profile *src = nprofs == 1 ? profs[0] : cprof__report_merge(profs, nprofs, err, sizeof(err));
+		struct profile *d = b && src ? cprof__report_merge_base(src, b, basefile == a.diff_base,
+								       a.normalize, err, sizeof(err)) : NULL;
+		cprof__profile_free(b);
+		if (src != profs[0])
+			cprof__profile_free(src);
+		if (!d) {
+			cli_error("pprof: %s%s", b ? "" : "base profile: ", err);
+			goto out;
+		}
+		for (size_t i = 0; i < nprofs; i++)
+			cprof__profile_free(profs[i]);
+		profs[0] = d;
+		nprofs = 1;
+	}
 	if (nprofs == 1) {
-		rc = report(profs[0], &o);
+		if (remote)
+			cprof__source_save(profs[0]);
+		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o);
 	} else {
 		char err[1024];
 		struct profile *m = cprof__report_merge(profs, nprofs, err, sizeof(err));
@@ -327,7 +495,9 @@ int cmd_pprof(int argc, char **argv)
 				  "(same sample types) can be merged", err);
 			goto out;
 		}
-		rc = report(m, &o);
+		if (remote)
+			cprof__source_save(m);
+		rc = shell ? shell_run(m, argc, argv, files, nfiles) : report(m, &o);
 		cprof__profile_free(m);
 	}
 out:
@@ -336,4 +506,19 @@ out:
 	free(profs);
 	free(files);
 	return rc;
+}
+
+int cmd_pprof(int argc, char **argv)
+{
+	return run(argc, argv, NULL, NULL);
+}
+
+int cprof__pprof_report(struct profile *p, int argc, char **argv)
+{
+	return run(argc, argv, p, NULL);
+}
+
+int cprof__pprof_flag_kind(const char *name)
+{
+	return run(0, NULL, NULL, name);
 }

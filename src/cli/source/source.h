@@ -1,0 +1,120 @@
+/*
+ * source.h - where `cprof pprof` gets its profiles from, as `go tool pprof`
+ * does: files (profile.proto, gzipped or not, and gperftools' legacy binary
+ * CPU profiles), http:// and https:// URLs (fetched with libcurl, saved
+ * under $PPROF_TMPDIR), and symbolization of mappings that carry no
+ * function names: locally with elfutils' libdw, or remotely through the
+ * server's /debug/pprof/symbol endpoint.
+ *
+ * Everything here runs on the CLI's main thread. Notices go to stderr in
+ * pprof's wording ("Fetching profile over HTTP from ...", "Saved profile
+ * in ..."); errors are returned as one line in err.
+ */
+#ifndef CPROF_CLI_SOURCE_H
+#define CPROF_CLI_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/profile.h"
+
+struct source_options {
+	const char *symbolize; /* -symbolize: "" (local then remote), local, fastlocal,
+				  remote, none, with ":force" */
+	long long seconds;     /* -seconds, <= 0 unset */
+	long long timeout;     /* -timeout in seconds, <= 0 unset */
+	const char *exec_name; /* leading binary argument, or NULL */
+	const char *build_id;  /* leading build-id argument, or NULL */
+};
+
+/* Defaults: symbolize "", seconds and timeout -1, no binary. */
+void cprof__source_options_init(struct source_options *o);
+
+/*
+ * pprof's "[binary] source..." convention: when there are several
+ * arguments and the first is an ELF file (or a hex build id), record it in
+ * o. Returns how many leading arguments it took (0 or 1).
+ */
+int cprof__source_take_binary(char *const *args, int nargs, struct source_options *o);
+
+/*
+ * Load one source: fetch a URL or read a file, parse it (profile.proto or
+ * legacy), find the binaries of its mappings (PPROF_BINARY_PATH) and
+ * symbolize what has no names. *remote is set when it came over HTTP.
+ * NULL with a one-line reason in err.
+ */
+struct profile *cprof__source_load(const char *src, const struct source_options *o,
+				   bool *remote, char *err, size_t errlen);
+
+/*
+ * Parse bytes as pprof does: gunzip, profile.proto, else the legacy
+ * formats cprof knows. NULL with a reason ("parsing profile: ...").
+ */
+struct profile *cprof__source_parse(const uint8_t *data, size_t len, char *err, size_t errlen);
+
+/*
+ * Save a copy of a fetched profile under $PPROF_TMPDIR (else $HOME/pprof,
+ * else /tmp) named as pprof names it, "pprof.<binary>.<types>.NNN.pb.gz",
+ * and say "Saved profile in <path>" on stderr. 0, or -1 after printing
+ * "Could not save profile: ...".
+ */
+int cprof__source_save(const struct profile *p);
+
+/* ---- legacy.c ---- */
+
+/*
+ * gperftools' binary CPU profile (any word size and byte order, as pprof's
+ * parseCPU accepts it). Returns NULL and sets *recognized = false when the
+ * header is not one; NULL with a reason when it is but is malformed.
+ */
+struct profile *cprof__source_legacy_cpu(const uint8_t *data, size_t len, bool *recognized,
+					 char *err, size_t errlen);
+
+/* ---- fetch.c ---- */
+
+/*
+ * adjustURL of cmd/pprof: a URL (or host:port[/path]) with the default path
+ * /debug/pprof/profile and ?seconds=N applied, into url (malloc'd), and the
+ * timeout in seconds. 0 when src is a URL, -1 when it is not one.
+ */
+int cprof__source_adjust_url(const char *src, long long seconds, long long timeout,
+			     char **url, long long *timeout_out, long long *duration_out);
+
+/* GET url; the body on 200, else a reason as pprof words it. 0 or -1. */
+int cprof__source_http_get(const char *url, long long timeout, uint8_t **body, size_t *len,
+			   char *err, size_t errlen);
+/* POST data to url (symbolz). 0 or -1 with a reason. */
+int cprof__source_http_post(const char *url, const char *data, uint8_t **body, size_t *len,
+			    char *err, size_t errlen);
+
+/* ---- symbolize.c ---- */
+
+/*
+ * locateBinaries: point each mapping at a local file found through
+ * PPROF_BINARY_PATH (default $HOME/pprof/binaries) by build id or name,
+ * then apply the exec_name/build_id overrides to the first mapping.
+ */
+int cprof__source_locate(struct profile *p, const struct source_options *o);
+
+/*
+ * Local symbolization with libdw of the mappings without functions (all
+ * with force): function names, files, lines and inlined frames. Notes on
+ * stderr as pprof prints them. 0, or -ENOMEM.
+ */
+int cprof__source_symbolize_local(struct profile *p, bool force);
+
+/* Unsymbolizable mappings: [vdso], [vsyscall], linux-vdso, /dev/dri/. */
+bool cprof__source_unsymbolizable(const char *file);
+
+/* ---- symbolz.c ---- */
+
+/*
+ * Remote symbolization of a profile fetched from source_url: addresses of
+ * mappings without functions POSTed to the server's symbol endpoint.
+ * 0, or -1 with a reason in err.
+ */
+int cprof__source_symbolize_remote(struct profile *p, const char *source_url, bool force,
+				   char *err, size_t errlen);
+
+#endif
