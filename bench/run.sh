@@ -373,6 +373,8 @@ out=$B/bench/results.md
 	awk -F'\t' "$report_awk" "$full"
 } | tee "$out"
 echo "bench: results also in $out" >&2
+# cprof pprof against go tool pprof on a large profile (appends to $out).
+"$top/bench/pprof_bench.sh" "$B" || failed=1
 if [ "$failed" != 0 ]; then
 	echo "bench: FAILED: some runs failed or left no profile (see above)" >&2
 	exit 1
