@@ -13,7 +13,6 @@
 
 #include "cli/cli.h"
 #include "cli/report/report.h"
-#include "cli/source/source.h"
 
 const char cmd_pprof_usage[] =
 	"Usage: cprof pprof <format> [options] profile.pb.gz...\n"
@@ -71,9 +70,6 @@ struct pprof_args {
 	bool functions, filefunctions, files, lines, addresses, noinlines;
 	bool relative_percentages, normalize;
 	const char *base, *diff_base, *output;
-	/* sources (source/) */
-	const char *symbolize;
-	long long seconds, timeout;
 };
 
 static const char supported[] =
@@ -83,7 +79,7 @@ static const char supported[] =
 	"-contentions, -mean_delay, -focus, -ignore, -hide, -show, -show_from, -prune_from, "
 	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
 	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, "
-	"-base, -diff_base, -normalize, -output, -symbolize, -seconds, -timeout";
+	"-base, -diff_base, -normalize, -output";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -223,39 +219,10 @@ static int report(struct profile *p, const struct report_options *o)
 	return 0;
 }
 
-/* The interactive shell gets the command line's flags: argv without the files. */
-static int shell_run(struct profile *p, int argc, char **argv, char **files, int nfiles)
-{
-	char **flagv = calloc((size_t)argc + 1, sizeof(char *));
-	if (!flagv) {
-		cli_error("pprof: out of memory");
-		return 1;
-	}
-	int flagc = 0, f = 0;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0 && f < nfiles && argv[i] == files[f]) {
-			f++;
-			continue;
-		}
-		flagv[flagc++] = argv[i];
-	}
-	int rc = cprof__pprof_interactive(p, flagc, flagv);
-	free(flagv);
-	return rc;
-}
-
-/*
- * The whole command. With `given`, the profile is already loaded (interactive
- * mode runs each of its commands through here): argv holds flags only, one
- * output format is required, and the profile is not freed. With `probe`,
- * only says whether a flag of that name exists: 1 a boolean flag, 2 one
- * that takes a value, 0 none.
- */
-static int run(int argc, char **argv, struct profile *given, const char *probe)
+int cmd_pprof(int argc, char **argv)
 {
 	struct pprof_args a = {.trim = true, .nodecount = -1, .nodefraction = 0.005,
-			       .edgefraction = 0.001, .divide_by = 1, .unit = "minimum",
-			       .seconds = -1, .timeout = -1};
+			       .edgefraction = 0.001, .divide_by = 1, .unit = "minimum"};
 	struct flag flags[] = {
 		{"top", F_BOOL, &a.top, false},
 		{"text", F_BOOL, &a.text, false},
@@ -301,16 +268,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"base", F_STRING, &a.base, false},
 		{"diff_base", F_STRING, &a.diff_base, false},
 		{"output", F_STRING, &a.output, false},
-		{"symbolize", F_STRING, &a.symbolize, false},
-		{"seconds", F_INT, &a.seconds, false},
-		{"timeout", F_INT, &a.timeout, false},
 	};
-	if (probe) {
-		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
-			if (strcmp(flags[k].name, probe) == 0)
-				return flags[k].type == F_BOOL ? 1 : 2;
-		return 0;
-	}
 	char **files = calloc((size_t)argc + 1, sizeof(char *));
 	if (!files) {
 		cli_error("pprof: out of memory");
@@ -326,10 +284,9 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		free(files);
 		return 2;
 	}
-	/* No output format: the interactive shell (interactive.c), after loading. */
-	bool shell = !a.top && !a.text;
-	if (shell && given) {
-		cli_error("pprof: no report chosen");
+	if (!a.top && !a.text) {
+		cli_error("pprof: no output format given; use -top (or -text); "
+			  "interactive mode is not supported yet");
 		free(files);
 		return 2;
 	}
@@ -338,12 +295,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		free(files);
 		return 2;
 	}
-	if (given && nfiles > 0) {
-		cli_error("pprof: unexpected argument \"%s\"", files[0]);
-		free(files);
-		return 2;
-	}
-	if (nfiles == 0 && !given) {
+	if (nfiles == 0) {
 		cli_error("pprof: no profile given; usage: cprof pprof -top FILE...");
 		free(files);
 		return 2;
@@ -429,33 +381,20 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	}
 
 	/* Like pprof, a source that cannot be read is reported and skipped. */
-	struct profile **profs = calloc((size_t)nfiles + 1, sizeof(*profs));
+	struct profile **profs = calloc((size_t)nfiles, sizeof(*profs));
 	size_t nprofs = 0;
 	rc = 1;
-	if (given && profs) {
-		rc = report(given, &o);
-		goto out;
-	}
 	if (!profs) {
 		cli_error("pprof: out of memory");
 		goto out;
 	}
-	/* source/: files, URLs, legacy formats, symbolization; "[binary] source..." */
-	struct source_options so;
-	cprof__source_options_init(&so);
-	so.symbolize = a.symbolize ? a.symbolize : "";
-	so.seconds = a.seconds;
-	so.timeout = a.timeout;
-	bool remote = false;
-	for (int i = cprof__source_take_binary(files, nfiles, &so); i < nfiles; i++) {
+	for (int i = 0; i < nfiles; i++) {
 		char err[1024];
-		bool r;
-		struct profile *p = cprof__source_load(files[i], &so, &r, err, sizeof(err));
+		struct profile *p = cprof__profile_read_file(files[i], err, sizeof(err));
 		if (!p) {
-			cli_error("pprof: %s: %s", files[i], err);
+			cli_error("pprof: %s", err);
 			continue;
 		}
-		remote |= r;
 		profs[nprofs++] = p;
 	}
 	if (nprofs == 0) {
@@ -465,9 +404,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	if (basefile) {
 		/* fetch.go: the (merged) source minus the base, as one profile. */
 		char err[1024];
-		bool r = false;
-		struct profile *b = cprof__source_load(basefile, &so, &r, err, sizeof(err));
-		remote |= r;
+		struct profile *b = cprof__profile_read_file(basefile, err, sizeof(err));
 		struct profile *src = nprofs == 1 ? profs[0] : cprof__report_merge(profs, nprofs, err, sizeof(err));
 		struct profile *d = b && src ? cprof__report_merge_base(src, b, basefile == a.diff_base,
 								       a.normalize, err, sizeof(err)) : NULL;
@@ -484,9 +421,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		nprofs = 1;
 	}
 	if (nprofs == 1) {
-		if (remote)
-			cprof__source_save(profs[0]);
-		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o);
+		rc = report(profs[0], &o);
 	} else {
 		char err[1024];
 		struct profile *m = cprof__report_merge(profs, nprofs, err, sizeof(err));
@@ -495,9 +430,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 				  "(same sample types) can be merged", err);
 			goto out;
 		}
-		if (remote)
-			cprof__source_save(m);
-		rc = shell ? shell_run(m, argc, argv, files, nfiles) : report(m, &o);
+		rc = report(m, &o);
 		cprof__profile_free(m);
 	}
 out:
@@ -506,19 +439,4 @@ out:
 	free(profs);
 	free(files);
 	return rc;
-}
-
-int cmd_pprof(int argc, char **argv)
-{
-	return run(argc, argv, NULL, NULL);
-}
-
-int cprof__pprof_report(struct profile *p, int argc, char **argv)
-{
-	return run(argc, argv, p, NULL);
-}
-
-int cprof__pprof_flag_kind(const char *name)
-{
-	return run(0, NULL, NULL, name);
 }

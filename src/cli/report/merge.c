@@ -6,11 +6,16 @@
  * the first default_sample_type), mapping[0] of the first profile that has
  * mappings stays first (it names the "File:" header).
  *
+ * It also owns -base and -diff_base (fetch.go): the base is scaled by -1
+ * (by its ratio to the source first, with -normalize), its samples labeled
+ * pprof::base=true for -diff_base, and merged after the source.
+ *
  * Samples, locations and functions are copied with renumbered ids rather
  * than deduplicated: sums, and so every graph report, are the same. Unit
  * conversion between profiles (pprof's ScaleProfiles) is not done; units
  * must match exactly.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,6 +189,8 @@ struct profile *cprof__report_merge(struct profile *const *p, size_t n, char *er
 		}
 		if (q->default_sample_type == 0)
 			q->default_sample_type = s(q, p[i], p[i]->default_sample_type);
+		if (q->doc_url == 0)
+			q->doc_url = s(q, p[i], p[i]->doc_url);
 		if (append(q, p[i]) < 0)
 			goto oom;
 	}
@@ -192,4 +199,101 @@ oom:
 	cprof__profile_free(q);
 	snprintf(err, errlen, "out of memory");
 	return NULL;
+}
+
+/*
+ * profile.ScaleN: each value times its ratio, rounded; a sample whose
+ * scaled values are all zero is dropped.
+ */
+static void scale_n(struct profile *p, const double *ratio)
+{
+	bool all_ones = true;
+	for (size_t i = 0; i < p->nsample_type; i++)
+		all_ones = all_ones && ratio[i] == 1;
+	if (all_ones)
+		return;
+	size_t w = 0;
+	for (size_t i = 0; i < p->nsample; i++) {
+		struct pp_sample *sm = &p->sample[i];
+		bool keep = false;
+		for (size_t j = 0; j < sm->nvalue && j < p->nsample_type; j++) {
+			if (ratio[j] == 1)
+				continue;
+			sm->value[j] = (int64_t)round((double)sm->value[j] * ratio[j]);
+			keep = keep || sm->value[j] != 0;
+		}
+		if (keep) {
+			p->sample[w++] = *sm;
+		} else {
+			free(sm->location_id);
+			free(sm->value);
+			free(sm->label);
+		}
+	}
+	p->nsample = w;
+}
+
+/* Sample.SetLabel("pprof::base", ["true"]) on every sample. */
+static int set_base_label(struct profile *p)
+{
+	int64_t key = cprof__profile_intern(p, "pprof::base", (size_t)-1);
+	int64_t val = cprof__profile_intern(p, "true", (size_t)-1);
+	if (key < 0 || val < 0)
+		return -1;
+	for (size_t i = 0; i < p->nsample; i++) {
+		struct pp_sample *sm = &p->sample[i];
+		size_t w = 0;
+		for (size_t j = 0; j < sm->nlabel; j++)
+			if (!(sm->label[j].key == key && sm->label[j].str != 0))
+				sm->label[w++] = sm->label[j];
+		struct pp_label *l = realloc(sm->label, (w + 1) * sizeof(*l));
+		if (!l)
+			return -1;
+		l[w] = (struct pp_label){.key = key, .str = val};
+		sm->label = l;
+		sm->nlabel = w + 1;
+	}
+	return 0;
+}
+
+struct profile *cprof__report_merge_base(const struct profile *src, const struct profile *base,
+					 bool diff, bool normalize, char *err, size_t errlen)
+{
+	if (compatible(src, base, err, errlen) < 0)
+		return NULL;
+	struct profile *const one_src[1] = {(struct profile *)src};
+	struct profile *const one_base[1] = {(struct profile *)base};
+	struct profile *p = cprof__report_merge(one_src, 1, err, errlen);
+	struct profile *b = p ? cprof__report_merge(one_base, 1, err, errlen) : NULL;
+	struct profile *q = NULL;
+	double *ratio = calloc(src->nsample_type + 1, sizeof(double));
+	if (!p || !b || !ratio)
+		goto out;
+	if (diff && set_base_label(b) < 0)
+		goto oom;
+	if (normalize) {
+		/* profile.Normalize: the source scaled to the base's totals. */
+		for (size_t i = 0; i < p->nsample_type; i++) {
+			int64_t bv = 0, sv = 0;
+			for (size_t j = 0; j < b->nsample; j++)
+				bv += i < b->sample[j].nvalue ? b->sample[j].value[i] : 0;
+			for (size_t j = 0; j < p->nsample; j++)
+				sv += i < p->sample[j].nvalue ? p->sample[j].value[i] : 0;
+			ratio[i] = sv == 0 ? 0.0 : (double)bv / (double)sv;
+		}
+		scale_n(p, ratio);
+	}
+	for (size_t i = 0; i < b->nsample_type; i++)
+		ratio[i] = -1;
+	scale_n(b, ratio);
+	struct profile *const both[2] = {p, b};
+	q = cprof__report_merge(both, 2, err, errlen);
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(ratio);
+	cprof__profile_free(p);
+	cprof__profile_free(b);
+	return q;
 }

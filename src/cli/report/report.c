@@ -99,22 +99,53 @@ int cprof__report_init(struct report *r, const struct profile *p,
 	r->sample_type = type;
 	r->sample_unit = cprof__profile_str(p, p->sample_type[idx].unit);
 	snprintf(r->output_unit, sizeof(r->output_unit), "%s", o->unit ? o->unit : "minimum");
-	r->view = cprof__rview_new(p, o->granularity, idx, o->mean);
-	if (!r->view || cprof__rview_total(r->view, &r->total) < 0) {
-		cprof__rview_free(r->view);
-		r->view = NULL;
-		free(r->sample_type_buf);
-		r->sample_type_buf = NULL;
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	if (cprof__filter_active(o)) {
+		/*
+		 * driver.generateRawReport: label pseudo frames first, then the
+		 * total (report.New) before the filters, unless percentages are
+		 * relative to what the filters keep.
+		 */
+		struct profile *q = cprof__filter_copy(p, err, errlen);
+		if (!q)
+			goto fail_msg;
+		r->filtered = q;
+		r->prof = q;
+		if (cprof__filter_tagnodes(q, o, stderr) < 0)
+			goto fail;
+		if (o->relative_percentages &&
+		    cprof__filter_apply(q, o, stderr, err, errlen) < 0)
+			goto fail_msg;
+		if (cprof__report_total(q, idx, o->mean, &r->total) < 0)
+			goto fail;
+		if (!o->relative_percentages &&
+		    cprof__filter_apply(q, o, stderr, err, errlen) < 0)
+			goto fail_msg;
+		r->view = cprof__rview_new_inl(q, o->granularity, o->noinlines, idx, o->mean);
+		if (!r->view)
+			goto fail;
+		return 0;
 	}
+	r->view = cprof__rview_new_inl(p, o->granularity, o->noinlines, idx, o->mean);
+	if (!r->view || cprof__rview_total(r->view, &r->total) < 0)
+		goto fail;
 	return 0;
+fail:
+	snprintf(err, errlen, "out of memory");
+fail_msg:
+	cprof__rview_free(r->view);
+	r->view = NULL;
+	free(r->sample_type_buf);
+	r->sample_type_buf = NULL;
+	cprof__profile_free(r->filtered);
+	r->filtered = NULL;
+	return -1;
 }
 
 void cprof__report_release(struct report *r)
 {
 	cprof__rview_free(r->view);
 	free(r->sample_type_buf);
+	cprof__profile_free(r->filtered);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -338,6 +369,7 @@ void cprof__report_labels(const struct report *r, const struct rgraph *g, int or
 	int64_t flat_sum = 0;
 	for (size_t i = 0; i < g->nnode; i++)
 		flat_sum += cprof__rnode_flat(&g->node[i]);
+	cprof__report_active_filters(&r->opt, out);
 	fprintf(out, "Showing nodes accounting for %s, %s of %s total\n",
 		cprof__report_format(r, b1, sizeof(b1), flat_sum),
 		trim_space(cprof__units_percentage(b2, sizeof(b2), flat_sum, r->total)),
@@ -358,4 +390,58 @@ void cprof__report_labels(const struct report *r, const struct rgraph *g, int or
 					     abs64((int64_t)((double)r->total * ef))));
 	if (g->nnode > 0 && (int)g->nnode < orig_count)
 		fprintf(out, "Showing top %zu nodes out of %d\n", g->nnode, orig_count);
+}
+
+void cprof__report_active_filters(const struct report_options *o, FILE *out)
+{
+	const char *const name[] = {"focus", "ignore", "hide", "show", "show_from",
+				    "tagfocus", "tagignore", "tagshow", "taghide"};
+	const char *const val[] = {o->focus, o->ignore, o->hide, o->show, o->show_from,
+				   o->tagfocus, o->tagignore, o->tagshow, o->taghide};
+	bool first = true;
+	for (size_t i = 0; i < sizeof(name) / sizeof(name[0]); i++) {
+		if (!val[i] || !val[i][0])
+			continue;
+		if (first)
+			fputs("Active filters:\n", out);
+		first = false;
+		/* legendActiveFilters cuts "name=value" at 80 bytes, even inside a character. */
+		size_t n = strlen(name[i]) + 1 + strlen(val[i]);
+		if (n > 80) {
+			size_t keep = 80 - strlen(name[i]) - 1;
+			if (strlen(name[i]) + 1 >= 80)
+				fprintf(out, "   %.80s\xe2\x80\xa6\n", name[i]);
+			else
+				fprintf(out, "   %s=%.*s\xe2\x80\xa6\n", name[i], (int)keep, val[i]);
+		} else {
+			fprintf(out, "   %s=%s\n", name[i], val[i]);
+		}
+	}
+}
+
+FILE *cprof__report_open_output(const char *path, char *err, size_t errlen)
+{
+	if (!path || !path[0])
+		return stdout;
+	/* driver.generateReport announces the file on stderr. */
+	fprintf(stderr, "Generating report in %s\n", path);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+	return f;
+}
+
+int cprof__report_close_output(FILE *f, const char *path, char *err, size_t errlen)
+{
+	int rc = 0;
+	if (fflush(f) != 0 || ferror(f)) {
+		snprintf(err, errlen, "writing %s: %s", path && path[0] ? path : "the report",
+			 strerror(errno));
+		rc = -1;
+	}
+	if (f != stdout && fclose(f) != 0 && rc == 0) {
+		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	return rc;
 }

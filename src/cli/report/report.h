@@ -34,7 +34,12 @@ char *cprof__units_percentage(char *buf, size_t len, int64_t value, int64_t tota
 
 /* ---- report options (pprof's config, for the reports we implement) ---- */
 
-enum report_format { REPORT_TEXT };
+enum report_format {
+	REPORT_TEXT,
+	/* text reports of raw.c, traces.c, tags.c, tree.c, list.c, disasm.c */
+	REPORT_TRACES, REPORT_TREE, REPORT_PEEK, REPORT_RAW, REPORT_TAGS, REPORT_COMMENTS,
+	REPORT_LIST, REPORT_DISASM
+};
 /* -functions (default), -filefunctions, -files, -lines, -addresses */
 enum report_granularity {
 	REPORT_FUNCTIONS, REPORT_FILEFUNCTIONS, REPORT_FILES, REPORT_LINES, REPORT_ADDRESSES
@@ -62,6 +67,9 @@ struct report_options {
 	 */
 	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
 	const char *tagfocus, *tagignore, *tagshow, *taghide, *tagroot, *tagleaf;
+	const char *output;       /* -output: NULL or "" for stdout */
+	/* -peek/-list/-disasm regexp; -source_path and -trim_path for -list */
+	const char *symbol, *source_path, *trim_path;
 };
 
 /* Defaults of `go tool pprof`. */
@@ -157,6 +165,27 @@ void cprof__rgraph_sort(struct rgraph *g, bool cum);
 /* Mark edges with |weight| < cutoff removed; returns how many. */
 int cprof__rgraph_trim_edges(struct rgraph *g, int64_t cutoff);
 
+/* ---- filter.c: pprof's sample and frame filters, on a copy ---- */
+
+#include <regex.h>
+
+/* Whether any option of filter.c is set (the profile must be copied). */
+bool cprof__filter_active(const struct report_options *o);
+/* A private copy of p to filter. NULL with a reason in err. */
+struct profile *cprof__filter_copy(const struct profile *p, char *err, size_t errlen);
+/* -tagroot/-tagleaf: label values as pseudo frames. 0 or -ENOMEM. */
+int cprof__filter_tagnodes(struct profile *p, const struct report_options *o, FILE *warn);
+/*
+ * -focus -ignore -hide -show -show_from -tagfocus -tagignore -tagshow
+ * -taghide -prune_from, in pprof's order. "... matched no samples" notes go
+ * to warn (may be NULL). 0, or -1 with a reason in err (bad regexp: "parsing
+ * focus regexp: ...").
+ */
+int cprof__filter_apply(struct profile *p, const struct report_options *o, FILE *warn,
+			char *err, size_t errlen);
+/* A Go-syntax regexp compiled as POSIX extended (REG_NOSUB). 0 or -1 + err. */
+int cprof__filter_regcomp(regex_t *re, const char *pat, char *err, size_t errlen);
+
 /* ---- report.c: a profile, the chosen value, and the trimmed graph ---- */
 
 struct report {
@@ -169,6 +198,7 @@ struct report {
 	char output_unit[32];
 	int64_t total;           /* sum of |value| (divided by the mean divisor) */
 	struct rview *view;
+	struct profile *filtered; /* prof, when filters made a copy (owned) */
 };
 
 /*
@@ -179,6 +209,18 @@ struct report {
 int cprof__report_init(struct report *r, const struct profile *p,
 		       const struct report_options *o, char *err, size_t errlen);
 void cprof__report_release(struct report *r);
+
+/* "Active filters:" and one "   name=value" line per filter set (none: nothing). */
+void cprof__report_active_filters(const struct report_options *o, FILE *out);
+
+/*
+ * -output: stdout when path is NULL or "", else the file, created or
+ * truncated, announced on stderr as pprof does ("Generating report in F").
+ * NULL with a reason in err. Close with cprof__report_close_output, which
+ * flushes, reports a write error (0 or -1 + err) and leaves stdout open.
+ */
+FILE *cprof__report_open_output(const char *path, char *err, size_t errlen);
+int cprof__report_close_output(FILE *f, const char *path, char *err, size_t errlen);
 
 /* rpt.formatValue: a value in the report's output unit. Returns buf. */
 char *cprof__report_format(const struct report *r, char *buf, size_t len, int64_t v);
@@ -213,5 +255,65 @@ int cprof__report_text(struct report *r, FILE *out);
  * comments once). Returns a new profile; NULL on error.
  */
 struct profile *cprof__report_merge(struct profile *const *p, size_t n, char *err, size_t errlen);
+
+/*
+ * -base / -diff_base (diff true) with -normalize: src minus base, as a new
+ * profile (the inputs are not changed). NULL with a reason in err.
+ */
+struct profile *cprof__report_merge_base(const struct profile *src, const struct profile *base,
+					 bool diff, bool normalize, char *err, size_t errlen);
+
+/* ---- graphical and export outputs (dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c) ---- */
+
+/* `-dot`: the call graph in DOT, as pprof writes it. 0, -ENOMEM or -EIO. */
+int cprof__report_dot(struct report *r, FILE *out);
+/*
+ * `-svg`, `-png`, `-pdf`, `-ps`, `-gif`: the DOT graph rendered by Graphviz
+ * (`dot -T<format>`); SVG gets a pan/zoom script. -ENOENT when `dot` is not
+ * installed, -EIO when it failed or writing failed, -ENOMEM.
+ */
+int cprof__report_graphviz(struct report *r, const char *format, FILE *out);
+/* report.selectOutputUnit (without scaling by 100 for callgrind). */
+void cprof__dot_select_unit(struct report *r, const struct rgraph *g, bool callgrind);
+/* `-callgrind`: valgrind's callgrind format, as pprof writes it. */
+int cprof__report_callgrind(struct report *r, FILE *out);
+/* `-proto`: the (filtered) profile as gzipped profile.proto, -divide_by applied. */
+int cprof__report_proto(struct report *r, FILE *out);
+/* `-folded`: collapsed stacks, "root;caller;leaf value" per line. */
+int cprof__report_folded(struct report *r, FILE *out);
+/* `-flamegraph`: a self-contained interactive SVG flame graph. */
+int cprof__report_flamegraph(struct report *r, FILE *out);
+
+/* ---- text reports: raw.c, traces.c, tags.c, tree.c, list.c, disasm.c ---- */
+
+/*
+ * profile.Merge of one profile, which the driver applies to every input:
+ * zero samples dropped, equal samples/locations/functions/mappings folded,
+ * ids renumbered in order of first use, a fake mapping when there is none.
+ * Samples keep only the labels pprof's decoder keeps. NULL on out of memory.
+ */
+struct profile *cprof__report_compact(const struct profile *p);
+/* The name pprof's symbolizer leaves (C++ parameter lists dropped); *buf is freed by the caller. */
+const char *cprof__report_func_name(const struct profile *p, const struct pp_function *fn,
+				    char **buf);
+/* graph.NodeInfo.PrintableName of one location line at o's granularity (malloc'd). */
+char *cprof__report_frame_name(const struct profile *p, const struct report_options *o,
+			       const struct pp_location *loc, const struct pp_line *line);
+/* profile.NumLabelUnits for one key: its first unit, else "bytes" or the key. */
+int cprof__report_num_label_unit(const struct profile *p, const char *key, const char **unit);
+/* `-raw`: Profile.String() of a compacted profile. 0, -ENOMEM or -EIO. */
+int cprof__report_raw(const struct profile *p, FILE *out);
+/* `-traces`: every sample of the (compacted) report profile. */
+int cprof__report_traces(struct report *r, FILE *out);
+/* `-tags`: totals per label key and value. */
+int cprof__report_tags(struct report *r, FILE *out);
+/* `-comments`: one comment per line. */
+int cprof__report_comments(const struct profile *p, FILE *out);
+/*
+ * `-tree`, and `-peek=RE` with peek set (the caller turns trimming off):
+ * -ENOENT when no node matched peek (the caller prints pprof's error and
+ * should discard the output).
+ */
+int cprof__report_tree(struct report *r, const regex_t *peek, FILE *out);
 
 #endif
