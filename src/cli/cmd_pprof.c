@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/report/report.h"
+#include "cli/source/source.h"
 
 const char cmd_pprof_usage[] =
 	"Usage: cprof pprof <format> [options] profile.pb.gz...\n"
@@ -70,6 +71,12 @@ struct pprof_args {
 	bool functions, filefunctions, files, lines, addresses, noinlines;
 	bool relative_percentages, normalize;
 	const char *base, *diff_base, *output;
+	/* text reports (report/traces.c, tree.c, raw.c, tags.c, list.c, disasm.c) */
+	bool traces, tree, raw, tags, comments;
+	const char *peek, *list, *disasm, *source_path, *trim_path;
+	/* sources (source/) */
+	const char *symbolize;
+	long long seconds, timeout;
 };
 
 static const char supported[] =
@@ -79,7 +86,8 @@ static const char supported[] =
 	"-contentions, -mean_delay, -focus, -ignore, -hide, -show, -show_from, -prune_from, "
 	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
 	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, "
-	"-base, -diff_base, -normalize, -output";
+	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
+	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -192,26 +200,103 @@ static const char *shortcut(bool on, const char *si, const char *type, const cha
 	return si;
 }
 
+/* The report chosen by o->format; the text reports write to a buffer first. */
+static int run_report(struct report *r, FILE *out)
+{
+	if (r->opt.format == REPORT_TEXT)
+		return cprof__report_text(r, out);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	regex_t re;
+	bool have_re = false;
+	int rc = 0;
+	if (r->opt.format == REPORT_PEEK) {
+		char err[1024];
+		if (cprof__filter_regcomp(&re, r->opt.symbol, err, sizeof(err)) < 0) {
+			cli_error("pprof: parsing argument regexp %s: %s", r->opt.symbol, err);
+			rc = -EINVAL;
+			goto out;
+		}
+		have_re = true;
+	}
+	switch (r->opt.format) {
+	case REPORT_TRACES:
+		rc = cprof__report_traces(r, f);
+		break;
+	case REPORT_RAW:
+		rc = cprof__report_raw(r->prof, f);
+		break;
+	case REPORT_TAGS:
+		rc = cprof__report_tags(r, f);
+		break;
+	case REPORT_COMMENTS:
+		rc = cprof__report_comments(r->prof, f);
+		break;
+	case REPORT_TREE:
+	case REPORT_PEEK:
+		rc = cprof__report_tree(r, have_re ? &re : NULL, f);
+		if (rc == -ENOENT) {
+			cli_error("pprof: no matches found for regexp: %s", r->opt.symbol);
+			rc = -EINVAL;
+		}
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+out:
+	if (have_re)
+		regfree(&re);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -ENOMEM;
+	/* Like pprof, a report that failed prints nothing. */
+	if (rc == 0)
+		fwrite(buf, 1, len, out);
+	free(buf);
+	return rc;
+}
+
 static int report(struct profile *p, const struct report_options *o)
 {
 	struct report r;
 	char err[1024];
+	/*
+	 * pprof merges every input, even one (profile.Merge): samples in that
+	 * order and form are what -traces, -raw and -tags print.
+	 */
+	struct profile *compact = NULL;
+	if (o->format == REPORT_TRACES || o->format == REPORT_RAW || o->format == REPORT_TAGS) {
+		compact = cprof__report_compact(p);
+		if (!compact) {
+			cli_error("pprof: out of memory");
+			return 1;
+		}
+		p = compact;
+	}
 	if (cprof__report_init(&r, p, o, err, sizeof(err)) < 0) {
+		cprof__profile_free(compact);
 		cli_error("pprof: %s", err);
 		return 1;
 	}
 	FILE *out = cprof__report_open_output(o->output, err, sizeof(err));
 	if (!out) {
 		cprof__report_release(&r);
+		cprof__profile_free(compact);
 		cli_error("pprof: %s", err);
 		return 1;
 	}
-	int rc = cprof__report_text(&r, out);
+	int rc = run_report(&r, out);
 	cprof__report_release(&r);
+	cprof__profile_free(compact);
 	if (cprof__report_close_output(out, o->output, err, sizeof(err)) < 0) {
 		cli_error("pprof: %s", err);
 		return 1;
 	}
+	if (rc == -EINVAL)
+		return 1; /* the reason is printed */
 	if (rc < 0) {
 		cli_error("pprof: out of memory");
 		return 1;
@@ -219,10 +304,39 @@ static int report(struct profile *p, const struct report_options *o)
 	return 0;
 }
 
-int cmd_pprof(int argc, char **argv)
+/* The interactive shell gets the command line's flags: argv without the files. */
+static int shell_run(struct profile *p, int argc, char **argv, char **files, int nfiles)
+{
+	char **flagv = calloc((size_t)argc + 1, sizeof(char *));
+	if (!flagv) {
+		cli_error("pprof: out of memory");
+		return 1;
+	}
+	int flagc = 0, f = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && f < nfiles && argv[i] == files[f]) {
+			f++;
+			continue;
+		}
+		flagv[flagc++] = argv[i];
+	}
+	int rc = cprof__pprof_interactive(p, flagc, flagv);
+	free(flagv);
+	return rc;
+}
+
+/*
+ * The whole command. With `given`, the profile is already loaded (interactive
+ * mode runs each of its commands through here): argv holds flags only, one
+ * output format is required, and the profile is not freed. With `probe`,
+ * only says whether a flag of that name exists: 1 a boolean flag, 2 one
+ * that takes a value, 0 none.
+ */
+static int run(int argc, char **argv, struct profile *given, const char *probe)
 {
 	struct pprof_args a = {.trim = true, .nodecount = -1, .nodefraction = 0.005,
-			       .edgefraction = 0.001, .divide_by = 1, .unit = "minimum"};
+			       .edgefraction = 0.001, .divide_by = 1, .unit = "minimum",
+			       .seconds = -1, .timeout = -1};
 	struct flag flags[] = {
 		{"top", F_BOOL, &a.top, false},
 		{"text", F_BOOL, &a.text, false},
@@ -268,7 +382,26 @@ int cmd_pprof(int argc, char **argv)
 		{"base", F_STRING, &a.base, false},
 		{"diff_base", F_STRING, &a.diff_base, false},
 		{"output", F_STRING, &a.output, false},
+		{"traces", F_BOOL, &a.traces, false},
+		{"tree", F_BOOL, &a.tree, false},
+		{"raw", F_BOOL, &a.raw, false},
+		{"tags", F_BOOL, &a.tags, false},
+		{"comments", F_BOOL, &a.comments, false},
+		{"peek", F_STRING, &a.peek, false},
+		{"list", F_STRING, &a.list, false},
+		{"disasm", F_STRING, &a.disasm, false},
+		{"source_path", F_STRING, &a.source_path, false},
+		{"trim_path", F_STRING, &a.trim_path, false},
+		{"symbolize", F_STRING, &a.symbolize, false},
+		{"seconds", F_INT, &a.seconds, false},
+		{"timeout", F_INT, &a.timeout, false},
 	};
+	if (probe) {
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (strcmp(flags[k].name, probe) == 0)
+				return flags[k].type == F_BOOL ? 1 : 2;
+		return 0;
+	}
 	char **files = calloc((size_t)argc + 1, sizeof(char *));
 	if (!files) {
 		cli_error("pprof: out of memory");
@@ -279,14 +412,18 @@ int cmd_pprof(int argc, char **argv)
 		free(files);
 		return rc;
 	}
-	if (a.top && a.text) {
+	/* pprof's "only one output format" (cli.go): a regexp flag counts when non-empty. */
+	int nformats = a.top + a.text + a.traces + a.tree + a.raw + a.tags + a.comments +
+		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]);
+	if (nformats > 1) {
 		cli_error("pprof: must set at most one output format");
 		free(files);
 		return 2;
 	}
-	if (!a.top && !a.text) {
-		cli_error("pprof: no output format given; use -top (or -text); "
-			  "interactive mode is not supported yet");
+	/* No output format: the interactive shell (interactive.c), after loading. */
+	bool shell = nformats == 0;
+	if (shell && given) {
+		cli_error("pprof: no report chosen");
 		free(files);
 		return 2;
 	}
@@ -295,7 +432,12 @@ int cmd_pprof(int argc, char **argv)
 		free(files);
 		return 2;
 	}
-	if (nfiles == 0) {
+	if (given && nfiles > 0) {
+		cli_error("pprof: unexpected argument \"%s\"", files[0]);
+		free(files);
+		return 2;
+	}
+	if (nfiles == 0 && !given) {
 		cli_error("pprof: no profile given; usage: cprof pprof -top FILE...");
 		free(files);
 		return 2;
@@ -348,6 +490,21 @@ int cmd_pprof(int argc, char **argv)
 	o.noinlines = a.noinlines;
 	o.relative_percentages = a.relative_percentages;
 	o.output = a.output;
+	o.source_path = a.source_path;
+	o.trim_path = a.trim_path;
+	if (a.traces || a.raw || a.tags || a.comments) {
+		o.format = a.traces ? REPORT_TRACES : a.raw ? REPORT_RAW
+			 : a.tags ? REPORT_TAGS : REPORT_COMMENTS;
+	} else if (a.tree) {
+		o.format = REPORT_TREE;
+		if (o.nodecount == -1)
+			o.nodecount = 80; /* applyCommandOverrides: the default of graph reports */
+	} else if ((a.peek && a.peek[0]) || (a.list && a.list[0]) || (a.disasm && a.disasm[0])) {
+		o.format = a.peek && a.peek[0] ? REPORT_PEEK : a.list && a.list[0] ? REPORT_LIST
+										: REPORT_DISASM;
+		o.symbol = o.format == REPORT_PEEK ? a.peek : o.format == REPORT_LIST ? a.list : a.disasm;
+		o.trim = false; /* these reports select functions after trimming */
+	}
 	{
 		/* One granularity at most, as pprof's choice flags. */
 		const bool g[] = {a.functions, a.filefunctions, a.files, a.lines, a.addresses};
@@ -381,20 +538,33 @@ int cmd_pprof(int argc, char **argv)
 	}
 
 	/* Like pprof, a source that cannot be read is reported and skipped. */
-	struct profile **profs = calloc((size_t)nfiles, sizeof(*profs));
+	struct profile **profs = calloc((size_t)nfiles + 1, sizeof(*profs));
 	size_t nprofs = 0;
 	rc = 1;
+	if (given && profs) {
+		rc = report(given, &o);
+		goto out;
+	}
 	if (!profs) {
 		cli_error("pprof: out of memory");
 		goto out;
 	}
-	for (int i = 0; i < nfiles; i++) {
+	/* source/: files, URLs, legacy formats, symbolization; "[binary] source..." */
+	struct source_options so;
+	cprof__source_options_init(&so);
+	so.symbolize = a.symbolize ? a.symbolize : "";
+	so.seconds = a.seconds;
+	so.timeout = a.timeout;
+	bool remote = false;
+	for (int i = cprof__source_take_binary(files, nfiles, &so); i < nfiles; i++) {
 		char err[1024];
-		struct profile *p = cprof__profile_read_file(files[i], err, sizeof(err));
+		bool r;
+		struct profile *p = cprof__source_load(files[i], &so, &r, err, sizeof(err));
 		if (!p) {
-			cli_error("pprof: %s", err);
+			cli_error("pprof: %s: %s", files[i], err);
 			continue;
 		}
+		remote |= r;
 		profs[nprofs++] = p;
 	}
 	if (nprofs == 0) {
@@ -404,7 +574,9 @@ int cmd_pprof(int argc, char **argv)
 	if (basefile) {
 		/* fetch.go: the (merged) source minus the base, as one profile. */
 		char err[1024];
-		struct profile *b = cprof__profile_read_file(basefile, err, sizeof(err));
+		bool r = false;
+		struct profile *b = cprof__source_load(basefile, &so, &r, err, sizeof(err));
+		remote |= r;
 		struct profile *src = nprofs == 1 ? profs[0] : cprof__report_merge(profs, nprofs, err, sizeof(err));
 		struct profile *d = b && src ? cprof__report_merge_base(src, b, basefile == a.diff_base,
 								       a.normalize, err, sizeof(err)) : NULL;
@@ -421,7 +593,9 @@ int cmd_pprof(int argc, char **argv)
 		nprofs = 1;
 	}
 	if (nprofs == 1) {
-		rc = report(profs[0], &o);
+		if (remote)
+			cprof__source_save(profs[0]);
+		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o);
 	} else {
 		char err[1024];
 		struct profile *m = cprof__report_merge(profs, nprofs, err, sizeof(err));
@@ -430,7 +604,9 @@ int cmd_pprof(int argc, char **argv)
 				  "(same sample types) can be merged", err);
 			goto out;
 		}
-		rc = report(m, &o);
+		if (remote)
+			cprof__source_save(m);
+		rc = shell ? shell_run(m, argc, argv, files, nfiles) : report(m, &o);
 		cprof__profile_free(m);
 	}
 out:
@@ -439,4 +615,19 @@ out:
 	free(profs);
 	free(files);
 	return rc;
+}
+
+int cmd_pprof(int argc, char **argv)
+{
+	return run(argc, argv, NULL, NULL);
+}
+
+int cprof__pprof_report(struct profile *p, int argc, char **argv)
+{
+	return run(argc, argv, p, NULL);
+}
+
+int cprof__pprof_flag_kind(const char *name)
+{
+	return run(0, NULL, NULL, name);
 }
