@@ -271,6 +271,17 @@ static int get_repeated(struct pb_reader *r, int wiretype, void **v, size_t *n, 
 	/* every varint ends in exactly one byte with the top bit clear */
 	for (i = 0; i < len; i++)
 		count += !(p[i] & 0x80);
+	/* The usual case, one packed run per field: allocate exactly what it
+	 * holds. A large profile is mostly these arrays (one per sample), and
+	 * rounding each up to a power of two cost a quarter of its memory. */
+	if (*cap == 0 && *n == 0 && count > 0) {
+		void *nv = malloc(count * 8);
+		if (!nv)
+			return -ENOMEM;
+		free(*v);
+		*v = nv;
+		*cap = count;
+	}
 	if ((rc = grow8(v, cap, *n + count)))
 		return rc;
 	cprof__pb_reader_sub(&sub, r, p, len);

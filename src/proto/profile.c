@@ -1179,8 +1179,14 @@ static int dec_profile(struct dec *d, struct pb_reader *r)
 	return 0;
 }
 
-struct profile *cprof__profile_decode(const uint8_t *data, size_t len,
-				      char *err, size_t errlen)
+/*
+ * cprof__profile_decode, and when owned != NULL (the buffer data points
+ * into, malloc'd), free it as soon as it is no longer needed: right after
+ * gunzip, so a large file's compressed and uncompressed bytes are not both
+ * held while the samples are built.
+ */
+static struct profile *decode(const uint8_t *data, size_t len, uint8_t *owned,
+			      char *err, size_t errlen)
 {
 	struct dec d = { .err = err, .errlen = errlen };
 	struct pb_reader r;
@@ -1199,24 +1205,29 @@ struct profile *cprof__profile_decode(const uint8_t *data, size_t len,
 			errf(err, errlen, "out of memory");
 		else if (rc)
 			errf(err, errlen, "corrupt gzip data");
+		free(owned);
+		owned = NULL;
 		if (rc)
 			return NULL;
 		data = raw;
 		len = rawlen;
 	}
 	if (len == 0) {
+		free(owned);
 		free(raw);
 		errf(err, errlen, "empty input");
 		return NULL;
 	}
 	d.p = profile_alloc();
 	if (!d.p) {
+		free(owned);
 		free(raw);
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	cprof__pb_reader_init(&r, data, len);
 	rc = dec_profile(&d, &r);
+	free(owned);
 	free(raw);
 	if (!rc)
 		rc = cprof__profile_validate(d.p, err, errlen);
@@ -1225,6 +1236,12 @@ struct profile *cprof__profile_decode(const uint8_t *data, size_t len,
 		return NULL;
 	}
 	return d.p;
+}
+
+struct profile *cprof__profile_decode(const uint8_t *data, size_t len,
+				      char *err, size_t errlen)
+{
+	return decode(data, len, NULL, err, errlen);
 }
 
 struct profile *cprof__profile_read_file(const char *path, char *err, size_t errlen)
@@ -1266,8 +1283,7 @@ struct profile *cprof__profile_read_file(const char *path, char *err, size_t err
 		cprof__buf_release(&b);
 		return NULL;
 	}
-	p = cprof__profile_decode(b.data, b.len, why, sizeof(why));
-	cprof__buf_release(&b);
+	p = decode(b.data, b.len, b.data, why, sizeof(why));
 	if (!p)
 		errf(err, errlen, "%s: not a profile: %s", path, why);
 	return p;
