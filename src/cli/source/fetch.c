@@ -103,7 +103,8 @@ int cprof__source_adjust_url(const char *src, long long seconds, long long timeo
 		snprintf(buf, sizeof(buf), "%s", src);
 	} else if (sl == 4 && strncasecmp(src, "file", 4) == 0) {
 		return -1;
-	} else if (sl) {
+	} else if (sl || (strchr(src, ':') && strchr(src, ':') < strchrnul(src, '/'))) {
+		/* "host:port/path": url.Parse fails or sees a scheme; pprof retries as http:// */
 		snprintf(buf, sizeof(buf), "http://%s", src);
 	} else {
 		return -1;
