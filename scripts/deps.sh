@@ -30,6 +30,9 @@ check_test() {
 	command -v dot >/dev/null 2>&1 || need graphviz
 	command -v callgrind_annotate >/dev/null 2>&1 || need valgrind
 	command -v pkg-config >/dev/null 2>&1 || need pkg-config
+	# Programs that bring their own allocator: tcmalloc (gperftools) and jemalloc.
+	ls /usr/lib/*/libtcmalloc.so.4 >/dev/null 2>&1 || need libgoogle-perftools4
+	ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || need libjemalloc2
 }
 check_bench() {
 	check_test

@@ -105,7 +105,10 @@ int cprof__sig_install(void (*handler)(siginfo_t *si, void *uc))
 	memset(&act, 0, sizeof act);
 	act.sa_sigaction = on_signal;
 	act.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigfillset(&act.sa_mask);
+	/* Only SIGPROF itself is blocked while the handler runs (the kernel does
+	 * that): the program's own handler, when chained to, runs under the mask
+	 * it would have had, and the sampler needs nothing more. */
+	sigemptyset(&act.sa_mask);
 	int rc = 0;
 	if (real_sigaction(CPROF_SIGNAL, &act, &old) != 0) {
 		rc = -errno;
