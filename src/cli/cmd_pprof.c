@@ -49,7 +49,8 @@ const char cmd_pprof_usage[] =
 	"  cprof pprof -top -cum -nodecount=20 cpu.prof\n"
 	"  cprof pprof -text -alloc_space heap.prof\n";
 
-enum ftype { F_BOOL, F_INT, F_FLOAT, F_STRING };
+/* F_OPTSTR: a string that may be left out (-flamegraph or -flamegraph=FILE): "-" then. */
+enum ftype { F_BOOL, F_INT, F_FLOAT, F_STRING, F_OPTSTR };
 
 struct flag {
 	const char *name;
@@ -77,6 +78,9 @@ struct pprof_args {
 	/* sources (source/) */
 	const char *symbolize;
 	long long seconds, timeout;
+	/* graphical and export outputs (report/dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c) */
+	bool dot, svg, png, pdf, ps, gif, web, callgrind, proto, folded;
+	const char *flamegraph; /* "-": to -output or stdout */
 };
 
 static const char supported[] =
@@ -130,6 +134,7 @@ static int set_value(struct flag *f, const char *v)
 		return 0;
 	}
 	case F_STRING:
+	case F_OPTSTR:
 		*(const char **)f->dst = v;
 		return 0;
 	}
@@ -173,6 +178,8 @@ static int parse(int argc, char **argv, struct flag *flags, size_t nflags,
 			val = eq + 1;
 		} else if (f->type == F_BOOL) {
 			val = "true";
+		} else if (f->type == F_OPTSTR) {
+			val = "-";
 		} else if (i + 1 < argc) {
 			val = argv[++i];
 		} else {
@@ -201,10 +208,82 @@ static const char *shortcut(bool on, const char *si, const char *type, const cha
 }
 
 /* The report chosen by o->format; the text reports write to a buffer first. */
+/* The graphical and export outputs: format, output and pprof's overrides. */
+static int graph_options(const struct pprof_args *a, struct report_options *o)
+{
+	static const char *const gv[] = {"svg", "png", "pdf", "ps", "gif"};
+	const bool g[] = {a->svg, a->png, a->pdf, a->ps, a->gif};
+	for (int k = 0; k < 5; k++)
+		if (g[k]) {
+			o->format = REPORT_GRAPHVIZ;
+			o->graph_format = gv[k];
+		}
+	if (a->web) {
+		o->format = REPORT_GRAPHVIZ;
+		o->graph_format = "svg";
+		o->web = true;
+	}
+	if (a->dot)
+		o->format = REPORT_DOT;
+	if (a->folded)
+		o->format = REPORT_FOLDED;
+	if (a->flamegraph && a->flamegraph[0]) {
+		o->format = REPORT_FLAMEGRAPH;
+		if (strcmp(a->flamegraph, "-") != 0)
+			o->output = a->flamegraph;
+	}
+	if (a->callgrind || a->proto) {
+		/* applyCommandOverrides: whole profile, address granularity, inlines kept */
+		o->format = a->callgrind ? REPORT_CALLGRIND : REPORT_PROTO;
+		o->granularity = REPORT_ADDRESSES;
+		o->noinlines = false;
+		o->trim = false;
+	}
+	if (o->web && o->output && o->output[0]) {
+		cli_error("pprof: -web opens the graph in a browser; use -svg -output=FILE to save it");
+		return -1;
+	}
+	return 0;
+}
+
+/* Write r's graphical or export output to out. */
+static int graph_report(struct report *r, FILE *out)
+{
+	switch (r->opt.format) {
+	case REPORT_DOT:
+		return cprof__report_dot(r, out);
+	case REPORT_GRAPHVIZ: {
+		int rc = cprof__report_graphviz(r, r->opt.graph_format, out);
+		if (rc == -ENOENT) {
+			cli_error("pprof: -%s needs Graphviz's `dot` program: install graphviz "
+				  "(apt-get install graphviz) or use -dot", r->opt.graph_format);
+			return -EINVAL;
+		}
+		if (rc == -EIO && !ferror(out)) {
+			cli_error("pprof: Graphviz's `dot -T%s` failed", r->opt.graph_format);
+			return -EINVAL;
+		}
+		return rc;
+	}
+	case REPORT_CALLGRIND:
+		return cprof__report_callgrind(r, out);
+	case REPORT_PROTO:
+		return cprof__report_proto(r, out);
+	case REPORT_FOLDED:
+		return cprof__report_folded(r, out);
+	case REPORT_FLAMEGRAPH:
+		return cprof__report_flamegraph(r, out);
+	default:
+		return -EINVAL;
+	}
+}
+
 static int run_report(struct report *r, FILE *out)
 {
 	if (r->opt.format == REPORT_TEXT)
 		return cprof__report_text(r, out);
+	if (r->opt.format >= REPORT_DOT)
+		return graph_report(r, out);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -382,6 +461,17 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"base", F_STRING, &a.base, false},
 		{"diff_base", F_STRING, &a.diff_base, false},
 		{"output", F_STRING, &a.output, false},
+		{"dot", F_BOOL, &a.dot, false},
+		{"svg", F_BOOL, &a.svg, false},
+		{"png", F_BOOL, &a.png, false},
+		{"pdf", F_BOOL, &a.pdf, false},
+		{"ps", F_BOOL, &a.ps, false},
+		{"gif", F_BOOL, &a.gif, false},
+		{"web", F_BOOL, &a.web, false},
+		{"callgrind", F_BOOL, &a.callgrind, false},
+		{"proto", F_BOOL, &a.proto, false},
+		{"folded", F_BOOL, &a.folded, false},
+		{"flamegraph", F_OPTSTR, &a.flamegraph, false},
 		{"traces", F_BOOL, &a.traces, false},
 		{"tree", F_BOOL, &a.tree, false},
 		{"raw", F_BOOL, &a.raw, false},
@@ -414,7 +504,9 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	}
 	/* pprof's "only one output format" (cli.go): a regexp flag counts when non-empty. */
 	int nformats = a.top + a.text + a.traces + a.tree + a.raw + a.tags + a.comments +
-		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]);
+		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]) +
+		       a.dot + a.svg + a.png + a.pdf + a.ps + a.gif + a.web + a.callgrind + a.proto +
+		       a.folded + (a.flamegraph && a.flamegraph[0]);
 	if (nformats > 1) {
 		cli_error("pprof: must set at most one output format");
 		free(files);
@@ -522,6 +614,10 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 			free(files);
 			return 2;
 		}
+	}
+	if (graph_options(&a, &o) < 0) {
+		free(files);
+		return 2;
 	}
 	const char *basefile = a.base && a.base[0] ? a.base : NULL;
 	if (basefile && a.diff_base && a.diff_base[0]) {

@@ -38,7 +38,9 @@ enum report_format {
 	REPORT_TEXT,
 	/* text reports of raw.c, traces.c, tags.c, tree.c, list.c, disasm.c */
 	REPORT_TRACES, REPORT_TREE, REPORT_PEEK, REPORT_RAW, REPORT_TAGS, REPORT_COMMENTS,
-	REPORT_LIST, REPORT_DISASM
+	REPORT_LIST, REPORT_DISASM,
+	/* graphical and export outputs of dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c */
+	REPORT_DOT, REPORT_GRAPHVIZ, REPORT_CALLGRIND, REPORT_PROTO, REPORT_FOLDED, REPORT_FLAMEGRAPH
 };
 /* -functions (default), -filefunctions, -files, -lines, -addresses */
 enum report_granularity {
@@ -47,6 +49,8 @@ enum report_granularity {
 
 struct report_options {
 	enum report_format format;
+	const char *graph_format; /* REPORT_GRAPHVIZ: dot's -T format ("svg", "png", ...) */
+	bool web;                 /* -web: the SVG goes to a temp file opened in a browser */
 	enum report_granularity granularity;
 	const char *sample_index; /* NULL: default_sample_type, else the last type */
 	bool mean;                /* divide by value[0] (the count) */

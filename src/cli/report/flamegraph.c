@@ -1,0 +1,379 @@
+/*
+ * flamegraph.c - `-flamegraph`: a self-contained interactive SVG flame
+ * graph of the report's samples (root at the bottom, callees above, widths
+ * proportional to the value). The embedded script shows name, value and
+ * percentage of the frame under the pointer, zooms into a frame on click,
+ * and highlights frames matching a search. Colours are stable per function
+ * name. No external resources: the file works offline and as a plain image.
+ *
+ * Frames are the report's nodes (view keys) at its granularity; sample
+ * selection (-sample_index, -mean, filters) is the report engine's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report/report.h"
+
+#define WIDTH 1200.0
+#define PAD 10.0
+#define ROW 16.0
+#define TOP 60.0
+#define BOTTOM 34.0
+
+struct fnode {
+	size_t name;   /* view key */
+	int64_t value;
+	size_t child;  /* first child, SIZE_MAX none */
+	size_t next;   /* next sibling */
+	int depth;
+};
+
+struct tree {
+	struct fnode *n;
+	size_t len, cap;
+	/* (parent, name) -> node */
+	size_t *slot;
+	size_t nslot;
+};
+
+static uint64_t pair_hash(size_t parent, size_t name)
+{
+	uint64_t x = ((uint64_t)parent * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)name + 0x632be59bd9b4e019ULL);
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x ^ (x >> 29);
+}
+
+static size_t *parent_of; /* per node, for rehashing */
+
+static int tree_grow_slots(struct tree *t)
+{
+	size_t n = t->nslot ? t->nslot * 2 : 1024;
+	size_t *s = malloc(n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		s[i] = SIZE_MAX;
+	for (size_t i = 1; i < t->len; i++) {
+		size_t j = pair_hash(parent_of[i], t->n[i].name) & (n - 1);
+		while (s[j] != SIZE_MAX)
+			j = (j + 1) & (n - 1);
+		s[j] = i;
+	}
+	free(t->slot);
+	t->slot = s;
+	t->nslot = n;
+	return 0;
+}
+
+static size_t tree_child(struct tree *t, size_t parent, size_t name)
+{
+	if ((t->len + 1) * 2 > t->nslot && tree_grow_slots(t) < 0)
+		return SIZE_MAX;
+	size_t j = pair_hash(parent, name) & (t->nslot - 1);
+	while (t->slot[j] != SIZE_MAX) {
+		size_t c = t->slot[j];
+		if (parent_of[c] == parent && t->n[c].name == name)
+			return c;
+		j = (j + 1) & (t->nslot - 1);
+	}
+	if (t->len == t->cap) {
+		size_t cap = t->cap * 2;
+		struct fnode *n = realloc(t->n, cap * sizeof(*n));
+		size_t *po = realloc(parent_of, cap * sizeof(*po));
+		if (n)
+			t->n = n;
+		if (po)
+			parent_of = po;
+		if (!n || !po)
+			return SIZE_MAX;
+		t->cap = cap;
+	}
+	size_t c = t->len++;
+	t->n[c] = (struct fnode){name, 0, SIZE_MAX, t->n[parent].child, t->n[parent].depth + 1};
+	t->n[parent].child = c;
+	parent_of[c] = parent;
+	t->slot[j] = c;
+	return c;
+}
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			if ((unsigned char)*s < 0x20)
+				fputc(' ', f);
+			else
+				fputc(*s, f);
+		}
+	}
+}
+
+/* flamegraph.pl's "hot" palette, seeded by the name so colours are stable. */
+static void color(const char *name, int *r, int *g, int *b)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const char *s = name; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	double v1 = (double)(h & 0xffff) / 65535.0;
+	double v2 = (double)((h >> 16) & 0xffff) / 65535.0;
+	double v3 = (double)((h >> 32) & 0xffff) / 65535.0;
+	*r = 205 + (int)(50 * v3);
+	*g = (int)(230 * v1);
+	*b = (int)(55 * v2);
+}
+
+static const char script[] =
+	"<script type=\"text/ecmascript\"><![CDATA[\n"
+	"(function () {\n"
+	"  var W = %g, PAD = %g, svg = document.documentElement;\n"
+	"  var frames = [].slice.call(document.querySelectorAll('g.f'));\n"
+	"  var details = document.getElementById('details');\n"
+	"  var matched = document.getElementById('matched');\n"
+	"  var total = +svg.getAttribute('data-total');\n"
+	"  var unit = svg.getAttribute('data-unit');\n"
+	"  function pct(v) { return total ? (100 * v / total).toFixed(2) + '%%' : '0%%'; }\n"
+	"  function info(g) { return g.getAttribute('data-n') + ' (' + g.getAttribute('data-l') + ', ' + pct(+g.getAttribute('data-v')) + ')'; }\n"
+	"  function fit(g) {\n"
+	"    var r = g.querySelector('rect'), t = g.querySelector('text');\n"
+	"    var w = +r.getAttribute('width'), n = g.getAttribute('data-n');\n"
+	"    t.setAttribute('x', +r.getAttribute('x') + 3);\n"
+	"    var c = Math.floor((w - 6) / 7);\n"
+	"    t.textContent = c < 3 ? '' : (n.length <= c ? n : n.substring(0, c - 2) + '..');\n"
+	"  }\n"
+	"  function zoom(z) {\n"
+	"    var zx = z ? +z.getAttribute('data-x') : 0, zw = z ? +z.getAttribute('data-v') : total;\n"
+	"    var zd = z ? +z.getAttribute('data-d') : -1, scale = (W - 2 * PAD) / (zw || 1);\n"
+	"    frames.forEach(function (g) {\n"
+	"      var x = +g.getAttribute('data-x'), v = +g.getAttribute('data-v'), d = +g.getAttribute('data-d');\n"
+	"      var r = g.querySelector('rect');\n"
+	"      var inside = x >= zx && x + v <= zx + zw;\n"
+	"      var below = d < zd && x <= zx && x + v >= zx + zw;\n"
+	"      if (!inside && !below) { g.style.display = 'none'; return; }\n"
+	"      g.style.display = '';\n"
+	"      g.style.opacity = below ? 0.5 : 1;\n"
+	"      var nx = below ? PAD : PAD + (x - zx) * scale, nw = below ? W - 2 * PAD : v * scale;\n"
+	"      r.setAttribute('x', nx); r.setAttribute('width', Math.max(nw - 0.5, 0));\n"
+	"      fit(g);\n"
+	"    });\n"
+	"    document.getElementById('unzoom').style.display = z ? '' : 'none';\n"
+	"  }\n"
+	"  frames.forEach(function (g) {\n"
+	"    g.addEventListener('mouseover', function () { details.textContent = info(g); });\n"
+	"    g.addEventListener('mouseout', function () { details.textContent = ' '; });\n"
+	"    g.addEventListener('click', function () { zoom(g); });\n"
+	"  });\n"
+	"  document.getElementById('unzoom').addEventListener('click', function () { zoom(null); });\n"
+	"  function search(re) {\n"
+	"    var sum = 0, covered = [];\n"
+	"    frames.forEach(function (g) {\n"
+	"      var r = g.querySelector('rect'), hit = re && re.test(g.getAttribute('data-n'));\n"
+	"      r.setAttribute('fill', hit ? 'rgb(230,0,230)' : g.getAttribute('data-c'));\n"
+	"      if (!hit) return;\n"
+	"      var x = +g.getAttribute('data-x'), v = +g.getAttribute('data-v');\n"
+	"      for (var i = 0; i < covered.length; i++) if (x >= covered[i][0] && x + v <= covered[i][1]) return;\n"
+	"      covered.push([x, x + v]); sum += v;\n"
+	"    });\n"
+	"    matched.textContent = re ? 'Matched: ' + pct(sum) : ' ';\n"
+	"  }\n"
+	"  document.getElementById('search').addEventListener('click', function () {\n"
+	"    var term = window.prompt('Search for (regular expression):', '');\n"
+	"    if (term === null) return;\n"
+	"    try { search(term ? new RegExp(term) : null); } catch (e) { window.alert(e); }\n"
+	"  });\n"
+	"  window.addEventListener('keydown', function (e) {\n"
+	"    if ((e.ctrlKey || e.metaKey) && e.key === 'f') { e.preventDefault(); document.getElementById('search').dispatchEvent(new Event('click')); }\n"
+	"  });\n"
+	"  frames.forEach(fit);\n"
+	"})();\n"
+	"]]></script>\n";
+
+int cprof__report_flamegraph(struct report *r, FILE *out)
+{
+	const struct profile *p = r->prof;
+	size_t nk = cprof__rview_nkeys(r->view);
+	struct tree t = {0};
+	char **names = calloc(nk + 1, sizeof(char *));
+	size_t *order = NULL, *stack = NULL;
+	int rc = -ENOMEM;
+	t.cap = 256;
+	t.n = malloc(t.cap * sizeof(*t.n));
+	parent_of = malloc(t.cap * sizeof(*parent_of));
+	if (!names || !t.n || !parent_of)
+		goto out;
+	t.n[0] = (struct fnode){SIZE_MAX, 0, SIZE_MAX, SIZE_MAX, -1};
+	parent_of[0] = SIZE_MAX;
+	t.len = 1;
+	for (size_t k = 0; k < nk; k++) {
+		const struct rnode_info *i = cprof__rview_key_info(r->view, k);
+		int n;
+		if (i->name[0] && !i->file[0] && !i->address)
+			n = asprintf(&names[k], "%s", i->name);
+		else if (i->name[0] && i->lineno)
+			n = asprintf(&names[k], "%s %s:%lld", i->name, i->file, (long long)i->lineno);
+		else if (i->name[0] || i->file[0])
+			n = asprintf(&names[k], "%s%s%s", i->name, i->name[0] && i->file[0] ? " " : "", i->file);
+		else if (i->objfile[0])
+			n = asprintf(&names[k], "[%s]", strrchr(i->objfile, '/') ? strrchr(i->objfile, '/') + 1 : i->objfile);
+		else
+			n = asprintf(&names[k], "%#llx", (unsigned long long)i->address);
+		if (n < 0) {
+			names[k] = NULL;
+			goto out;
+		}
+	}
+	for (size_t s = 0; s < p->nsample; s++) {
+		const struct pp_sample *sm = &p->sample[s];
+		if ((size_t)r->value_index >= sm->nvalue)
+			continue;
+		int64_t v = sm->value[r->value_index];
+		if (r->opt.mean && sm->value[0] != 0)
+			v /= sm->value[0];
+		if (v < 0)
+			v = -v; /* widths need magnitudes (diff profiles) */
+		if (v == 0)
+			continue;
+		size_t cur = 0;
+		t.n[0].value += v;
+		for (size_t i = sm->nlocation; i-- > 0;) {
+			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
+			if (!loc)
+				continue;
+			size_t n;
+			const size_t *keys = cprof__rview_loc_keys(r->view, (size_t)(loc - p->location), &n);
+			for (size_t j = n; j-- > 0;) {
+				cur = tree_child(&t, cur, keys[j]);
+				if (cur == SIZE_MAX)
+					goto out;
+				t.n[cur].value += v;
+			}
+		}
+	}
+	int maxdepth = 0;
+	for (size_t i = 0; i < t.len; i++)
+		if (t.n[i].depth > maxdepth)
+			maxdepth = t.n[i].depth;
+	double height = TOP + (maxdepth + 1) * ROW + BOTTOM;
+	int64_t total = t.n[0].value;
+	double scale = total ? (WIDTH - 2 * PAD) / (double)total : 0;
+	char tot[128];
+	cprof__report_format(r, tot, sizeof(tot), total);
+
+	fprintf(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" data-total=\"%lld\" data-unit=\"",
+		WIDTH, height, WIDTH, height, (long long)total);
+	xml_escape(out, r->sample_unit);
+	fputs("\">\n<style type=\"text/css\">\n"
+	      "text { font-family: Verdana, sans-serif; font-size: 12px; fill: #000; }\n"
+	      "g.f { cursor: pointer; } g.f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+	      "#title { font-size: 17px; } .button { fill: #447; cursor: pointer; }\n"
+	      "</style>\n", out);
+	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%g\" height=\"%g\" fill=\"#f8f8f8\"/>\n", WIDTH, height);
+	fprintf(out, "<text id=\"title\" x=\"%g\" y=\"24\" text-anchor=\"middle\">Flame Graph: ", WIDTH / 2);
+	xml_escape(out, r->sample_type);
+	fprintf(out, " (total %s)</text>\n", tot);
+	fprintf(out, "<text id=\"unzoom\" class=\"button\" x=\"%g\" y=\"24\" style=\"display:none\">Reset Zoom</text>\n", PAD);
+	fprintf(out, "<text id=\"search\" class=\"button\" x=\"%g\" y=\"24\" text-anchor=\"end\">Search</text>\n", WIDTH - PAD);
+	fprintf(out, "<text id=\"matched\" x=\"%g\" y=\"%g\" text-anchor=\"end\"> </text>\n", WIDTH - PAD, height - 12);
+	fprintf(out, "<text id=\"details\" x=\"%g\" y=\"%g\"> </text>\n", PAD, height - 12);
+
+	/* Depth-first, children in name order, so that the layout is stable. */
+	order = malloc(t.len * sizeof(size_t));
+	stack = malloc(t.len * sizeof(size_t));
+	double *xs = malloc(t.len * sizeof(double));
+	if (!order || !stack || !xs) {
+		free(xs);
+		goto out;
+	}
+	size_t sp = 0;
+	xs[0] = 0;
+	stack[sp++] = 0;
+	while (sp > 0) {
+		size_t cur = stack[--sp];
+		/* collect and sort children by name */
+		size_t nc = 0;
+		for (size_t c = t.n[cur].child; c != SIZE_MAX; c = t.n[c].next)
+			order[nc++] = c;
+		for (size_t a = 1; a < nc; a++)
+			for (size_t b = a; b > 0 && strcmp(names[t.n[order[b]].name], names[t.n[order[b - 1]].name]) < 0; b--) {
+				size_t x = order[b];
+				order[b] = order[b - 1];
+				order[b - 1] = x;
+			}
+		double x = xs[cur];
+		for (size_t a = 0; a < nc; a++) {
+			xs[order[a]] = x;
+			x += (double)t.n[order[a]].value;
+		}
+		for (size_t a = nc; a-- > 0;)
+			stack[sp++] = order[a];
+		if (cur == 0)
+			continue;
+		const struct fnode *f = &t.n[cur];
+		double w = (double)f->value * scale;
+		if (w < 0.1)
+			continue;
+		const char *name = names[f->name];
+		int cr, cg, cb;
+		color(name, &cr, &cg, &cb);
+		char val[128];
+		cprof__report_format(r, val, sizeof(val), f->value);
+		double px = PAD + xs[cur] * scale;
+		double py = height - BOTTOM - (f->depth + 1) * ROW;
+		fputs("<g class=\"f\" data-n=\"", out);
+		xml_escape(out, name);
+		fprintf(out, "\" data-v=\"%lld\" data-x=\"%.0f\" data-d=\"%d\" data-l=\"%s\" "
+			"data-c=\"rgb(%d,%d,%d)\"><title>", (long long)f->value, xs[cur], f->depth, val,
+			cr, cg, cb);
+		xml_escape(out, name);
+		char pct[32];
+		cprof__units_percentage(pct, sizeof(pct), f->value, total);
+		fprintf(out, " (%s, %s)</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+			"rx=\"2\" fill=\"rgb(%d,%d,%d)\"/><text x=\"%.2f\" y=\"%.1f\">", val,
+			pct + strspn(pct, " "),
+			px, py, w > 0.5 ? w - 0.5 : w, ROW - 1, cr, cg, cb, px + 3, py + 11.5);
+		size_t fitc = w > 6 ? (size_t)((w - 6) / 7) : 0;
+		if (fitc >= 3) {
+			if (strlen(name) <= fitc) {
+				xml_escape(out, name);
+			} else {
+				size_t cl = fitc - 2;
+				while (cl > 0 && ((unsigned char)name[cl] & 0xc0) == 0x80)
+					cl--; /* not inside a UTF-8 sequence */
+				char *cut = strndup(name, cl);
+				if (cut) {
+					xml_escape(out, cut);
+					fputs("..", out);
+				}
+				free(cut);
+			}
+		}
+		fputs("</text></g>\n", out);
+	}
+	free(xs);
+	fprintf(out, script, WIDTH, PAD);
+	fputs("</svg>\n", out);
+	rc = ferror(out) ? -EIO : 0;
+out:
+	if (names)
+		for (size_t k = 0; k < nk; k++)
+			free(names[k]);
+	free(names);
+	free(order);
+	free(stack);
+	free(t.n);
+	free(t.slot);
+	free(parent_of);
+	parent_of = NULL;
+	return rc;
+}
