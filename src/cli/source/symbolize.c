@@ -390,9 +390,10 @@ int cprof__source_symbolize_local(struct profile *p, bool force)
 	int rc = 0;
 	for (size_t i = 0; i < p->nmapping && rc >= 0; i++) {
 		struct pp_mapping *m = &p->mapping[i];
+		/* mappings whose locations all have names already need nothing */
 		bool used = false;
 		for (size_t k = 0; k < p->nlocation && !used; k++)
-			used = p->location[k].mapping_id == m->id;
+			used = p->location[k].mapping_id == m->id && (force || !p->location[k].nline);
 		if (!used)
 			continue;
 		if (!force && (m->has_functions || m->has_filenames || m->has_line_numbers))
