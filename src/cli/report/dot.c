@@ -1229,10 +1229,8 @@ static void numeric_nodelets(const struct report *r, struct sbuf *b, struct tag 
 			auto_label(l1, sizeof(l1), min->value, min->unit);
 			if (cnt == 1) {
 				groups[g].name = strdup(l1);
-				groups[g].flat = min->flat;
-				groups[g].flat_div = min->flat_div;
-				groups[g].cum = min->cum;
-				groups[g].cum_div = min->cum_div;
+				groups[g].flat = tag_flat(min); /* tagGroupLabel: values, no divisor */
+				groups[g].cum = tag_cum(min);
 			} else {
 				auto_label(l2, sizeof(l2), max->value, max->unit);
 				if (asprintf(&groups[g].name, "%s..%s", l1, l2) < 0)
