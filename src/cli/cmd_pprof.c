@@ -360,6 +360,8 @@ static int report(struct profile *p, const struct report_options *o)
 		cli_error("pprof: %s", err);
 		return 1;
 	}
+	if (compact)
+		cprof__report_drop_unlocated(compact);
 	FILE *out = cprof__report_open_output(o->output, err, sizeof(err));
 	if (!out) {
 		cprof__report_release(&r);

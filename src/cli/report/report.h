@@ -297,6 +297,11 @@ int cprof__report_flamegraph(struct report *r, FILE *out);
  * Samples keep only the labels pprof's decoder keeps. NULL on out of memory.
  */
 struct profile *cprof__report_compact(const struct profile *p);
+/*
+ * Drop samples without locations, as pprof's FilterSamplesByName always
+ * does after the report total is taken (driver.applyFocus).
+ */
+void cprof__report_drop_unlocated(struct profile *p);
 /* The name pprof's symbolizer leaves (C++ parameter lists dropped); *buf is freed by the caller. */
 const char *cprof__report_func_name(const struct profile *p, const struct pp_function *fn,
 				    char **buf);

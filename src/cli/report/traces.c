@@ -1,0 +1,328 @@
+/*
+ * traces.c - the -traces report (pprof's printTraces): the profile's header
+ * lines, then every sample in the order pprof keeps them (cprof__report_compact)
+ * between separators: its string labels, its numeric labels, and its stack,
+ * innermost frame first, with the sample value on the first frame and
+ * "(inline)" on frames inlined into the next one.
+ *
+ * Frame names are pprof's node names at the report's granularity; the graph
+ * engine (graph.c) is not used, as pprof does not use a graph here either.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report/report.h"
+
+/* filepath.Base */
+static void base_name(const char *path, FILE *f)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 0) {
+		fputc('.', f);
+		return;
+	}
+	if (n == 1 && path[0] == '/') {
+		fputc('/', f);
+		return;
+	}
+	size_t s = n;
+	while (s > 0 && path[s - 1] != '/')
+		s--;
+	fprintf(f, "%.*s", (int)(n - s), path + s);
+}
+
+/* filepath.Clean, for names that are not empty. */
+static void clean_path(const char *path, FILE *f)
+{
+	size_t n = strlen(path);
+	char *out = malloc(n + 2);
+	if (!out) {
+		fputs(path, f);
+		return;
+	}
+	bool rooted = path[0] == '/';
+	size_t w = 0, r = 0, dotdot = 0;
+	if (rooted) {
+		out[w++] = '/';
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (path[r] == '/') {
+			r++;
+		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+			r++;
+		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < n && path[r] != '/'; r++)
+				out[w++] = path[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	fwrite(out, 1, w, f);
+	free(out);
+}
+
+char *cprof__report_frame_name(const struct profile *p, const struct report_options *o,
+			       const struct pp_location *loc, const struct pp_line *line)
+{
+	/* driver.aggregate: what profile.Aggregate keeps at this granularity. */
+	bool function = true, filename = false, linenumber = false, address = false;
+	switch (o->granularity) {
+	case REPORT_ADDRESSES:
+		filename = linenumber = address = true;
+		break;
+	case REPORT_LINES:
+		filename = linenumber = true;
+		break;
+	case REPORT_FILES:
+		function = false;
+		filename = true;
+		break;
+	case REPORT_FILEFUNCTIONS:
+		filename = true;
+		break;
+	case REPORT_FUNCTIONS:
+		break;
+	}
+	const struct pp_mapping *m = loc->mapping_id ? cprof__profile_mapping(p, loc->mapping_id) : NULL;
+	const char *objfile = m ? cprof__profile_str(p, m->filename) : "";
+	const struct pp_function *fn = line ? cprof__profile_function(p, line->function_id) : NULL;
+	char *out = NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	const char *sep = "";
+	if (address && loc->address) {
+		fprintf(f, "%016llx", (unsigned long long)loc->address);
+		sep = " ";
+	}
+	const char *name = fn && function ? cprof__report_func_name(p, fn, &buf) : "";
+	const char *file = fn && filename ? cprof__profile_str(p, fn->filename) : "";
+	int64_t lineno = fn && linenumber ? line->line : 0;
+	if (name[0]) {
+		fprintf(f, "%s%s", sep, name);
+		sep = " ";
+	}
+	if (lineno) {
+		fputs(sep, f);
+		if (file[0])
+			clean_path(file, f);
+		fprintf(f, ":%lld", (long long)lineno);
+	} else if (file[0]) {
+		fputs(sep, f);
+		clean_path(file, f);
+	} else if (name[0]) {
+		/* the function name says it all */
+	} else if (objfile[0]) {
+		fprintf(f, "%s[", sep);
+		base_name(objfile, f);
+		fputc(']', f);
+	} else {
+		fprintf(f, "%s<unknown>", sep);
+	}
+	free(buf);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * pprof's ProfileLabels (File, Build ID, comments, Type, Time, Duration):
+ * report.c prints them ahead of the "Showing nodes" line, which is the
+ * last line written for an empty graph and is dropped here.
+ */
+static int profile_labels(const struct report *r, FILE *out)
+{
+	struct report rc = *r;
+	struct rgraph empty = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	rc.opt.compact_labels = false;
+	cprof__report_labels(&rc, &empty, 0, 0, 0, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	while (len > 0 && buf[len - 1] == '\n')
+		len--;
+	while (len > 0 && buf[len - 1] != '\n')
+		len--;
+	if (len > 0)
+		len--; /* the newline Join does not write */
+	fwrite(buf, 1, len, out);
+	fputc('\n', out);
+	free(buf);
+	return 0;
+}
+
+int cprof__report_num_label_unit(const struct profile *p, const char *key, const char **unit)
+{
+	for (size_t i = 0; i < p->nsample; i++)
+		for (size_t j = 0; j < p->sample[i].nlabel; j++) {
+			const struct pp_label *l = &p->sample[i].label[j];
+			if (l->str == 0 && l->num_unit != 0 &&
+			    strcmp(cprof__profile_str(p, l->key), key) == 0) {
+				*unit = cprof__profile_str(p, l->num_unit);
+				return 0;
+			}
+		}
+	*unit = strcmp(key, "alignment") == 0 || strcmp(key, "request") == 0 ? "bytes" : key;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The "%10s:  v1 v2\n" lines of one kind of label, sorted as strings. */
+static int sample_labels(const struct profile *p, const struct pp_sample *sm, bool num, FILE *out)
+{
+	char **lines = calloc(sm->nlabel + 1, sizeof(*lines));
+	size_t n = 0;
+	int rc = -ENOMEM;
+	if (!lines)
+		return rc;
+	for (size_t i = 0; i < sm->nlabel; i++) {
+		const struct pp_label *l = &sm->label[i];
+		bool is_num = l->str == 0;
+		if (is_num != num)
+			continue;
+		const char *key = cprof__profile_str(p, l->key);
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = (sm->label[j].str == 0) == num &&
+			       strcmp(cprof__profile_str(p, sm->label[j].key), key) == 0;
+		if (seen)
+			continue;
+		const char *unit = NULL;
+		if (num)
+			cprof__report_num_label_unit(p, key, &unit);
+		size_t len = 0;
+		FILE *f = open_memstream(&lines[n], &len);
+		if (!f)
+			goto out;
+		n++;
+		fprintf(f, "%10s:  ", key);
+		const char *sep = "";
+		for (size_t j = i; j < sm->nlabel; j++) {
+			const struct pp_label *m = &sm->label[j];
+			if ((m->str == 0) != num || strcmp(cprof__profile_str(p, m->key), key) != 0)
+				continue;
+			if (num) {
+				char b[128];
+				fprintf(f, "%s%s", sep, cprof__units_label(b, sizeof(b), m->num, unit, "auto"));
+			} else {
+				fprintf(f, "%s%s", sep, cprof__profile_str(p, m->str));
+			}
+			sep = " ";
+		}
+		fputc('\n', f);
+		if (fclose(f) != 0)
+			goto out;
+	}
+	qsort(lines, n, sizeof(*lines), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		fputs(lines[i], out);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	return rc;
+}
+
+int cprof__report_traces(struct report *r, FILE *out)
+{
+	static const char separator[] =
+		"-----------+-------------------------------------------------------\n";
+	const struct profile *p = r->prof;
+	if (profile_labels(r, out) < 0)
+		return -ENOMEM;
+	/* Names per location line, made on first use. */
+	char ***names = calloc(p->nlocation + 1, sizeof(*names));
+	int rc = -ENOMEM;
+	if (!names)
+		return rc;
+	for (size_t i = 0; i < p->nsample; i++) {
+		const struct pp_sample *sm = &p->sample[i];
+		size_t depth = 0;
+		for (size_t j = 0; j < sm->nlocation; j++) {
+			const struct pp_location *l = cprof__profile_location(p, sm->location_id[j]);
+			if (l)
+				depth += l->nline ? l->nline : 1;
+		}
+		if (depth == 0)
+			continue;
+		fputs(separator, out);
+		if (sample_labels(p, sm, false, out) < 0 || sample_labels(p, sm, true, out) < 0)
+			goto out;
+		int64_t v = sm->value[r->value_index];
+		if (r->opt.mean && sm->value[0] != 0)
+			v /= sm->value[0];
+		bool first = true;
+		for (size_t j = 0; j < sm->nlocation; j++) {
+			const struct pp_location *l = cprof__profile_location(p, sm->location_id[j]);
+			if (!l)
+				continue;
+			size_t li = (size_t)(l - p->location), n = l->nline ? l->nline : 1;
+			/* -noinlines keeps the physical (last) line only. */
+			size_t first_line = r->opt.noinlines ? n - 1 : 0;
+			if (!names[li]) {
+				names[li] = calloc(n, sizeof(char *));
+				if (!names[li])
+					goto out;
+				for (size_t k = first_line; k < n; k++) {
+					names[li][k] = cprof__report_frame_name(p, &r->opt, l,
+										l->nline ? &l->line[k] : NULL);
+					if (!names[li][k])
+						goto out;
+				}
+			}
+			for (size_t k = first_line; k < n; k++) {
+				char b[128] = "";
+				if (first)
+					cprof__report_format(r, b, sizeof(b), v);
+				first = false;
+				fprintf(out, "%10s   %s%s\n", b, names[li][k], k != n - 1 ? " (inline)" : "");
+			}
+		}
+	}
+	fputs(separator, out);
+	rc = ferror(out) ? -EIO : 0;
+out:
+	for (size_t i = 0; i < p->nlocation; i++) {
+		if (!names[i])
+			continue;
+		size_t n = p->location[i].nline ? p->location[i].nline : 1;
+		for (size_t k = 0; k < n; k++)
+			free(names[i][k]);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
