@@ -149,8 +149,8 @@ char *cprof__report_frame_name(const struct profile *p, const struct report_opti
 
 /*
  * pprof's ProfileLabels (File, Build ID, comments, Type, Time, Duration):
- * report.c prints them ahead of the "Showing nodes" line, which is the
- * last line written for an empty graph and is dropped here.
+ * report.c prints them ahead of the active filters and the "Showing nodes"
+ * line (the last line written for an empty graph), which are dropped here.
  */
 static int profile_labels(const struct report *r, FILE *out)
 {
@@ -171,6 +171,22 @@ static int profile_labels(const struct report *r, FILE *out)
 		len--;
 	while (len > 0 && buf[len - 1] != '\n')
 		len--;
+	/* ProfileLabels has no "Active filters:" lines; report_labels prints them last. */
+	char *filt = NULL;
+	size_t flen = 0;
+	FILE *ff = open_memstream(&filt, &flen);
+	if (!ff) {
+		free(buf);
+		return -ENOMEM;
+	}
+	cprof__report_active_filters(&r->opt, ff);
+	if (fclose(ff) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	if (flen > 0 && flen <= len && memcmp(buf + len - flen, filt, flen) == 0)
+		len -= flen;
+	free(filt);
 	if (len > 0)
 		len--; /* the newline Join does not write */
 	fwrite(buf, 1, len, out);
