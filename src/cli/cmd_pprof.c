@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/report/report.h"
@@ -243,6 +244,21 @@ static int graph_options(const struct pprof_args *a, struct report_options *o)
 		cli_error("pprof: -web opens the graph in a browser; use -svg -output=FILE to save it");
 		return -1;
 	}
+	if (o->web) {
+		static char path[4096];
+		if (cprof__report_web_path(path, sizeof(path)) < 0) {
+			cli_error("pprof: -web: creating a temporary file: %s", strerror(errno));
+			return -1;
+		}
+		o->output = path;
+	}
+	bool binary = (o->format == REPORT_GRAPHVIZ && strcmp(o->graph_format, "svg") != 0) ||
+		      o->format == REPORT_PROTO;
+	if (binary && (!o->output || !o->output[0]) && isatty(STDOUT_FILENO)) {
+		cli_error("pprof: not writing binary %s data to a terminal: use -output=FILE "
+			  "or redirect stdout", o->format == REPORT_PROTO ? "proto" : o->graph_format);
+		return -1;
+	}
 	return 0;
 }
 
@@ -382,6 +398,8 @@ static int report(struct profile *p, const struct report_options *o)
 		cli_error("pprof: out of memory");
 		return 1;
 	}
+	if (o->web)
+		cprof__report_web_open(o->output); /* headless: prints the file's name */
 	return 0;
 }
 

@@ -11,6 +11,7 @@
  * total and header lines are the engine's (graph.c, report.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1673,4 +1674,78 @@ int cprof__report_graphviz(struct report *r, const char *format, FILE *out)
 	if (rc < 0)
 		return rc;
 	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- -web ---- */
+
+int cprof__report_web_path(char *buf, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !dir[0])
+		dir = "/tmp";
+	snprintf(buf, len, "%s/cprof-web-XXXXXX.svg", dir);
+	int fd = mkstemps(buf, 4);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Run one browser command on path. A command that exits 0, or still runs
+ * after two seconds (a browser staying open), counts as success.
+ */
+static bool try_browser(const char *cmd, const char *path)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execlp(cmd, cmd, path, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int st;
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (w < 0 && errno != EINTR)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+int cprof__report_web_open(const char *path)
+{
+	const char *env = getenv("BROWSER");
+	if (env && env[0]) {
+		char *list = strdup(env), *save = NULL;
+		for (char *c = list ? strtok_r(list, ":", &save) : NULL; c; c = strtok_r(NULL, ":", &save))
+			if (try_browser(c, path)) {
+				free(list);
+				return 0;
+			}
+		free(list);
+	}
+	const char *disp = getenv("DISPLAY"), *way = getenv("WAYLAND_DISPLAY");
+	if ((disp && disp[0]) || (way && way[0])) {
+		static const char *const cmds[] = {"xdg-open", "sensible-browser", "x-www-browser",
+						   "firefox", "chromium", "google-chrome"};
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (try_browser(cmds[i], path))
+				return 0;
+	}
+	/* Headless: say where the graph is. */
+	printf("%s\n", path);
+	fflush(stdout);
+	fprintf(stderr, "cprof: no browser could be opened (set $BROWSER to choose one); "
+			"the graph is in %s\n", path);
+	return 1;
 }

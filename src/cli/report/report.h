@@ -277,6 +277,14 @@ int cprof__report_dot(struct report *r, FILE *out);
  * installed, -EIO when it failed or writing failed, -ENOMEM.
  */
 int cprof__report_graphviz(struct report *r, const char *format, FILE *out);
+/*
+ * -web: a fresh temp file name for the SVG (${TMPDIR:-/tmp}/cprof-web-*.svg),
+ * 0 or -errno; then open it in $BROWSER (':'-separated commands), else with
+ * xdg-open and friends when there is a display. Headless, prints the path on
+ * stdout and a note on stderr and returns 1; 0 when a browser took it.
+ */
+int cprof__report_web_path(char *buf, size_t len);
+int cprof__report_web_open(const char *path);
 /* report.selectOutputUnit (without scaling by 100 for callgrind). */
 void cprof__dot_select_unit(struct report *r, const struct rgraph *g, bool callgrind);
 /* `-callgrind`: valgrind's callgrind format, as pprof writes it. */
