@@ -11,7 +11,8 @@
 #
 # Matrix lines: "PROFILES FLAGS...". PROFILES is "*" (every profile in
 # tests/data/conformance) or comma-separated names without ".pb.gz". In
-# FLAGS, @P is the profile's path and @O a fresh output file. Calls run two
+# FLAGS, @P is the profile's path and @O a fresh output file. gperf-*
+# profiles (gperftools' format) get -symbolize=none first. Calls run two
 # at a time (CPROF_CONFORMANCE_JOBS); results print in matrix order.
 #
 # Usage: tests/e2e/pprof_conformance.sh   (CPROF_TOP, CPROF_BUILD set by run.sh)
@@ -61,6 +62,9 @@ while IFS= read -r line || [ -n "$line" ]; do
 		{
 			echo "${p%.pb.gz} ${flags[*]}"
 			echo "$data/$file"
+			# gperftools profiles hold addresses: symbolizing them would
+			# compare the binaries of this machine, not the readers.
+			case "$p" in gperf-*) echo -symbolize=none ;; esac
 			printf '%s\n' "${flags[@]}"
 		} >"$tmp/jobs/$n"
 	done
