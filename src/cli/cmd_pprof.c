@@ -25,6 +25,13 @@ const char cmd_pprof_usage[] =
 	"\n"
 	"Output formats:\n"
 	"  -top, -text            functions sorted by flat (own) value\n"
+	"  -dot                   call graph in Graphviz's DOT language\n"
+	"  -svg -png -pdf -ps -gif  that graph rendered by Graphviz's dot\n"
+	"  -web                   the SVG graph opened in a browser ($BROWSER)\n"
+	"  -callgrind             callgrind format (callgrind_annotate, KCachegrind)\n"
+	"  -proto                 the (filtered) profile, gzipped profile.proto\n"
+	"  -folded                collapsed stacks, \"root;caller;leaf value\" lines\n"
+	"  -flamegraph[=FILE]     interactive flame graph, one self-contained SVG\n"
 	"\n"
 	"Options:\n"
 	"  -cum                   sort by cumulative value instead\n"
@@ -92,7 +99,8 @@ static const char supported[] =
 	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
 	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, "
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
-	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout";
+	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
+	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -308,7 +316,7 @@ static int run_report(struct report *r, FILE *out)
 	regex_t re;
 	bool have_re = false;
 	int rc = 0;
-	if (r->opt.format == REPORT_PEEK) {
+	if (r->opt.format == REPORT_PEEK || r->opt.format == REPORT_LIST) {
 		char err[1024];
 		if (cprof__filter_regcomp(&re, r->opt.symbol, err, sizeof(err)) < 0) {
 			cli_error("pprof: parsing argument regexp %s: %s", r->opt.symbol, err);
@@ -333,6 +341,13 @@ static int run_report(struct report *r, FILE *out)
 	case REPORT_TREE:
 	case REPORT_PEEK:
 		rc = cprof__report_tree(r, have_re ? &re : NULL, f);
+		if (rc == -ENOENT) {
+			cli_error("pprof: no matches found for regexp: %s", r->opt.symbol);
+			rc = -EINVAL;
+		}
+		break;
+	case REPORT_LIST:
+		rc = cprof__report_list(r, &re, f);
 		if (rc == -ENOENT) {
 			cli_error("pprof: no matches found for regexp: %s", r->opt.symbol);
 			rc = -EINVAL;
@@ -363,7 +378,8 @@ static int report(struct profile *p, const struct report_options *o)
 	 * order and form are what -traces, -raw and -tags print.
 	 */
 	struct profile *compact = NULL;
-	if (o->format == REPORT_TRACES || o->format == REPORT_RAW || o->format == REPORT_TAGS) {
+	if (o->format == REPORT_TRACES || o->format == REPORT_RAW || o->format == REPORT_TAGS ||
+	    o->format == REPORT_LIST) {
 		compact = cprof__report_compact(p);
 		if (!compact) {
 			cli_error("pprof: out of memory");

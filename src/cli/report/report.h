@@ -332,5 +332,10 @@ int cprof__report_comments(const struct profile *p, FILE *out);
  * should discard the output).
  */
 int cprof__report_tree(struct report *r, const regex_t *peek, FILE *out);
+/*
+ * `-list=RE`: annotated source of the functions whose name matches re
+ * (opt.source_path, opt.trim_path). -ENOENT when none matched.
+ */
+int cprof__report_list(struct report *r, const regex_t *re, FILE *out);
 
 #endif
