@@ -1474,8 +1474,9 @@ static int loop_editline(struct shell *sh)
 	el_set(el, EL_PROMPT, el_prompt);
 	el_set(el, EL_HIST, history, hist);
 	el_set(el, EL_CLIENTDATA, sh);
-	el_set(el, EL_ADDFN, "pprof-complete", "complete pprof commands, options and functions",
-	       el_complete);
+	/* el_set's EL_ADDFN leaks the wide copies of its strings; el_wset keeps ours. */
+	el_wset(el, EL_ADDFN, L"pprof-complete", L"complete commands, options and functions",
+		el_complete);
 	el_set(el, EL_BIND, "^I", "pprof-complete", NULL);
 	el_source(el, NULL);
 	for (;;) {
@@ -1494,6 +1495,7 @@ static int loop_editline(struct shell *sh)
 			break;
 	}
 	el_end(el);
+	history(hist, &ev, H_CLEAR);
 	history_end(hist);
 	return 0;
 }
