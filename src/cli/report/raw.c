@@ -742,9 +742,13 @@ int cprof__report_raw(const struct profile *p, FILE *out)
 	char b[128];
 	for (size_t i = 0; i < p->ncomment; i++)
 		fprintf(out, "Comment: %s\n", cprof__profile_str(p, p->comment[i]));
-	if (p->period_type.type || p->period_type.unit)
-		fprintf(out, "PeriodType: %s %s\n", cprof__profile_str(p, p->period_type.type),
-			cprof__profile_str(p, p->period_type.unit));
+	/*
+	 * Go prints this line when the message has a period_type field; the
+	 * model cannot tell an empty one from none, and every writer we know
+	 * (the Go runtime, cprof's encoder) writes the field.
+	 */
+	fprintf(out, "PeriodType: %s %s\n", cprof__profile_str(p, p->period_type.type),
+		cprof__profile_str(p, p->period_type.unit));
 	fprintf(out, "Period: %lld\n", (long long)p->period);
 	if (p->time_nanos) {
 		go_time(p->time_nanos, b, sizeof(b));
