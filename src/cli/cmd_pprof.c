@@ -88,9 +88,9 @@ struct pprof_args {
 	bool functions, filefunctions, files, lines, addresses, noinlines;
 	bool relative_percentages, normalize;
 	const char *base, *diff_base, *output;
-	/* text reports (report/traces.c, tree.c, raw.c, tags.c, list.c, disasm.c) */
+	/* text reports (report/traces.c, tree.c, raw.c, tags.c, list.c) */
 	bool traces, tree, raw, tags, comments;
-	const char *peek, *list, *disasm, *source_path, *trim_path;
+	const char *peek, *list, *source_path, *trim_path;
 	/* sources (source/) */
 	const char *symbolize;
 	long long seconds, timeout;
@@ -107,7 +107,7 @@ static const char supported[] =
 	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
 	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, "
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
-	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
+	"-list, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph";
 
 /* Go's strconv.ParseBool */
@@ -362,6 +362,7 @@ static int run_report(struct report *r, FILE *out)
 		}
 		break;
 	default:
+		cli_error("pprof: internal error: no printer for report kind %d", (int)r->opt.format);
 		rc = -EINVAL;
 		break;
 	}
@@ -523,7 +524,6 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"comments", F_BOOL, &a.comments, false},
 		{"peek", F_STRING, &a.peek, false},
 		{"list", F_STRING, &a.list, false},
-		{"disasm", F_STRING, &a.disasm, false},
 		{"source_path", F_STRING, &a.source_path, false},
 		{"trim_path", F_STRING, &a.trim_path, false},
 		{"symbolize", F_STRING, &a.symbolize, false},
@@ -548,7 +548,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	}
 	/* pprof's "only one output format" (cli.go): a regexp flag counts when non-empty. */
 	int nformats = a.top + a.text + a.traces + a.tree + a.raw + a.tags + a.comments +
-		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]) +
+		       (a.peek && a.peek[0]) + (a.list && a.list[0]) +
 		       a.dot + a.svg + a.png + a.pdf + a.ps + a.gif + a.web + a.callgrind + a.proto +
 		       a.folded + (a.flamegraph && a.flamegraph[0]);
 	if (nformats > 1) {
@@ -635,10 +635,9 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		o.format = REPORT_TREE;
 		if (o.nodecount == -1)
 			o.nodecount = 80; /* applyCommandOverrides: the default of graph reports */
-	} else if ((a.peek && a.peek[0]) || (a.list && a.list[0]) || (a.disasm && a.disasm[0])) {
-		o.format = a.peek && a.peek[0] ? REPORT_PEEK : a.list && a.list[0] ? REPORT_LIST
-										: REPORT_DISASM;
-		o.symbol = o.format == REPORT_PEEK ? a.peek : o.format == REPORT_LIST ? a.list : a.disasm;
+	} else if ((a.peek && a.peek[0]) || (a.list && a.list[0])) {
+		o.format = a.peek && a.peek[0] ? REPORT_PEEK : REPORT_LIST;
+		o.symbol = o.format == REPORT_PEEK ? a.peek : a.list;
 		o.trim = false; /* these reports select functions after trimming */
 	}
 	{

@@ -36,9 +36,9 @@ char *cprof__units_percentage(char *buf, size_t len, int64_t value, int64_t tota
 
 enum report_format {
 	REPORT_TEXT,
-	/* text reports of raw.c, traces.c, tags.c, tree.c, list.c, disasm.c */
+	/* text reports of raw.c, traces.c, tags.c, tree.c, list.c */
 	REPORT_TRACES, REPORT_TREE, REPORT_PEEK, REPORT_RAW, REPORT_TAGS, REPORT_COMMENTS,
-	REPORT_LIST, REPORT_DISASM,
+	REPORT_LIST,
 	/* graphical and export outputs of dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c */
 	REPORT_DOT, REPORT_GRAPHVIZ, REPORT_CALLGRIND, REPORT_PROTO, REPORT_FOLDED, REPORT_FLAMEGRAPH
 };
@@ -72,7 +72,7 @@ struct report_options {
 	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
 	const char *tagfocus, *tagignore, *tagshow, *taghide, *tagroot, *tagleaf;
 	const char *output;       /* -output: NULL or "" for stdout */
-	/* -peek/-list/-disasm regexp; -source_path and -trim_path for -list */
+	/* -peek/-list regexp; -source_path and -trim_path for -list */
 	const char *symbol, *source_path, *trim_path;
 };
 
@@ -296,7 +296,7 @@ int cprof__report_folded(struct report *r, FILE *out);
 /* `-flamegraph`: a self-contained interactive SVG flame graph. */
 int cprof__report_flamegraph(struct report *r, FILE *out);
 
-/* ---- text reports: raw.c, traces.c, tags.c, tree.c, list.c, disasm.c ---- */
+/* ---- text reports: raw.c, traces.c, tags.c, tree.c, list.c ---- */
 
 /*
  * profile.Merge of one profile, which the driver applies to every input:
