@@ -54,6 +54,16 @@ if command -v go >/dev/null 2>&1; then
 	compare "conformance/cprof-inline -dot -lines (inline edges)" -dot -lines "$c/cprof-inline.pb.gz"
 	compare "merge cpu+cpu-many -dot" -dot "$d/go-cpu.pb.gz" "$d/go-cpu-many.pb.gz"
 	compare "go-heap -callgrind -sample_index=alloc_space" -callgrind -sample_index=alloc_space "$d/go-heap.pb.gz"
+	# several functions under one (empty) name: "[1/2]" names built on the fly
+	compare "gperf-cpu-split -callgrind -symbolize=none" -callgrind -symbolize=none "$c/gperf-cpu-split.prof"
+	# samples without frames are not written (threadcreate): the same -top as pprof's own -proto
+	"$cprof" pprof -proto "$c/go-threadcreate.pb.gz" >"$tmp/tc.pb.gz" 2>/dev/null
+	go tool pprof -proto "$c/go-threadcreate.pb.gz" >"$tmp/tc-go.pb.gz" 2>/dev/null
+	if cmp -s <(go tool pprof -top "$tmp/tc.pb.gz" 2>/dev/null) <(go tool pprof -top "$tmp/tc-go.pb.gz" 2>/dev/null); then
+		pass "go-threadcreate -proto reads back as pprof's -proto does"
+	else
+		fail "go-threadcreate -proto" "-top differs from that of go tool pprof's -proto"
+	fi
 else
 	echo "INFO go is not installed: no byte-for-byte comparison"
 fi

@@ -17,7 +17,7 @@
 
 /* A name -> id map for callgrind's compression, linear: names are few. */
 struct names {
-	const char **s;
+	char **s; /* copies: some names are built on the fly */
 	size_t n, cap;
 };
 
@@ -32,7 +32,7 @@ static void cg_name(FILE *out, struct names *m, const char *name)
 		}
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 64;
-		const char **s = realloc(m->s, cap * sizeof(*s));
+		char **s = realloc(m->s, cap * sizeof(*s));
 		if (!s) {
 			fprintf(out, "%s", name); /* out of memory: uncompressed */
 			return;
@@ -40,7 +40,11 @@ static void cg_name(FILE *out, struct names *m, const char *name)
 		m->s = s;
 		m->cap = cap;
 	}
-	m->s[m->n++] = name;
+	if (!(m->s[m->n] = strdup(name))) {
+		fprintf(out, "%s", name);
+		return;
+	}
+	m->n++;
 	fprintf(out, "(%zu) %s", m->n, name);
 }
 
@@ -197,8 +201,11 @@ out:
 	free(fn_index);
 	free(fn_count);
 	free(edges);
-	free(obs.s);
-	free(files.s);
-	free(fns.s);
+	struct names *all[] = {&obs, &files, &fns};
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t j = 0; j < all[i]->n; j++)
+			free(all[i]->s[j]);
+		free(all[i]->s);
+	}
 	return rc;
 }

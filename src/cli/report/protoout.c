@@ -11,10 +11,11 @@
 
 int cprof__report_proto(struct report *r, FILE *out)
 {
-	char err[256];
-	struct profile *p = cprof__filter_copy(r->prof, err, sizeof(err));
+	/* profile.Merge as the driver applies it; samples without frames go (applyFocus) */
+	struct profile *p = cprof__report_compact(r->prof);
 	if (!p)
 		return -ENOMEM;
+	cprof__report_drop_unlocated(p);
 	double ratio = 1 / r->opt.divide_by;
 	if (ratio > 0 && ratio != 1)
 		for (size_t i = 0; i < p->nsample; i++)
