@@ -131,7 +131,8 @@ int cprof__report_tags(struct report *r, FILE *out)
 				goto out;
 		}
 	}
-	qsort(keys, nkeys, sizeof(*keys), cmp_key);
+	if (nkeys)
+		qsort(keys, nkeys, sizeof(*keys), cmp_key);
 	for (size_t i = 0; i < nkeys; i++) {
 		struct tagkey *k = &keys[i];
 		int64_t total = 0;
