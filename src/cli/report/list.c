@@ -487,9 +487,15 @@ static bool kept(const struct report *r, const struct lnode *n)
 	return true;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Order of nodes for printing: function name, then file, then graph order. */
+static int cmp_node(const void *a, const void *b, void *ctx)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct lgraph *g = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(g->n[x].name, g->n[y].name);
+	if (!c)
+		c = strcmp(g->n[x].file, g->n[y].file);
+	return c ? c : (x > y) - (x < y);
 }
 
 static void value_or_dot(const struct report *r, char *buf, size_t len, int64_t v)
@@ -555,31 +561,23 @@ int cprof__report_list(struct report *r, const regex_t *re, FILE *out)
 	struct reader rd = {0};
 	char cwd[PATH_MAX];
 	const char *search = r->opt.source_path && r->opt.source_path[0] ? r->opt.source_path : NULL;
-	const char **names = NULL;
 	size_t *idx = NULL;
 	int rc = -ENOMEM;
 	if (build(r, r->opt.source_path ? r->opt.source_path : "", &g) < 0)
 		goto out;
-	/* The matching functions, by name. */
-	names = calloc(g.nn + 1, sizeof(*names));
+	/* The nodes of matching functions, by function, file and graph order. */
 	idx = calloc(g.nn + 1, sizeof(*idx));
-	if (!names || !idx)
+	if (!idx)
 		goto out;
-	size_t nnames = 0;
-	for (size_t i = 0; i < g.nn; i++) {
-		if (!kept(r, &g.n[i]) || regexec(re, g.n[i].name, 0, NULL, 0) != 0)
-			continue;
-		bool dup = false;
-		for (size_t j = 0; j < nnames && !dup; j++)
-			dup = strcmp(names[j], g.n[i].name) == 0;
-		if (!dup)
-			names[nnames++] = g.n[i].name;
-	}
-	if (nnames == 0) {
+	size_t nidx = 0;
+	for (size_t i = 0; i < g.nn; i++)
+		if (kept(r, &g.n[i]) && regexec(re, g.n[i].name, 0, NULL, 0) == 0)
+			idx[nidx++] = i;
+	if (nidx == 0) {
 		rc = -ENOENT;
 		goto out;
 	}
-	qsort(names, nnames, sizeof(*names), cmp_str);
+	qsort_r(idx, nidx, sizeof(*idx), cmp_node, &g);
 	if (!search) {
 		if (!getcwd(cwd, sizeof(cwd))) {
 			rc = -EIO;
@@ -591,43 +589,26 @@ int cprof__report_list(struct report *r, const regex_t *re, FILE *out)
 	rd.trim = r->opt.trim_path;
 	char b[128];
 	fprintf(out, "Total: %s\n", cprof__report_format(r, b, sizeof(b), r->total));
-	for (size_t f = 0; f < nnames; f++) {
-		/* Source files of this function, sorted; nodes of each in graph order. */
-		const char **files = calloc(g.nn + 1, sizeof(*files));
-		if (!files)
-			goto out;
-		size_t nfiles = 0;
-		for (size_t i = 0; i < g.nn; i++) {
-			const struct lnode *n = &g.n[i];
-			if (!kept(r, n) || strcmp(n->name, names[f]) != 0 || !n->file[0])
-				continue;
-			bool dup = false;
-			for (size_t j = 0; j < nfiles && !dup; j++)
-				dup = strcmp(files[j], n->file) == 0;
-			if (!dup)
-				files[nfiles++] = n->file;
+	for (size_t f = 0; f < nidx;) {
+		const char *name = g.n[idx[f]].name;
+		size_t fend = f;
+		while (fend < nidx && strcmp(g.n[idx[fend]].name, name) == 0)
+			fend++;
+		/* Nodes without a file sort first; the function has source if the last has one. */
+		if (!g.n[idx[fend - 1]].file[0])
+			fprintf(out, "No source information for %s\n", name);
+		for (size_t i = f; i < fend;) {
+			size_t j = i;
+			while (j < fend && strcmp(g.n[idx[j]].file, g.n[idx[i]].file) == 0)
+				j++;
+			if (g.n[idx[i]].file[0])
+				print_file(r, &rd, &g, idx + i, j - i, out);
+			i = j;
 		}
-		if (nfiles == 0) {
-			fprintf(out, "No source information for %s\n", names[f]);
-			free(files);
-			continue;
-		}
-		qsort(files, nfiles, sizeof(*files), cmp_str);
-		for (size_t fi = 0; fi < nfiles; fi++) {
-			size_t nfns = 0;
-			for (size_t i = 0; i < g.nn; i++) {
-				const struct lnode *n = &g.n[i];
-				if (kept(r, n) && strcmp(n->name, names[f]) == 0 &&
-				    strcmp(n->file, files[fi]) == 0)
-					idx[nfns++] = i;
-			}
-			print_file(r, &rd, &g, idx, nfns, out);
-		}
-		free(files);
+		f = fend;
 	}
 	rc = ferror(out) ? -EIO : 0;
 out:
-	free(names);
 	free(idx);
 	reader_release(&rd);
 	lgraph_release(&g);
