@@ -284,6 +284,44 @@ static int get_repeated(struct pb_reader *r, int wiretype, void **v, size_t *n, 
 	}
 	if ((rc = grow8(v, cap, *n + count)))
 		return rc;
+	/* Fast path for well-formed varints of up to 9 bytes (every location
+	 * id and most values): a tight loop, no call per varint. Anything
+	 * else (10-byte varints, a truncated one) goes on below from there,
+	 * through cprof__pb_get_varint and its checks and messages. */
+	{
+		uint64_t *out = (uint64_t *)*v + *n;
+		const uint8_t *q = p, *end = p + len;
+
+		while (q < end) {
+			const uint8_t *t = q;
+			unsigned shift = 0;
+
+			x = *t++;
+			if (x >= 0x80) {
+				x &= 0x7f;
+				for (;;) {
+					uint8_t c;
+
+					shift += 7;
+					if (t >= end || shift > 56)
+						break;
+					c = *t++;
+					x |= (uint64_t)(c & 0x7f) << shift;
+					if (!(c & 0x80)) {
+						shift = 0;
+						break;
+					}
+				}
+				if (shift)
+					break; /* not handled here */
+			}
+			*out++ = x;
+			q = t;
+		}
+		*n = (size_t)(out - (uint64_t *)*v);
+		len -= (size_t)(q - p);
+		p = q;
+	}
 	cprof__pb_reader_sub(&sub, r, p, len);
 	while (cprof__pb_more(&sub)) {
 		if (cprof__pb_get_varint(&sub, &x)) {
