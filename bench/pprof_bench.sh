@@ -67,9 +67,19 @@ for r in "${reports[@]}"; do
 	fi
 	"$gopprof" "$r" "$prof" >"$tmp/theirs" 2>/dev/null || { echo "pprof_bench: go tool pprof $r failed" >&2; failed=1; }
 	timed+=("$r")
-	if cmp -s "$tmp/ours" "$tmp/theirs"; then same+=(identical); else same+=(DIFFERENT); fi
+	if [ "$r" = -svg ]; then
+		# pprof embeds SVGPan.js, cprof its own script (docs/pprof-differences.md)
+		for f in ours theirs; do
+			awk '/<script/ { s = 1 } !s { print } /<\/script>/ { s = 0 }' "$tmp/$f" >"$tmp/$f.x"
+		done
+		if cmp -s "$tmp/ours.x" "$tmp/theirs.x"; then same+=("identical but the script"); else same+=(DIFFERENT); fi
+	elif cmp -s "$tmp/ours" "$tmp/theirs"; then
+		same+=(identical)
+	else
+		same+=(DIFFERENT)
+	fi
 done
-rm -f "$tmp/ours" "$tmp/theirs"
+rm -f "$tmp/ours" "$tmp/theirs" "$tmp/ours.x" "$tmp/theirs.x"
 reports=("${timed[@]}")
 
 runs=$tmp/runs.tsv # report tool wall user sys maxrss
