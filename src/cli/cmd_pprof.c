@@ -40,6 +40,8 @@ const char cmd_pprof_usage[] =
 	"  -comments              the profile's comments\n"
 	"  -list=RE               annotated source of the functions matching RE\n"
 	"                         (-source_path=DIRS, -trim_path=PREFIXES)\n"
+	"  -disasm=RE             annotated disassembly (binutils' objdump) of the\n"
+	"                         symbols matching RE\n"
 	"\n"
 	"Options:\n"
 	"  -cum                   sort by cumulative value instead\n"
@@ -55,6 +57,8 @@ const char cmd_pprof_usage[] =
 	"  -divide_by=X           divide every value by X\n"
 	"  -drop_negative         hide functions with negative values\n"
 	"  -compact_labels        omit the File/Type/Time/Duration header lines\n"
+	"  -call_tree             -dot, -svg..., -callgrind: a node per calling\n"
+	"                         context (a tree) instead of one per function\n"
 	"\n"
 	"Shortcuts for -sample_index:\n"
 	"  -inuse_space -inuse_objects -alloc_space -alloc_objects\n"
@@ -86,11 +90,11 @@ struct pprof_args {
 	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
 	const char *tagfocus, *tagignore, *tagshow, *taghide, *tagroot, *tagleaf;
 	bool functions, filefunctions, files, lines, addresses, noinlines;
-	bool relative_percentages, normalize;
+	bool relative_percentages, normalize, call_tree;
 	const char *base, *diff_base, *output;
-	/* text reports (report/traces.c, tree.c, raw.c, tags.c, list.c) */
+	/* text reports (report/traces.c, tree.c, raw.c, tags.c, list.c, disasm.c) */
 	bool traces, tree, raw, tags, comments;
-	const char *peek, *list, *source_path, *trim_path;
+	const char *peek, *list, *disasm, *source_path, *trim_path;
 	/* sources (source/) */
 	const char *symbolize;
 	long long seconds, timeout;
@@ -105,9 +109,9 @@ static const char supported[] =
 	"-inuse_space, -inuse_objects, -alloc_space, -alloc_objects, -total_delay, "
 	"-contentions, -mean_delay, -focus, -ignore, -hide, -show, -show_from, -prune_from, "
 	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
-	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, "
+	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, -call_tree, "
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
-	"-list, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
+	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph";
 
 /* Go's strconv.ParseBool */
@@ -324,7 +328,8 @@ static int run_report(struct report *r, FILE *out)
 	regex_t re;
 	bool have_re = false;
 	int rc = 0;
-	if (r->opt.format == REPORT_PEEK || r->opt.format == REPORT_LIST) {
+	if (r->opt.format == REPORT_PEEK || r->opt.format == REPORT_LIST ||
+	    r->opt.format == REPORT_DISASM) {
 		char err[1024];
 		if (cprof__filter_regcomp(&re, r->opt.symbol, err, sizeof(err)) < 0) {
 			cli_error("pprof: parsing argument regexp %s: %s", r->opt.symbol, err);
@@ -361,6 +366,17 @@ static int run_report(struct report *r, FILE *out)
 			rc = -EINVAL;
 		}
 		break;
+	case REPORT_DISASM: {
+		char err[1024];
+		rc = cprof__report_disasm(r, &re, f, err, sizeof(err));
+		if (rc == -ENOENT)
+			cli_error("pprof: no matches found for regexp: %s", r->opt.symbol);
+		else if (rc == -EINVAL)
+			cli_error("pprof: %s", err);
+		if (rc == -ENOENT)
+			rc = -EINVAL;
+		break;
+	}
 	default:
 		cli_error("pprof: internal error: no printer for report kind %d", (int)r->opt.format);
 		rc = -EINVAL;
@@ -388,7 +404,7 @@ static int report(struct profile *p, const struct report_options *o)
 	 */
 	struct profile *compact = NULL;
 	if (o->format == REPORT_TRACES || o->format == REPORT_RAW || o->format == REPORT_TAGS ||
-	    o->format == REPORT_LIST) {
+	    o->format == REPORT_LIST || o->format == REPORT_DISASM) {
 		compact = cprof__report_compact(p);
 		if (!compact) {
 			cli_error("pprof: out of memory");
@@ -501,6 +517,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"lines", F_BOOL, &a.lines, false},
 		{"addresses", F_BOOL, &a.addresses, false},
 		{"noinlines", F_BOOL, &a.noinlines, false},
+		{"call_tree", F_BOOL, &a.call_tree, false},
 		{"relative_percentages", F_BOOL, &a.relative_percentages, false},
 		{"normalize", F_BOOL, &a.normalize, false},
 		{"base", F_STRING, &a.base, false},
@@ -524,6 +541,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"comments", F_BOOL, &a.comments, false},
 		{"peek", F_STRING, &a.peek, false},
 		{"list", F_STRING, &a.list, false},
+		{"disasm", F_STRING, &a.disasm, false},
 		{"source_path", F_STRING, &a.source_path, false},
 		{"trim_path", F_STRING, &a.trim_path, false},
 		{"symbolize", F_STRING, &a.symbolize, false},
@@ -548,7 +566,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	}
 	/* pprof's "only one output format" (cli.go): a regexp flag counts when non-empty. */
 	int nformats = a.top + a.text + a.traces + a.tree + a.raw + a.tags + a.comments +
-		       (a.peek && a.peek[0]) + (a.list && a.list[0]) +
+		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]) +
 		       a.dot + a.svg + a.png + a.pdf + a.ps + a.gif + a.web + a.callgrind + a.proto +
 		       a.folded + (a.flamegraph && a.flamegraph[0]);
 	if (nformats > 1) {
@@ -624,6 +642,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	o.tagroot = a.tagroot;
 	o.tagleaf = a.tagleaf;
 	o.noinlines = a.noinlines;
+	o.call_tree = a.call_tree;
 	o.relative_percentages = a.relative_percentages;
 	o.output = a.output;
 	o.source_path = a.source_path;
@@ -639,6 +658,11 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		o.format = a.peek && a.peek[0] ? REPORT_PEEK : REPORT_LIST;
 		o.symbol = o.format == REPORT_PEEK ? a.peek : a.list;
 		o.trim = false; /* these reports select functions after trimming */
+	} else if (a.disasm && a.disasm[0]) {
+		/* applyCommandOverrides: addresses, noinlines, no trimming */
+		o.format = REPORT_DISASM;
+		o.symbol = a.disasm;
+		o.trim = false;
 	}
 	{
 		/* One granularity at most, as pprof's choice flags. */

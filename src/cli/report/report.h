@@ -36,9 +36,9 @@ char *cprof__units_percentage(char *buf, size_t len, int64_t value, int64_t tota
 
 enum report_format {
 	REPORT_TEXT,
-	/* text reports of raw.c, traces.c, tags.c, tree.c, list.c */
+	/* text reports of raw.c, traces.c, tags.c, tree.c, list.c, disasm.c */
 	REPORT_TRACES, REPORT_TREE, REPORT_PEEK, REPORT_RAW, REPORT_TAGS, REPORT_COMMENTS,
-	REPORT_LIST,
+	REPORT_LIST, REPORT_DISASM,
 	/* graphical and export outputs of dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c */
 	REPORT_DOT, REPORT_GRAPHVIZ, REPORT_CALLGRIND, REPORT_PROTO, REPORT_FOLDED, REPORT_FLAMEGRAPH
 };
@@ -64,6 +64,7 @@ struct report_options {
 	const char *unit;         /* "minimum" (default), "auto" or a unit name */
 	double divide_by;         /* 1 */
 	bool noinlines;           /* inlined frames go to their out-of-line caller */
+	bool call_tree;           /* -call_tree: one node per calling context (-dot, -svg..., -callgrind) */
 	bool relative_percentages; /* total of the focused samples, not of all */
 	/*
 	 * Filters (filter.c); NULL or "" when off. Regexps are POSIX extended
@@ -72,7 +73,7 @@ struct report_options {
 	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
 	const char *tagfocus, *tagignore, *tagshow, *taghide, *tagroot, *tagleaf;
 	const char *output;       /* -output: NULL or "" for stdout */
-	/* -peek/-list regexp; -source_path and -trim_path for -list */
+	/* -peek/-list/-disasm regexp; -source_path and -trim_path for -list */
 	const char *symbol, *source_path, *trim_path;
 };
 
@@ -146,6 +147,25 @@ size_t cprof__rview_nkeys(const struct rview *v);
  */
 const size_t *cprof__rview_loc_keys(const struct rview *v, size_t loc_index, size_t *n);
 const struct rnode_info *cprof__rview_key_info(const struct rview *v, size_t key);
+/*
+ * The keys of frame `frame` of sample `sample` (innermost first), NULL when
+ * the frame has no location: the location's keys, or in a call tree view
+ * the tree nodes of that frame in that sample's context.
+ */
+const size_t *cprof__rview_frame_keys(const struct rview *v, size_t sample, size_t frame,
+				      size_t *n);
+/*
+ * A call tree view (graph.New with CallTree, what -call_tree gives -dot and
+ * -callgrind): keys are nodes of the tree of calling contexts, a node per
+ * (parent node, info). key_base gives the key of the info behind a key (the
+ * key itself outside a tree), key_parent its parent tree node (SIZE_MAX for
+ * roots and outside a tree).
+ */
+struct rview *cprof__rview_new_tree(const struct profile *p, enum report_granularity g,
+				    bool noinlines, int value_index, bool mean);
+bool cprof__rview_is_tree(const struct rview *v);
+size_t cprof__rview_key_base(const struct rview *v, size_t key);
+size_t cprof__rview_key_parent(const struct rview *v, size_t key);
 
 /*
  * report.computeTotal: the sum of |value| over the samples pprof would
@@ -168,6 +188,12 @@ void cprof__rgraph_free(struct rgraph *g);
 void cprof__rgraph_sort(struct rgraph *g, bool cum);
 /* Mark edges with |weight| < cutoff removed; returns how many. */
 int cprof__rgraph_trim_edges(struct rgraph *g, int64_t cutoff);
+/*
+ * Graph.TrimTree for a call tree graph: listed nodes without keep[i] are
+ * dropped, their children hung on their parent by residual edges (inline
+ * when both edges were). Kept nodes stay listed in their order. 0 or -ENOMEM.
+ */
+int cprof__rgraph_trim_tree(struct rgraph *g, const bool *keep);
 
 /* ---- filter.c: pprof's sample and frame filters, on a copy ---- */
 
@@ -337,5 +363,12 @@ int cprof__report_tree(struct report *r, const regex_t *peek, FILE *out);
  * (opt.source_path, opt.trim_path). -ENOENT when none matched.
  */
 int cprof__report_list(struct report *r, const regex_t *re, FILE *out);
+/*
+ * `-disasm=RE` (disasm.c): annotated disassembly of the symbols matching re
+ * (opt.symbol is re's source, also tried as an address), instructions by
+ * binutils' objdump. -ENOENT when none matched; -EINVAL with a one-line
+ * reason in err when a binary or objdump is missing.
+ */
+int cprof__report_disasm(struct report *r, const regex_t *re, FILE *out, char *err, size_t errlen);
 
 #endif
