@@ -461,14 +461,14 @@ static uint64_t next_id(const struct profile *p, int k)
 	return max + 1;
 }
 
-const struct pp_location *cprof__profile_location(const struct profile *p, uint64_t id)
+const struct pp_location *cprof__profile_location_find(const struct profile *p, uint64_t id)
 {
 	size_t i = find_id(p, K_LOCATION, id);
 
 	return i == SIZE_MAX ? NULL : &p->location[i];
 }
 
-const struct pp_function *cprof__profile_function(const struct profile *p, uint64_t id)
+const struct pp_function *cprof__profile_function_find(const struct profile *p, uint64_t id)
 {
 	size_t i = find_id(p, K_FUNCTION, id);
 

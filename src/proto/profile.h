@@ -133,10 +133,30 @@ struct pp_function *cprof__profile_add_function(struct profile *p,
 						const char *filename, int64_t start_line);
 int cprof__profile_add_comment(struct profile *p, const char *text);
 
-/* Lookups by id; NULL when absent. O(1) when ids are 1..n in order. */
-const struct pp_location *cprof__profile_location(const struct profile *p, uint64_t id);
-const struct pp_function *cprof__profile_function(const struct profile *p, uint64_t id);
+/*
+ * Lookups by id; NULL when absent. O(1): ids 1..n in order are found at
+ * index id - 1 (inline here: the report engine asks for every frame of
+ * every sample), any others through a hash index built on first use.
+ */
+const struct pp_location *cprof__profile_location_find(const struct profile *p, uint64_t id);
+const struct pp_function *cprof__profile_function_find(const struct profile *p, uint64_t id);
 const struct pp_mapping *cprof__profile_mapping(const struct profile *p, uint64_t id);
+
+static inline const struct pp_location *cprof__profile_location(const struct profile *p,
+								uint64_t id)
+{
+	if (id - 1 < p->nlocation && p->location[id - 1].id == id)
+		return &p->location[id - 1];
+	return cprof__profile_location_find(p, id);
+}
+
+static inline const struct pp_function *cprof__profile_function(const struct profile *p,
+								uint64_t id)
+{
+	if (id - 1 < p->nfunction && p->function[id - 1].id == id)
+		return &p->function[id - 1];
+	return cprof__profile_function_find(p, id);
+}
 
 /* String by index; "" when out of range. */
 const char *cprof__profile_str(const struct profile *p, int64_t idx);
