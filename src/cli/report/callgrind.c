@@ -87,6 +87,14 @@ static int by_weight(const void *pa, const void *pb)
 	return c ? c : strcmp(sort_g->node[a->dst].printable, sort_g->node[b->dst].printable);
 }
 
+/* Whether two nodes of equal file and name have the same Node.Function. */
+static bool same_function(const struct rview *v, const char **objfile, const int64_t *start,
+			  size_t a, size_t b)
+{
+	return !strcmp(objfile[a], objfile[b]) && start[a] == start[b] &&
+	       cprof__rview_key_parent(v, a) == cprof__rview_key_parent(v, b);
+}
+
 int cprof__report_callgrind(struct report *r, FILE *out)
 {
 	const struct profile *p = r->prof;
@@ -119,7 +127,20 @@ int cprof__report_callgrind(struct report *r, FILE *out)
 		}
 	}
 
-	/* getDisambiguatedNames: "[i/n]" for one (file, name) in several functions. */
+	/* -call_tree: a tree node has the object file of the info behind it. */
+	for (size_t k = 0; k < nk; k++) {
+		size_t b = cprof__rview_key_base(r->view, k);
+		if (b != k) {
+			objfile[k] = objfile[b];
+			start[k] = start[b];
+		}
+	}
+
+	/*
+	 * getDisambiguatedNames: "[i/n]" for one (file, name) in several
+	 * functions. In a call tree a node's Function is its function's node
+	 * under the same parent, so contexts count as distinct functions.
+	 */
 	fn_index = calloc(g->nnode + 1, sizeof(size_t));
 	fn_count = calloc(g->nnode + 1, sizeof(size_t));
 	edges = malloc((g->nedge + 1) * sizeof(size_t));
@@ -136,12 +157,12 @@ int cprof__report_callgrind(struct report *r, FILE *out)
 			for (size_t k = 0; k < j && first; k++) {
 				const struct rnode *c = &g->node[k];
 				if (!strcmp(c->info.file, b->info.file) && !strcmp(c->info.name, b->info.name) &&
-				    !strcmp(objfile[c->key], objfile[b->key]) && start[c->key] == start[b->key])
+				    same_function(r->view, objfile, start, c->key, b->key))
 					first = false;
 			}
 			if (!first)
 				continue;
-			if (!strcmp(objfile[a->key], objfile[b->key]) && start[a->key] == start[b->key])
+			if (same_function(r->view, objfile, start, a->key, b->key))
 				mine = distinct;
 			distinct++;
 		}

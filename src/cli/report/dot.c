@@ -558,11 +558,10 @@ static struct tagset *compute_tags(const struct report *r, const bool *kept)
 		size_t parent = SIZE_MAX;
 		bool residual = false;
 		for (size_t i = s->nlocation; i-- > 0;) {
-			const struct pp_location *loc = cprof__profile_location(p, s->location_id[i]);
-			if (!loc)
-				continue;
 			size_t n;
-			const size_t *keys = cprof__rview_loc_keys(v, (size_t)(loc - p->location), &n);
+			const size_t *keys = cprof__rview_frame_keys(v, si, i, &n);
+			if (!keys)
+				continue;
 			for (size_t ni = n; ni-- > 0;) {
 				size_t k = keys[ni];
 				if (kept && !kept[k]) {
@@ -945,6 +944,34 @@ static int rebuild(struct report *r, struct dgraph *d, const bool *kept, bool ha
 	return 0;
 }
 
+/*
+ * -call_tree: keep the first `count` listed nodes with |cum| >= cutoff and
+ * hang the others' children on their parents (Graph.TrimTree). 1 when nodes
+ * were dropped (counted in dropped_nodes when `count_dropped`), 0 when all
+ * were kept, -ENOMEM.
+ */
+static int trim_tree(struct dgraph *d, size_t count, int64_t cutoff, bool count_dropped)
+{
+	struct rgraph *g = d->g;
+	bool *keep = calloc(g->nnode + 1, sizeof(bool));
+	if (!keep)
+		return -ENOMEM;
+	size_t nkept = 0;
+	for (size_t i = 0; i < g->nnode && i < count; i++)
+		if (abs64(g->node[i].cum) >= cutoff) {
+			keep[i] = true;
+			nkept++;
+		}
+	int rc = 0;
+	if (nkept != g->nnode) {
+		if (count_dropped)
+			d->dropped_nodes = (int)(g->nnode - nkept);
+		rc = cprof__rgraph_trim_tree(g, keep) < 0 ? -ENOMEM : 1;
+	}
+	free(keep);
+	return rc;
+}
+
 /* report.newTrimmedGraph in visual mode, then selectOutputUnit. */
 static int visual_graph(struct report *r, struct dgraph *d)
 {
@@ -965,7 +992,13 @@ static int visual_graph(struct report *r, struct dgraph *d)
 		total += d->g->node[i].flat;
 	int64_t node_cutoff = abs64((int64_t)((double)total * o.nodefraction));
 	int64_t edge_cutoff = abs64((int64_t)((double)total * o.edgefraction));
-	if (node_cutoff > 0) {
+	bool tree = cprof__rview_is_tree(r->view);
+	if (node_cutoff > 0 && tree) {
+		/* DiscardLowFrequencyNodePtrs + TrimTree: the tree is not rebuilt. */
+		int rc = trim_tree(d, SIZE_MAX, node_cutoff, true);
+		if (rc < 0)
+			return rc;
+	} else if (node_cutoff > 0) {
 		size_t nkept;
 		bool *kept = kept_of(r, d->g, SIZE_MAX, node_cutoff, &nkept);
 		if (!kept)
@@ -995,6 +1028,15 @@ static int visual_graph(struct report *r, struct dgraph *d)
 				break;
 			}
 		}
+		if (tree) {
+			/* SelectTopNodePtrs + TrimTree, sorted again when it dropped any. */
+			int rc = trim_tree(d, max, 0, false);
+			if (rc == 1)
+				rc = sort_entropy(d->g);
+			if (rc < 0)
+				return rc;
+			goto trimmed;
+		}
 		size_t nkept;
 		bool *kept = kept_of(r, d->g, max, 0, &nkept);
 		if (!kept)
@@ -1009,6 +1051,7 @@ static int visual_graph(struct report *r, struct dgraph *d)
 		if (rc < 0)
 			return rc;
 	}
+trimmed:
 	trim_tags(d->tags, node_cutoff);
 	d->dropped_edges = cprof__rgraph_trim_edges(d->g, edge_cutoff);
 	if (remove_redundant_edges(d->g) < 0)

@@ -117,6 +117,18 @@ struct rview {
 	size_t *loc_n;
 	size_t *loc_key;
 	size_t nloc_key;
+	/*
+	 * Call tree (-call_tree): keys past nbase are tree nodes, one per
+	 * (parent tree node, base key); tree_parent/tree_base describe them
+	 * (indexed by key - nbase). Frames are then resolved per sample:
+	 * frame_ctx[frame_start[s] + i] is a "context location" (an index past
+	 * the profile's locations in loc_start/loc_n) whose keys are tree nodes,
+	 * or SIZE_MAX for a frame without a location.
+	 */
+	bool tree;
+	size_t nbase;
+	size_t *tree_parent, *tree_base;
+	size_t *frame_start, *frame_ctx;
 };
 
 size_t cprof__rview_nkeys(const struct rview *v)
@@ -133,6 +145,41 @@ const size_t *cprof__rview_loc_keys(const struct rview *v, size_t loc_index, siz
 const struct rnode_info *cprof__rview_key_info(const struct rview *v, size_t key)
 {
 	return &v->key[key].info;
+}
+
+const size_t *cprof__rview_frame_keys(const struct rview *v, size_t sample, size_t frame,
+				      size_t *n)
+{
+	const struct profile *p = v->prof;
+	size_t li;
+	if (v->tree) {
+		li = v->frame_ctx[v->frame_start[sample] + frame];
+		if (li == SIZE_MAX)
+			return NULL;
+	} else {
+		const struct pp_location *loc =
+			cprof__profile_location(p, p->sample[sample].location_id[frame]);
+		if (!loc)
+			return NULL;
+		li = (size_t)(loc - p->location);
+	}
+	*n = v->loc_n[li];
+	return &v->loc_key[v->loc_start[li]];
+}
+
+bool cprof__rview_is_tree(const struct rview *v)
+{
+	return v->tree;
+}
+
+size_t cprof__rview_key_base(const struct rview *v, size_t key)
+{
+	return v->tree && key >= v->nbase ? v->tree_base[key - v->nbase] : key;
+}
+
+size_t cprof__rview_key_parent(const struct rview *v, size_t key)
+{
+	return v->tree && key >= v->nbase ? v->tree_parent[key - v->nbase] : SIZE_MAX;
 }
 
 static const char *base_name(const char *path, char *buf, size_t len)
@@ -456,7 +503,7 @@ void cprof__rview_free(struct rview *v)
 {
 	if (!v)
 		return;
-	for (size_t i = 0; i < v->nkey; i++) {
+	for (size_t i = 0; i < (v->tree ? v->nbase : v->nkey); i++) {
 		free(v->key[i].printable);
 		free(v->key[i].name_buf);
 		free(v->key[i].file_buf);
@@ -465,7 +512,187 @@ void cprof__rview_free(struct rview *v)
 	free(v->loc_start);
 	free(v->loc_n);
 	free(v->loc_key);
+	free(v->tree_parent);
+	free(v->tree_base);
+	free(v->frame_start);
+	free(v->frame_ctx);
 	free(v);
+}
+
+/* ---- the call tree: graph.newTree's nodes, one per calling context ---- */
+
+struct pair_probe {
+	size_t a, b;
+};
+
+static bool tree_key_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct rview *v = ctx;
+	const struct pair_probe *k = key;
+	return v->tree_parent[idx - v->nbase] == k->a && v->tree_base[idx - v->nbase] == k->b;
+}
+
+struct ctx_table {
+	size_t *parent, *loc; /* per context location (index - nlocation) */
+	size_t n, cap;
+};
+
+static bool ctx_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct ctx_table *c = ctx;
+	const struct pair_probe *k = key;
+	return c->parent[idx] == k->a && c->loc[idx] == k->b;
+}
+
+static uint64_t pair_hash(size_t a, size_t b)
+{
+	return mix(((uint64_t)a * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)b);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+/* The tree node for (parent, base key), added when new; SIZE_MAX on out of memory. */
+static size_t tree_key(struct rview *v, struct htab *t, size_t *captree, size_t parent, size_t base)
+{
+	struct pair_probe probe = {parent, base};
+	size_t *slot = htab_slot(t, pair_hash(parent, base), tree_key_eq, v, &probe);
+	if (!slot)
+		return SIZE_MAX;
+	if (*slot != SIZE_MAX)
+		return *slot;
+	size_t nt = v->nkey - v->nbase, capk = v->capkey, capt = *captree;
+	if (grow((void **)&v->key, &capk, v->nkey + 1, sizeof(*v->key)) < 0)
+		return SIZE_MAX;
+	v->capkey = capk;
+	if (grow((void **)&v->tree_parent, &capt, nt + 1, sizeof(size_t)) < 0)
+		return SIZE_MAX;
+	capt = *captree;
+	if (grow((void **)&v->tree_base, &capt, nt + 1, sizeof(size_t)) < 0)
+		return SIZE_MAX;
+	*captree = capt;
+	v->key[v->nkey] = v->key[base];
+	v->key[v->nkey].name_buf = v->key[v->nkey].file_buf = NULL;
+	v->tree_parent[nt] = parent;
+	v->tree_base[nt] = base;
+	*slot = v->nkey;
+	t->len++;
+	return v->nkey++;
+}
+
+/*
+ * Turn a view into a call tree view, as graph.newTree groups frames: walking
+ * each sample from the root, every line of a location becomes the child of
+ * the previous node that has its info, created on first use. The keys of the
+ * tree's nodes follow the base keys, in order of first use; the (parent,
+ * location) pairs met become context locations with those keys.
+ */
+static int make_tree(struct rview *v)
+{
+	const struct profile *p = v->prof;
+	size_t nframe = 0;
+	for (size_t s = 0; s < p->nsample; s++)
+		nframe += p->sample[s].nlocation;
+	struct htab keys = {0}, ctxs = {0};
+	struct ctx_table ct = {0};
+	size_t captree = 0, capstart = p->nlocation, capkey = v->nloc_key;
+	int rc = -ENOMEM;
+	v->tree = true;
+	v->nbase = v->nkey;
+	v->frame_start = malloc((p->nsample + 1) * sizeof(size_t));
+	v->frame_ctx = malloc((nframe + 1) * sizeof(size_t));
+	if (!v->frame_start || !v->frame_ctx)
+		goto out;
+	nframe = 0;
+	for (size_t s = 0; s < p->nsample; s++) {
+		const struct pp_sample *sm = &p->sample[s];
+		size_t parent = SIZE_MAX;
+		v->frame_start[s] = nframe;
+		nframe += sm->nlocation;
+		for (size_t i = sm->nlocation; i-- > 0;) {
+			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
+			size_t *fc = &v->frame_ctx[v->frame_start[s] + i];
+			*fc = SIZE_MAX;
+			if (!loc)
+				continue;
+			size_t li = (size_t)(loc - p->location);
+			struct pair_probe probe = {parent, li};
+			size_t *slot = htab_slot(&ctxs, pair_hash(parent, li), ctx_eq, &ct, &probe);
+			if (!slot)
+				goto out;
+			if (*slot != SIZE_MAX) {
+				*fc = p->nlocation + *slot;
+				size_t n = v->loc_n[*fc];
+				if (n)
+					parent = v->loc_key[v->loc_start[*fc]];
+				continue;
+			}
+			size_t ci = ct.n, cap = ct.cap;
+			if (grow((void **)&ct.parent, &cap, ci + 1, sizeof(size_t)) < 0)
+				goto out;
+			cap = ct.cap;
+			if (grow((void **)&ct.loc, &cap, ci + 1, sizeof(size_t)) < 0)
+				goto out;
+			ct.cap = cap;
+			cap = capstart;
+			if (grow((void **)&v->loc_start, &cap, p->nlocation + ci + 1, sizeof(size_t)) < 0)
+				goto out;
+			cap = capstart;
+			if (grow((void **)&v->loc_n, &cap, p->nlocation + ci + 1, sizeof(size_t)) < 0)
+				goto out;
+			capstart = cap;
+			size_t n = v->loc_n[li], first = v->loc_start[li];
+			if (grow((void **)&v->loc_key, &capkey, v->nloc_key + n + 1, sizeof(size_t)) < 0)
+				goto out;
+			ct.parent[ci] = parent;
+			ct.loc[ci] = li;
+			ct.n++;
+			*slot = ci;
+			ctxs.len++;
+			*fc = p->nlocation + ci;
+			v->loc_start[*fc] = v->nloc_key;
+			v->loc_n[*fc] = n;
+			/* Outermost line first, as the walk goes; stored innermost first. */
+			for (size_t l = n; l-- > 0;) {
+				size_t k = tree_key(v, &keys, &captree, parent, v->loc_key[first + l]);
+				if (k == SIZE_MAX)
+					goto out;
+				v->loc_key[v->nloc_key + l] = k;
+				parent = k;
+			}
+			v->nloc_key += n;
+		}
+	}
+	rc = 0;
+out:
+	htab_release(&keys);
+	htab_release(&ctxs);
+	free(ct.parent);
+	free(ct.loc);
+	return rc;
+}
+
+struct rview *cprof__rview_new_tree(const struct profile *p, enum report_granularity g,
+				    bool noinlines, int value_index, bool mean)
+{
+	struct rview *v = cprof__rview_new_inl(p, g, noinlines, value_index, mean);
+	if (v && make_tree(v) < 0) {
+		cprof__rview_free(v);
+		return NULL;
+	}
+	return v;
 }
 
 /* ---- the report total over samples as pprof's Merge groups them ---- */
@@ -822,12 +1049,10 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 		size_t parent = SIZE_MAX;
 		bool residual = false;
 		for (size_t i = sm->nlocation; i-- > 0;) {
-			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
-			if (!loc)
+			size_t n;
+			const size_t *keys = cprof__rview_frame_keys(v, s, i, &n);
+			if (!keys)
 				continue;
-			size_t li = (size_t)(loc - p->location);
-			size_t n = v->loc_n[li];
-			const size_t *keys = &v->loc_key[v->loc_start[li]];
 			for (size_t ni = n; ni-- > 0;) {
 				size_t k = keys[ni];
 				if (kept && !kept[k]) {
@@ -1082,4 +1307,80 @@ int cprof__rgraph_trim_edges(struct rgraph *g, int64_t cutoff)
 		}
 	}
 	return dropped;
+}
+
+/* Append edge e to a node's out list. */
+static int add_out(struct rnode *n, size_t e)
+{
+	size_t *o = realloc(n->out, (n->nout + 2) * sizeof(size_t));
+	if (!o)
+		return -ENOMEM;
+	n->out = o;
+	n->out[n->nout++] = e;
+	return 0;
+}
+
+int cprof__rgraph_trim_tree(struct rgraph *g, const bool *keep)
+{
+	size_t n = g->nnode;
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i])
+			continue;
+		struct rnode *cur = &g->node[i];
+		size_t in = SIZE_MAX;
+		for (size_t j = 0; j < cur->nin; j++)
+			if (!g->edge[cur->in[j]].removed)
+				in = cur->in[j];
+		if (in == SIZE_MAX) {
+			/* A root: its children become roots. */
+			for (size_t j = 0; j < cur->nout; j++)
+				g->edge[cur->out[j]].removed = true;
+			continue;
+		}
+		size_t parent = g->edge[in].src;
+		bool parent_inline = g->edge[in].is_inline;
+		g->edge[in].removed = true;
+		for (size_t j = 0; j < cur->nout; j++) {
+			struct redge *e = &g->edge[cur->out[j]];
+			if (e->removed)
+				continue;
+			e->src = parent;
+			e->residual = true;
+			e->is_inline = parent_inline && e->is_inline;
+			if (parent < n && add_out(&g->node[parent], cur->out[j]) < 0)
+				return -ENOMEM;
+		}
+	}
+	/* Kept nodes first, in order; the others become edge ends only. */
+	size_t *pos = malloc((n + 1) * sizeof(size_t));
+	struct rnode *node = malloc((n + 1) * sizeof(*node));
+	if (!pos || !node) {
+		free(pos);
+		free(node);
+		return -ENOMEM;
+	}
+	size_t nk = 0, nd = 0;
+	for (size_t i = 0; i < n; i++)
+		nk += keep[i];
+	for (size_t i = 0; i < n; i++) {
+		pos[i] = keep[i] ? nd++ : nk + (i - nd);
+		node[pos[i]] = g->node[i];
+		if (!keep[i]) {
+			free(node[pos[i]].in);
+			free(node[pos[i]].out);
+			node[pos[i]].in = node[pos[i]].out = NULL;
+			node[pos[i]].nin = node[pos[i]].nout = 0;
+		}
+	}
+	memcpy(g->node, node, n * sizeof(*node));
+	for (size_t e = 0; e < g->nedge; e++) {
+		if (g->edge[e].src < n)
+			g->edge[e].src = pos[g->edge[e].src];
+		if (g->edge[e].dst < n)
+			g->edge[e].dst = pos[g->edge[e].dst];
+	}
+	g->nnode = nk;
+	free(pos);
+	free(node);
+	return 0;
 }

@@ -99,6 +99,9 @@ int cprof__report_init(struct report *r, const struct profile *p,
 	r->sample_type = type;
 	r->sample_unit = cprof__profile_str(p, p->sample_type[idx].unit);
 	snprintf(r->output_unit, sizeof(r->output_unit), "%s", o->unit ? o->unit : "minimum");
+	/* report.newGraph honors call_tree for the graphical reports only. */
+	bool tree = o->call_tree && (o->format == REPORT_DOT || o->format == REPORT_GRAPHVIZ ||
+				     o->format == REPORT_CALLGRIND);
 	if (cprof__filter_active(o)) {
 		/*
 		 * driver.generateRawReport: label pseudo frames first, then the
@@ -120,12 +123,14 @@ int cprof__report_init(struct report *r, const struct profile *p,
 		if (!o->relative_percentages &&
 		    cprof__filter_apply(q, o, stderr, err, errlen) < 0)
 			goto fail_msg;
-		r->view = cprof__rview_new_inl(q, o->granularity, o->noinlines, idx, o->mean);
+		r->view = tree ? cprof__rview_new_tree(q, o->granularity, o->noinlines, idx, o->mean)
+			       : cprof__rview_new_inl(q, o->granularity, o->noinlines, idx, o->mean);
 		if (!r->view)
 			goto fail;
 		return 0;
 	}
-	r->view = cprof__rview_new_inl(p, o->granularity, o->noinlines, idx, o->mean);
+	r->view = tree ? cprof__rview_new_tree(p, o->granularity, o->noinlines, idx, o->mean)
+		       : cprof__rview_new_inl(p, o->granularity, o->noinlines, idx, o->mean);
 	if (!r->view || cprof__rview_total(r->view, &r->total) < 0)
 		goto fail;
 	return 0;
