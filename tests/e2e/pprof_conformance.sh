@@ -97,6 +97,10 @@ run_job() { # job-number; writes $CONF_TMP/jobs/N.result
 		if [ "$who" = ours ]; then "$CPROF_BIN" pprof "${av[@]}" "$path"; else $GOPPROF "${av[@]}" "$path"; fi \
 			>"$out" 2>"$d/$who.err" </dev/null
 	}
+	if [ ! -f "$path" ]; then # a typo in the matrix must not pass as "both fail"
+		echo "FAIL $name: no such profile: $path" >"$CONF_TMP/jobs/$j.result"
+		return
+	fi
 	run ours; rc1=$?
 	run theirs; rc2=$?
 	if [ "$proto" = 1 ] && [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]; then
