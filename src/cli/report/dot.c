@@ -24,9 +24,10 @@
 
 #define MAX_NODELETS 4
 
+/* Go's abs64: -v wraps, so the most negative value stays itself. */
 static int64_t abs64(int64_t v)
 {
-	return v < 0 ? -v : v;
+	return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
 }
 
 /* ---- a growable string ---- */
@@ -701,7 +702,14 @@ static int64_t entropy_score(const struct rgraph *g, const struct rnode *n)
 		score++;
 	else
 		score += edge_entropy(g, n->out, n->nout, n->flat);
-	return (int64_t)(score * (double)n->cum) + n->flat;
+	/*
+	 * int64(score * cum) on amd64: NaN (a zero-weight edge gives 0 * -Inf,
+	 * seen in -call_tree -mean trees) and out-of-range values become the
+	 * most negative int64; the sum wraps.
+	 */
+	double x = score * (double)n->cum;
+	int64_t v = x >= -9223372036854775808.0 && x < 9223372036854775808.0 ? (int64_t)x : INT64_MIN;
+	return (int64_t)((uint64_t)v + (uint64_t)n->flat);
 }
 
 struct sort_item {
