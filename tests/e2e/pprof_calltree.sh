@@ -154,13 +154,17 @@ compare canon "conformance/go-cpu -callgrind -call_tree -lines" -callgrind -line
 compare canon "conformance/go-allocs -callgrind -call_tree ([i/n] per context)" -callgrind "$c/go-allocs.pb.gz"
 compare canon "conformance/cprof-hotspots -dot -call_tree -cum" -dot -cum "$c/cprof-hotspots.pb.gz"
 compare canon "conformance/cprof-hotspots -callgrind -call_tree" -callgrind "$c/cprof-hotspots.pb.gz"
+compare canon "conformance/go-cpu -dot -call_tree -diff_base (negative nodes)" -dot -nodecount=200 -diff_base="$d/go-cpu.pb.gz" "$c/go-cpu.pb.gz"
+compare canon "go-cpu-many -dot -call_tree -base -drop_negative" -dot -base="$c/go-cpu.pb.gz" -drop_negative "$d/go-cpu-many.pb.gz"
+compare canon "conformance/go-cpu -dot -call_tree -tagroot=worker" -dot -tagroot=worker "$c/go-cpu.pb.gz"
+compare exact "go-cpu-many -dot -call_tree -hide=runtime -nodecount=6" -dot -hide=runtime -nodecount=6 "$d/go-cpu-many.pb.gz"
 
 # A profile cprof writes now.
 if [ -x "$build/examples/hotspots" ] &&
 	"$cprof" run -cpuprofile="$tmp/hot.pb.gz" -- "$build/examples/hotspots" >/dev/null 2>&1; then
 	compare canon "cprof run hotspots -dot -call_tree" -dot "$tmp/hot.pb.gz"
 	compare canon "cprof run hotspots -callgrind -call_tree" -callgrind "$tmp/hot.pb.gz"
-	compare canon "cprof run hotspots -dot -call_tree -lines" -dot -lines "$tmp/hot.pb.gz"
+	compare canon "cprof run hotspots -dot -call_tree -lines" -dot -lines -nodecount=1000 "$tmp/hot.pb.gz"
 else
 	fail "cprof run hotspots" "could not record a profile"
 fi
