@@ -1,12 +1,14 @@
 /*
  * graph.c - aggregation of a profile's samples into a graph of nodes and
- * edges, as pprof's internal/graph does for graph.New (CallTree off).
+ * edges, as pprof's internal/graph does for graph.New: newGraph, and newTree
+ * for -call_tree.
  *
  * It owns the "view" (a profile prepared at one granularity: what pprof's
  * Aggregate and demangling heuristics do to function names, then one node
- * key per location line), building the graph from the samples with an
- * optional set of kept nodes, node sorting and edge trimming. Choosing which
- * nodes to keep and printing belong to report.c and the printers.
+ * key per location line; for a call tree, one key per calling context),
+ * building the graph from the samples with an optional set of kept nodes,
+ * node sorting, edge trimming and TrimTree. Choosing which nodes to keep and
+ * printing belong to report.c and the printers.
  */
 #include <errno.h>
 #include <stdio.h>

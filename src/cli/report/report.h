@@ -177,7 +177,8 @@ int cprof__rview_total(const struct rview *v, int64_t *total);
 int cprof__report_total(const struct profile *p, int value_index, bool mean, int64_t *total);
 
 /*
- * Build the graph (graph.New with CallTree off). kept, when not NULL, has
+ * Build the graph (graph.New: newGraph, or newTree for a call tree view,
+ * which is never given kept). kept, when not NULL, has
  * one flag per key; frames of keys not kept are skipped and make the edges
  * over them residual. NULL on out of memory.
  */
