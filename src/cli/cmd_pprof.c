@@ -62,7 +62,7 @@ const char cmd_pprof_usage[] =
 	"\n"
 	"Shortcuts for -sample_index:\n"
 	"  -inuse_space -inuse_objects -alloc_space -alloc_objects\n"
-	"  -total_delay (delay) -contentions -mean_delay (-mean -sample_index=delay)\n"
+	"  -total_delay or -delay (delay) -contentions -mean_delay (-mean -sample_index=delay)\n"
 	"\n"
 	"Examples:\n"
 	"  cprof pprof -top cpu.prof\n"
@@ -82,7 +82,7 @@ struct flag {
 struct pprof_args {
 	bool top, text, cum, flat, mean, compact, dropneg, trim;
 	bool inuse_space, inuse_objects, alloc_space, alloc_objects;
-	bool total_delay, contentions, mean_delay;
+	bool total_delay, delay, contentions, mean_delay;
 	long long nodecount;
 	double nodefraction, edgefraction, divide_by;
 	const char *sample_index, *unit;
@@ -106,7 +106,7 @@ struct pprof_args {
 static const char supported[] =
 	"-top, -text, -cum, -flat, -nodecount, -nodefraction, -edgefraction, -trim, "
 	"-sample_index, -mean, -unit, -divide_by, -drop_negative, -compact_labels, "
-	"-inuse_space, -inuse_objects, -alloc_space, -alloc_objects, -total_delay, "
+	"-inuse_space, -inuse_objects, -alloc_space, -alloc_objects, -total_delay, -delay, "
 	"-contentions, -mean_delay, -focus, -ignore, -hide, -show, -show_from, -prune_from, "
 	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
 	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, -call_tree, "
@@ -497,6 +497,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"alloc_space", F_BOOL, &a.alloc_space, false},
 		{"alloc_objects", F_BOOL, &a.alloc_objects, false},
 		{"total_delay", F_BOOL, &a.total_delay, false},
+		{"delay", F_BOOL, &a.delay, false},
 		{"contentions", F_BOOL, &a.contentions, false},
 		{"mean_delay", F_BOOL, &a.mean_delay, false},
 		{"focus", F_STRING, &a.focus, false},
@@ -609,6 +610,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 
 	const char *si = a.sample_index && a.sample_index[0] ? a.sample_index : NULL;
 	si = shortcut(a.total_delay, si, "delay", "-total_delay");
+	si = shortcut(a.delay, si, "delay", "-delay");
 	si = shortcut(a.mean_delay, si, "delay", "-mean_delay");
 	si = shortcut(a.contentions, si, "contentions", "-contentions");
 	si = shortcut(a.inuse_space, si, "inuse_space", "-inuse_space");

@@ -64,6 +64,11 @@ compare "merge inline+inline2" -top "$s/syn-inline.pb.gz" "$s/syn-inline2.pb.gz"
 compare "merge empty+cpu" -top "$s/syn-empty.pb.gz" "$d/go-cpu.pb.gz"
 compare "merge negative x3" -top "$s/syn-negative.pb.gz" "$s/syn-negative.pb.gz" "$s/syn-negative.pb.gz"
 compare "merge cpu+heap (incompatible)" -top "$d/go-cpu.pb.gz" "$d/go-heap.pb.gz"
+# -delay (ours: a name for -sample_index=delay) reads as go tool pprof's -total_delay.
+"$cprof" pprof -top -delay "$d/go-block.pb.gz" >"$tmp/ours" 2>&1
+go tool pprof -top -total_delay "$d/go-block.pb.gz" >"$tmp/theirs" 2>/dev/null
+if cmp -s "$tmp/ours" "$tmp/theirs"; then echo "PASS block -delay = -total_delay"; else
+	echo "FAIL block -delay: $(diff "$tmp/ours" "$tmp/theirs" | head -4 | tr '\n' '|')"; fi
 # Uncompressed profile.proto reads the same as gzipped.
 gunzip -c "$d/go-cpu.pb.gz" >"$tmp/go-cpu.pb"
 compare "uncompressed cpu -top" -top "$tmp/go-cpu.pb"
