@@ -37,6 +37,9 @@ const char cmd_pprof_usage[] =
 	"  -timeout=N             HTTP timeout in seconds\n"
 	"  -symbolize=MODE        local, remote (the server's /debug/pprof/symbol),\n"
 	"                         none; add :force to redo symbolized mappings\n"
+	"  -add_comment=TEXT      add TEXT to the profile's comments (shown by\n"
+	"                         -comments and in report headers, kept by -proto)\n"
+	"  -buildid=ID            build id of the binary argument (main mapping)\n"
 	"\n"
 	"Output formats (one at a time; -output=FILE writes it to a file):\n"
 	"  -top, -text            functions sorted by flat (own) value\n"
@@ -132,8 +135,9 @@ struct pprof_args {
 	bool traces, tree, raw, tags, comments;
 	const char *peek, *list, *disasm, *source_path, *trim_path;
 	/* sources (source/) */
-	const char *symbolize;
+	const char *symbolize, *add_comment, *buildid, *tools, *tls_ca, *tls_cert, *tls_key;
 	long long seconds, timeout;
+	bool intel_syntax, topproto;
 	/* graphical and export outputs (report/dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c) */
 	bool dot, svg, png, pdf, ps, gif, web, callgrind, proto, folded;
 	const char *flamegraph; /* "-": to -output or stdout */
@@ -148,7 +152,8 @@ static const char supported[] =
 	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, -call_tree, "
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
 	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
-	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph";
+	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph, "
+	"-add_comment, -buildid";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -356,6 +361,12 @@ static int run_report(struct report *r, FILE *out)
 		return cprof__report_text(r, out);
 	if (r->opt.format >= REPORT_DOT)
 		return graph_report(r, out);
+	/*
+	 * -traces can be hundreds of megabytes: it is streamed, as it makes
+	 * everything that can fail (frame names) before printing anything.
+	 */
+	if (r->opt.format == REPORT_TRACES)
+		return cprof__report_traces(r, out);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -584,6 +595,8 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"symbolize", F_STRING, &a.symbolize, false},
 		{"seconds", F_INT, &a.seconds, false},
 		{"timeout", F_INT, &a.timeout, false},
+		{"add_comment", F_STRING, &a.add_comment, false},
+		{"buildid", F_STRING, &a.buildid, false},
 	};
 	if (probe) {
 		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
@@ -756,6 +769,8 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	so.symbolize = a.symbolize ? a.symbolize : "";
 	so.seconds = a.seconds;
 	so.timeout = a.timeout;
+	if (a.buildid && a.buildid[0])
+		so.build_id = a.buildid; /* before the leading argument: cli.go */
 	bool remote = false;
 	for (int i = cprof__source_take_binary(files, nfiles, &so); i < nfiles; i++) {
 		char err[1024];
@@ -793,11 +808,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		profs[0] = d;
 		nprofs = 1;
 	}
-	if (nprofs == 1) {
-		if (remote)
-			cprof__source_save(profs[0]);
-		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o);
-	} else {
+	if (nprofs > 1) {
 		char err[1024];
 		struct profile *m = cprof__report_merge(profs, nprofs, err, sizeof(err));
 		if (!m) {
@@ -805,10 +816,21 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 				  "(same sample types) can be merged", err);
 			goto out;
 		}
+		for (size_t i = 0; i < nprofs; i++)
+			cprof__profile_free(profs[i]);
+		profs[0] = m;
+		nprofs = 1;
+	}
+	/* fetch.go: -add_comment after merging, before the copy of a fetched profile is saved */
+	if (a.add_comment && a.add_comment[0] &&
+	    cprof__profile_add_comment(profs[0], a.add_comment) < 0) {
+		cli_error("pprof: out of memory");
+		goto out;
+	}
+	{
 		if (remote)
-			cprof__source_save(m);
-		rc = shell ? shell_run(m, argc, argv, files, nfiles) : report(m, &o);
-		cprof__profile_free(m);
+			cprof__source_save(profs[0]);
+		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o);
 	}
 out:
 	for (size_t i = 0; i < nprofs; i++)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The source and output flags of `cprof pprof` that change no report engine:
+# -add_comment, -buildid, -topproto, -tools / $PPROF_TOOLS, -intel_syntax,
+# -tls_ca / -tls_cert / -tls_key, the viewers (-eog, -evince, -gv,
+# -kcachegrind). Compared with `go tool pprof` byte for byte where its
+# output is deterministic; else checked for what pprof documents.
+# Prints "PASS <name>" or "FAIL <name>: <why>" per check.
+set -u
+top=${CPROF_TOP:?} build=${CPROF_BUILD:?}
+cprof=$build/bin/cprof
+data=$top/tests/data
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export HOME=$tmp/home PPROF_TMPDIR=$tmp/pprof GOCACHE=$tmp/gocache GOFLAGS=
+mkdir -p "$HOME" "$PPROF_TMPDIR"
+have_go=false
+command -v go >/dev/null 2>&1 && have_go=true
+
+compare() { # name args...
+	local name=$1; shift
+	if ! $have_go; then
+		echo "PASS $name (go not installed: not compared)"
+		return
+	fi
+	"$cprof" pprof "$@" >"$tmp/ours" 2>"$tmp/ours.err"
+	local rc1=$?
+	go tool pprof "$@" >"$tmp/theirs" 2>"$tmp/theirs.err"
+	local rc2=$?
+	if [ $rc1 -ne 0 ] && [ $rc2 -ne 0 ]; then
+		echo "PASS $name (both fail)"
+	elif [ $rc1 -ne $rc2 ]; then
+		echo "FAIL $name: exit status $rc1, go tool pprof $rc2: $(head -c 300 "$tmp/ours.err")"
+	elif cmp -s "$tmp/ours" "$tmp/theirs"; then
+		echo "PASS $name"
+	else
+		echo "FAIL $name: $(diff "$tmp/ours" "$tmp/theirs" | head -6 | tr '\n' '|')"
+	fi
+}
+
+# ---- -add_comment ----
+for f in go-cpu go-heap go-mutex; do
+	compare "add_comment_comments_$f" -comments -add_comment='hello, world' "$data/$f.pb.gz"
+	compare "add_comment_top_$f" -top -nodecount=5 -add_comment='a note' "$data/$f.pb.gz"
+	compare "add_comment_traces_$f" -traces -add_comment='# hidden in headers' "$data/$f.pb.gz"
+done
+compare add_comment_merged -comments -add_comment=merged "$data/go-cpu.pb.gz" "$data/go-cpu-many.pb.gz"
+"$cprof" pprof -proto -add_comment='kept by proto' "$data/go-cpu.pb.gz" >"$tmp/c.pb.gz" 2>/dev/null
+if [ "$("$cprof" pprof -comments "$tmp/c.pb.gz" 2>&1)" = "kept by proto" ]; then
+	echo "PASS add_comment_proto"
+else
+	echo "FAIL add_comment_proto: -comments of the -proto output: $("$cprof" pprof -comments "$tmp/c.pb.gz" 2>&1 | head -3)"
+fi
+compare add_comment_proto_go -comments "$tmp/c.pb.gz"
+
+# ---- -buildid ----
+compare buildid_raw -raw -buildid=deadbeef "$data/go-cpu.pb.gz"
+compare buildid_top -top -nodecount=3 -buildid=0123abcd "$data/go-heap.pb.gz"
+compare buildid_arg -raw 0123abcd "$data/go-cpu.pb.gz" "$data/go-cpu-many.pb.gz"
+compare buildid_flag_over_arg -raw -buildid=feed 0123abcd "$data/go-cpu.pb.gz" "$data/go-cpu-many.pb.gz"
