@@ -699,6 +699,41 @@ struct rview *cprof__rview_new_tree(const struct profile *p, enum report_granula
 
 /* ---- the report total over samples as pprof's Merge groups them ---- */
 
+/* A growing byte buffer for building keys; oom set when a write failed. */
+struct kbuf {
+	char *b;
+	size_t len, cap;
+	bool oom;
+};
+
+static void kb_put(struct kbuf *k, const void *p, size_t n)
+{
+	if (k->len + n > k->cap) {
+		size_t cap = k->cap ? k->cap : 256;
+		while (cap < k->len + n)
+			cap *= 2;
+		char *b = realloc(k->b, cap);
+		if (!b) {
+			k->oom = true;
+			return;
+		}
+		k->b = b;
+		k->cap = cap;
+	}
+	memcpy(k->b + k->len, p, n);
+	k->len += n;
+}
+
+static void put_str(struct kbuf *k, const char *s)
+{
+	kb_put(k, s, strlen(s) + 1);
+}
+
+static void put_u64(struct kbuf *k, uint64_t v)
+{
+	kb_put(k, &v, sizeof(v));
+}
+
 /* A set of byte strings, each with a dense id. */
 struct strset {
 	struct htab t;
@@ -719,21 +754,17 @@ static bool str_eq(const void *ctx, size_t idx, const void *key)
 	return ss->len[idx] == k->len && memcmp(ss->s[idx], k->s, k->len) == 0;
 }
 
-/* Id of the string (taken over: freed when already present); SIZE_MAX on out of memory. */
-static size_t strset_take(struct strset *ss, char *s, size_t len)
+/* Id of the key's bytes (copied when new); SIZE_MAX on out of memory. */
+static size_t strset_add(struct strset *ss, const struct kbuf *kb)
 {
-	if (!s)
+	if (kb->oom)
 		return SIZE_MAX;
-	struct str_probe k = {s, len};
-	size_t *slot = htab_slot(&ss->t, fnv(s, len, 14695981039346656037ULL), str_eq, ss, &k);
-	if (!slot) {
-		free(s);
+	struct str_probe k = {kb->b ? kb->b : "", kb->len};
+	size_t *slot = htab_slot(&ss->t, fnv(k.s, k.len, 14695981039346656037ULL), str_eq, ss, &k);
+	if (!slot)
 		return SIZE_MAX;
-	}
-	if (*slot != SIZE_MAX) {
-		free(s);
+	if (*slot != SIZE_MAX)
 		return *slot;
-	}
 	if (ss->n == ss->cap) {
 		size_t cap = ss->cap ? ss->cap * 2 : 64;
 		char **a = realloc(ss->s, cap * sizeof(*a));
@@ -742,14 +773,16 @@ static size_t strset_take(struct strset *ss, char *s, size_t len)
 		size_t *l = realloc(ss->len, cap * sizeof(*l));
 		if (l)
 			ss->len = l;
-		if (!a || !l) {
-			free(s);
+		if (!a || !l)
 			return SIZE_MAX;
-		}
 		ss->cap = cap;
 	}
+	char *s = malloc(k.len + 1);
+	if (!s)
+		return SIZE_MAX;
+	memcpy(s, k.s, k.len);
 	ss->s[ss->n] = s;
-	ss->len[ss->n] = len;
+	ss->len[ss->n] = k.len;
 	*slot = ss->n;
 	ss->t.len++;
 	return ss->n++;
@@ -764,54 +797,30 @@ static void strset_release(struct strset *ss)
 	htab_release(&ss->t);
 }
 
-static void put_str(FILE *f, const char *s)
-{
-	fwrite(s, 1, strlen(s) + 1, f);
-}
-
-static void put_u64(FILE *f, uint64_t v)
-{
-	fwrite(&v, sizeof(v), 1, f);
-}
-
 /* profile.Function.key / Mapping.key: the identity Merge gives them. */
-static size_t function_class(struct strset *ss, const struct profile *p, const struct pp_function *fn)
+static size_t function_class(struct strset *ss, struct kbuf *k, const struct profile *p,
+			     const struct pp_function *fn)
 {
-	char *b = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&b, &len);
-	if (!f)
-		return SIZE_MAX;
-	put_u64(f, (uint64_t)fn->start_line);
-	put_str(f, cprof__profile_str(p, fn->name));
-	put_str(f, cprof__profile_str(p, fn->system_name));
-	put_str(f, cprof__profile_str(p, fn->filename));
-	if (fclose(f) != 0) {
-		free(b);
-		return SIZE_MAX;
-	}
-	return strset_take(ss, b, len);
+	k->len = 0;
+	put_u64(k, (uint64_t)fn->start_line);
+	put_str(k, cprof__profile_str(p, fn->name));
+	put_str(k, cprof__profile_str(p, fn->system_name));
+	put_str(k, cprof__profile_str(p, fn->filename));
+	return strset_add(ss, k);
 }
 
-static size_t mapping_class(struct strset *ss, const struct profile *p, const struct pp_mapping *m)
+static size_t mapping_class(struct strset *ss, struct kbuf *k, const struct profile *p,
+			    const struct pp_mapping *m)
 {
-	char *b = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&b, &len);
-	if (!f)
-		return SIZE_MAX;
+	k->len = 0;
 	uint64_t size = m->memory_limit - m->memory_start;
 	size = size + 0xfff;
 	size -= size % 0x1000;
 	const char *bid = cprof__profile_str(p, m->build_id);
-	put_u64(f, size);
-	put_u64(f, m->file_offset);
-	put_str(f, bid[0] ? bid : cprof__profile_str(p, m->filename));
-	if (fclose(f) != 0) {
-		free(b);
-		return SIZE_MAX;
-	}
-	return strset_take(ss, b, len);
+	put_u64(k, size);
+	put_u64(k, m->file_offset);
+	put_str(k, bid[0] ? bid : cprof__profile_str(p, m->filename));
+	return strset_add(ss, k);
 }
 
 static int cmp_label_key(const void *a, const void *b, void *ctx)
@@ -826,8 +835,12 @@ static int cmp_label_key(const void *a, const void *b, void *ctx)
 }
 
 /* Labels as a canonical byte string: string labels, then numeric, by key. */
-static int put_labels(FILE *f, const struct profile *p, const struct pp_sample *s)
+static int put_labels(struct kbuf *f, const struct profile *p, const struct pp_sample *s)
 {
+	if (s->nlabel == 0) {
+		put_str(f, "\x01");
+		return 0;
+	}
 	const struct pp_label **l = malloc((s->nlabel + 1) * sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -876,9 +889,45 @@ int cprof__rview_total(const struct rview *v, int64_t *total_out)
 	return cprof__report_total(v->prof, v->value_index, v->mean, total_out);
 }
 
+/*
+ * report.computeTotal over the merged samples: the sum of |merged value|.
+ * Merging only matters when values can be negative (|a| + |b| > |a + b|):
+ * without a negative value the total is the plain sum. Samples merged into
+ * one have equal labels, so they agree on pprof::base. Returns false when
+ * a negative value needs the merge.
+ */
+static bool total_unmerged(const struct profile *p, int value_index, bool mean,
+			   int64_t *total_out)
+{
+	int64_t total = 0, tdiv = 0, diff_total = 0, diff_div = 0;
+	for (size_t i = 0; i < p->nsample; i++) {
+		const struct pp_sample *s = &p->sample[i];
+		if ((size_t)value_index >= s->nvalue)
+			continue;
+		int64_t val = s->value[value_index], d = mean ? s->value[0] : 0;
+		if (val < 0)
+			return false;
+		total += val;
+		tdiv += d;
+		if (s->nlabel && diff_base_sample(p, s)) {
+			diff_total += val;
+			diff_div += d;
+		}
+	}
+	if (diff_total > 0) {
+		total = diff_total;
+		tdiv = diff_div;
+	}
+	*total_out = tdiv ? total / tdiv : total;
+	return true;
+}
+
 int cprof__report_total(const struct profile *p, int value_index, bool mean, int64_t *total_out)
 {
+	if (total_unmerged(p, value_index, mean, total_out))
+		return 0;
 	struct strset fns = {0}, maps = {0}, locs = {0}, samples = {0};
+	struct kbuf kb = {0}, kc = {0};
 	size_t *loc_class = calloc(p->nlocation + 1, sizeof(size_t));
 	int64_t *sum = NULL, *div = NULL;
 	bool *base = NULL;
@@ -888,24 +937,19 @@ int cprof__report_total(const struct profile *p, int value_index, bool mean, int
 	for (size_t i = 0; i < p->nlocation; i++) {
 		const struct pp_location *l = &p->location[i];
 		const struct pp_mapping *m = l->mapping_id ? cprof__profile_mapping(p, l->mapping_id) : NULL;
-		char *b = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&b, &len);
-		if (!f)
-			goto out;
-		put_u64(f, m ? l->address - m->memory_start : l->address);
-		put_u64(f, m ? mapping_class(&maps, p, m) + 1 : 0);
-		put_u64(f, l->is_folded);
+		uint64_t mc = m ? mapping_class(&maps, &kc, p, m) + 1 : 0;
+		kb.len = 0;
+		put_u64(&kb, m ? l->address - m->memory_start : l->address);
+		put_u64(&kb, mc);
+		put_u64(&kb, l->is_folded);
 		for (size_t j = 0; j < l->nline; j++) {
 			const struct pp_function *fn = cprof__profile_function(p, l->line[j].function_id);
-			put_u64(f, fn ? function_class(&fns, p, fn) + 1 : 0);
-			put_u64(f, (uint64_t)l->line[j].line);
+			put_u64(&kb, fn ? function_class(&fns, &kc, p, fn) + 1 : 0);
+			put_u64(&kb, (uint64_t)l->line[j].line);
 		}
-		if (fclose(f) != 0) {
-			free(b);
+		if (kc.oom)
 			goto out;
-		}
-		loc_class[i] = strset_take(&locs, b, len);
+		loc_class[i] = strset_add(&locs, &kb);
 		if (loc_class[i] == SIZE_MAX)
 			goto out;
 	}
@@ -918,26 +962,15 @@ int cprof__report_total(const struct profile *p, int value_index, bool mean, int
 		const struct pp_sample *s = &p->sample[i];
 		if ((size_t)value_index >= s->nvalue)
 			continue;
-		char *b = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&b, &len);
-		if (!f)
-			goto out;
+		kb.len = 0;
 		for (size_t j = 0; j < s->nlocation; j++) {
 			const struct pp_location *l = cprof__profile_location(p, s->location_id[j]);
-			put_u64(f, l ? loc_class[l - p->location] : SIZE_MAX);
+			put_u64(&kb, l ? loc_class[l - p->location] : SIZE_MAX);
 		}
-		put_str(f, "\x02");
-		if (put_labels(f, p, s) < 0) {
-			fclose(f);
-			free(b);
+		put_str(&kb, "\x02");
+		if (put_labels(&kb, p, s) < 0)
 			goto out;
-		}
-		if (fclose(f) != 0) {
-			free(b);
-			goto out;
-		}
-		size_t g = strset_take(&samples, b, len);
+		size_t g = strset_add(&samples, &kb);
 		if (g == SIZE_MAX)
 			goto out;
 		sum[g] += s->value[value_index];
@@ -966,6 +999,8 @@ out:
 	strset_release(&maps);
 	strset_release(&locs);
 	strset_release(&samples);
+	free(kb.b);
+	free(kc.b);
 	free(loc_class);
 	free(sum);
 	free(div);
