@@ -272,73 +272,159 @@ out:
 	return rc;
 }
 
+/*
+ * Output is gathered in a local buffer and written with fwrite in large
+ * chunks: a -traces report of a big profile is hundreds of megabytes of
+ * short lines, which fprintf (and a 4 KiB stdio buffer) makes slow.
+ */
+struct obuf {
+	FILE *f;
+	size_t n;
+	char b[1 << 16];
+};
+
+static void ob_flush(struct obuf *o)
+{
+	if (o->n)
+		fwrite(o->b, 1, o->n, o->f);
+	o->n = 0;
+}
+
+static void ob_put(struct obuf *o, const char *s, size_t n)
+{
+	if (o->n + n > sizeof(o->b)) {
+		ob_flush(o);
+		if (n > sizeof(o->b)) {
+			fwrite(s, 1, n, o->f);
+			return;
+		}
+	}
+	memcpy(o->b + o->n, s, n);
+	o->n += n;
+}
+
+/*
+ * One frame line without its value column: ten spaces (where the first
+ * frame's value goes), three more, the name and " (inline)" when inlined.
+ */
+struct frame_line {
+	char *s;
+	size_t len;
+};
+
+#define VALUE_WIDTH 10
+
+static char *frame_line(const struct profile *p, const struct report_options *o,
+			const struct pp_location *l, size_t k, size_t n, size_t *len)
+{
+	char *name = cprof__report_frame_name(p, o, l, l->nline ? &l->line[k] : NULL);
+	if (!name)
+		return NULL;
+	const char *inl = k != n - 1 ? " (inline)" : "";
+	size_t nl = strlen(name), il = strlen(inl);
+	char *s = malloc(VALUE_WIDTH + 3 + nl + il + 2);
+	if (s) {
+		memset(s, ' ', VALUE_WIDTH + 3);
+		memcpy(s + VALUE_WIDTH + 3, name, nl);
+		memcpy(s + VALUE_WIDTH + 3 + nl, inl, il);
+		s[VALUE_WIDTH + 3 + nl + il] = '\n';
+		s[VALUE_WIDTH + 3 + nl + il + 1] = '\0';
+		*len = VALUE_WIDTH + 3 + nl + il + 1;
+	}
+	free(name);
+	return s;
+}
+
 int cprof__report_traces(struct report *r, FILE *out)
 {
 	static const char separator[] =
 		"-----------+-------------------------------------------------------\n";
 	const struct profile *p = r->prof;
-	if (profile_labels(r, out) < 0)
-		return -ENOMEM;
-	/* Names per location line, made on first use. */
-	char ***names = calloc(p->nlocation + 1, sizeof(*names));
 	int rc = -ENOMEM;
-	if (!names)
+	/* The lines of every location's frames, at lines[first[li] + k]. */
+	size_t *first = malloc((p->nlocation + 1) * sizeof(*first));
+	if (!first)
 		return rc;
+	first[0] = 0;
+	for (size_t i = 0; i < p->nlocation; i++)
+		first[i + 1] = first[i] + (p->location[i].nline ? p->location[i].nline : 1);
+	struct frame_line *lines = calloc(first[p->nlocation] + 1, sizeof(*lines));
+	struct obuf *ob = malloc(sizeof(*ob));
+	if (!lines || !ob)
+		goto out;
+	ob->f = out;
+	ob->n = 0;
+	/* Names first, so that running out of memory prints nothing. */
 	for (size_t i = 0; i < p->nsample; i++) {
 		const struct pp_sample *sm = &p->sample[i];
-		size_t depth = 0;
-		for (size_t j = 0; j < sm->nlocation; j++) {
-			const struct pp_location *l = cprof__profile_location(p, sm->location_id[j]);
-			if (l)
-				depth += l->nline ? l->nline : 1;
-		}
-		if (depth == 0)
-			continue;
-		fputs(separator, out);
-		if (sample_labels(p, sm, false, out) < 0 || sample_labels(p, sm, true, out) < 0)
-			goto out;
-		int64_t v = sm->value[r->value_index];
-		if (r->opt.mean && sm->value[0] != 0)
-			v /= sm->value[0];
-		bool first = true;
 		for (size_t j = 0; j < sm->nlocation; j++) {
 			const struct pp_location *l = cprof__profile_location(p, sm->location_id[j]);
 			if (!l)
 				continue;
 			size_t li = (size_t)(l - p->location), n = l->nline ? l->nline : 1;
 			/* -noinlines keeps the physical (last) line only. */
-			size_t first_line = r->opt.noinlines ? n - 1 : 0;
-			if (!names[li]) {
-				names[li] = calloc(n, sizeof(char *));
-				if (!names[li])
+			size_t k = r->opt.noinlines ? n - 1 : 0;
+			if (lines[first[li] + k].s)
+				continue;
+			for (; k < n; k++) {
+				struct frame_line *fl = &lines[first[li] + k];
+				fl->s = frame_line(p, &r->opt, l, k, n, &fl->len);
+				if (!fl->s)
 					goto out;
-				for (size_t k = first_line; k < n; k++) {
-					names[li][k] = cprof__report_frame_name(p, &r->opt, l,
-										l->nline ? &l->line[k] : NULL);
-					if (!names[li][k])
-						goto out;
-				}
-			}
-			for (size_t k = first_line; k < n; k++) {
-				char b[128] = "";
-				if (first)
-					cprof__report_format(r, b, sizeof(b), v);
-				first = false;
-				fprintf(out, "%10s   %s%s\n", b, names[li][k], k != n - 1 ? " (inline)" : "");
 			}
 		}
 	}
-	fputs(separator, out);
+	if (profile_labels(r, out) < 0)
+		goto out;
+	for (size_t i = 0; i < p->nsample; i++) {
+		const struct pp_sample *sm = &p->sample[i];
+		bool any = false;
+		for (size_t j = 0; j < sm->nlocation && !any; j++)
+			any = cprof__profile_location(p, sm->location_id[j]) != NULL;
+		if (!any)
+			continue;
+		ob_put(ob, separator, sizeof(separator) - 1);
+		if (sm->nlabel) {
+			ob_flush(ob);
+			if (sample_labels(p, sm, false, out) < 0 || sample_labels(p, sm, true, out) < 0)
+				goto out;
+		}
+		int64_t v = sm->value[r->value_index];
+		if (r->opt.mean && sm->value[0] != 0)
+			v /= sm->value[0];
+		bool firstline = true;
+		for (size_t j = 0; j < sm->nlocation; j++) {
+			const struct pp_location *l = cprof__profile_location(p, sm->location_id[j]);
+			if (!l)
+				continue;
+			size_t li = (size_t)(l - p->location), n = l->nline ? l->nline : 1;
+			for (size_t k = r->opt.noinlines ? n - 1 : 0; k < n; k++) {
+				const struct frame_line *fl = &lines[first[li] + k];
+				if (!firstline) {
+					ob_put(ob, fl->s, fl->len);
+					continue;
+				}
+				/* "%10s" */
+				char b[128] = "";
+				cprof__report_format(r, b, sizeof(b), v);
+				size_t bl = strlen(b);
+				if (bl < VALUE_WIDTH)
+					ob_put(ob, fl->s, VALUE_WIDTH - bl);
+				ob_put(ob, b, bl);
+				ob_put(ob, fl->s + VALUE_WIDTH, fl->len - VALUE_WIDTH);
+				firstline = false;
+			}
+		}
+	}
+	ob_put(ob, separator, sizeof(separator) - 1);
+	ob_flush(ob);
 	rc = ferror(out) ? -EIO : 0;
 out:
-	for (size_t i = 0; i < p->nlocation; i++) {
-		if (!names[i])
-			continue;
-		size_t n = p->location[i].nline ? p->location[i].nline : 1;
-		for (size_t k = 0; k < n; k++)
-			free(names[i][k]);
-		free(names[i]);
-	}
-	free(names);
+	if (lines)
+		for (size_t i = 0; i < first[p->nlocation]; i++)
+			free(lines[i].s);
+	free(lines);
+	free(first);
+	free(ob);
 	return rc;
 }
