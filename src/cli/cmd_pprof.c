@@ -57,6 +57,7 @@ const char cmd_pprof_usage[] =
 	"  -web                   the SVG graph opened in a browser ($BROWSER)\n"
 	"  -callgrind             callgrind format (callgrind_annotate, KCachegrind)\n"
 	"  -proto                 the (filtered) profile, gzipped profile.proto\n"
+	"  -topproto              the -top report's nodes as a profile.proto (cum, flat)\n"
 	"  -folded                collapsed stacks, \"root;caller;leaf value\" lines\n"
 	"  -flamegraph[=FILE]     interactive flame graph, one self-contained SVG\n"
 	"\n"
@@ -153,7 +154,7 @@ static const char supported[] =
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
 	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph, "
-	"-add_comment, -buildid";
+	"-add_comment, -buildid, -topproto";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -294,6 +295,8 @@ static int graph_options(const struct pprof_args *a, struct report_options *o)
 		if (strcmp(a->flamegraph, "-") != 0)
 			o->output = a->flamegraph;
 	}
+	if (a->topproto)
+		o->format = REPORT_TOPPROTO; /* the -top graph: nodecount 0, trimmed as -top */
 	if (a->callgrind || a->proto) {
 		/* applyCommandOverrides: whole profile, address granularity, inlines kept */
 		o->format = a->callgrind ? REPORT_CALLGRIND : REPORT_PROTO;
@@ -314,10 +317,10 @@ static int graph_options(const struct pprof_args *a, struct report_options *o)
 		o->output = path;
 	}
 	bool binary = (o->format == REPORT_GRAPHVIZ && strcmp(o->graph_format, "svg") != 0) ||
-		      o->format == REPORT_PROTO;
+		      o->format == REPORT_PROTO || o->format == REPORT_TOPPROTO;
 	if (binary && (!o->output || !o->output[0]) && isatty(STDOUT_FILENO)) {
 		cli_error("pprof: not writing binary %s data to a terminal: use -output=FILE "
-			  "or redirect stdout", o->format == REPORT_PROTO ? "proto" : o->graph_format);
+			  "or redirect stdout", o->format == REPORT_GRAPHVIZ ? o->graph_format : "proto");
 		return -1;
 	}
 	return 0;
@@ -346,6 +349,8 @@ static int graph_report(struct report *r, FILE *out)
 		return cprof__report_callgrind(r, out);
 	case REPORT_PROTO:
 		return cprof__report_proto(r, out);
+	case REPORT_TOPPROTO:
+		return cprof__report_topproto(r, out);
 	case REPORT_FOLDED:
 		return cprof__report_folded(r, out);
 	case REPORT_FLAMEGRAPH:
@@ -597,6 +602,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"timeout", F_INT, &a.timeout, false},
 		{"add_comment", F_STRING, &a.add_comment, false},
 		{"buildid", F_STRING, &a.buildid, false},
+		{"topproto", F_BOOL, &a.topproto, false},
 	};
 	if (probe) {
 		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
@@ -618,7 +624,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	int nformats = a.top + a.text + a.traces + a.tree + a.raw + a.tags + a.comments +
 		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]) +
 		       a.dot + a.svg + a.png + a.pdf + a.ps + a.gif + a.web + a.callgrind + a.proto +
-		       a.folded + (a.flamegraph && a.flamegraph[0]);
+		       a.folded + (a.flamegraph && a.flamegraph[0]) + a.topproto;
 	if (nformats > 1) {
 		cli_error("pprof: must set at most one output format");
 		free(files);

@@ -57,3 +57,44 @@ compare buildid_raw -raw -buildid=deadbeef "$data/go-cpu.pb.gz"
 compare buildid_top -top -nodecount=3 -buildid=0123abcd "$data/go-heap.pb.gz"
 compare buildid_arg -raw 0123abcd "$data/go-cpu.pb.gz" "$data/go-cpu-many.pb.gz"
 compare buildid_flag_over_arg -raw -buildid=feed 0123abcd "$data/go-cpu.pb.gz" "$data/go-cpu-many.pb.gz"
+
+# ---- -topproto: compared as go tool pprof -raw prints each output ----
+topproto() { # name args...
+	local name=$1; shift
+	if ! $have_go; then
+		echo "PASS $name (go not installed: not compared)"
+		return
+	fi
+	"$cprof" pprof -topproto "$@" >"$tmp/tp_ours.pb.gz" 2>"$tmp/ours.err" &&
+		go tool pprof -topproto "$@" >"$tmp/tp_theirs.pb.gz" 2>/dev/null &&
+		go tool pprof -raw "$tmp/tp_ours.pb.gz" >"$tmp/ours" 2>/dev/null &&
+		go tool pprof -raw "$tmp/tp_theirs.pb.gz" >"$tmp/theirs" 2>/dev/null
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "FAIL $name: a command failed: $(head -c 300 "$tmp/ours.err")"
+	elif cmp -s "$tmp/ours" "$tmp/theirs"; then
+		echo "PASS $name"
+	else
+		echo "FAIL $name: $(diff "$tmp/ours" "$tmp/theirs" | head -6 | tr '\n' '|')"
+	fi
+}
+for f in go-cpu go-cpu-many go-heap go-heap-big go-block go-mutex; do
+	topproto "topproto_$f" "$data/$f.pb.gz"
+done
+topproto topproto_lines -lines "$data/go-heap.pb.gz"
+topproto topproto_addresses -addresses "$data/go-cpu-many.pb.gz"
+topproto topproto_files -files "$data/go-cpu.pb.gz"
+topproto topproto_objects -inuse_objects "$data/go-heap-big.pb.gz"
+topproto topproto_unit_auto -unit=auto "$data/go-block.pb.gz"
+topproto topproto_unit_ms -unit=ms "$data/go-cpu-many.pb.gz"
+topproto topproto_focus_cum -focus=main -cum "$data/go-block.pb.gz"
+topproto topproto_nodecount -nodecount=3 "$data/go-cpu-many.pb.gz"
+topproto topproto_noinlines -noinlines "$data/go-cpu-many.pb.gz"
+topproto topproto_comment -add_comment=x "$data/go-mutex.pb.gz"
+# cprof reads its own output back: cum and flat sample types
+"$cprof" pprof -topproto "$data/go-heap.pb.gz" >"$tmp/tp.pb.gz" 2>/dev/null
+if "$cprof" pprof -raw "$tmp/tp.pb.gz" 2>/dev/null | grep -q '^cum/kB flat/kB$'; then
+	echo "PASS topproto_readback"
+else
+	echo "FAIL topproto_readback: no cum/kB flat/kB sample types in -raw of the output"
+fi

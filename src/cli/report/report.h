@@ -40,7 +40,8 @@ enum report_format {
 	REPORT_TRACES, REPORT_TREE, REPORT_PEEK, REPORT_RAW, REPORT_TAGS, REPORT_COMMENTS,
 	REPORT_LIST, REPORT_DISASM,
 	/* graphical and export outputs of dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c */
-	REPORT_DOT, REPORT_GRAPHVIZ, REPORT_CALLGRIND, REPORT_PROTO, REPORT_FOLDED, REPORT_FLAMEGRAPH
+	REPORT_DOT, REPORT_GRAPHVIZ, REPORT_CALLGRIND, REPORT_PROTO, REPORT_FOLDED, REPORT_FLAMEGRAPH,
+	REPORT_TOPPROTO
 };
 /* -functions (default), -filefunctions, -files, -lines, -addresses */
 enum report_granularity {
@@ -318,6 +319,8 @@ void cprof__dot_select_unit(struct report *r, const struct rgraph *g, bool callg
 int cprof__report_callgrind(struct report *r, FILE *out);
 /* `-proto`: the (filtered) profile as gzipped profile.proto, -divide_by applied. */
 int cprof__report_proto(struct report *r, FILE *out);
+/* `-topproto`: the -top report's nodes as a gzipped profile.proto (cum, flat). */
+int cprof__report_topproto(struct report *r, FILE *out);
 /* `-folded`: collapsed stacks, "root;caller;leaf value" per line. */
 int cprof__report_folded(struct report *r, FILE *out);
 /* `-flamegraph`: a self-contained interactive SVG flame graph. */
