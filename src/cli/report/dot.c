@@ -308,6 +308,13 @@ struct tagset {
 	size_t nlabels, caplabels;
 	size_t *first, *count; /* per key: tag indices in `order` */
 	size_t *order;
+	/*
+	 * The string tag of (labels id, node key), SIZE_MAX when there is none
+	 * yet: strtag[lid][key]. Its name is labels[lid], so a direct index
+	 * replaces hashing the name for every node of every sample.
+	 */
+	size_t **strtag;
+	size_t nstrtag, nkeys;
 };
 
 static uint64_t hash_str(const char *s, uint64_t h)
@@ -390,6 +397,9 @@ static void tags_free(struct tagset *ts)
 	for (size_t i = 0; i < ts->nlabels; i++)
 		free(ts->labels[i]);
 	free(ts->labels);
+	for (size_t i = 0; i < ts->nstrtag; i++)
+		free(ts->strtag[i]);
+	free(ts->strtag);
 	free(ts->t);
 	free(ts->slot);
 	free(ts->first);
@@ -491,9 +501,27 @@ static int add_sample_tags(struct tagset *ts, size_t key, size_t lid, const char
 			   const char *out_unit, int64_t w, int64_t dw, bool flat)
 {
 	if (labels[0]) {
-		struct tag *t = tag_find_or_add(ts, key, lid, false, labels, "", 0);
+		if (lid >= ts->nstrtag) {
+			size_t **st = realloc(ts->strtag, (lid + 1) * sizeof(*st));
+			if (!st)
+				return -ENOMEM;
+			ts->strtag = st;
+			for (; ts->nstrtag <= lid; ts->nstrtag++)
+				st[ts->nstrtag] = NULL;
+		}
+		if (!ts->strtag[lid]) {
+			ts->strtag[lid] = malloc((ts->nkeys + 1) * sizeof(size_t));
+			if (!ts->strtag[lid])
+				return -ENOMEM;
+			for (size_t k = 0; k <= ts->nkeys; k++)
+				ts->strtag[lid][k] = SIZE_MAX;
+		}
+		size_t *ti = &ts->strtag[lid][key];
+		struct tag *t = *ti != SIZE_MAX ? &ts->t[*ti]
+						: tag_find_or_add(ts, key, lid, false, labels, "", 0);
 		if (!t)
 			return -ENOMEM;
+		*ti = (size_t)(t - ts->t);
 		if (flat) {
 			t->flat += w;
 			t->flat_div += dw;
@@ -536,6 +564,8 @@ static struct tagset *compute_tags(const struct report *r, const bool *kept)
 	size_t *seen = malloc((nk + 1) * sizeof(size_t));
 	if (!ts || !seen)
 		goto fail;
+	ts->nkeys = nk;
+	size_t empty_lid = SIZE_MAX;
 	const char *unit = bytes_unit(p);
 	const char *out_unit = r->opt.unit ? r->opt.unit : "minimum";
 	for (size_t k = 0; k < nk; k++)
@@ -548,6 +578,25 @@ static struct tagset *compute_tags(const struct report *r, const bool *kept)
 		int64_t dw = r->opt.mean && s->nvalue ? s->value[0] : 0;
 		if (w == 0 && dw == 0)
 			continue;
+		/*
+		 * A sample with no string label (but pprof::base) and no "bytes"
+		 * label adds no tag: only its labels' id is made, in the order
+		 * join_labels would have made it.
+		 */
+		bool plain = true;
+		for (size_t j = 0; j < s->nlabel && plain; j++) {
+			const char *k = cprof__profile_str(p, s->label[j].key);
+			plain = s->label[j].str != 0 ? strcmp(k, "pprof::base") == 0
+						     : strcmp(k, "bytes") != 0;
+		}
+		if (plain) {
+			if (empty_lid == SIZE_MAX) {
+				char *e = strdup("");
+				if (!e || (empty_lid = labels_id(ts, e)) == SIZE_MAX)
+					goto fail;
+			}
+			continue;
+		}
 		char *labels = join_labels(p, s);
 		if (!labels)
 			goto fail;
