@@ -1020,21 +1020,111 @@ int64_t cprof__rnode_cum(const struct rnode *n)
 	return n->cum_div ? n->cum / n->cum_div : n->cum;
 }
 
-struct edge_probe {
-	size_t src, dst;
+/*
+ * Edges while building, by (src, dst) key: the slot holds the pair and the
+ * last sample that added to the edge, so that a frame costs one memory
+ * access in the table and one in the weights. 32-bit fields: a graph is
+ * refused (as out of memory) past 2^32 - 2 keys or samples.
+ */
+struct eslot {
+	uint32_t src, dst, e, stamp; /* e UINT32_MAX: empty */
 };
 
-struct build {
-	struct redge *edge;
-	size_t nedge, capedge;
-	size_t *stamp; /* per edge: last sample that added to it */
+struct etab {
+	struct eslot *s;
+	size_t cap, len;
+	int64_t *w, *wd; /* per edge: weight, weight_div (wd only for -mean) */
+	uint8_t *flag;   /* per edge: EDGE_RESIDUAL, EDGE_INLINE */
+	size_t capedge;
 };
 
-static bool edge_eq(const void *ctx, size_t idx, const void *key)
+enum { EDGE_RESIDUAL = 1, EDGE_INLINE = 2 };
+
+static size_t edge_hash(uint32_t src, uint32_t dst)
 {
-	const struct build *b = ctx;
-	const struct edge_probe *e = key;
-	return b->edge[idx].src == e->src && b->edge[idx].dst == e->dst;
+	return (size_t)mix(((uint64_t)src << 32) | dst);
+}
+
+/* The slot of (src, dst), empty when absent; grows first so that an insert fits. */
+static struct eslot *etab_slot(struct etab *t, uint32_t src, uint32_t dst)
+{
+	if ((t->len + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct eslot *ns = malloc(cap * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		for (size_t i = 0; i < cap; i++)
+			ns[i].e = UINT32_MAX;
+		for (size_t i = 0; i < t->cap; i++) {
+			if (t->s[i].e == UINT32_MAX)
+				continue;
+			size_t j = edge_hash(t->s[i].src, t->s[i].dst) & (cap - 1);
+			while (ns[j].e != UINT32_MAX)
+				j = (j + 1) & (cap - 1);
+			ns[j] = t->s[i];
+		}
+		free(t->s);
+		t->s = ns;
+		t->cap = cap;
+	}
+	size_t j = edge_hash(src, dst) & (t->cap - 1);
+	while (t->s[j].e != UINT32_MAX) {
+		if (t->s[j].src == src && t->s[j].dst == dst)
+			return &t->s[j];
+		j = (j + 1) & (t->cap - 1);
+	}
+	t->s[j].src = src;
+	t->s[j].dst = dst;
+	return &t->s[j];
+}
+
+/* Room for edge number t->len; -ENOMEM. */
+static int etab_reserve(struct etab *t, bool mean)
+{
+	if (t->len < t->capedge)
+		return 0;
+	size_t cap = t->capedge ? t->capedge * 2 : 1024;
+	int64_t *w = realloc(t->w, cap * sizeof(*w));
+	if (w)
+		t->w = w;
+	uint8_t *f = realloc(t->flag, cap);
+	if (f)
+		t->flag = f;
+	int64_t *wd = mean ? realloc(t->wd, cap * sizeof(*wd)) : NULL;
+	if (wd)
+		t->wd = wd;
+	if (!w || !f || (mean && !wd))
+		return -ENOMEM;
+	t->capedge = cap;
+	return 0;
+}
+
+static void etab_release(struct etab *t)
+{
+	free(t->s);
+	free(t->w);
+	free(t->wd);
+	free(t->flag);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The keys of a sample's frame (cprof__rview_frame_keys, inline); NULL for none. */
+static inline const size_t *frame_keys(const struct rview *v, const struct pp_sample *sm,
+				       size_t sample, size_t frame, size_t *n)
+{
+	size_t li;
+	if (v->tree) {
+		li = v->frame_ctx[v->frame_start[sample] + frame];
+		if (li == SIZE_MAX)
+			return NULL;
+	} else {
+		const struct pp_location *loc = cprof__profile_location(v->prof, sm->location_id[frame]);
+		if (!loc)
+			return NULL;
+		li = (size_t)(loc - v->prof->location);
+	}
+	*n = v->loc_n[li];
+	return &v->loc_key[v->loc_start[li]];
 }
 
 static int64_t abs64(int64_t v)
@@ -1068,9 +1158,10 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 	int64_t *acc = calloc(4 * (nk + 1), sizeof(int64_t)); /* flat, flat_div, cum, cum_div */
 	size_t *seen = malloc((nk + 1) * sizeof(size_t));
 	size_t *index = malloc((nk + 1) * sizeof(size_t));
-	struct build b = {0};
-	struct htab t = {0};
-	if (!g || !acc || !seen || !index)
+	struct etab t = {0};
+	struct redge *edges = NULL;
+	size_t nedge = 0;
+	if (!g || !acc || !seen || !index || nk >= UINT32_MAX - 1 || p->nsample >= UINT32_MAX - 1)
 		goto fail;
 	for (size_t k = 0; k < nk; k++)
 		seen[k] = SIZE_MAX;
@@ -1087,7 +1178,7 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 		bool residual = false;
 		for (size_t i = sm->nlocation; i-- > 0;) {
 			size_t n;
-			const size_t *keys = cprof__rview_frame_keys(v, s, i, &n);
+			const size_t *keys = frame_keys(v, sm, s, i, &n);
 			if (!keys)
 				continue;
 			for (size_t ni = n; ni-- > 0;) {
@@ -1102,40 +1193,30 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 					acc[4 * k + 3] += dw;
 				}
 				if (parent != SIZE_MAX && k != parent) {
-					struct edge_probe probe = {parent, k};
-					uint64_t h = mix(((uint64_t)parent << 32) ^ (uint64_t)k ^ ((uint64_t)k >> 32));
-					size_t *slot = htab_slot(&t, h, edge_eq, &b, &probe);
-					if (!slot)
+					struct eslot *es = etab_slot(&t, (uint32_t)parent, (uint32_t)k);
+					if (!es)
 						goto fail;
 					bool inl = ni != n - 1;
-					if (*slot == SIZE_MAX) {
-						if (b.nedge == b.capedge) {
-							size_t cap = b.capedge ? b.capedge * 2 : 64;
-							struct redge *e = realloc(b.edge, cap * sizeof(*e));
-							size_t *st = realloc(b.stamp, cap * sizeof(*st));
-							if (e)
-								b.edge = e;
-							if (st)
-								b.stamp = st;
-							if (!e || !st)
-								goto fail;
-							b.capedge = cap;
-						}
-						b.edge[b.nedge] = (struct redge){.src = parent, .dst = k,
-							.weight = w, .weight_div = dw, .residual = residual,
-							.is_inline = inl};
-						b.stamp[b.nedge] = s;
-						*slot = b.nedge++;
-						t.len++;
-					} else if (b.stamp[*slot] != s) {
-						struct redge *e = &b.edge[*slot];
-						b.stamp[*slot] = s;
-						e->weight += w;
-						e->weight_div += dw;
+					if (es->e == UINT32_MAX) {
+						if (etab_reserve(&t, v->mean) < 0)
+							goto fail;
+						size_t e = t.len++;
+						es->e = (uint32_t)e;
+						es->stamp = (uint32_t)s;
+						t.w[e] = w;
+						if (t.wd)
+							t.wd[e] = dw;
+						t.flag[e] = (residual ? EDGE_RESIDUAL : 0) | (inl ? EDGE_INLINE : 0);
+					} else if (es->stamp != (uint32_t)s) {
+						size_t e = es->e;
+						es->stamp = (uint32_t)s;
+						t.w[e] += w;
+						if (t.wd)
+							t.wd[e] += dw;
 						if (residual)
-							e->residual = true;
+							t.flag[e] |= EDGE_RESIDUAL;
 						if (!inl)
-							e->is_inline = false;
+							t.flag[e] &= (uint8_t)~EDGE_INLINE;
 					}
 				}
 				parent = k;
@@ -1147,6 +1228,20 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 			acc[4 * parent + 1] += dw;
 		}
 	}
+	nedge = t.len;
+	edges = malloc((nedge + 1) * sizeof(*edges));
+	if (!edges)
+		goto fail;
+	for (size_t i = 0; i < t.cap; i++) {
+		const struct eslot *es = &t.s[i];
+		if (es->e == UINT32_MAX)
+			continue;
+		edges[es->e] = (struct redge){.src = es->src, .dst = es->dst, .weight = t.w[es->e],
+			.weight_div = t.wd ? t.wd[es->e] : 0,
+			.residual = (t.flag[es->e] & EDGE_RESIDUAL) != 0,
+			.is_inline = (t.flag[es->e] & EDGE_INLINE) != 0};
+	}
+	etab_release(&t);
 
 	/*
 	 * Listed nodes first (those with a value), then the ones that only
@@ -1165,11 +1260,11 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 		index[k] = nlisted++;
 	}
 	nall = nlisted;
-	for (size_t e = 0; e < b.nedge; e++) {
-		if (index[b.edge[e].src] == SIZE_MAX)
-			index[b.edge[e].src] = nall++;
-		if (index[b.edge[e].dst] == SIZE_MAX)
-			index[b.edge[e].dst] = nall++;
+	for (size_t e = 0; e < nedge; e++) {
+		if (index[edges[e].src] == SIZE_MAX)
+			index[edges[e].src] = nall++;
+		if (index[edges[e].dst] == SIZE_MAX)
+			index[edges[e].dst] = nall++;
 	}
 	g->node = calloc(nall + 1, sizeof(*g->node));
 	if (!g->node)
@@ -1187,13 +1282,13 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 		n->cum = acc[4 * k + 2];
 		n->cum_div = acc[4 * k + 3];
 	}
-	for (size_t e = 0; e < b.nedge; e++) {
-		b.edge[e].src = index[b.edge[e].src];
-		b.edge[e].dst = index[b.edge[e].dst];
+	for (size_t e = 0; e < nedge; e++) {
+		edges[e].src = index[edges[e].src];
+		edges[e].dst = index[edges[e].dst];
 	}
-	g->edge = b.edge;
-	g->nedge = b.nedge;
-	b.edge = NULL;
+	g->edge = edges;
+	g->nedge = nedge;
+	edges = NULL;
 	/* In/out lists cover the listed nodes; hidden ones are only edge ends. */
 	for (size_t e = 0; e < g->nedge; e++) {
 		struct redge *ed = &g->edge[e];
@@ -1223,25 +1318,22 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 	free(acc);
 	free(seen);
 	free(index);
-	free(b.stamp);
-	htab_release(&t);
+	etab_release(&t);
 	return g;
 
 fail_graph:
 	free(acc);
 	free(seen);
 	free(index);
-	free(b.stamp);
-	htab_release(&t);
+	etab_release(&t);
 	cprof__rgraph_free(g);
 	return NULL;
 fail:
 	free(acc);
 	free(seen);
 	free(index);
-	free(b.edge);
-	free(b.stamp);
-	htab_release(&t);
+	free(edges);
+	etab_release(&t);
 	if (g)
 		free(g->node);
 	free(g);
