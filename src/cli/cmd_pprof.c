@@ -49,6 +49,9 @@ const char cmd_pprof_usage[] =
 	"  -list=RE               annotated source of the functions matching RE\n"
 	"                         (-source_path=DIRS, -trim_path=PREFIXES)\n"
 	"  -disasm=RE             annotated disassembly (binutils' objdump)\n"
+	"  -intel_syntax          -disasm in Intel syntax (objdump -M intel)\n"
+	"  -tools=PATH            where objdump is: DIR or objdump:DIR, comma-separated\n"
+	"                         (default $PPROF_TOOLS, else $PATH)\n"
 	"  -raw                   the profile's samples, locations and mappings\n"
 	"  -tags                  totals per label key and value\n"
 	"  -comments              the profile's comments\n"
@@ -154,7 +157,7 @@ static const char supported[] =
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
 	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph, "
-	"-add_comment, -buildid, -topproto";
+	"-add_comment, -buildid, -topproto, -tools, -intel_syntax";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -603,6 +606,8 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"add_comment", F_STRING, &a.add_comment, false},
 		{"buildid", F_STRING, &a.buildid, false},
 		{"topproto", F_BOOL, &a.topproto, false},
+		{"tools", F_STRING, &a.tools, false},
+		{"intel_syntax", F_BOOL, &a.intel_syntax, false},
 	};
 	if (probe) {
 		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
@@ -704,6 +709,8 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	o.output = a.output;
 	o.source_path = a.source_path;
 	o.trim_path = a.trim_path;
+	o.tools = a.tools ? a.tools : getenv("PPROF_TOOLS"); /* cli.go: the flag's default */
+	o.intel_syntax = a.intel_syntax;
 	if (a.traces || a.raw || a.tags || a.comments) {
 		o.format = a.traces ? REPORT_TRACES : a.raw ? REPORT_RAW
 			 : a.tags ? REPORT_TAGS : REPORT_COMMENTS;

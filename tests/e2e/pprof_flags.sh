@@ -98,3 +98,64 @@ if "$cprof" pprof -raw "$tmp/tp.pb.gz" 2>/dev/null | grep -q '^cum/kB flat/kB$';
 else
 	echo "FAIL topproto_readback: no cum/kB flat/kB sample types in -raw of the output"
 fi
+
+# ---- -tools / $PPROF_TOOLS and -intel_syntax (-disasm's objdump) ----
+# go tool pprof 1.19 disassembles with Go's own disassembler: it ignores
+# -tools and refuses -intel_syntax, so these follow google/pprof's binutils.
+if command -v objdump >/dev/null 2>&1 && command -v cc >/dev/null 2>&1 &&
+	cc -O2 -g -no-pie -std=gnu11 -D_GNU_SOURCE -I"$top/include" -o "$tmp/cpu_split" \
+		"$top/tests/progs/cpu_split.c" -lpthread -ldl -lm 2>"$tmp/cc.err" &&
+	"$cprof" run -cpuprofile="$tmp/split.prof" -- "$tmp/cpu_split" 300 >/dev/null 2>&1; then
+	p=$tmp/split.prof
+	dis() { "$cprof" pprof -disasm=work_unit "$@" "$p" 2>"$tmp/dis.err"; }
+	dis >"$tmp/att"
+	mkdir -p "$tmp/tools" "$tmp/other"
+	printf '#!/bin/sh\necho used >>"%s"\nexec objdump "$@"\n' "$tmp/used" >"$tmp/tools/objdump"
+	chmod +x "$tmp/tools/objdump"
+	rm -f "$tmp/used"
+	if dis -tools="$tmp/tools" >"$tmp/out" && cmp -s "$tmp/out" "$tmp/att" && [ -s "$tmp/used" ]; then
+		echo "PASS tools_dir"
+	else
+		echo "FAIL tools_dir: the objdump in -tools=DIR was not run, or the report differs: $(head -c 200 "$tmp/dis.err")"
+	fi
+	rm -f "$tmp/used"
+	if dis -tools="$tmp/other,objdump:$tmp/tools" >"$tmp/out" && cmp -s "$tmp/out" "$tmp/att" && [ -s "$tmp/used" ]; then
+		echo "PASS tools_named"
+	else
+		echo "FAIL tools_named: objdump:DIR was not used: $(head -c 200 "$tmp/dis.err")"
+	fi
+	rm -f "$tmp/used"
+	if PPROF_TOOLS=$tmp/tools dis >"$tmp/out" && cmp -s "$tmp/out" "$tmp/att" && [ -s "$tmp/used" ]; then
+		echo "PASS tools_env"
+	else
+		echo "FAIL tools_env: the objdump in \$PPROF_TOOLS was not run: $(head -c 200 "$tmp/dis.err")"
+	fi
+	rm -f "$tmp/used"
+	if PPROF_TOOLS=$tmp/tools dis -tools= >"$tmp/out" && cmp -s "$tmp/out" "$tmp/att" && [ ! -e "$tmp/used" ]; then
+		echo "PASS tools_flag_over_env"
+	else
+		echo "FAIL tools_flag_over_env: -tools= did not override \$PPROF_TOOLS"
+	fi
+	if PPROF_TOOLS=$tmp/tools dis -tools="$tmp/other" >"$tmp/out"; then
+		echo "FAIL tools_missing: succeeded with no objdump in -tools"
+	elif grep -q "no objdump found in -tools=$tmp/other" "$tmp/dis.err" && [ ! -s "$tmp/out" ]; then
+		echo "PASS tools_missing"
+	else
+		echo "FAIL tools_missing: $(head -c 300 "$tmp/dis.err")"
+	fi
+	# -intel_syntax: the same rows, objdump -M intel's text
+	dis -intel_syntax >"$tmp/intel"
+	addr=$(awk '$3 ~ /:$/ { sub(":", "", $3); print $3; exit }' "$tmp/intel")
+	want=$(objdump -d -w -z --no-show-raw-insn -M intel --start-address=0x$addr \
+		--stop-address=$(printf '0x%x' $((0x$addr + 16))) "$tmp/cpu_split" |
+		awk -F'\t' -v a="$addr:" '$1 ~ a { print $2; exit }' | sed 's/ *$//')
+	got=$(awk -v a="$addr:" '$3 == a { sub(/^.*: /, ""); sub(/ *;.*$/, ""); sub(/ *$/, ""); print; exit }' "$tmp/intel")
+	if [ -n "$addr" ] && [ "$(grep -c ROUTINE "$tmp/intel")" = "$(grep -c ROUTINE "$tmp/att")" ] &&
+		! grep -q '%[a-z]' "$tmp/intel" && grep -q '%[a-z]' "$tmp/att" && [ -n "$want" ] && [ "$got" = "$want" ]; then
+		echo "PASS intel_syntax"
+	else
+		echo "FAIL intel_syntax: row $addr: \"$got\", objdump -M intel: \"$want\""
+	fi
+else
+	echo "PASS tools_skipped (no objdump or cc, or cprof run failed: $(head -c 200 "$tmp/cc.err"))"
+fi

@@ -10,8 +10,10 @@
  * of the binaries (ELF .symtab through libelf, as Go's objfile reads it),
  * the mapping of profile addresses back to file addresses for PIE and
  * shared objects, and running binutils' objdump on each symbol's range.
- * Instruction text is objdump's GNU AT&T syntax, not the Plan 9 syntax of
- * go tool pprof (docs/pprof-differences.md); every other byte is pprof's.
+ * objdump is found as pprof's binutils find it (-tools, $PPROF_TOOLS).
+ * Instruction text is objdump's GNU AT&T syntax (Intel with -intel_syntax),
+ * not the Plan 9 syntax of go tool pprof (docs/pprof-differences.md); every
+ * other byte is pprof's.
  * Finding the binaries (PPROF_BINARY_PATH, the leading binary argument) is
  * source/'s job: mapping file names arrive here already resolved.
  */
@@ -380,18 +382,71 @@ struct inst {
 	char *text;
 };
 
-/* Run objdump on [start, stop) of path; instructions in address order. */
-static int objdump(const char *path, uint64_t start, uint64_t stop, struct inst **out,
-		   size_t *nout, char *err, size_t errlen)
+/*
+ * The objdump to run: $CPROF_OBJDUMP, else as pprof's binutils.initTools
+ * reads -tools (default $PPROF_TOOLS): comma-separated entries, "DIR" for
+ * every tool or "objdump:DIR" for objdump alone (searched first); DIR/objdump
+ * must be executable. An empty entry (or no -tools) means $PATH. NULL with
+ * a reason in err when -tools names no usable objdump.
+ */
+static const char *find_objdump(const char *tools, char *buf, size_t len, char *err,
+				size_t errlen)
 {
-	char a1[64], a2[64];
+	const char *env = getenv("CPROF_OBJDUMP");
+	if (env && env[0])
+		return env;
+	if (!tools || !tools[0])
+		return "objdump";
+	for (int pass = 0; pass < 2; pass++) {
+		const char *s = tools;
+		for (;;) {
+			size_t n = strcspn(s, ",");
+			const char *colon = memchr(s, ':', n);
+			const char *dir = s;
+			size_t dlen = n;
+			bool named = colon != NULL;
+			if (named) {
+				dir = colon + 1;
+				dlen = n - (size_t)(dir - s);
+			}
+			bool mine = named ? (size_t)(colon - s) == 7 && strncmp(s, "objdump", 7) == 0
+					  : true;
+			if (mine && named == (pass == 0)) {
+				if (dlen == 0)
+					return "objdump"; /* filepath.Join("", "objdump"): $PATH */
+				snprintf(buf, len, "%.*s/objdump", (int)dlen, dir);
+				if (access(buf, X_OK) == 0)
+					return buf;
+			}
+			if (!s[n])
+				break;
+			s += n + 1;
+		}
+	}
+	snprintf(err, errlen, "-disasm: no objdump found in -tools=%s (or $PPROF_TOOLS): "
+		 "give the directory that holds binutils' objdump", tools);
+	return NULL;
+}
+
+/* Run objdump on [start, stop) of path; instructions in address order. */
+static int objdump(const struct report_options *o, const char *path, uint64_t start,
+		   uint64_t stop, struct inst **out, size_t *nout, char *err, size_t errlen)
+{
+	char a1[64], a2[64], tbuf[4096];
 	snprintf(a1, sizeof(a1), "--start-address=0x%" PRIx64, start);
 	snprintf(a2, sizeof(a2), "--stop-address=0x%" PRIx64, stop);
-	const char *tool = getenv("CPROF_OBJDUMP");
-	if (!tool || !tool[0])
-		tool = "objdump";
-	char *argv[] = {(char *)tool, "-d", "-z", "-w", "--no-show-raw-insn", a1, a2,
-			(char *)path, NULL};
+	const char *tool = find_objdump(o->tools, tbuf, sizeof(tbuf), err, errlen);
+	if (!tool)
+		return -EINVAL;
+	/* binutils.Disasm: -M intel for Intel syntax */
+	char *argv[12] = {(char *)tool, "-d", "-z", "-w", "--no-show-raw-insn", a1, a2};
+	int na = 7;
+	if (o->intel_syntax) {
+		argv[na++] = "-M";
+		argv[na++] = "intel";
+	}
+	argv[na++] = (char *)path;
+	argv[na] = NULL;
 	int fds[2];
 	if (pipe(fds) < 0)
 		return -ENOMEM;
@@ -458,7 +513,7 @@ static int objdump(const char *path, uint64_t start, uint64_t stop, struct inst 
 	waitpid(pid, &status, 0);
 	if (rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
 		snprintf(err, errlen, "-disasm needs binutils' %s, which could not be run: install "
-			 "binutils (apt-get install binutils) or set CPROF_OBJDUMP", tool);
+			 "binutils (apt-get install binutils), or set -tools or CPROF_OBJDUMP", tool);
 		rc = -EINVAL;
 	} else if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		snprintf(err, errlen, "-disasm: %s failed on %s", tool, path);
@@ -694,7 +749,7 @@ int cprof__report_disasm(struct report *r, const regex_t *re, FILE *out, char *e
 		uint64_t hi = s->end > s->text_hi ? s->text_hi : s->end;
 		if (lo < hi) {
 			const char *file = cprof__profile_str(p, p->mapping[s->mapping].filename);
-			rc = objdump(file, lo, s->end + 1, &in, &nin, err, errlen);
+			rc = objdump(&r->opt, file, lo, s->end + 1, &in, &nin, err, errlen);
 			if (rc < 0) {
 				free_insts(in, nin);
 				goto out;

@@ -76,6 +76,9 @@ struct report_options {
 	const char *output;       /* -output: NULL or "" for stdout */
 	/* -peek/-list/-disasm regexp; -source_path and -trim_path for -list */
 	const char *symbol, *source_path, *trim_path;
+	/* -disasm: -tools (else $PPROF_TOOLS) search path for objdump; -intel_syntax */
+	const char *tools;
+	bool intel_syntax;
 };
 
 /* Defaults of `go tool pprof`. */
@@ -184,6 +187,12 @@ int cprof__report_total(const struct profile *p, int value_index, bool mean, int
  * over them residual. NULL on out of memory.
  */
 struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool drop_negative);
+/*
+ * The same graph's listed nodes and their values without any edge (no
+ * hidden nodes): enough to choose the kept nodes, at a fraction of the cost.
+ */
+struct rgraph *cprof__rgraph_build_nodes(const struct rview *v, const bool *kept,
+					 bool drop_negative);
 void cprof__rgraph_free(struct rgraph *g);
 
 /* Sort nodes by flat (or cum) as pprof's FlatNameOrder / CumNameOrder do. */
