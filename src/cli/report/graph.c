@@ -1150,7 +1150,8 @@ void cprof__rgraph_free(struct rgraph *g)
 	free(g);
 }
 
-struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool drop_negative)
+static struct rgraph *build(const struct rview *v, const bool *kept, bool drop_negative,
+			    bool want_edges)
 {
 	const struct profile *p = v->prof;
 	size_t nk = v->nkey;
@@ -1192,7 +1193,7 @@ struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool
 					acc[4 * k + 2] += w;
 					acc[4 * k + 3] += dw;
 				}
-				if (parent != SIZE_MAX && k != parent) {
+				if (want_edges && parent != SIZE_MAX && k != parent) {
 					struct eslot *es = etab_slot(&t, (uint32_t)parent, (uint32_t)k);
 					if (!es)
 						goto fail;
@@ -1338,6 +1339,17 @@ fail:
 		free(g->node);
 	free(g);
 	return NULL;
+}
+
+struct rgraph *cprof__rgraph_build(const struct rview *v, const bool *kept, bool drop_negative)
+{
+	return build(v, kept, drop_negative, true);
+}
+
+struct rgraph *cprof__rgraph_build_nodes(const struct rview *v, const bool *kept,
+					 bool drop_negative)
+{
+	return build(v, kept, drop_negative, false);
 }
 
 /* fmt.Sprint(NodeInfo): pprof's last tie-breaker between nodes. */

@@ -228,7 +228,9 @@ struct rgraph *cprof__report_graph(struct report *r, int *orig_count, int *dropp
 	}
 	*orig_count = *dropped_nodes = *dropped_edges = 0;
 
-	struct rgraph *g = cprof__rgraph_build(r->view, NULL, o.drop_negative);
+	/* The values of the nodes first: the edges only of the graph kept. */
+	struct rgraph *g = cprof__rgraph_build_nodes(r->view, NULL, o.drop_negative);
+	bool nodes_only = true;
 	if (!g)
 		return NULL;
 	int64_t total = 0;
@@ -246,8 +248,16 @@ struct rgraph *cprof__report_graph(struct report *r, int *orig_count, int *dropp
 			*dropped_nodes = (int)(g->nnode - nkept);
 			cprof__rgraph_free(g);
 			g = cprof__rgraph_build(r->view, kept, o.drop_negative);
+			nodes_only = false;
 		}
 		free(kept);
+		if (!g)
+			return NULL;
+	}
+	if (nodes_only) {
+		/* Every node kept: the whole graph, edges included. */
+		cprof__rgraph_free(g);
+		g = cprof__rgraph_build(r->view, NULL, o.drop_negative);
 		if (!g)
 			return NULL;
 	}
