@@ -354,24 +354,19 @@ int cprof__report_traces(struct report *r, FILE *out)
 		goto out;
 	ob->f = out;
 	ob->n = 0;
-	/* Names first, so that running out of memory prints nothing. */
-	for (size_t i = 0; i < p->nsample; i++) {
-		const struct pp_sample *sm = &p->sample[i];
-		for (size_t j = 0; j < sm->nlocation; j++) {
-			const struct pp_location *l = cprof__profile_location(p, sm->location_id[j]);
-			if (!l)
-				continue;
-			size_t li = (size_t)(l - p->location), n = l->nline ? l->nline : 1;
-			/* -noinlines keeps the physical (last) line only. */
-			size_t k = r->opt.noinlines ? n - 1 : 0;
-			if (lines[first[li] + k].s)
-				continue;
-			for (; k < n; k++) {
-				struct frame_line *fl = &lines[first[li] + k];
-				fl->s = frame_line(p, &r->opt, l, k, n, &fl->len);
-				if (!fl->s)
-					goto out;
-			}
+	/*
+	 * Names first, so that running out of memory prints nothing: those of
+	 * every location (the samples hold those of the compacted profile).
+	 */
+	for (size_t li = 0; li < p->nlocation; li++) {
+		const struct pp_location *l = &p->location[li];
+		size_t n = l->nline ? l->nline : 1;
+		/* -noinlines keeps the physical (last) line only. */
+		for (size_t k = r->opt.noinlines ? n - 1 : 0; k < n; k++) {
+			struct frame_line *fl = &lines[first[li] + k];
+			fl->s = frame_line(p, &r->opt, l, k, n, &fl->len);
+			if (!fl->s)
+				goto out;
 		}
 	}
 	if (profile_labels(r, out) < 0)
