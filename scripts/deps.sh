@@ -29,6 +29,8 @@ check_test() {
 	# Graphviz renders -svg/-png/-pdf; valgrind's callgrind_annotate reads -callgrind.
 	command -v dot >/dev/null 2>&1 || need graphviz
 	command -v callgrind_annotate >/dev/null 2>&1 || need valgrind
+	# openssl makes certificates and serves HTTPS for the -tls_* tests.
+	command -v openssl >/dev/null 2>&1 || need openssl
 	command -v pkg-config >/dev/null 2>&1 || need pkg-config
 	# Programs that bring their own allocator: tcmalloc (gperftools) and jemalloc.
 	ls /usr/lib/*/libtcmalloc.so.4 >/dev/null 2>&1 || need libgoogle-perftools4

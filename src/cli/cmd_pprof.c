@@ -35,6 +35,8 @@ const char cmd_pprof_usage[] =
 	"                         under $PPROF_BINARY_PATH, default ~/pprof/binaries)\n"
 	"  -seconds=N             duration of a CPU (or delta) profile fetched over HTTP\n"
 	"  -timeout=N             HTTP timeout in seconds\n"
+	"  -tls_ca=FILE           CA certificates (PEM) to trust for https:// sources\n"
+	"  -tls_cert=FILE -tls_key=FILE  client certificate and key (PEM) for https://\n"
 	"  -symbolize=MODE        local, remote (the server's /debug/pprof/symbol),\n"
 	"                         none; add :force to redo symbolized mappings\n"
 	"  -add_comment=TEXT      add TEXT to the profile's comments (shown by\n"
@@ -157,7 +159,7 @@ static const char supported[] =
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
 	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph, "
-	"-add_comment, -buildid, -topproto, -tools, -intel_syntax";
+	"-add_comment, -buildid, -topproto, -tools, -intel_syntax, -tls_ca, -tls_cert, -tls_key";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -608,6 +610,9 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"topproto", F_BOOL, &a.topproto, false},
 		{"tools", F_STRING, &a.tools, false},
 		{"intel_syntax", F_BOOL, &a.intel_syntax, false},
+		{"tls_ca", F_STRING, &a.tls_ca, false},
+		{"tls_cert", F_STRING, &a.tls_cert, false},
+		{"tls_key", F_STRING, &a.tls_key, false},
 	};
 	if (probe) {
 		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
@@ -782,6 +787,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	so.symbolize = a.symbolize ? a.symbolize : "";
 	so.seconds = a.seconds;
 	so.timeout = a.timeout;
+	cprof__source_set_tls(a.tls_ca, a.tls_cert, a.tls_key);
 	if (a.buildid && a.buildid[0])
 		so.build_id = a.buildid; /* before the leading argument: cli.go */
 	bool remote = false;

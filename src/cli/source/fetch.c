@@ -4,7 +4,8 @@
  * /debug/pprof/profile, ?seconds=N from -seconds, the timeout defaults)
  * and a GET with libcurl whose errors read as pprof's ("server response:
  * 404 Not Found", with the body when a Go pprof endpoint explains itself
- * in text/plain with X-Go-Pprof). Also the POST the symbolz client uses.
+ * in text/plain with X-Go-Pprof). Also the POST the symbolz client uses,
+ * and pprof's TLS options (-tls_ca, -tls_cert, -tls_key) for both.
  *
  * It does not parse profiles or print progress: load.c does.
  */
@@ -268,9 +269,48 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* -tls_ca, -tls_cert, -tls_key: NULL or "" when not given */
+static const char *tls_ca, *tls_cert, *tls_key;
+
+void cprof__source_set_tls(const char *ca, const char *cert, const char *key)
+{
+	tls_ca = ca && ca[0] ? ca : NULL;
+	tls_cert = cert && cert[0] ? cert : NULL;
+	tls_key = key && key[0] ? key : NULL;
+}
+
+/* pprof's transport.initialize: the same checks, with its messages. */
+static int tls_check(char *err, size_t errlen)
+{
+	if (!tls_cert && tls_key) {
+		snprintf(err, errlen, "-tls_key is specified, so -tls_cert must also be specified");
+		return -1;
+	}
+	if (tls_cert && !tls_key) {
+		snprintf(err, errlen, "-tls_cert is specified, so -tls_key must also be specified");
+		return -1;
+	}
+	const char *files[] = {tls_cert, tls_key, tls_ca};
+	for (int i = 0; i < 3; i++) {
+		FILE *f = files[i] ? fopen(files[i], "r") : NULL;
+		if (files[i] && !f) {
+			snprintf(err, errlen, "%s: open %s: %s",
+				 i < 2 ? "could not load certificate/key pair specified by -tls_cert "
+					 "and -tls_key" : "could not load CA specified by -tls_ca",
+				 files[i], strerror(errno));
+			return -1;
+		}
+		if (f)
+			fclose(f);
+	}
+	return 0;
+}
+
 static int request(const char *url, const char *post, long long timeout, struct resp *r,
 		   char *err, size_t errlen, const char *what)
 {
+	if (tls_check(err, errlen) < 0)
+		return -1;
 	static bool inited;
 	if (!inited) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -308,6 +348,15 @@ static int request(const char *url, const char *post, long long timeout, struct 
 	if (insecure) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (tls_ca) {
+		/* like Go's RootCAs: only these CAs, not the system's */
+		curl_easy_setopt(c, CURLOPT_CAINFO, tls_ca);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	if (tls_cert) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, tls_cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, tls_key);
 	}
 	struct curl_slist *hdrs = NULL;
 	if (post) {

@@ -81,6 +81,9 @@ struct profile *cprof__source_legacy_cpu(const uint8_t *data, size_t len, bool *
 int cprof__source_adjust_url(const char *src, long long seconds, long long timeout,
 			     char **url, long long *timeout_out, long long *duration_out);
 
+/* -tls_ca, -tls_cert, -tls_key for every HTTPS request (NULL or "": not given). */
+void cprof__source_set_tls(const char *ca, const char *cert, const char *key);
+
 /* GET url; the body on 200, else a reason as pprof words it. 0 or -1. */
 int cprof__source_http_get(const char *url, long long timeout, uint8_t **body, size_t *len,
 			   char *err, size_t errlen);
