@@ -1033,8 +1033,9 @@ struct eslot {
 struct etab {
 	struct eslot *s;
 	size_t cap, len;
-	int64_t *w, *wd; /* per edge: weight, weight_div (wd only for -mean) */
-	uint8_t *flag;   /* per edge: EDGE_RESIDUAL, EDGE_INLINE */
+	int64_t *w, *wd;     /* per edge: weight, weight_div (wd only for -mean) */
+	uint32_t *src, *dst; /* per edge: its ends, for after the table is gone */
+	uint8_t *flag;       /* per edge: EDGE_RESIDUAL, EDGE_INLINE */
 	size_t capedge;
 };
 
@@ -1090,10 +1091,16 @@ static int etab_reserve(struct etab *t, bool mean)
 	uint8_t *f = realloc(t->flag, cap);
 	if (f)
 		t->flag = f;
+	uint32_t *src = realloc(t->src, cap * sizeof(*src));
+	if (src)
+		t->src = src;
+	uint32_t *dst = realloc(t->dst, cap * sizeof(*dst));
+	if (dst)
+		t->dst = dst;
 	int64_t *wd = mean ? realloc(t->wd, cap * sizeof(*wd)) : NULL;
 	if (wd)
 		t->wd = wd;
-	if (!w || !f || (mean && !wd))
+	if (!w || !f || !src || !dst || (mean && !wd))
 		return -ENOMEM;
 	t->capedge = cap;
 	return 0;
@@ -1104,6 +1111,8 @@ static void etab_release(struct etab *t)
 	free(t->s);
 	free(t->w);
 	free(t->wd);
+	free(t->src);
+	free(t->dst);
 	free(t->flag);
 	memset(t, 0, sizeof(*t));
 }
@@ -1205,6 +1214,8 @@ static struct rgraph *build(const struct rview *v, const bool *kept, bool drop_n
 						es->e = (uint32_t)e;
 						es->stamp = (uint32_t)s;
 						t.w[e] = w;
+						t.src[e] = (uint32_t)parent;
+						t.dst[e] = (uint32_t)k;
 						if (t.wd)
 							t.wd[e] = dw;
 						t.flag[e] = (residual ? EDGE_RESIDUAL : 0) | (inl ? EDGE_INLINE : 0);
@@ -1229,19 +1240,18 @@ static struct rgraph *build(const struct rview *v, const bool *kept, bool drop_n
 			acc[4 * parent + 1] += dw;
 		}
 	}
+	/* The table goes before the edges come: it is the larger of the two. */
+	free(t.s);
+	t.s = NULL;
 	nedge = t.len;
 	edges = malloc((nedge + 1) * sizeof(*edges));
 	if (!edges)
 		goto fail;
-	for (size_t i = 0; i < t.cap; i++) {
-		const struct eslot *es = &t.s[i];
-		if (es->e == UINT32_MAX)
-			continue;
-		edges[es->e] = (struct redge){.src = es->src, .dst = es->dst, .weight = t.w[es->e],
-			.weight_div = t.wd ? t.wd[es->e] : 0,
-			.residual = (t.flag[es->e] & EDGE_RESIDUAL) != 0,
-			.is_inline = (t.flag[es->e] & EDGE_INLINE) != 0};
-	}
+	for (size_t e = 0; e < nedge; e++)
+		edges[e] = (struct redge){.src = t.src[e], .dst = t.dst[e], .weight = t.w[e],
+			.weight_div = t.wd ? t.wd[e] : 0,
+			.residual = (t.flag[e] & EDGE_RESIDUAL) != 0,
+			.is_inline = (t.flag[e] & EDGE_INLINE) != 0};
 	etab_release(&t);
 
 	/*
