@@ -61,6 +61,8 @@ const char cmd_pprof_usage[] =
 	"  -svg -png -pdf -ps -gif  that graph rendered by Graphviz's dot\n"
 	"  -web                   the SVG graph opened in a browser ($BROWSER)\n"
 	"  -callgrind             callgrind format (callgrind_annotate, KCachegrind)\n"
+	"  -eog -evince -gv       the graph (SVG, PDF, PS) opened in that viewer\n"
+	"  -kcachegrind           the callgrind output opened in KCachegrind\n"
 	"  -proto                 the (filtered) profile, gzipped profile.proto\n"
 	"  -topproto              the -top report's nodes as a profile.proto (cum, flat)\n"
 	"  -folded                collapsed stacks, \"root;caller;leaf value\" lines\n"
@@ -146,6 +148,7 @@ struct pprof_args {
 	bool intel_syntax, topproto;
 	/* graphical and export outputs (report/dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c) */
 	bool dot, svg, png, pdf, ps, gif, web, callgrind, proto, folded;
+	bool eog, evince, gv, kcachegrind; /* the output opened in a viewer (viewer.c) */
 	const char *flamegraph; /* "-": to -output or stdout */
 };
 
@@ -159,7 +162,7 @@ static const char supported[] =
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
 	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph, "
-	"-add_comment, -buildid, -topproto, -tools, -intel_syntax, -tls_ca, -tls_cert, -tls_key";
+	"-add_comment, -buildid, -topproto, -tools, -intel_syntax, -tls_ca, -tls_cert, -tls_key, -eog, -evince, -gv, -kcachegrind";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -302,9 +305,17 @@ static int graph_options(const struct pprof_args *a, struct report_options *o)
 	}
 	if (a->topproto)
 		o->format = REPORT_TOPPROTO; /* the -top graph: nodecount 0, trimmed as -top */
-	if (a->callgrind || a->proto) {
+	if (a->eog || a->evince || a->gv) {
+		/* pprof's commands: dot rendered to svg/pdf/ps, then invokeVisualizer */
+		o->format = REPORT_GRAPHVIZ;
+		o->graph_format = a->eog ? "svg" : a->evince ? "pdf" : "ps";
+		o->viewer = a->eog ? "eog" : a->evince ? "evince" : "gv --noantialias";
+	}
+	if (a->kcachegrind)
+		o->viewer = "kcachegrind";
+	if (a->callgrind || a->proto || a->kcachegrind) {
 		/* applyCommandOverrides: whole profile, address granularity, inlines kept */
-		o->format = a->callgrind ? REPORT_CALLGRIND : REPORT_PROTO;
+		o->format = a->callgrind || a->kcachegrind ? REPORT_CALLGRIND : REPORT_PROTO;
 		o->granularity = REPORT_ADDRESSES;
 		o->noinlines = false;
 		o->trim = false;
@@ -323,7 +334,7 @@ static int graph_options(const struct pprof_args *a, struct report_options *o)
 	}
 	bool binary = (o->format == REPORT_GRAPHVIZ && strcmp(o->graph_format, "svg") != 0) ||
 		      o->format == REPORT_PROTO || o->format == REPORT_TOPPROTO;
-	if (binary && (!o->output || !o->output[0]) && isatty(STDOUT_FILENO)) {
+	if (binary && !o->viewer && (!o->output || !o->output[0]) && isatty(STDOUT_FILENO)) {
 		cli_error("pprof: not writing binary %s data to a terminal: use -output=FILE "
 			  "or redirect stdout", o->format == REPORT_GRAPHVIZ ? o->graph_format : "proto");
 		return -1;
@@ -338,7 +349,10 @@ static int graph_report(struct report *r, FILE *out)
 	case REPORT_DOT:
 		return cprof__report_dot(r, out);
 	case REPORT_GRAPHVIZ: {
-		int rc = cprof__report_graphviz(r, r->opt.graph_format, out);
+		/* -eog: Graphviz's SVG as is (invokeDot), not -svg's */
+		int rc = r->opt.viewer && strcmp(r->opt.graph_format, "svg") == 0
+				 ? cprof__report_plain_svg(r, out)
+				 : cprof__report_graphviz(r, r->opt.graph_format, out);
 		if (rc == -ENOENT) {
 			cli_error("pprof: -%s needs Graphviz's `dot` program: install graphviz "
 				  "(apt-get install graphviz) or use -dot", r->opt.graph_format);
@@ -451,7 +465,8 @@ out:
 	return rc;
 }
 
-static int report(struct profile *p, const struct report_options *o)
+/* shell_cmd: a command of the interactive shell (a viewer runs in the background). */
+static int report(struct profile *p, const struct report_options *o, bool shell_cmd)
 {
 	struct report r;
 	char err[1024];
@@ -476,7 +491,21 @@ static int report(struct profile *p, const struct report_options *o)
 	}
 	if (compact)
 		cprof__report_drop_unlocated(compact);
-	FILE *out = cprof__report_open_output(o->output, err, sizeof(err));
+	/* -eog, -evince, -gv, -kcachegrind without -output: a temp file for the viewer */
+	char vpath[4096];
+	bool view = o->viewer && !(o->output && o->output[0]);
+	FILE *out;
+	if (view) {
+		int e = cprof__report_viewer_path(o->format == REPORT_CALLGRIND ? "grind" : o->graph_format,
+						  vpath, sizeof(vpath));
+		out = e < 0 ? NULL : fopen(vpath, "w");
+		if (!out)
+			snprintf(err, sizeof(err), "creating a temporary file: %s", strerror(e < 0 ? -e : errno));
+		if (!out && e == 0)
+			unlink(vpath);
+	} else {
+		out = cprof__report_open_output(o->output, err, sizeof(err));
+	}
 	if (!out) {
 		cprof__report_release(&r);
 		cprof__profile_free(compact);
@@ -486,7 +515,16 @@ static int report(struct profile *p, const struct report_options *o)
 	int rc = run_report(&r, out);
 	cprof__report_release(&r);
 	cprof__profile_free(compact);
-	if (cprof__report_close_output(out, o->output, err, sizeof(err)) < 0) {
+	if (view) {
+		if (fclose(out) != 0 && rc == 0)
+			rc = -EIO;
+		if (rc == -EIO)
+			cli_error("pprof: writing %s: %s", vpath, strerror(errno));
+		if (rc < 0)
+			unlink(vpath);
+		if (rc == -EIO)
+			return 1;
+	} else if (cprof__report_close_output(out, o->output, err, sizeof(err)) < 0) {
 		cli_error("pprof: %s", err);
 		return 1;
 	}
@@ -498,6 +536,10 @@ static int report(struct profile *p, const struct report_options *o)
 	}
 	if (o->web)
 		cprof__report_web_open(o->output); /* headless: prints the file's name */
+	if (view && cprof__report_viewer_run(o->viewer, vpath, shell_cmd, err, sizeof(err)) < 0) {
+		cli_error("pprof: %s", err);
+		return 1;
+	}
 	return 0;
 }
 
@@ -613,6 +655,10 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"tls_ca", F_STRING, &a.tls_ca, false},
 		{"tls_cert", F_STRING, &a.tls_cert, false},
 		{"tls_key", F_STRING, &a.tls_key, false},
+		{"eog", F_BOOL, &a.eog, false},
+		{"evince", F_BOOL, &a.evince, false},
+		{"gv", F_BOOL, &a.gv, false},
+		{"kcachegrind", F_BOOL, &a.kcachegrind, false},
 	};
 	if (probe) {
 		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
@@ -634,7 +680,8 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	int nformats = a.top + a.text + a.traces + a.tree + a.raw + a.tags + a.comments +
 		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]) +
 		       a.dot + a.svg + a.png + a.pdf + a.ps + a.gif + a.web + a.callgrind + a.proto +
-		       a.folded + (a.flamegraph && a.flamegraph[0]) + a.topproto;
+		       a.folded + (a.flamegraph && a.flamegraph[0]) + a.topproto +
+		       a.eog + a.evince + a.gv + a.kcachegrind;
 	if (nformats > 1) {
 		cli_error("pprof: must set at most one output format");
 		free(files);
@@ -774,7 +821,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	size_t nprofs = 0;
 	rc = 1;
 	if (given && profs) {
-		rc = report(given, &o);
+		rc = report(given, &o, true);
 		goto out;
 	}
 	if (!profs) {
@@ -849,7 +896,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	{
 		if (remote)
 			cprof__source_save(profs[0]);
-		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o);
+		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o, false);
 	}
 out:
 	for (size_t i = 0; i < nprofs; i++)

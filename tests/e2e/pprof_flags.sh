@@ -242,3 +242,87 @@ if command -v openssl >/dev/null 2>&1; then
 else
 	echo "PASS tls_skipped (openssl is not installed)"
 fi
+
+# ---- -eog, -evince, -gv, -kcachegrind: fake viewers on PATH copy what they are given ----
+vd=$tmp/viewers
+mkdir -p "$vd/bin" "$vd/tmp"
+for v in eog evince gv kcachegrind; do
+	printf '#!/bin/sh\nfor a; do last=$a; done\necho "$(basename "$0") $*" >>"%s/args"\ncp "$last" "%s/got.$(basename "$0")"\n' \
+		"$vd" "$vd" >"$vd/bin/$v"
+	chmod +x "$vd/bin/$v"
+done
+view() { # tool viewer args... : run tool with the fake viewers, the file it got in $vd/got.<viewer>
+	local tool=$1 v=$2; shift 2
+	rm -f "$vd/got.$v" "$vd/args"
+	if [ "$tool" = go ]; then
+		PATH=$vd/bin:$PATH TMPDIR=$vd/tmp go tool pprof "-$v" "$@" >"$vd/out" 2>"$vd/err"
+	else
+		PATH=$vd/bin:$PATH TMPDIR=$vd/tmp "$cprof" pprof "-$v" "$@" >"$vd/out" 2>"$vd/err"
+	fi
+}
+f=$data/go-cpu.pb.gz
+for v in eog gv kcachegrind; do
+	if ! command -v dot >/dev/null 2>&1 && [ $v != kcachegrind ]; then
+		echo "PASS viewer_$v (no graphviz: skipped)"
+		continue
+	fi
+	view cprof $v "$f"
+	rc=$?
+	cp "$vd/got.$v" "$vd/ours.$v" 2>/dev/null
+	if [ $rc -ne 0 ] || [ ! -s "$vd/ours.$v" ]; then
+		echo "FAIL viewer_$v: the viewer got no file: $(head -c 300 "$vd/err")"
+	elif [ -n "$(ls "$vd/tmp")" ]; then
+		echo "FAIL viewer_$v: the temp file was left: $(ls "$vd/tmp")"
+	elif ! $have_go; then
+		echo "PASS viewer_$v (go not installed: not compared)"
+	elif view go $v "$f" && cmp -s "$vd/ours.$v" "$vd/got.$v"; then
+		echo "PASS viewer_$v"
+	else
+		echo "FAIL viewer_$v: the file differs from what go tool pprof gives $v"
+	fi
+	rm -rf "${vd:?}/tmp/"*
+done
+if command -v dot >/dev/null 2>&1; then
+	view cprof evince -focus=burn "$f"
+	if [ "$(head -c 5 "$vd/got.evince" 2>/dev/null)" = "%PDF-" ] && grep -qx "evince $vd/tmp/pprof.*\.pdf" "$vd/args"; then
+		echo "PASS viewer_evince"
+	else
+		echo "FAIL viewer_evince: $(cat "$vd/args" 2>/dev/null) $(head -c 300 "$vd/err")"
+	fi
+	if grep -qx "gv --noantialias $vd/tmp/pprof.*\.ps" <(view cprof gv "$f"; cat "$vd/args"); then
+		echo "PASS viewer_gv_args"
+	else
+		echo "FAIL viewer_gv_args: $(cat "$vd/args")"
+	fi
+fi
+# -output: the file, no viewer
+view cprof kcachegrind -output="$vd/out.grind" "$f"
+if [ ! -e "$vd/got.kcachegrind" ] && cmp -s "$vd/out.grind" <("$cprof" pprof -callgrind "$f" 2>/dev/null); then
+	echo "PASS viewer_output_file"
+else
+	echo "FAIL viewer_output_file: the viewer ran, or the file is not -callgrind's"
+fi
+# not installed: an error naming it
+for v in eog evince gv kcachegrind; do
+	rm -f "$vd/bin/$v.off"
+	mv "$vd/bin/$v" "$vd/bin/$v.off"
+	PATH=$vd/bin:/usr/bin:/bin TMPDIR=$vd/tmp "$cprof" pprof -$v "$f" >"$vd/out" 2>"$vd/err"
+	rc=$?
+	mv "$vd/bin/$v.off" "$vd/bin/$v"
+	if [ $rc -ne 0 ] && grep -q "the viewer $v is not installed" "$vd/err" && [ -z "$(ls "$vd/tmp")" ]; then
+		echo "PASS viewer_missing_$v"
+	elif ! command -v dot >/dev/null 2>&1 && [ $v != kcachegrind ]; then
+		echo "PASS viewer_missing_$v (no graphviz: skipped)"
+	else
+		echo "FAIL viewer_missing_$v: exit $rc, $(head -c 300 "$vd/err") $(ls "$vd/tmp")"
+	fi
+done
+# the interactive shell: the command starts the viewer; the file is gone when cprof exits
+rm -f "$vd/got.kcachegrind"
+printf 'kcachegrind\nquit\n' | PATH=$vd/bin:$PATH TMPDIR=$vd/tmp "$cprof" pprof "$f" >/dev/null 2>&1
+for _ in $(seq 50); do [ -e "$vd/got.kcachegrind" ] && break; sleep 0.1; done
+if cmp -s "$vd/got.kcachegrind" <("$cprof" pprof -callgrind "$f" 2>/dev/null) && [ -z "$(ls "$vd/tmp")" ]; then
+	echo "PASS viewer_interactive"
+else
+	echo "FAIL viewer_interactive: the viewer did not get the callgrind file, or it was left: $(ls "$vd/tmp")"
+fi

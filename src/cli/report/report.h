@@ -79,6 +79,8 @@ struct report_options {
 	/* -disasm: -tools (else $PPROF_TOOLS) search path for objdump; -intel_syntax */
 	const char *tools;
 	bool intel_syntax;
+	/* -eog, -evince, -gv, -kcachegrind: the viewer command ("gv --noantialias"), or NULL */
+	const char *viewer;
 };
 
 /* Defaults of `go tool pprof`. */
@@ -322,6 +324,19 @@ int cprof__report_graphviz(struct report *r, const char *format, FILE *out);
  */
 int cprof__report_web_path(char *buf, size_t len);
 int cprof__report_web_open(const char *path);
+/*
+ * viewer.c (-eog, -evince, -gv, -kcachegrind): a fresh temp file
+ * ${TMPDIR:-/tmp}/pprofXXXXXX.<suffix> (0 or -errno); then start viewer
+ * (a command and arguments, split at spaces) on it. Not background: wait
+ * for it, then remove the file; background (interactive shell): the file
+ * is removed at exit. 0, or -EINVAL with a reason in err (e.g. the viewer
+ * is not installed).
+ */
+int cprof__report_viewer_path(const char *suffix, char *buf, size_t len);
+int cprof__report_viewer_run(const char *viewer, const char *path, bool background,
+			     char *err, size_t errlen);
+/* -eog's SVG: `dot -Tsvg` of the DOT graph, as is. -ENOENT without dot, -EIO, -ENOMEM. */
+int cprof__report_plain_svg(struct report *r, FILE *out);
 /* report.selectOutputUnit (without scaling by 100 for callgrind). */
 void cprof__dot_select_unit(struct report *r, const struct rgraph *g, bool callgrind);
 /* `-callgrind`: valgrind's callgrind format, as pprof writes it. */
