@@ -51,14 +51,14 @@ struct pp_intern {
 /* ------------------------------------------------------------------ */
 /* allocation helpers                                                  */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+static int grow_from(void **arr, size_t *cap, size_t need, size_t elem, size_t first)
 {
 	size_t ncap;
 	void *p;
 
 	if (need <= *cap)
 		return 0;
-	ncap = *cap ? *cap : 8;
+	ncap = *cap ? *cap : first;
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2)
 			return -ENOMEM;
@@ -74,7 +74,15 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	return grow_from(arr, cap, need, elem, 8);
+}
+
 #define GROW(arr, cap, need) grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/* For the arrays inside one message (a location's lines, a sample's labels):
+ * most hold one or two elements, and there is one per location or sample. */
+#define GROW_SMALL(arr, cap, need) grow_from((void **)&(arr), &(cap), (need), sizeof(*(arr)), 1)
 
 static void *dup_array(const void *src, size_t n, size_t elem)
 {
@@ -995,7 +1003,7 @@ static int dec_sample(struct dec *d, struct pb_reader *r, struct pp_sample *s)
 				rc = rfail(d, r, rc, "Sample.value");
 		} else if (f == 3) {
 			rc = get_msg(d, r, msg, f, wt, &sub);
-			if (!rc && GROW(s->label, cap_label, s->nlabel + 1))
+			if (!rc && GROW_SMALL(s->label, cap_label, s->nlabel + 1))
 				rc = errf(d->err, d->errlen, "out of memory");
 			if (!rc) {
 				memset(&s->label[s->nlabel], 0, sizeof(*s->label));
@@ -1072,7 +1080,7 @@ static int dec_location(struct dec *d, struct pb_reader *r, struct pp_location *
 		case 3: rc = get_u64(d, r, msg, f, wt, &l->address); break;
 		case 4:
 			rc = get_msg(d, r, msg, f, wt, &sub);
-			if (!rc && GROW(l->line, cap_line, l->nline + 1))
+			if (!rc && GROW_SMALL(l->line, cap_line, l->nline + 1))
 				rc = errf(d->err, d->errlen, "out of memory");
 			if (!rc) {
 				memset(&l->line[l->nline], 0, sizeof(*l->line));

@@ -59,7 +59,13 @@ int cprof__source_take_binary(char *const *args, int nargs, struct source_option
 	return 1;
 }
 
-struct profile *cprof__source_parse(const uint8_t *data, size_t len, char *err, size_t errlen)
+/*
+ * cprof__source_parse; when owned is not NULL, *owned holds data and is
+ * freed (and set to NULL) as soon as the gunzipped bytes replace it, so
+ * that both are never held while decoding.
+ */
+static struct profile *parse(const uint8_t *data, size_t len, uint8_t **owned, char *err,
+			     size_t errlen)
 {
 	uint8_t *raw = NULL;
 	size_t rawlen = len;
@@ -73,6 +79,10 @@ struct profile *cprof__source_parse(const uint8_t *data, size_t len, char *err, 
 			return NULL;
 		}
 		b = raw;
+		if (owned) {
+			free(*owned);
+			*owned = NULL;
+		}
 	}
 	if (rawlen == 0) {
 		free(raw);
@@ -89,6 +99,11 @@ struct profile *cprof__source_parse(const uint8_t *data, size_t len, char *err, 
 	}
 	free(raw);
 	return p;
+}
+
+struct profile *cprof__source_parse(const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+	return parse(data, len, NULL, err, errlen);
 }
 
 static int read_all(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
@@ -186,7 +201,7 @@ struct profile *cprof__source_load(const char *src, const struct source_options 
 	} else if (read_all(src, &data, &len, err, errlen) < 0) {
 		return NULL;
 	}
-	p = cprof__source_parse(data, len, err, errlen);
+	p = parse(data, len, &data, err, errlen);
 	free(data);
 	if (!p && !*remote && cprof__source_folded_read) {
 		/* not a profile: maybe collapsed stacks ("a;b;c 10" lines) */
