@@ -1041,13 +1041,20 @@ struct etab {
 
 enum { EDGE_RESIDUAL = 1, EDGE_INLINE = 2 };
 
+/* An edge of the sample at hand: its ends and hash, then its number. */
+struct pend {
+	uint32_t src, dst, e;
+	uint8_t flag;
+	size_t h;
+};
+
 static size_t edge_hash(uint32_t src, uint32_t dst)
 {
 	return (size_t)mix(((uint64_t)src << 32) | dst);
 }
 
 /* The slot of (src, dst), empty when absent; grows first so that an insert fits. */
-static struct eslot *etab_slot(struct etab *t, uint32_t src, uint32_t dst)
+static struct eslot *etab_slot(struct etab *t, uint32_t src, uint32_t dst, size_t h)
 {
 	if ((t->len + 1) * 2 > t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 1024;
@@ -1068,7 +1075,7 @@ static struct eslot *etab_slot(struct etab *t, uint32_t src, uint32_t dst)
 		t->s = ns;
 		t->cap = cap;
 	}
-	size_t j = edge_hash(src, dst) & (t->cap - 1);
+	size_t j = h & (t->cap - 1);
 	while (t->s[j].e != UINT32_MAX) {
 		if (t->s[j].src == src && t->s[j].dst == dst)
 			return &t->s[j];
@@ -1170,7 +1177,8 @@ static struct rgraph *build(const struct rview *v, const bool *kept, bool drop_n
 	size_t *index = malloc((nk + 1) * sizeof(size_t));
 	struct etab t = {0};
 	struct redge *edges = NULL;
-	size_t nedge = 0;
+	size_t nedge = 0, cappend = 0;
+	struct pend *pend = NULL; /* one sample's edges */
 	if (!g || !acc || !seen || !index || nk >= UINT32_MAX - 1 || p->nsample >= UINT32_MAX - 1)
 		goto fail;
 	for (size_t k = 0; k < nk; k++)
@@ -1184,7 +1192,13 @@ static struct rgraph *build(const struct rview *v, const bool *kept, bool drop_n
 		int64_t dw = v->mean && sm->nvalue ? sm->value[0] : 0;
 		if (w == 0 && dw == 0)
 			continue;
-		size_t parent = SIZE_MAX;
+		/*
+		 * Three passes over the sample's edges, so that their cache misses
+		 * overlap: list them (with a prefetch of their table slots), look
+		 * them up in order (edges are numbered by first use), then add to
+		 * the weights of the ones met again (prefetched in the second).
+		 */
+		size_t parent = SIZE_MAX, m = 0;
 		bool residual = false;
 		for (size_t i = sm->nlocation; i-- > 0;) {
 			size_t n;
@@ -1203,33 +1217,21 @@ static struct rgraph *build(const struct rview *v, const bool *kept, bool drop_n
 					acc[4 * k + 3] += dw;
 				}
 				if (want_edges && parent != SIZE_MAX && k != parent) {
-					struct eslot *es = etab_slot(&t, (uint32_t)parent, (uint32_t)k);
-					if (!es)
-						goto fail;
-					bool inl = ni != n - 1;
-					if (es->e == UINT32_MAX) {
-						if (etab_reserve(&t, v->mean) < 0)
+					if (m == cappend) {
+						size_t cap = cappend ? cappend * 2 : 256;
+						struct pend *np = realloc(pend, cap * sizeof(*np));
+						if (!np)
 							goto fail;
-						size_t e = t.len++;
-						es->e = (uint32_t)e;
-						es->stamp = (uint32_t)s;
-						t.w[e] = w;
-						t.src[e] = (uint32_t)parent;
-						t.dst[e] = (uint32_t)k;
-						if (t.wd)
-							t.wd[e] = dw;
-						t.flag[e] = (residual ? EDGE_RESIDUAL : 0) | (inl ? EDGE_INLINE : 0);
-					} else if (es->stamp != (uint32_t)s) {
-						size_t e = es->e;
-						es->stamp = (uint32_t)s;
-						t.w[e] += w;
-						if (t.wd)
-							t.wd[e] += dw;
-						if (residual)
-							t.flag[e] |= EDGE_RESIDUAL;
-						if (!inl)
-							t.flag[e] &= (uint8_t)~EDGE_INLINE;
+						pend = np;
+						cappend = cap;
 					}
+					struct pend *pe = &pend[m++];
+					pe->src = (uint32_t)parent;
+					pe->dst = (uint32_t)k;
+					pe->flag = (residual ? EDGE_RESIDUAL : 0) | (ni != n - 1 ? EDGE_INLINE : 0);
+					pe->h = edge_hash(pe->src, pe->dst);
+					if (t.cap)
+						__builtin_prefetch(&t.s[pe->h & (t.cap - 1)]);
 				}
 				parent = k;
 				residual = false;
@@ -1239,7 +1241,44 @@ static struct rgraph *build(const struct rview *v, const bool *kept, bool drop_n
 			acc[4 * parent] += w;
 			acc[4 * parent + 1] += dw;
 		}
+		size_t nupd = 0;
+		for (size_t j = 0; j < m; j++) {
+			struct pend *pe = &pend[j];
+			struct eslot *es = etab_slot(&t, pe->src, pe->dst, pe->h);
+			if (!es)
+				goto fail;
+			if (es->e == UINT32_MAX) {
+				if (etab_reserve(&t, v->mean) < 0)
+					goto fail;
+				size_t e = t.len++;
+				es->e = (uint32_t)e;
+				es->stamp = (uint32_t)s;
+				t.w[e] = w;
+				t.src[e] = pe->src;
+				t.dst[e] = pe->dst;
+				if (t.wd)
+					t.wd[e] = dw;
+				t.flag[e] = pe->flag;
+			} else if (es->stamp != (uint32_t)s) {
+				es->stamp = (uint32_t)s;
+				pend[nupd].e = es->e;
+				pend[nupd++].flag = pe->flag;
+				__builtin_prefetch(&t.w[es->e], 1);
+			}
+		}
+		for (size_t j = 0; j < nupd; j++) {
+			size_t e = pend[j].e;
+			t.w[e] += w;
+			if (t.wd)
+				t.wd[e] += dw;
+			if (pend[j].flag & EDGE_RESIDUAL)
+				t.flag[e] |= EDGE_RESIDUAL;
+			if (!(pend[j].flag & EDGE_INLINE))
+				t.flag[e] &= (uint8_t)~EDGE_INLINE;
+		}
 	}
+	free(pend);
+	pend = NULL;
 	/* The table goes before the edges come: it is the larger of the two. */
 	free(t.s);
 	t.s = NULL;
@@ -1340,6 +1379,7 @@ fail_graph:
 	cprof__rgraph_free(g);
 	return NULL;
 fail:
+	free(pend);
 	free(acc);
 	free(seen);
 	free(index);
