@@ -127,6 +127,7 @@ struct rview {
 	 * the profile's locations in loc_start/loc_n) whose keys are tree nodes,
 	 * or SIZE_MAX for a frame without a location.
 	 */
+	bool dense; /* every location's id is its index + 1 */
 	bool tree;
 	size_t nbase;
 	size_t *tree_parent, *tree_base;
@@ -149,24 +150,33 @@ const struct rnode_info *cprof__rview_key_info(const struct rview *v, size_t key
 	return &v->key[key].info;
 }
 
-const size_t *cprof__rview_frame_keys(const struct rview *v, size_t sample, size_t frame,
-				      size_t *n)
+/* The keys of a sample's frame (cprof__rview_frame_keys, inline); NULL for none. */
+static inline const size_t *frame_keys(const struct rview *v, const struct pp_sample *sm,
+				       size_t sample, size_t frame, size_t *n)
 {
-	const struct profile *p = v->prof;
 	size_t li;
 	if (v->tree) {
 		li = v->frame_ctx[v->frame_start[sample] + frame];
 		if (li == SIZE_MAX)
 			return NULL;
+	} else if (v->dense) {
+		li = (size_t)(sm->location_id[frame] - 1);
+		if (li >= v->prof->nlocation)
+			return NULL;
 	} else {
-		const struct pp_location *loc =
-			cprof__profile_location(p, p->sample[sample].location_id[frame]);
+		const struct pp_location *loc = cprof__profile_location(v->prof, sm->location_id[frame]);
 		if (!loc)
 			return NULL;
-		li = (size_t)(loc - p->location);
+		li = (size_t)(loc - v->prof->location);
 	}
 	*n = v->loc_n[li];
 	return &v->loc_key[v->loc_start[li]];
+}
+
+const size_t *cprof__rview_frame_keys(const struct rview *v, size_t sample, size_t frame,
+				      size_t *n)
+{
+	return frame_keys(v, &v->prof->sample[sample], sample, frame, n);
 }
 
 bool cprof__rview_is_tree(const struct rview *v)
@@ -474,6 +484,9 @@ struct rview *cprof__rview_new_inl(const struct profile *p, enum report_granular
 	struct htab t = {0};
 	if (!v->loc_start || !v->loc_n || !v->loc_key)
 		goto fail;
+	v->dense = true;
+	for (size_t i = 0; i < p->nlocation && v->dense; i++)
+		v->dense = p->location[i].id == i + 1;
 	for (size_t i = 0; i < p->nlocation; i++) {
 		const struct pp_location *loc = &p->location[i];
 		size_t n = loc->nline ? loc->nline : 1;
@@ -1124,24 +1137,6 @@ static void etab_release(struct etab *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The keys of a sample's frame (cprof__rview_frame_keys, inline); NULL for none. */
-static inline const size_t *frame_keys(const struct rview *v, const struct pp_sample *sm,
-				       size_t sample, size_t frame, size_t *n)
-{
-	size_t li;
-	if (v->tree) {
-		li = v->frame_ctx[v->frame_start[sample] + frame];
-		if (li == SIZE_MAX)
-			return NULL;
-	} else {
-		const struct pp_location *loc = cprof__profile_location(v->prof, sm->location_id[frame]);
-		if (!loc)
-			return NULL;
-		li = (size_t)(loc - v->prof->location);
-	}
-	*n = v->loc_n[li];
-	return &v->loc_key[v->loc_start[li]];
-}
 
 static int64_t abs64(int64_t v)
 {
