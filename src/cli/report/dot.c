@@ -1041,30 +1041,49 @@ static int visual_graph(struct report *r, struct dgraph *d)
 		o.edgefraction = 0;
 	}
 	bool has_tags = profile_has_tags(r->prof);
+	bool tree = cprof__rview_is_tree(r->view);
 	memset(d, 0, sizeof(*d));
-	if (rebuild(r, d, NULL, has_tags) < 0)
+	/*
+	 * A call tree is trimmed in place. Otherwise the nodes' values come
+	 * first, from a graph without edges: edges and tags are made only for
+	 * the nodes kept (the graph of every node is the same graph pruned).
+	 */
+	struct rgraph *g0 = NULL;
+	if (tree) {
+		if (rebuild(r, d, NULL, has_tags) < 0)
+			return -ENOMEM;
+	} else if (!(g0 = cprof__rgraph_build_nodes(r->view, NULL, r->opt.drop_negative))) {
 		return -ENOMEM;
+	}
+	const struct rgraph *g1 = tree ? d->g : g0;
 	int64_t total = 0;
-	for (size_t i = 0; i < d->g->nnode; i++)
-		total += d->g->node[i].flat;
+	for (size_t i = 0; i < g1->nnode; i++)
+		total += g1->node[i].flat;
 	int64_t node_cutoff = abs64((int64_t)((double)total * o.nodefraction));
 	int64_t edge_cutoff = abs64((int64_t)((double)total * o.edgefraction));
-	bool tree = cprof__rview_is_tree(r->view);
 	if (node_cutoff > 0 && tree) {
 		/* DiscardLowFrequencyNodePtrs + TrimTree: the tree is not rebuilt. */
 		int rc = trim_tree(d, SIZE_MAX, node_cutoff, true);
 		if (rc < 0)
 			return rc;
-	} else if (node_cutoff > 0) {
+	} else if (!tree) {
 		size_t nkept;
-		bool *kept = kept_of(r, d->g, SIZE_MAX, node_cutoff, &nkept);
-		if (!kept)
-			return -ENOMEM;
-		int rc = 0;
-		if (nkept != d->g->nnode) {
-			d->dropped_nodes = (int)(d->g->nnode - nkept);
-			rc = rebuild(r, d, kept, has_tags);
+		bool *kept = NULL;
+		if (node_cutoff > 0) {
+			kept = kept_of(r, g0, SIZE_MAX, node_cutoff, &nkept);
+			if (!kept) {
+				cprof__rgraph_free(g0);
+				return -ENOMEM;
+			}
+			if (nkept != g0->nnode) {
+				d->dropped_nodes = (int)(g0->nnode - nkept);
+			} else {
+				free(kept);
+				kept = NULL;
+			}
 		}
+		cprof__rgraph_free(g0);
+		int rc = rebuild(r, d, kept, has_tags);
 		free(kept);
 		if (rc < 0)
 			return rc;
