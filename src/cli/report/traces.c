@@ -314,6 +314,14 @@ struct frame_line {
 
 #define VALUE_WIDTH 10
 
+/* A formatted sample value. */
+struct vcache {
+	int64_t v;
+	bool set;
+	size_t len;
+	char s[128]; /* as cprof__report_format's callers */
+};
+
 static char *frame_line(const struct profile *p, const struct report_options *o,
 			const struct pp_location *l, size_t k, size_t n, size_t *len)
 {
@@ -350,7 +358,8 @@ int cprof__report_traces(struct report *r, FILE *out)
 		first[i + 1] = first[i] + (p->location[i].nline ? p->location[i].nline : 1);
 	struct frame_line *lines = calloc(first[p->nlocation] + 1, sizeof(*lines));
 	struct obuf *ob = malloc(sizeof(*ob));
-	if (!lines || !ob)
+	struct vcache *vc = calloc(4096, sizeof(*vc));
+	if (!lines || !ob || !vc)
 		goto out;
 	ob->f = out;
 	ob->n = 0;
@@ -399,10 +408,17 @@ int cprof__report_traces(struct report *r, FILE *out)
 					ob_put(ob, fl->s, fl->len);
 					continue;
 				}
-				/* "%10s" */
-				char b[128] = "";
-				cprof__report_format(r, b, sizeof(b), v);
-				size_t bl = strlen(b);
+				/* "%10s"; values repeat: formatted once each (a cache of 4096) */
+				struct vcache *c = &vc[((uint64_t)v * 0x9E3779B97F4A7C15ULL) >> 52];
+				if (!c->set || c->v != v) {
+					c->s[0] = '\0';
+					cprof__report_format(r, c->s, sizeof(c->s), v);
+					c->len = strlen(c->s);
+					c->v = v;
+					c->set = true;
+				}
+				const char *b = c->s;
+				size_t bl = c->len;
 				if (bl < VALUE_WIDTH)
 					ob_put(ob, fl->s, VALUE_WIDTH - bl);
 				ob_put(ob, b, bl);
@@ -421,5 +437,6 @@ out:
 	free(lines);
 	free(first);
 	free(ob);
+	free(vc);
 	return rc;
 }
