@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli/report/report.h"
+#include "common/path.h"
 
 /* ---- a small open-addressing hash table: 64-bit hash -> index ---- */
 
@@ -368,46 +369,11 @@ static char *clean_path(const char *path, bool *oom)
 	*oom = false;
 	if (!path[0])
 		return NULL;
-	size_t n = strlen(path);
-	char *out = malloc(n + 2);
+	char *out = cprof__path_clean(path);
 	if (!out) {
 		*oom = true;
 		return NULL;
 	}
-	bool rooted = path[0] == '/';
-	size_t w = 0, r = 0, dotdot = 0;
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (path[r] == '/') {
-			r++;
-		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-			r++;
-		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && path[r] != '/'; r++)
-				out[w++] = path[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
 	if (strcmp(out, path) == 0) {
 		free(out);
 		return NULL;

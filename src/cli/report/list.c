@@ -18,60 +18,18 @@
 #include <unistd.h>
 
 #include "cli/report/report.h"
+#include "common/path.h"
 
-/* ---- Go's path/filepath on strings (malloc'd results) ---- */
-
-static char *go_clean(const char *path)
-{
-	size_t n = strlen(path);
-	char *out = malloc(n + 4);
-	if (!out)
-		return NULL;
-	bool rooted = path[0] == '/';
-	size_t w = 0, r = 0, dotdot = 0;
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (path[r] == '/') {
-			r++;
-		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-			r++;
-		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && path[r] != '/'; r++)
-				out[w++] = path[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
-	return out;
-}
+/* ---- Go's path/filepath on strings (malloc'd results; Clean is common/path.c) ---- */
 
 static char *go_join(const char *dir, const char *path)
 {
 	char *j;
 	if (!dir[0])
-		return go_clean(path);
+		return cprof__path_clean(path);
 	if (asprintf(&j, "%s/%s", dir, path) < 0)
 		return NULL;
-	char *c = go_clean(j);
+	char *c = cprof__path_clean(j);
 	free(j);
 	return c;
 }
@@ -83,7 +41,7 @@ static char *go_dir(const char *path)
 	char *d = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");
 	if (!d)
 		return NULL;
-	char *c = go_clean(d);
+	char *c = cprof__path_clean(d);
 	free(d);
 	return c;
 }
@@ -435,7 +393,7 @@ static int build(const struct report *r, const char *search_opt, struct lgraph *
 				const char *fname = cprof__profile_str(p, fn->filename);
 				if (fname[0]) {
 					/* newGraph's trimPath, then nodeInfo's filepath.Clean */
-					file = go_clean(trim_path(fname, r->opt.trim_path, search_opt));
+					file = cprof__path_clean(trim_path(fname, r->opt.trim_path, search_opt));
 					if (!file) {
 						free(buf);
 						return -ENOMEM;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/report/report.h"
+#include "common/path.h"
 
 /* filepath.Base */
 static void base_name(const char *path, FILE *f)
@@ -37,47 +38,9 @@ static void base_name(const char *path, FILE *f)
 /* filepath.Clean, for names that are not empty. */
 static void clean_path(const char *path, FILE *f)
 {
-	size_t n = strlen(path);
-	char *out = malloc(n + 2);
-	if (!out) {
-		fputs(path, f);
-		return;
-	}
-	bool rooted = path[0] == '/';
-	size_t w = 0, r = 0, dotdot = 0;
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (path[r] == '/') {
-			r++;
-		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-			r++;
-		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && path[r] != '/'; r++)
-				out[w++] = path[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	fwrite(out, 1, w, f);
-	free(out);
+	char *c = cprof__path_clean(path);
+	fputs(c ? c : path, f);
+	free(c);
 }
 
 char *cprof__report_frame_name(const struct profile *p, const struct report_options *o,
