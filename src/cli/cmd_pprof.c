@@ -52,6 +52,7 @@ const char cmd_pprof_usage[] =
 	"                         (-source_path=DIRS, -trim_path=PREFIXES)\n"
 	"  -disasm=RE             annotated disassembly (binutils' objdump)\n"
 	"  -intel_syntax          -disasm in Intel syntax (objdump -M intel)\n"
+	"  -weblist=RE            source with expandable assembly as HTML, opened in a browser\n"
 	"  -tools=PATH            where objdump is: DIR or objdump:DIR, comma-separated\n"
 	"                         (default $PPROF_TOOLS, else $PATH)\n"
 	"  -raw                   the profile's samples, locations and mappings\n"
@@ -141,7 +142,7 @@ struct pprof_args {
 	const char *base, *diff_base, *output;
 	/* text reports (report/traces.c, tree.c, raw.c, tags.c, list.c, disasm.c) */
 	bool traces, tree, raw, tags, comments;
-	const char *peek, *list, *disasm, *source_path, *trim_path;
+	const char *peek, *list, *disasm, *weblist, *source_path, *trim_path;
 	/* sources (source/) */
 	const char *symbolize, *add_comment, *buildid, *tools, *tls_ca, *tls_cert, *tls_key;
 	long long seconds, timeout;
@@ -160,7 +161,7 @@ static const char supported[] =
 	"-tagfocus, -tagignore, -tagshow, -taghide, -tagroot, -tagleaf, -functions, "
 	"-filefunctions, -files, -lines, -addresses, -noinlines, -relative_percentages, -call_tree, "
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
-	"-list, -disasm, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
+	"-list, -disasm, -weblist, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph, "
 	"-add_comment, -buildid, -topproto, -tools, -intel_syntax, -tls_ca, -tls_cert, -tls_key, -eog, -evince, -gv, -kcachegrind";
 
@@ -400,7 +401,7 @@ static int run_report(struct report *r, FILE *out)
 	bool have_re = false;
 	int rc = 0;
 	if (r->opt.format == REPORT_PEEK || r->opt.format == REPORT_LIST ||
-	    r->opt.format == REPORT_DISASM) {
+	    r->opt.format == REPORT_DISASM || r->opt.format == REPORT_WEBLIST) {
 		char err[1024];
 		if (cprof__filter_regcomp(&re, r->opt.symbol, err, sizeof(err)) < 0) {
 			cli_error("pprof: parsing argument regexp %s: %s", r->opt.symbol, err);
@@ -448,6 +449,13 @@ static int run_report(struct report *r, FILE *out)
 			rc = -EINVAL;
 		break;
 	}
+	case REPORT_WEBLIST:
+		rc = cprof__report_weblist(r, &re, f);
+		if (rc == -ENOENT) {
+			cli_error("pprof: no matches found for regexp: %s", r->opt.symbol);
+			rc = -EINVAL;
+		}
+		break;
 	default:
 		cli_error("pprof: internal error: no printer for report kind %d", (int)r->opt.format);
 		rc = -EINVAL;
@@ -476,7 +484,7 @@ static int report(struct profile *p, const struct report_options *o, bool shell_
 	 */
 	struct profile *compact = NULL;
 	if (o->format == REPORT_TRACES || o->format == REPORT_RAW || o->format == REPORT_TAGS ||
-	    o->format == REPORT_LIST || o->format == REPORT_DISASM) {
+	    o->format == REPORT_LIST || o->format == REPORT_DISASM || o->format == REPORT_WEBLIST) {
 		compact = cprof__report_compact(p);
 		if (!compact) {
 			cli_error("pprof: out of memory");
@@ -642,6 +650,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"peek", F_STRING, &a.peek, false},
 		{"list", F_STRING, &a.list, false},
 		{"disasm", F_STRING, &a.disasm, false},
+		{"weblist", F_STRING, &a.weblist, false},
 		{"source_path", F_STRING, &a.source_path, false},
 		{"trim_path", F_STRING, &a.trim_path, false},
 		{"symbolize", F_STRING, &a.symbolize, false},
@@ -679,6 +688,7 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	/* pprof's "only one output format" (cli.go): a regexp flag counts when non-empty. */
 	int nformats = a.top + a.text + a.traces + a.tree + a.raw + a.tags + a.comments +
 		       (a.peek && a.peek[0]) + (a.list && a.list[0]) + (a.disasm && a.disasm[0]) +
+		       (a.weblist && a.weblist[0]) +
 		       a.dot + a.svg + a.png + a.pdf + a.ps + a.gif + a.web + a.callgrind + a.proto +
 		       a.folded + (a.flamegraph && a.flamegraph[0]) + a.topproto +
 		       a.eog + a.evince + a.gv + a.kcachegrind;
@@ -779,6 +789,11 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		o.format = REPORT_DISASM;
 		o.symbol = a.disasm;
 		o.trim = false;
+	} else if (a.weblist && a.weblist[0]) {
+		/* the whole profile, at every address; inline frames kept */
+		o.format = REPORT_WEBLIST;
+		o.symbol = a.weblist;
+		o.trim = false;
 	}
 	{
 		/* One granularity at most, as pprof's choice flags. */
@@ -801,6 +816,18 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	if (graph_options(&a, &o) < 0) {
 		free(files);
 		return 2;
+	}
+	if (o.format == REPORT_WEBLIST && !(o.output && o.output[0])) {
+		/* -weblist without -output: a temp file opened in a browser, as -web */
+		static char wpath[4096];
+		int e = cprof__report_viewer_path("html", wpath, sizeof(wpath));
+		if (e < 0) {
+			cli_error("pprof: -weblist: creating a temporary file: %s", strerror(-e));
+			free(files);
+			return 2;
+		}
+		o.output = wpath;
+		o.web = true;
 	}
 	const char *basefile = a.base && a.base[0] ? a.base : NULL;
 	if (basefile && a.diff_base && a.diff_base[0]) {

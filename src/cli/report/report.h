@@ -38,7 +38,7 @@ enum report_format {
 	REPORT_TEXT,
 	/* text reports of raw.c, traces.c, tags.c, tree.c, list.c, disasm.c */
 	REPORT_TRACES, REPORT_TREE, REPORT_PEEK, REPORT_RAW, REPORT_TAGS, REPORT_COMMENTS,
-	REPORT_LIST, REPORT_DISASM,
+	REPORT_LIST, REPORT_DISASM, REPORT_WEBLIST,
 	/* graphical and export outputs of dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c */
 	REPORT_DOT, REPORT_GRAPHVIZ, REPORT_CALLGRIND, REPORT_PROTO, REPORT_FOLDED, REPORT_FLAMEGRAPH,
 	REPORT_TOPPROTO
@@ -398,5 +398,11 @@ int cprof__report_list(struct report *r, const regex_t *re, FILE *out);
  * reason in err when a binary or objdump is missing.
  */
 int cprof__report_disasm(struct report *r, const regex_t *re, FILE *out, char *err, size_t errlen);
+/*
+ * `-weblist=RE` (weblist.c): an HTML page of the annotated source of the
+ * functions matching re, each line expanding to its instructions (objdump,
+ * opt.tools, opt.intel_syntax) with their values. -ENOENT when none matched.
+ */
+int cprof__report_weblist(struct report *r, const regex_t *re, FILE *out);
 
 #endif
