@@ -93,7 +93,7 @@ static void free_list(char **v, size_t n)
 }
 
 /* report.trimPath: returns a pointer into path. */
-static const char *trim_path(const char *path, const char *trim, const char *search)
+const char *cprof__report_trim_path(const char *path, const char *trim, const char *search)
 {
 	char **l;
 	size_t n;
@@ -142,9 +142,9 @@ struct reader {
 	size_t n, cap;
 };
 
-static FILE *open_source(const char *path, const char *search, const char *trim, char **error)
+FILE *cprof__report_open_source(const char *path, const char *search, const char *trim, char **error)
 {
-	path = trim_path(path, trim, search);
+	path = cprof__report_trim_path(path, trim, search);
 	*error = NULL;
 	if (path[0] == '/') {
 		FILE *f = fopen(path, "r");
@@ -207,7 +207,7 @@ static struct srcfile *reader_file(struct reader *rd, const char *path)
 	if (!sf->path)
 		return NULL;
 	rd->n++;
-	FILE *f = open_source(path, rd->search, rd->trim, &sf->error);
+	FILE *f = cprof__report_open_source(path, rd->search, rd->trim, &sf->error);
 	if (!f) {
 		if (!sf->error)
 			sf->error = strdup("out of memory");
@@ -393,7 +393,7 @@ static int build(const struct report *r, const char *search_opt, struct lgraph *
 				const char *fname = cprof__profile_str(p, fn->filename);
 				if (fname[0]) {
 					/* newGraph's trimPath, then nodeInfo's filepath.Clean */
-					file = cprof__path_clean(trim_path(fname, r->opt.trim_path, search_opt));
+					file = cprof__path_clean(cprof__report_trim_path(fname, r->opt.trim_path, search_opt));
 					if (!file) {
 						free(buf);
 						return -ENOMEM;

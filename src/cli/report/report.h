@@ -353,6 +353,16 @@ int cprof__report_flamegraph(struct report *r, FILE *out);
 /* ---- text reports: raw.c, traces.c, tags.c, tree.c, list.c ---- */
 
 /*
+ * Source files of -list and -weblist, found as pprof finds them (list.c):
+ * trim_path strips a -trim_path prefix (or a default build prefix) from a
+ * recorded path; open_source opens a file by absolute path or through the
+ * -source_path list and the working directory's parents. On failure
+ * open_source returns NULL and *error holds pprof's message (malloc'd).
+ */
+const char *cprof__report_trim_path(const char *path, const char *trim, const char *search);
+FILE *cprof__report_open_source(const char *path, const char *search, const char *trim, char **error);
+
+/*
  * profile.Merge of one profile, which the driver applies to every input:
  * zero samples dropped, equal samples/locations/functions/mappings folded,
  * ids renumbered in order of first use, a fake mapping when there is none.

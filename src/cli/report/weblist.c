@@ -165,88 +165,12 @@ static void sset_free(struct sset *s)
 	free(s->v);
 }
 
-/* ---- source files (pprof's sourceReader, as list.c reads them) ---- */
-
-static char *go_join(const char *dir, const char *path)
-{
-	char *j;
-	if (!dir[0])
-		return cprof__path_clean(path);
-	if (asprintf(&j, "%s/%s", dir, path) < 0)
-		return NULL;
-	char *c = cprof__path_clean(j);
-	free(j);
-	return c;
-}
-
-static char *go_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *d = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");
-	if (!d)
-		return NULL;
-	char *c = cprof__path_clean(d);
-	free(d);
-	return c;
-}
+/* ---- source files (pprof's sourceReader; lookup in list.c) ---- */
 
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s && s[1] ? s + 1 : path;
-}
-
-/* The i-th entry of a ':'-separated list (malloc'd), NULL past the end. */
-static char *list_entry(const char *s, size_t i)
-{
-	if (!s || !s[0])
-		return NULL;
-	for (; i > 0; i--) {
-		s = strchr(s, ':');
-		if (!s)
-			return NULL;
-		s++;
-	}
-	return strndup(s, strcspn(s, ":"));
-}
-
-/* report.trimPath: a pointer into path. */
-static const char *trim_path(const char *path, const char *trim, const char *search)
-{
-	char *e;
-	if (!trim || !trim[0]) {
-		for (size_t i = 0; (e = list_entry(search, i)); i++) {
-			char *want = NULL;
-			size_t n = strlen(e);
-			while (n > 1 && e[n - 1] == '/')
-				e[--n] = '\0';
-			const char *b = n == 0 ? "." : n == 1 && e[0] == '/' ? "/" : base_name(e);
-			if (asprintf(&want, "/%s/", b) < 0)
-				want = NULL;
-			free(e);
-			const char *found = want ? strstr(path, want) : NULL;
-			size_t wl = want ? strlen(want) : 0;
-			free(want);
-			if (found)
-				return found + wl;
-		}
-	}
-	size_t n = 0;
-	for (char *t; (t = list_entry(trim, n)); n++)
-		free(t);
-	for (size_t i = 0; i < n + 2; i++) {
-		char *t = i < n ? list_entry(trim, i) : NULL;
-		const char *tt = t ? t : i == n ? "/proc/self/cwd/./" : "/proc/self/cwd/";
-		size_t tl = strlen(tt);
-		bool slash = tl > 0 && tt[tl - 1] == '/';
-		const char *res = NULL;
-		if (strncmp(path, tt, tl) == 0 && (slash || path[tl] == '/'))
-			res = path + tl + !slash;
-		free(t);
-		if (res)
-			return res;
-	}
-	return path;
 }
 
 struct srcfile {
@@ -260,34 +184,6 @@ struct reader {
 	struct srcfile *f;
 	size_t n, cap;
 };
-
-static FILE *open_source(const char *path, const char *search, const char *trim)
-{
-	path = trim_path(path, trim, search);
-	if (path[0] == '/')
-		return fopen(path, "r");
-	char *dir;
-	for (size_t i = 0; (dir = list_entry(search, i)); i++) {
-		while (dir) {
-			char *name = go_join(dir, path);
-			FILE *f = name ? fopen(name, "r") : NULL;
-			free(name);
-			if (f) {
-				free(dir);
-				return f;
-			}
-			char *parent = go_dir(dir);
-			if (!parent || strcmp(parent, dir) == 0) {
-				free(parent);
-				break;
-			}
-			free(dir);
-			dir = parent;
-		}
-		free(dir);
-	}
-	return NULL;
-}
 
 /* sourceReader.line: the text of line lineno, NULL when there is none. */
 static const char *reader_line(struct reader *rd, const char *path, int64_t lineno)
@@ -311,7 +207,9 @@ static const char *reader_line(struct reader *rd, const char *path, int64_t line
 		if (!sf->path)
 			return NULL;
 		rd->n++;
-		FILE *f = open_source(path, rd->search, rd->trim);
+		char *error = NULL;
+		FILE *f = cprof__report_open_source(path, rd->search, rd->trim, &error);
+		free(error);
 		char *line = NULL;
 		size_t lcap = 0, ncap = 0;
 		ssize_t len;
