@@ -148,7 +148,7 @@ static int build(const struct report *r, struct agraph *g)
 		const struct pp_function *fn =
 			l->nline ? cprof__profile_function(p, l->line[l->nline - 1].function_id) : NULL;
 		if (fn) {
-			n->name = cprof__report_func_name(p, fn, &n->namebuf);
+			n->name = cprof__report_function_name(p, fn, &n->namebuf);
 			n->lineno = l->line[l->nline - 1].line;
 			n->start_line = fn->start_line;
 		}

@@ -389,7 +389,7 @@ static int build(const struct report *r, const char *search_opt, struct lgraph *
 				id = find_node(g, "", "", 0, 0, objfile);
 			} else {
 				char *buf, *file = NULL;
-				const char *name = cprof__report_func_name(p, fn, &buf);
+				const char *name = cprof__report_function_name(p, fn, &buf);
 				const char *fname = cprof__profile_str(p, fn->filename);
 				if (fname[0]) {
 					/* newGraph's trimPath, then nodeInfo's filepath.Clean */

@@ -8,7 +8,7 @@
  * into one, ids renumbered 1..n in order of first use from the samples,
  * and a fake mapping for profiles that have none (fetch.go locateBinaries).
  * -raw and -traces print samples in that order. It also owns the function
- * name pprof's symbolizer leaves behind (cprof__report_func_name).
+ * name pprof's symbolizer leaves behind (cprof__report_function_name, graph.c).
  *
  * It does not merge several profiles (merge.c does) nor build graphs.
  */
@@ -144,49 +144,6 @@ static void kput_u64(struct kbuf *k, uint64_t v)
 static void kput_str(struct kbuf *k, const char *s)
 {
 	kput(k, s, strlen(s) + 1);
-}
-
-/* ---- function names ---- */
-
-/* symbolizer.removeMatching: drop balanced start..end groups. */
-static void remove_matching(char *name, char start, char end)
-{
-	int nesting = 0;
-	size_t first = 0;
-	for (size_t cur = 0; name[cur]; cur++) {
-		if (name[cur] == start) {
-			if (++nesting == 1)
-				first = cur;
-		} else if (name[cur] == end) {
-			if (--nesting < 0)
-				return;
-			if (nesting == 0) {
-				memmove(name + first, name + cur + 1, strlen(name + cur + 1) + 1);
-				cur = first - 1; /* wraps for first == 0; cur++ brings it back */
-			}
-		}
-	}
-}
-
-const char *cprof__report_func_name(const struct profile *p, const struct pp_function *fn,
-				    char **buf)
-{
-	const char *name = cprof__profile_str(p, fn->name);
-	const char *sys = cprof__profile_str(p, fn->system_name);
-	*buf = NULL;
-	if (name[0] && strcmp(sys, name) != 0)
-		return name;
-	/* symbolizer.looksLikeDemangledCPlusPlus */
-	bool cpp = (strpbrk(sys, "<>[]") || strstr(sys, "::")) && !strstr(sys, ".<") &&
-		   !strstr(sys, "]).");
-	if (!cpp)
-		return sys;
-	*buf = strdup(sys);
-	if (!*buf)
-		return sys;
-	remove_matching(*buf, '(', ')');
-	remove_matching(*buf, '<', '>');
-	return *buf;
 }
 
 /* ---- compact: profile.Merge of one profile ---- */
@@ -797,7 +754,7 @@ int cprof__report_raw(const struct profile *p, FILE *out)
 				continue;
 			}
 			char *buf;
-			const char *name = cprof__report_func_name(p, fn, &buf);
+			const char *name = cprof__report_function_name(p, fn, &buf);
 			const char *sys = cprof__profile_str(p, fn->system_name);
 			fprintf(out, "%s %s:%lld s=%lld", name, cprof__profile_str(p, fn->filename),
 				(long long)l->line[j].line, (long long)fn->start_line);

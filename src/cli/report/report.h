@@ -374,9 +374,6 @@ struct profile *cprof__report_compact(const struct profile *p);
  * does after the report total is taken (driver.applyFocus).
  */
 void cprof__report_drop_unlocated(struct profile *p);
-/* The name pprof's symbolizer leaves (C++ parameter lists dropped); *buf is freed by the caller. */
-const char *cprof__report_func_name(const struct profile *p, const struct pp_function *fn,
-				    char **buf);
 /* graph.NodeInfo.PrintableName of one location line at o's granularity (malloc'd). */
 char *cprof__report_frame_name(const struct profile *p, const struct report_options *o,
 			       const struct pp_location *loc, const struct pp_line *line);

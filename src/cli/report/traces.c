@@ -78,7 +78,7 @@ char *cprof__report_frame_name(const struct profile *p, const struct report_opti
 		fprintf(f, "%016llx", (unsigned long long)loc->address);
 		sep = " ";
 	}
-	const char *name = fn && function ? cprof__report_func_name(p, fn, &buf) : "";
+	const char *name = fn && function ? cprof__report_function_name(p, fn, &buf) : "";
 	const char *file = fn && filename ? cprof__profile_str(p, fn->filename) : "";
 	int64_t lineno = fn && linenumber ? line->line : 0;
 	if (name[0]) {
