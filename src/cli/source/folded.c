@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/source/source.h"
 #include "proto/profile.h"
-
-struct profile *cprof__source_folded_read(const char *path, char *err, size_t errlen);
 
 /* Frame name -> location id, a small open-addressing table. */
 struct frames {

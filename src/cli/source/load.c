@@ -20,9 +20,6 @@
 
 #include "cli/source/source.h"
 
-/* folded.c (another part) may provide a collapsed-stacks reader. */
-struct profile *cprof__source_folded_read(const char *path, char *err, size_t errlen) __attribute__((weak));
-
 #define MAX_PROFILE ((size_t)1 << 30)
 
 void cprof__source_options_init(struct source_options *o)
@@ -203,7 +200,7 @@ struct profile *cprof__source_load(const char *src, const struct source_options 
 	}
 	p = parse(data, len, &data, err, errlen);
 	free(data);
-	if (!p && !*remote && cprof__source_folded_read) {
+	if (!p && !*remote) {
 		/* not a profile: maybe collapsed stacks ("a;b;c 10" lines) */
 		char ferr[512];
 		p = cprof__source_folded_read(src, ferr, sizeof(ferr));

@@ -64,6 +64,13 @@ int cprof__source_save(const struct profile *p);
 /* ---- legacy.c ---- */
 
 /*
+ * Read a file of collapsed stacks ("root;caller;leaf value" lines, as
+ * Brendan Gregg's stackcollapse tools and -folded write them) into a profile
+ * with one value, samples/count (folded.c). NULL with a one-line reason.
+ */
+struct profile *cprof__source_folded_read(const char *path, char *err, size_t errlen);
+
+/*
  * gperftools' binary CPU profile (any word size and byte order, as pprof's
  * parseCPU accepts it). Returns NULL and sets *recognized = false when the
  * header is not one; NULL with a reason when it is but is malformed.
