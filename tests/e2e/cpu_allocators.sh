@@ -18,8 +18,10 @@ for alloc in libtcmalloc.so.4 libjemalloc.so.2; do
 	fi
 	tested=$((tested + 1))
 	name=${alloc%%.so*}
-	LD_PRELOAD=$lib "$CPROF" run -cpuprofile="$T/$name-churn.prof" -hz=1000 -- "$PROGS/alloc_churn" 2 \
-		>"$T/out" 2>"$T/err"
+	# The runtime straight from the environment (not through cprof run, whose
+	# own binary may be a sanitizer build that must not get LD_PRELOAD).
+	LD_PRELOAD="$CPROF_BUILD/lib/libcprof.so:$lib" CPROF_CPUPROFILE="$T/$name-churn.prof" CPROF_CPU_HZ=1000 \
+		"$PROGS/alloc_churn" 2 >"$T/out" 2>"$T/err"
 	st=$?
 	if [ $st -eq 0 ] && grep -q blocks= "$T/out"; then
 		pass "${name}_churn_run" "exit 0 under $alloc"
@@ -30,8 +32,8 @@ for alloc in libtcmalloc.so.4 libjemalloc.so.2; do
 		in_range "${name}_churn_stacks" "$(cum_pct churn_thread "$T/$name-churn.prof")" 95 100 \
 			"churn_thread cum% (stacks unwind out of the allocator)"
 	fi
-	LD_PRELOAD=$lib "$CPROF" run -q -hz=1000 -cpuprofile="$T/$name-split.prof" -- "$PROGS/cpu_split" "$units" \
-		>/dev/null 2>"$T/err"
+	LD_PRELOAD="$CPROF_BUILD/lib/libcprof.so:$lib" CPROF_CPUPROFILE="$T/$name-split.prof" CPROF_CPU_HZ=1000 \
+		"$PROGS/cpu_split" "$units" >/dev/null 2>"$T/err"
 	if check_valid "${name}_split" "$T/$name-split.prof"; then
 		in_range "${name}_split_sixty" "$(cum_pct func_sixty "$T/$name-split.prof")" 55 65 "func_sixty cum% (truth 60)"
 		in_range "${name}_split_main" "$(cum_pct main "$T/$name-split.prof")" 99.5 100 "main cum%"
