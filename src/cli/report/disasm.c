@@ -377,11 +377,6 @@ static int cmp_sym(const void *a, const void *b)
 
 /* ---- objdump ---- */
 
-struct inst {
-	uint64_t addr;
-	char *text;
-};
-
 /*
  * The objdump to run: $CPROF_OBJDUMP, else as pprof's binutils.initTools
  * reads -tools (default $PPROF_TOOLS): comma-separated entries, "DIR" for
@@ -428,9 +423,8 @@ static const char *find_objdump(const char *tools, char *buf, size_t len, char *
 	return NULL;
 }
 
-/* Run objdump on [start, stop) of path; instructions in address order. */
-static int objdump(const struct report_options *o, const char *path, uint64_t start,
-		   uint64_t stop, struct inst **out, size_t *nout, char *err, size_t errlen)
+int cprof__report_objdump(const struct report_options *o, const char *path, uint64_t start,
+			  uint64_t stop, struct report_inst **out, size_t *nout, char *err, size_t errlen)
 {
 	char a1[64], a2[64], tbuf[4096];
 	snprintf(a1, sizeof(a1), "--start-address=0x%" PRIx64, start);
@@ -492,7 +486,7 @@ static int objdump(const struct report_options *o, const char *path, uint64_t st
 			text[--tl] = '\0';
 		if (rc == 0 && *nout == cap) {
 			size_t nc = cap ? cap * 2 : 64;
-			struct inst *ni = realloc(*out, nc * sizeof(*ni));
+			struct report_inst *ni = realloc(*out, nc * sizeof(*ni));
 			if (!ni) {
 				rc = -ENOMEM;
 				continue;
@@ -522,7 +516,7 @@ static int objdump(const struct report_options *o, const char *path, uint64_t st
 	return rc;
 }
 
-static void free_insts(struct inst *v, size_t n)
+void cprof__report_insts_free(struct report_inst *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i].text);
@@ -588,7 +582,7 @@ static int cmp_addr(const void *a, const void *b, void *ctx)
 }
 
 static void print_symbol(const struct report *r, const struct agraph *g, const struct sym *s,
-			 const struct inst *in, size_t nin, FILE *out)
+			 const struct report_inst *in, size_t nin, FILE *out)
 {
 	int64_t flat_sum = 0, cum_sum = 0;
 	for (size_t i = 0; i < s->nnodes; i++) {
@@ -742,16 +736,16 @@ int cprof__report_disasm(struct report *r, const regex_t *re, FILE *out, char *e
 		struct sym *s = &syms[i];
 		if (!s->nnodes)
 			continue;
-		struct inst *in = NULL;
+		struct report_inst *in = NULL;
 		size_t nin = 0;
 		/* Go decodes [Start, End) of .text only: a symbol's last byte is never decoded. */
 		uint64_t lo = s->start < s->text_lo ? s->text_lo : s->start;
 		uint64_t hi = s->end > s->text_hi ? s->text_hi : s->end;
 		if (lo < hi) {
 			const char *file = cprof__profile_str(p, p->mapping[s->mapping].filename);
-			rc = objdump(&r->opt, file, lo, s->end + 1, &in, &nin, err, errlen);
+			rc = cprof__report_objdump(&r->opt, file, lo, s->end + 1, &in, &nin, err, errlen);
 			if (rc < 0) {
-				free_insts(in, nin);
+				cprof__report_insts_free(in, nin);
 				goto out;
 			}
 			rc = -ENOMEM;
@@ -759,7 +753,7 @@ int cprof__report_disasm(struct report *r, const regex_t *re, FILE *out, char *e
 				free(in[--nin].text);
 		}
 		print_symbol(r, &g, s, in, nin, out);
-		free_insts(in, nin);
+		cprof__report_insts_free(in, nin);
 	}
 	rc = ferror(out) ? -EIO : 0;
 out:

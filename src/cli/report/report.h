@@ -352,6 +352,22 @@ int cprof__report_flamegraph(struct report *r, FILE *out);
 
 /* ---- text reports: raw.c, traces.c, tags.c, tree.c, list.c ---- */
 
+/* One instruction objdump printed: its file address and text (malloc'd). */
+struct report_inst {
+	uint64_t addr;
+	char *text;
+};
+/*
+ * Run binutils' objdump (found through -tools, $PPROF_TOOLS or
+ * $CPROF_OBJDUMP; -intel_syntax honoured) on [start, stop) of path
+ * (disasm.c). Instructions in address order. -EINVAL with a one-line reason
+ * in err when objdump is missing or fails; -ENOMEM. Free with
+ * cprof__report_insts_free, also after an error.
+ */
+int cprof__report_objdump(const struct report_options *o, const char *path, uint64_t start,
+			  uint64_t stop, struct report_inst **out, size_t *nout, char *err, size_t errlen);
+void cprof__report_insts_free(struct report_inst *v, size_t n);
+
 /*
  * Source files of -list and -weblist, found as pprof finds them (list.c):
  * trim_path strips a -trim_path prefix (or a default build prefix) from a

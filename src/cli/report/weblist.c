@@ -363,122 +363,7 @@ static bool source_line(const struct obj *o, uint64_t addr, struct frame *fr)
 	return true;
 }
 
-struct inst {
-	uint64_t addr;
-	char *text;
-};
 
-static const char *find_objdump(const char *tools, char *buf, size_t len)
-{
-	const char *env = getenv("CPROF_OBJDUMP");
-	if (env && env[0])
-		return env;
-	if (!tools || !tools[0])
-		return "objdump";
-	for (int pass = 0; pass < 2; pass++) {
-		const char *s = tools;
-		for (;;) {
-			size_t n = strcspn(s, ",");
-			const char *colon = memchr(s, ':', n);
-			const char *dir = colon ? colon + 1 : s;
-			size_t dlen = colon ? n - (size_t)(dir - s) : n;
-			bool mine = !colon || ((size_t)(colon - s) == 7 && strncmp(s, "objdump", 7) == 0);
-			if (mine && (colon != NULL) == (pass == 0)) {
-				if (dlen == 0)
-					return "objdump";
-				snprintf(buf, len, "%.*s/objdump", (int)dlen, dir);
-				if (access(buf, X_OK) == 0)
-					return buf;
-			}
-			if (!s[n])
-				break;
-			s += n + 1;
-		}
-	}
-	return NULL;
-}
-
-/* objdump's instructions in [start, stop) of path; a failing objdump gives none, as in pprof. */
-static int objdump(const struct report_options *o, const char *path, uint64_t start,
-		   uint64_t stop, struct inst **out, size_t *nout)
-{
-	char a1[64], a2[64], tbuf[4096];
-	*out = NULL;
-	*nout = 0;
-	const char *tool = find_objdump(o->tools, tbuf, sizeof(tbuf));
-	if (!tool)
-		return 0;
-	snprintf(a1, sizeof(a1), "--start-address=0x%" PRIx64, start);
-	snprintf(a2, sizeof(a2), "--stop-address=0x%" PRIx64, stop);
-	char *argv[12] = {(char *)tool, "-d", "-z", "-w", "--no-show-raw-insn", a1, a2};
-	int na = 7;
-	if (o->intel_syntax) {
-		argv[na++] = "-M";
-		argv[na++] = "intel";
-	}
-	argv[na++] = (char *)path;
-	argv[na] = NULL;
-	int fds[2];
-	if (pipe(fds) < 0)
-		return -ENOMEM;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -ENOMEM;
-	}
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		int dn = open("/dev/null", O_WRONLY);
-		if (dn >= 0)
-			dup2(dn, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	FILE *f = fdopen(fds[0], "r");
-	if (!f) {
-		close(fds[0]);
-		waitpid(pid, NULL, 0);
-		return -ENOMEM;
-	}
-	char *line = NULL;
-	size_t lcap = 0, cap = 0;
-	int rc = 0;
-	while (getline(&line, &lcap, f) >= 0) {
-		char *s = line, *end;
-		while (*s == ' ')
-			s++;
-		uint64_t addr = strtoull(s, &end, 16);
-		if (end == s || end[0] != ':' || end[1] != '\t' || rc < 0)
-			continue;
-		char *text = end + 2;
-		size_t tl = strlen(text);
-		while (tl > 0 && (text[tl - 1] == '\n' || text[tl - 1] == ' ' || text[tl - 1] == '\t'))
-			text[--tl] = '\0';
-		if (*nout == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct inst *ni = realloc(*out, nc * sizeof(*ni));
-			if (!ni) {
-				rc = -ENOMEM;
-				continue;
-			}
-			*out = ni;
-			cap = nc;
-		}
-		(*out)[*nout].addr = addr;
-		if (!((*out)[*nout].text = strdup(text)))
-			rc = -ENOMEM;
-		else
-			(*nout)++;
-	}
-	free(line);
-	fclose(f);
-	waitpid(pid, NULL, 0);
-	return rc;
-}
 
 /* ---- the source printer ---- */
 
@@ -726,9 +611,17 @@ static int expand(struct printer *sp)
 			hi = o->text_hi;
 		if (lo >= hi)
 			continue;
-		struct inst *in = NULL;
+		struct report_inst *in = NULL;
 		size_t nin = 0;
-		rc = objdump(&sp->r->opt, o->file, lo, hi, &in, &nin);
+		char oerr[512];
+		rc = cprof__report_objdump(&sp->r->opt, o->file, lo, hi, &in, &nin, oerr, sizeof(oerr));
+		if (rc == -EINVAL) {
+			/* A failing or missing objdump gives no instructions, as in pprof. */
+			cprof__report_insts_free(in, nin);
+			in = NULL;
+			nin = 0;
+			rc = 0;
+		}
 		struct frame last = {0};
 		bool have_last = false;
 		uint64_t last_addr = 0, max_addr = 0;
