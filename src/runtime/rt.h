@@ -59,6 +59,14 @@ enum cprof_unwinder { CPROF_UNWIND_DWARF, CPROF_UNWIND_FP };
  */
 int cprof__unwind_dwarf(void *uc, uintptr_t *pcs, int max);
 int cprof__unwind_fp(void *uc, uintptr_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
+/*
+ * Walk the calling thread's own stack into pcs (return addresses, the
+ * caller of cprof__unwind_self first after skipping `skip` more frames),
+ * with the configured unwinder. Returns the number of frames. Thread (and
+ * interposed functions such as malloc: it does not allocate or lock, apart
+ * from what libgcc's unwinder does on its first use, see warmup).
+ */
+int cprof__unwind_self(uintptr_t *pcs, int max, int skip);
 /* Resolve lazily bound symbols the DWARF unwinder needs, outside signal context. Thread. */
 void cprof__unwind_warmup(void);
 
@@ -143,6 +151,26 @@ struct cpu_meta {
 	const char *const *comments;
 	size_t ncomments;
 };
+/*
+ * A symbolization session over the live process, for any profile's stacks:
+ * begin reads the process's mappings and modules; stack turns addresses into
+ * location ids of p (named with function, file, line and inlined frames);
+ * end adds p's Mappings and frees the session. Between begin and end, dlclose
+ * of a profiled library waits. Thread; allocates freely.
+ */
+struct rt_sym;
+struct rt_sym *cprof__sym_begin(struct profile *p);
+/*
+ * Location ids of pcs[0..n) into ids (room for n), returning how many.
+ * leaf_is_pc: pcs[0] is an interrupted instruction (a signal's PC); every
+ * other entry is a return address and is named by its call instruction.
+ */
+int cprof__sym_stack(struct rt_sym *s, const uintptr_t *pcs, int n, bool leaf_is_pc, uint64_t *ids);
+/* A location for a pseudo-function such as "[cprof: lost samples]"; 0 on error. */
+uint64_t cprof__sym_special(struct rt_sym *s, const char *name);
+/* Finish: 0, or -ENOMEM when p is incomplete (the caller discards it). */
+int cprof__sym_end(struct rt_sym *s);
+
 /*
  * Build the CPU profile from t: mappings from /proc/self/maps, locations
  * symbolized with libdw (functions, files, lines, inlined frames). Thread;

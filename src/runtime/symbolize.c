@@ -563,29 +563,6 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 	return loc->id;
 }
 
-struct walk_arg {
-	struct ctx *c;
-	int64_t period;
-};
-
-static void add_stack(const uintptr_t *pcs, int n, uint64_t weight, void *arg)
-{
-	struct walk_arg *w = arg;
-	struct ctx *c = w->c;
-	if (c->err)
-		return;
-	uint64_t ids[CPROF_MAX_DEPTH_LIMIT];
-	int k = 0;
-	for (int i = 0; i < n && k < CPROF_MAX_DEPTH_LIMIT; i++) {
-		uint64_t id = location_id(c, pcs[i], i == 0);
-		if (id)
-			ids[k++] = id;
-	}
-	int64_t v[2] = {(int64_t)weight, (int64_t)weight * w->period};
-	if (!cprof__profile_add_sample(c->p, ids, (size_t)k, v, 2, NULL, 0))
-		c->err = -ENOMEM;
-}
-
 static void build_id_hex(Dwfl *dwfl, struct map *m, char *out, size_t outlen)
 {
 	out[0] = 0;
@@ -684,62 +661,72 @@ static const Dwfl_Callbacks proc_callbacks = {
 	.debuginfo_path = &find_debuginfo_path,
 };
 
-struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *meta)
-{
-	struct ctx c;
-	memset(&c, 0, sizeof c);
-	c.p = cprof__profile_new();
-	if (!c.p)
-		return NULL;
-	struct profile *p = c.p;
-	cprof__profile_add_sample_type(p, "samples", "count");
-	cprof__profile_add_sample_type(p, "cpu", "nanoseconds");
-	p->period_type.type = cprof__profile_intern(p, "cpu", (size_t)-1);
-	p->period_type.unit = cprof__profile_intern(p, "nanoseconds", (size_t)-1);
-	p->period = meta->period_ns;
-	p->time_nanos = meta->time_nanos;
-	p->duration_nanos = meta->duration_nanos;
-	for (size_t i = 0; i < meta->ncomments; i++)
-		cprof__profile_add_comment(p, meta->comments[i]);
+/* ---- sessions: any profile's stacks ---- */
 
-	read_maps(&c.maps);
+struct rt_sym *cprof__sym_begin(struct profile *p)
+{
+	struct ctx *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->p = p;
+	read_maps(&c->maps);
 	read_debuginfo_policy();
-	c.dwfl = dwfl_begin(&proc_callbacks);
-	if (c.dwfl) {
-		dwfl_report_begin(c.dwfl);
-		if (dwfl_linux_proc_report(c.dwfl, getpid()) != 0 || dwfl_report_end(c.dwfl, NULL, NULL) != 0) {
-			dwfl_end(c.dwfl);
-			c.dwfl = NULL;
+	c->dwfl = dwfl_begin(&proc_callbacks);
+	if (c->dwfl) {
+		dwfl_report_begin(c->dwfl);
+		if (dwfl_linux_proc_report(c->dwfl, getpid()) != 0 || dwfl_report_end(c->dwfl, NULL, NULL) != 0) {
+			dwfl_end(c->dwfl);
+			c->dwfl = NULL;
 		}
 	}
-	if (!c.dwfl)
+	if (!c->dwfl)
 		cprof__log("cannot read this process's modules with libdwfl (%s); the profile has addresses only",
 			   dwfl_errmsg(-1));
-
+	/* Tags of unloaded modules index a table that must hold still until the end. */
 	pthread_mutex_lock(&unloaded_lock);
-	struct walk_arg w = {&c, meta->period_ns};
-	cprof__stacktab_foreach(t, add_stack, &w);
-	if (meta->lost > 0 && !c.err) {
-		/* Time we know was spent but not where: shown, not hidden. */
-		uint64_t fid = function_id(&c, "[cprof: lost samples]", NULL, "", 0);
-		struct pp_line ln = {fid, 0, 0};
-		struct pp_location *loc = cprof__profile_add_location(p, 0, 0, &ln, 1);
-		if (loc) {
-			uint64_t id = loc->id;
-			int64_t v[2] = {(int64_t)meta->lost, (int64_t)meta->lost * meta->period_ns};
-			cprof__profile_add_sample(p, &id, 1, v, 2, NULL, 0);
-		}
-	}
+	return (struct rt_sym *)c;
+}
 
+int cprof__sym_stack(struct rt_sym *s, const uintptr_t *pcs, int n, bool leaf_is_pc, uint64_t *ids)
+{
+	struct ctx *c = (struct ctx *)s;
+	int k = 0;
+	for (int i = 0; i < n && !c->err; i++) {
+		uint64_t id = location_id(c, pcs[i], leaf_is_pc && i == 0);
+		if (id)
+			ids[k++] = id;
+	}
+	return k;
+}
+
+uint64_t cprof__sym_special(struct rt_sym *s, const char *name)
+{
+	struct ctx *c = (struct ctx *)s;
+	if (c->err)
+		return 0;
+	uint64_t fid = function_id(c, name, NULL, "", 0);
+	struct pp_line ln = {fid, 0, 0};
+	struct pp_location *loc = fid ? cprof__profile_add_location(c->p, 0, 0, &ln, 1) : NULL;
+	if (!loc) {
+		c->err = -ENOMEM;
+		return 0;
+	}
+	return loc->id;
+}
+
+int cprof__sym_end(struct rt_sym *s)
+{
+	struct ctx *c = (struct ctx *)s;
+	struct profile *p = c->p;
 	/* Mappings: every executable mapping, in maps order (main program first). */
-	uint64_t *map_id = calloc(c.maps.n + 1, sizeof *map_id);
-	for (size_t i = 0; map_id && i < c.maps.n; i++) {
-		struct map *m = &c.maps.v[i];
+	uint64_t *map_id = calloc(c->maps.n + 1, sizeof *map_id);
+	for (size_t i = 0; map_id && i < c->maps.n && !c->err; i++) {
+		struct map *m = &c->maps.v[i];
 		if (m->unloaded && !m->any)
 			continue;
 		struct pp_mapping *pm = cprof__profile_add_mapping(p);
 		if (!pm) {
-			c.err = -ENOMEM;
+			c->err = -ENOMEM;
 			break;
 		}
 		pm->memory_start = m->start;
@@ -747,7 +734,7 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 		pm->file_offset = m->offset;
 		pm->filename = cprof__profile_intern(p, m->path, (size_t)-1);
 		char bid[128];
-		build_id_hex(c.dwfl, m, bid, sizeof bid);
+		build_id_hex(c->dwfl, m, bid, sizeof bid);
 		pm->build_id = cprof__profile_intern(p, bid, (size_t)-1);
 		/* Functions: every address was named. Files, lines and inlined
 		 * frames: the module's DWARF was read (a few addresses, _start or a
@@ -760,7 +747,7 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 	}
 	for (size_t i = 0; map_id && i < p->nlocation; i++) {
 		uint64_t mi = p->location[i].mapping_id;
-		p->location[i].mapping_id = (mi && mi <= c.maps.n) ? map_id[mi - 1] : 0;
+		p->location[i].mapping_id = (mi && mi <= c->maps.n) ? map_id[mi - 1] : 0;
 	}
 	/* The table these tags index goes away with this profile. */
 	for (size_t i = 0; i < nunloaded; i++)
@@ -768,22 +755,78 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 	nunloaded = 0;
 	pthread_mutex_unlock(&unloaded_lock);
 	if (!map_id)
-		c.err = -ENOMEM;
+		c->err = -ENOMEM;
 	free(map_id);
 
-	if (c.dwfl)
-		dwfl_end(c.dwfl);
-	if (c.offline)
-		dwfl_end(c.offline);
-	for (size_t i = 0; i < c.maps.n; i++)
-		free(c.maps.v[i].path);
-	free(c.maps.v);
-	for (size_t i = 0; i < c.fn_cap; i++)
-		free(c.fns[i].key);
-	free(c.fns);
-	free(c.loc_pc);
-	free(c.loc_id);
-	if (c.err) {
+	if (c->dwfl)
+		dwfl_end(c->dwfl);
+	if (c->offline)
+		dwfl_end(c->offline);
+	for (size_t i = 0; i < c->maps.n; i++)
+		free(c->maps.v[i].path);
+	free(c->maps.v);
+	for (size_t i = 0; i < c->fn_cap; i++)
+		free(c->fns[i].key);
+	free(c->fns);
+	free(c->loc_pc);
+	free(c->loc_id);
+	int err = c->err;
+	free(c);
+	return err;
+}
+
+/* ---- the CPU profile ---- */
+
+struct walk_arg {
+	struct rt_sym *s;
+	int64_t period;
+	bool err;
+};
+
+static void add_stack(const uintptr_t *pcs, int n, uint64_t weight, void *arg)
+{
+	struct walk_arg *w = arg;
+	if (w->err)
+		return;
+	uint64_t ids[CPROF_MAX_DEPTH_LIMIT];
+	if (n > CPROF_MAX_DEPTH_LIMIT)
+		n = CPROF_MAX_DEPTH_LIMIT;
+	int k = cprof__sym_stack(w->s, pcs, n, true, ids);
+	int64_t v[2] = {(int64_t)weight, (int64_t)weight * w->period};
+	if (!cprof__profile_add_sample(((struct ctx *)w->s)->p, ids, (size_t)k, v, 2, NULL, 0))
+		w->err = true;
+}
+
+struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *meta)
+{
+	struct profile *p = cprof__profile_new();
+	if (!p)
+		return NULL;
+	cprof__profile_add_sample_type(p, "samples", "count");
+	cprof__profile_add_sample_type(p, "cpu", "nanoseconds");
+	p->period_type.type = cprof__profile_intern(p, "cpu", (size_t)-1);
+	p->period_type.unit = cprof__profile_intern(p, "nanoseconds", (size_t)-1);
+	p->period = meta->period_ns;
+	p->time_nanos = meta->time_nanos;
+	p->duration_nanos = meta->duration_nanos;
+	for (size_t i = 0; i < meta->ncomments; i++)
+		cprof__profile_add_comment(p, meta->comments[i]);
+
+	struct rt_sym *s = cprof__sym_begin(p);
+	if (!s) {
+		cprof__profile_free(p);
+		return NULL;
+	}
+	struct walk_arg w = {s, meta->period_ns, false};
+	cprof__stacktab_foreach(t, add_stack, &w);
+	if (meta->lost > 0 && !w.err) {
+		/* Time we know was spent but not where: shown, not hidden. */
+		uint64_t id = cprof__sym_special(s, "[cprof: lost samples]");
+		int64_t v[2] = {(int64_t)meta->lost, (int64_t)meta->lost * meta->period_ns};
+		if (id && !cprof__profile_add_sample(p, &id, 1, v, 2, NULL, 0))
+			w.err = true;
+	}
+	if (cprof__sym_end(s) != 0 || w.err) {
 		cprof__profile_free(p);
 		return NULL;
 	}

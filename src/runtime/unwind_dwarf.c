@@ -15,6 +15,10 @@
  *
  * Known limit: a program that registers frames at run time
  * (__register_frame, as JITs do) makes libgcc take its object mutex here.
+ *
+ * cprof__unwind_self walks the calling thread's own stack, for profilers
+ * that record where a call was made (allocations, waits), with whichever
+ * unwinder is configured.
  */
 #include <stdint.h>
 #include <ucontext.h>
@@ -78,4 +82,65 @@ void cprof__unwind_warmup(void)
 {
 	int n = 0;
 	_Unwind_Backtrace(count, &n);
+}
+
+/* ---- the calling thread's own stack ---- */
+
+struct self_walk {
+	uintptr_t *pcs;
+	int n, max, skip;
+};
+
+static _Unwind_Reason_Code self_step(struct _Unwind_Context *ctx, void *arg)
+{
+	struct self_walk *w = arg;
+	uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+	if (ip == 0)
+		return _URC_END_OF_STACK;
+	if (w->skip > 0) {
+		w->skip--;
+		return _URC_NO_REASON;
+	}
+	w->pcs[w->n++] = ip;
+	return w->n >= w->max ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+static __attribute__((noinline)) int self_fp(uintptr_t *pcs, int max, int skip)
+{
+	uintptr_t lo = (uintptr_t)__builtin_frame_address(0), hi = cprof__self.stack_hi;
+	if (hi == 0 || lo >= hi)
+		return 0;
+	uintptr_t fp = lo;
+	int n = 0;
+	/* Frames: self_fp's own, then cprof__unwind_self's, then the caller's. */
+	skip += 1;
+	while (n < max) {
+		if (fp < lo || fp > hi - 2 * sizeof(uintptr_t) || (fp & (sizeof(uintptr_t) - 1)))
+			break;
+		uintptr_t next = ((uintptr_t *)fp)[0];
+		uintptr_t ret = ((uintptr_t *)fp)[1];
+		if (ret < 4096)
+			break;
+		if (skip > 0)
+			skip--;
+		else
+			pcs[n++] = ret;
+		if (next <= fp)
+			break;
+		lo = fp + 2 * sizeof(uintptr_t);
+		fp = next;
+	}
+	return n;
+}
+
+__attribute__((noinline)) int cprof__unwind_self(uintptr_t *pcs, int max, int skip)
+{
+	if (max <= 0)
+		return 0;
+	if (cprof__config.unwinder == CPROF_UNWIND_FP)
+		return self_fp(pcs, max, skip);
+	/* The first frame _Unwind_Backtrace reports is this function's own. */
+	struct self_walk w = {pcs, 0, max, skip + 1};
+	_Unwind_Backtrace(self_step, &w);
+	return w.n;
 }
