@@ -97,6 +97,12 @@ struct rt_thread {
 	uintptr_t stack_lo, stack_hi; /* 0 when unknown */
 	int busy;                     /* in a sample: guards reentry */
 	void *start_fn;               /* the thread's start routine, when created through ours */
+	/*
+	 * The blocking call this thread is in ("pthread_mutex_lock", "read", ...)
+	 * or NULL: set by the wait profilers' wrappers before they block and
+	 * cleared after, read by the wall-clock profiler. Any.
+	 */
+	const char *volatile blocked_in;
 };
 
 #define CPROF_MAX_THREADS 8192
