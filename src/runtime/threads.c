@@ -45,7 +45,7 @@ struct slot {
 	int64_t next_expiry;
 };
 
-CPROF_TLS struct rt_thread cprof__self = {0, 0, 0, NULL};
+CPROF_TLS struct rt_thread cprof__self;
 char cprof__sig_cookies[CPROF_MAX_THREADS];
 
 static struct slot slots[MAX_THREADS];
