@@ -33,7 +33,7 @@ LIBS_DW := -ldw -lelf -lz
 COMMON_SRC := $(wildcard src/common/*.c)
 PROTO_SRC := $(wildcard src/proto/*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
-CLI_SRC := $(wildcard src/cli/*.c src/cli/report/*.c src/cli/source/*.c)
+CLI_SRC := $(wildcard src/cli/*.c src/cli/report/*.c src/cli/source/*.c src/cli/benchstat/*.c)
 # Libraries the cprof binary links (unit tests and fuzz replayers link the same).
 CLI_LIBS := -lcurl -ledit $(LIBS_DW) -lm
 

@@ -10,6 +10,7 @@
 /* Each command gets argv with argv[0] set to the command's name. Returns the exit status. */
 int cmd_run(int argc, char **argv);
 int cmd_pprof(int argc, char **argv);
+int cmd_benchstat(int argc, char **argv);
 
 struct profile;
 
@@ -34,6 +35,7 @@ int cprof__pprof_interactive(struct profile *p, int argc, char **argv);
 /* Usage text of each command, printed by "cprof help <command>". */
 extern const char cmd_run_usage[];
 extern const char cmd_pprof_usage[];
+extern const char cmd_benchstat_usage[];
 
 /* Prints "cprof: <fmt>\n" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

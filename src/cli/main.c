@@ -18,6 +18,8 @@ struct command {
 static const struct command commands[] = {
 	{"run", cmd_run, "run a program with profiling on", cmd_run_usage},
 	{"pprof", cmd_pprof, "read and report on profiles, as go tool pprof does", cmd_pprof_usage},
+	{"benchstat", cmd_benchstat, "summarize and compare benchmark results, as Go's benchstat does",
+	 cmd_benchstat_usage},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
