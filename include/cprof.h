@@ -95,6 +95,21 @@ struct cprof_cpu_stats {
 /* Fill *st. Any context, including signal handlers. */
 int cprof_cpu_profile_stats(struct cprof_cpu_stats *st);
 
+/*
+ * Write the profile called name as it is now (Go's pprof.Lookup(name).WriteTo):
+ * "heap", "allocs", "peak", "block", "mutex", "threads", "threadcreate", as
+ * far as those profilers are part of this runtime. debug 0: gzipped
+ * profile.proto; 1: Go's legacy text format; 2: for "threads", a dump of
+ * every thread's stack. -ENOENT for a name this runtime does not know,
+ * -ENODATA when that profiler is off, -EINVAL for profiles that are a
+ * capture over a duration (cpu, wall: use their own start/stop). The file
+ * descriptor is not closed. Any thread; not from a signal handler.
+ */
+int cprof_profile_write(const char *name, int fd, int debug);
+
+/* Same, to a file: written beside it and renamed, so path never holds half a profile. */
+int cprof_profile_write_path(const char *name, const char *path, int debug);
+
 #ifdef __cplusplus
 }
 #endif

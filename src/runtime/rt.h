@@ -197,6 +197,49 @@ int cprof__write_path(const struct profile *p, const char *path);
 void cprof__report(const char *kind, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- lookup.c: profiles by name ---- */
+
+struct buf;
+/*
+ * One line of the table of profiles by name (Go's pprof.Lookup). Snapshot
+ * kinds have build; timed kinds (a capture over a duration, like the wall
+ * profile) have start and stop instead. Each profiler's file fills its own
+ * line(s) in lookup.c's table.
+ */
+struct rt_profile_kind {
+	const char *name;
+	const char *desc; /* one sentence for the endpoint's index page */
+	/* The profile as of now; NULL with errno ENODATA (profiler off) or ENOMEM. Thread. */
+	struct profile *(*build)(void);
+	/*
+	 * Optional: own text rendering for debug >= 1 (thread dumps); appends to
+	 * out and returns 0, or -errno. When NULL, lookup.c renders Go's legacy
+	 * text from the built profile. Thread.
+	 */
+	int (*text)(struct buf *out, int debug);
+	/* Timed kinds: start a capture at hz (0: default), -EBUSY when one runs; stop returns it. Thread. */
+	int (*start)(int hz);
+	struct profile *(*stop)(void);
+};
+/* The kind called name, or NULL. Any. */
+const struct rt_profile_kind *cprof__lookup(const char *name);
+/* The table, for listing (n entries). Any. */
+const struct rt_profile_kind *cprof__lookup_all(size_t *n);
+/*
+ * Render p in Go's legacy text format for the kind name (debug >= 1):
+ * heap/allocs/peak as a heap profile, block/mutex as contention, any other
+ * as a count profile. 0 or -errno (b->err). Thread.
+ */
+int cprof__lookup_text(const char *name, struct profile *p, struct buf *b);
+/* The named snapshot profile into out: proto (debug 0, gzipped) or text. 0 or -errno. Thread. */
+int cprof__lookup_render(const char *name, int debug, struct buf *out);
+/*
+ * The difference p1 - p0 of two profiles of one kind taken at two moments
+ * (samples matched by stack addresses and labels; all-zero samples dropped),
+ * built into p1 in place. 0 or -ENOMEM. Thread.
+ */
+int cprof__profile_delta(struct profile *p1, const struct profile *p0);
+
 /* ---- init.c ---- */
 
 struct rt_config {

@@ -1,0 +1,132 @@
+/*
+ * lookup.c - profiles by name (Go's pprof.Lookup): the one table that says
+ * which profiles this runtime can produce at any moment, and the public
+ * cprof_profile_write() that writes one, as gzipped profile.proto or in
+ * Go's legacy text form (textfmt.c). The HTTP endpoint, the benchmark
+ * harness and each profiler's "write now" call go through here.
+ *
+ * Each profiler adds its own line to the table when its builder exists.
+ * The CPU profile is not here: it is a capture over a duration with its own
+ * API (prof_cpu.c). Timed kinds (start/stop) are listed for the endpoint
+ * but cannot be written as a snapshot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "cprof.h"
+#include "proto/profile.h"
+#include "runtime/rt.h"
+
+/* Builders each profiler provides; one line per profile name. */
+static const struct rt_profile_kind kinds[] = {
+	{NULL, NULL, NULL, NULL, NULL, NULL},
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0] - 1)
+
+const struct rt_profile_kind *cprof__lookup(const char *name)
+{
+	for (const struct rt_profile_kind *k = kinds; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+const struct rt_profile_kind *cprof__lookup_all(size_t *n)
+{
+	*n = NKINDS;
+	return kinds;
+}
+
+int cprof__lookup_render(const char *name, int debug, struct buf *out)
+{
+	const struct rt_profile_kind *k = cprof__lookup(name);
+	if (!k)
+		return -ENOENT;
+	if (debug > 0 && k->text)
+		return k->text(out, debug);
+	if (!k->build)
+		return -EINVAL; /* timed: needs a duration */
+	errno = 0;
+	struct profile *p = k->build();
+	if (!p)
+		return errno == ENODATA ? -ENODATA : -ENOMEM;
+	int rc;
+	if (debug > 0) {
+		rc = cprof__lookup_text(name, p, out);
+	} else {
+		uint8_t *gz;
+		size_t len;
+		rc = cprof__profile_encode_gz(p, &gz, &len);
+		if (rc == 0) {
+			rc = cprof__buf_append(out, gz, len);
+			free(gz);
+		}
+	}
+	cprof__profile_free(p);
+	return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+CPROF_API int cprof_profile_write(const char *name, int fd, int debug)
+{
+	if (!name || fd < 0 || debug < 0)
+		return !name || debug < 0 ? -EINVAL : -EBADF;
+	struct buf b;
+	cprof__buf_init(&b, 0);
+	int rc = cprof__lookup_render(name, debug, &b);
+	if (rc == 0)
+		rc = write_all(fd, b.data, b.len);
+	cprof__buf_release(&b);
+	return rc;
+}
+
+CPROF_API int cprof_profile_write_path(const char *name, const char *path, int debug)
+{
+	if (!name || !path || !*path || debug < 0)
+		return -EINVAL;
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
+		return -ENAMETOOLONG;
+	struct buf b;
+	cprof__buf_init(&b, 0);
+	int rc = cprof__lookup_render(name, debug, &b);
+	if (rc != 0) {
+		cprof__buf_release(&b);
+		return rc;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		cprof__buf_release(&b);
+		return rc;
+	}
+	rc = write_all(fd, b.data, b.len);
+	cprof__buf_release(&b);
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
