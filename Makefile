@@ -60,9 +60,18 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz_%.c=$(B)/fuzz/replay_%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+# The benchmark harness (include/cprof/bench.h): libcprof-bench, built like
+# the runtime (position-independent, never sanitized: it lives in user programs).
+BENCHLIB_SRC := $(wildcard src/bench/*.c)
+BENCHLIB_OBJ := $(BENCHLIB_SRC:%.c=$(B)/rt/%.o)
+LIBBENCH_SO := $(B)/lib/libcprof-bench.so
+LIBBENCH_A := $(B)/lib/libcprof-bench.a
+BENCHPROG_SRC := $(wildcard tests/bench/*.c)
+BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: all test demo bench install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
+all: $(LIBBENCH_SO) $(LIBBENCH_A) $(B)/lib/pkgconfig/cprof-bench.pc
 
 $(DEPS_STAMP):
 	@scripts/deps.sh build
@@ -91,6 +100,27 @@ $(LIBSO): $(RT_OBJ)
 $(LIBA): $(RT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# libcprof-bench needs libcprof (profiles, allocation counts); $ORIGIN finds
+# it beside itself, installed or in the build tree.
+$(LIBBENCH_SO): $(BENCHLIB_OBJ) $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libcprof-bench.so -Wl,-z,now -Wl,-rpath,'$$ORIGIN' -o $@ $(BENCHLIB_OBJ) \
+		-L$(B)/lib -Wl,--push-state,--no-as-needed -lcprof -Wl,--pop-state -lpthread -lm
+
+$(LIBBENCH_A): $(BENCHLIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/lib/pkgconfig/cprof-bench.pc: scripts/cprof-bench.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# Benchmark programs of the harness's tests: linked as a user would.
+$(B)/tests/bench/%: tests/bench/%.c include/cprof/bench.h $(LIBBENCH_SO)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -o $@ $< -L$(B)/lib -lcprof-bench \
+		-Wl,--push-state,--no-as-needed -lcprof -Wl,--pop-state -Wl,-rpath,$(abspath $(B)/lib) -lpthread -lm
 
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(PROTO_OBJ)
 	@mkdir -p $(dir $@)
@@ -136,14 +166,14 @@ $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer -std=gnu11 $(WARN) -D_GNU_SOURCE -o $@ $< -lpthread -lm
 
-test: all $(UNIT_BIN) $(PROG_BIN) $(B)/tests/progs/libdlwork.so $(FUZZ_REPLAY)
+test: all $(UNIT_BIN) $(PROG_BIN) $(BENCHPROG_BIN) $(B)/tests/progs/libdlwork.so $(FUZZ_REPLAY)
 	@scripts/deps.sh test
 	@tests/run.sh $(abspath $(B)) $(T)
 
 demo: all
 	@scripts/demo.sh $(abspath $(B))
 
-bench: all $(BENCH_BIN) $(PROG_BIN)
+bench: all $(BENCH_BIN) $(PROG_BIN) $(BENCHPROG_BIN)
 	@scripts/deps.sh bench
 	@bench/run.sh $(abspath $(B))
 
@@ -154,11 +184,20 @@ install: all
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libcprof.a
 	install -m 644 include/cprof.h $(DESTDIR)$(PREFIX)/include/cprof.h
 	install -m 644 $(B)/lib/pkgconfig/cprof.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+	install -d $(DESTDIR)$(PREFIX)/include/cprof $(DESTDIR)$(PREFIX)/share/cprof
+	install -m 755 $(LIBBENCH_SO) $(DESTDIR)$(PREFIX)/lib/libcprof-bench.so
+	install -m 644 $(LIBBENCH_A) $(DESTDIR)$(PREFIX)/lib/libcprof-bench.a
+	install -m 644 include/cprof/bench.h $(DESTDIR)$(PREFIX)/include/cprof/bench.h
+	install -m 644 $(B)/lib/pkgconfig/cprof-bench.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof-bench.pc
+	install -m 644 scripts/cprof.mk $(DESTDIR)$(PREFIX)/share/cprof/cprof.mk
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/cprof $(DESTDIR)$(PREFIX)/lib/libcprof.so \
 		$(DESTDIR)$(PREFIX)/lib/libcprof.a $(DESTDIR)$(PREFIX)/include/cprof.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+	rm -f $(DESTDIR)$(PREFIX)/lib/libcprof-bench.so $(DESTDIR)$(PREFIX)/lib/libcprof-bench.a \
+		$(DESTDIR)$(PREFIX)/include/cprof/bench.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof-bench.pc \
+		$(DESTDIR)$(PREFIX)/share/cprof/cprof.mk
 
 clean:
 	rm -rf build build-san

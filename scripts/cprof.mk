@@ -1,0 +1,42 @@
+# cprof.mk - profiling targets for a project's own Makefile.
+#
+#   include $(shell pkg-config --variable=mkfile cprof-bench)
+#
+# Name what to profile with one of:
+#   CPROF_BENCH = ./parse_bench   a benchmark binary built with libcprof-bench:
+#                                 profiles come from its own flags (-cpuprofile)
+#   CPROF_PROG  = ./server        any other program: run under `cprof run`
+# and optionally:
+#   CPROF_ARGS   its arguments (default for a benchmark binary: -bench=.)
+#   CPROF_OUT    where profiles go (default cprof-out)
+#   CPROF_REPORT what `cprof pprof` prints afterwards (default -top)
+#   CPROF        the cprof command (default cprof)
+#
+# Targets:
+#   profile-cpu   CPU profile -> $(CPROF_OUT)/cpu.pprof, then a report
+#
+# The program is a prerequisite of each target, so make builds it first.
+
+CPROF ?= cprof
+CPROF_OUT ?= cprof-out
+CPROF_REPORT ?= -top
+
+ifneq ($(strip $(CPROF_BENCH)),)
+CPROF_TARGET_ := $(CPROF_BENCH)
+CPROF_ARGS ?= -bench=.
+cprof_cpu_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -cpuprofile=$(CPROF_OUT)/cpu.pprof
+else
+CPROF_TARGET_ := $(CPROF_PROG)
+cprof_cpu_cmd_ = $(CPROF) run -cpuprofile=$(CPROF_OUT)/cpu.pprof -- $(CPROF_PROG) $(CPROF_ARGS)
+endif
+
+.PHONY: profile-cpu cprof-check-
+
+cprof-check-:
+	@test -n "$(strip $(CPROF_TARGET_))" || \
+		{ echo "cprof.mk: set CPROF_BENCH (a libcprof-bench binary) or CPROF_PROG (a program)" >&2; exit 2; }
+	@mkdir -p $(CPROF_OUT)
+
+profile-cpu: cprof-check- $(CPROF_TARGET_)
+	$(cprof_cpu_cmd_)
+	$(CPROF) pprof $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/cpu.pprof

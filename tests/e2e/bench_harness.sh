@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# bench_harness.sh - the Go-style benchmark harness (libcprof-bench).
+#
+# Output: the same benchmarks written in Go and in C, run with the same
+# flags, must print the same lines (names, padding, iteration counts, units,
+# label lines), and every value must be formatted by go test's rule (checked
+# on Go's own output too). The ramp: CPROF_BENCH_DEBUG=1 prints every call's
+# n and measured time, and each next n must be Go's predictN of the previous
+# one. No check depends on how fast this machine is: times are compared with
+# bounds orders of magnitude apart.
+. "$(dirname "$0")/lib.sh"
+
+BB=$CPROF_BUILD/tests/bench/bench_basic
+[ -x "$BB" ] || { fail bench_build "$BB is missing (make test builds it)"; exit 1; }
+
+# ---- 1. the text format, line by line against go test ----
+mkdir -p "$T/gomod"
+cat >"$T/gomod/go.mod" <<'EOF'
+module example.com/tiny
+
+go 1.19
+EOF
+cat >"$T/gomod/tiny_test.go" <<'EOF'
+package tiny
+
+import "testing"
+
+var sink int
+
+func BenchmarkAdd(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		sink += i
+	}
+}
+
+func sub(b *testing.B) {
+	b.SetBytes(64)
+	for i := 0; i < b.N; i++ {
+		sink += i
+	}
+	b.ReportMetric(3.5, "widgets/op")
+}
+
+func BenchmarkSub(b *testing.B) {
+	b.Run("a b", sub)
+	b.Run("long-name-here", sub)
+}
+
+func BenchmarkDup(b *testing.B) {
+	b.Run("x", sub)
+	b.Run("x", sub)
+	b.Run("x#01", sub)
+}
+EOF
+flags=(-benchtime 1000x -count 2 -cpu 1,2)
+(cd "$T/gomod" && GOCACHE=$T/gocache GOFLAGS=-mod=mod GOPATH=$T/gopath go test -bench 'Add|Sub|Dup' "${flags[@]}" >"$T/go.txt" 2>"$T/go.err")
+"$BB" -bench 'Add|Sub|Dup' "${flags[@]}" >"$T/c.txt" 2>"$T/c.err"
+rc=$?
+
+# shape FILE: one line per output line: its kind and the fields that do not
+# depend on timing (the name with its padding, N, units), with values
+# replaced by "V" once checked against prettyPrint's rule (or "BAD").
+shape() {
+	awk -F'\t' '
+	function pretty(x,    y, w, p) {
+		y = x < 0 ? -x : x
+		if (y == 0 || y >= 999.95) { w = 10; p = 0 }
+		else if (y >= 99.995) { w = 12; p = 1 }
+		else if (y >= 9.9995) { w = 13; p = 2 }
+		else if (y >= 0.99995) { w = 14; p = 3 }
+		else if (y >= 0.099995) { w = 15; p = 4 }
+		else if (y >= 0.0099995) { w = 16; p = 5 }
+		else if (y >= 0.00099995) { w = 17; p = 6 }
+		else { w = 18; p = 7 }
+		return sprintf("%*.*f", w, p, x)
+	}
+	/^pkg: / { print "pkg"; next }
+	/^ok  \t/ { print "ok"; next }
+	/^Benchmark/ {
+		out = "R[" $1 "][" $2 "]"
+		for (i = 3; i <= NF; i++) {
+			n = split($i, a, " "); unit = a[n]
+			num = substr($i, 1, length($i) - length(unit) - 1)
+			if (unit == "MB/s") ok = (sprintf("%7.2f", num + 0) == num)
+			else if (unit == "B/op" || unit == "allocs/op") ok = (sprintf("%8d", num + 0) == num)
+			else ok = (pretty(num + 0) == num)
+			out = out "[" (ok ? "V" : "BAD:" $i) " " unit "]"
+		}
+		print out; next
+	}
+	{ print }' "$1"
+}
+if [ "$rc" -ne 0 ]; then
+	fail bench_format_vs_go "bench_basic exited $rc: $(head -c 300 "$T/c.err")"
+elif [ ! -s "$T/go.txt" ]; then
+	fail bench_format_vs_go "go test printed nothing: $(head -c 300 "$T/go.err")"
+else
+	shape "$T/go.txt" >"$T/go.shape"
+	shape "$T/c.txt" >"$T/c.shape"
+	if grep -q BAD "$T/go.shape"; then
+		fail bench_format_vs_go "the checker's number rule rejects go test's own output: $(grep -m1 BAD "$T/go.shape")"
+	elif cmp -s "$T/go.shape" "$T/c.shape"; then
+		pass bench_format_vs_go "$(wc -l <"$T/c.txt") lines: names, padding, N, units and number formats as go test prints them"
+	else
+		fail bench_format_vs_go "differs from go test: $(diff "$T/go.shape" "$T/c.shape" | head -6 | tr '\n' '|')"
+	fi
+fi
+# the bytes of the label and end lines
+if [ "$(grep -E '^(goos|goarch|cpu):' "$T/go.txt")" = "$(grep -E '^(goos|goarch|cpu):' "$T/c.txt")" ] &&
+	grep -qP '^ok  \tbench_basic\t[0-9]+\.[0-9]{3}s$' "$T/c.txt" && [ "$(tail -n 2 "$T/c.txt" | head -n 1)" = PASS ]; then
+	pass bench_labels "goos/goarch/cpu lines equal go test's; PASS and 'ok  <tab>pkg<tab>N.NNNs' end the output"
+else
+	fail bench_labels "$(grep -E '^(goos|goarch|cpu|ok|PASS)' "$T/c.txt" | tr '\n' '|')"
+fi
+
+# ---- 2. the ramp: Go's predictN on the measured times ----
+# check_ramp FILE GOAL_NS NAME: every "run" line's n follows from the one before.
+check_ramp() {
+	awk -v goal="$2" -v want="$3" '
+	function predict(prev_n, prev_ns, last,    n) {
+		if (prev_ns <= 0) prev_ns = 1
+		n = int(goal * prev_n / prev_ns); n += int(n / 5)
+		if (n > 100 * last) n = 100 * last
+		if (n < last + 1) n = last + 1
+		if (n > 1e9) n = 1e9
+		return n
+	}
+	$2 == want && $3 == "run" {
+		split($4, a, "="); split($5, b, "=")
+		k++; N[k] = a[2] + 0; NS[k] = b[2] + 0
+	}
+	END {
+		if (k < 2) { print "FAIL only " k " runs"; exit }
+		if (N[1] != 1) { print "FAIL first n is " N[1]; exit }
+		seq = N[1]
+		for (i = 2; i <= k; i++) {
+			seq = seq " " N[i]
+			if (NS[i - 1] >= goal) { print "FAIL went on after a run of " NS[i - 1] " ns"; exit }
+			if (N[i] != predict(N[i - 1], NS[i - 1], N[i - 1])) { print "FAIL n=" N[i] " after n=" N[i-1] " in " NS[i-1] " ns, want " predict(N[i - 1], NS[i - 1], N[i - 1]); exit }
+		}
+		if (NS[k] < goal) { print "FAIL stopped after a run of " NS[k] " ns"; exit }
+		print "OK " seq
+	}' "$1"
+}
+CPROF_BENCH_DEBUG=1 "$BB" -bench 'Spin100us|Log' -benchtime 100ms >"$T/ramp.out" 2>"$T/ramp.err"
+r=$(check_ramp "$T/ramp.err" 100000000 BenchmarkSpin100us)
+case $r in
+"OK 1 "*)
+	# an op costs at least 100 us, so predictN never asks for more than 1.2 x 100 ms / 100 us
+	mx=$(echo "$r" | awk '{ m = 0; for (i = 2; i <= NF; i++) if ($i + 0 > m) m = $i + 0; print m }')
+	in_range bench_ramp_100us "$mx" 2 1200 "largest n <= 1200 for a >= 100 us op at -benchtime=100ms; every n is Go's predictN of the run before: $r"
+	;;
+*) fail bench_ramp_100us "$r" ;;
+esac
+r=$(check_ramp "$T/ramp.err" 100000000 BenchmarkLog)
+case $r in
+"OK 1 "*) pass bench_ramp_fast "a ~1 ns op: every n is predictN of the run before (x100 at most): $r" ;;
+*) fail bench_ramp_fast "$r" ;;
+esac
+# the printed N is the last run's
+last_n=$(awk '$2 == "BenchmarkSpin100us" && $3 == "run" { split($4, a, "="); n = a[2] } END { print n }' "$T/ramp.err")
+printed=$(awk '$1 ~ /^BenchmarkSpin100us(-[0-9]+)?$/ { print $2 }' "$T/ramp.out")
+if [ -n "$printed" ] && [ "$printed" = "$last_n" ]; then
+	pass bench_reported_n "the result line's N ($printed) is the last run's n"
+else
+	fail bench_reported_n "printed N '$printed', last run n '$last_n'"
+fi
+# -benchtime=Nx: run1 with n=1, then exactly N; 1x reuses run1
+CPROF_BENCH_DEBUG=1 "$BB" -bench 'Spin100us' -benchtime 37x >"$T/x.out" 2>"$T/x.err"
+CPROF_BENCH_DEBUG=1 "$BB" -bench 'Spin100us' -benchtime 1x >"$T/x1.out" 2>"$T/x1.err"
+s37=$(awk '$3 == "run" { split($4, a, "="); s = s a[2] " " } END { print s }' "$T/x.err")
+s1=$(awk '$3 == "run" { split($4, a, "="); s = s a[2] " " } END { print s }' "$T/x1.err")
+if [ "$s37" = "1 37 " ] && [ "$s1" = "1 " ] && grep -qP '^BenchmarkSpin100us(-\d+)? +\t +37\t' "$T/x.out"; then
+	pass bench_benchtime_x "-benchtime=37x runs n=1 then n=37; 1x runs once"
+else
+	fail bench_benchtime_x "37x: '$s37', 1x: '$s1'"
+fi
+
+# ---- 3. the loop form: own ramp, one call, setup not timed ----
+CPROF_BENCH_DEBUG=1 "$BB" -bench 'Loop' -benchtime 100ms >"$T/loop.out" 2>"$T/loop.err"
+lr=$(awk '
+	function predict(goal, prev_n, prev_ns,    n) {
+		if (prev_ns <= 0) prev_ns = 1
+		n = int(goal * prev_n / prev_ns); n += int(n / 5)
+		if (n > 100 * prev_n) n = 100 * prev_n
+		if (n < prev_n + 1) n = prev_n + 1
+		if (n > 1e9) n = 1e9
+		return n
+	}
+	$3 == "loop" { split($4, a, "="); split($5, b, "="); split($6, c, "=")
+		if (c[2] != predict(1e8, a[2], b[2])) bad = bad " " a[2] "->" c[2]
+		k++ }
+	$3 == "run" { runs++; split($4, a, "="); total = a[2] }
+	END { printf "%d %d %s %s\n", runs, k, total, bad == "" ? "ok" : "bad:" bad }' "$T/loop.err")
+set -- $lr
+iters=$(awk '$1 ~ /^BenchmarkLoop/ { for (i = 3; i <= NF; i++) if ($i == "iters") print $(i - 1) }' "$T/loop.out")
+if [ "$1" = 1 ] && [ "$2" -ge 2 ] && [ "$4" = ok ] && [ "${iters%.*}" = "$3" ]; then
+	pass bench_loop_ramp "one call, $2 scaling steps by predictN, b->n after the loop = $3 = the printed N"
+else
+	fail bench_loop_ramp "calls=$1 steps=$2 total=$3 check=$4 iters metric=$iters"
+fi
+"$BB" -bench 'Loop' -benchtime 50x >"$T/loop50.out" 2>&1
+ns=$(awk '$1 ~ /^BenchmarkLoop/ { print $3 }' "$T/loop50.out")
+n50=$(awk '$1 ~ /^BenchmarkLoop/ { print $2 }' "$T/loop50.out")
+if [ "$n50" = 50 ]; then
+	# 20 ms of setup before the loop over 50 iterations would be 400000 ns/op
+	in_range bench_loop_setup_untimed "$ns" 500 100000 "~1000 ns/op: the 20 ms setup before the loop is not timed (it would add 400000)"
+else
+	fail bench_loop_setup_untimed "-benchtime=50x gave N=$n50: $(head -c 200 "$T/loop50.out")"
+fi
+
+# ---- 4. a stopped timer excludes what runs under it ----
+"$BB" -bench 'Stopped' -benchtime 100x >"$T/stop.out" 2>&1
+ns=$(awk '$1 ~ /^BenchmarkStopped/ { print $3 }' "$T/stop.out")
+in_range bench_stopped_timer "$ns" 9000 500000 "~10000 ns/op: 10 us of timed work; the 2 ms sleep per iteration under a stopped timer is not counted"
+
+# ---- 5. selection: sub-benchmark levels, partial patterns, -list ----
+"$BB" -bench 'Sub/long' -benchtime 5x -cpu 1 >"$T/sel.out" 2>&1
+"$BB" -bench 'Add/x' -benchtime 5x -cpu 1 >"$T/sel2.out" 2>&1
+names=$(awk '/^Benchmark/ { printf "%s ", $1 }' "$T/sel.out")
+names2=$(awk '/^Benchmark/ { printf "%s ", $1 }' "$T/sel2.out")
+if [ "$names" = "BenchmarkSub/long-name-here " ] && [ -z "$names2" ]; then
+	pass bench_select "-bench=Sub/long runs only Sub/long-name-here; -bench=Add/x runs nothing (Add has no sub-benchmark x)"
+else
+	fail bench_select "Sub/long: '$names'; Add/x: '$names2'"
+fi
+list=$("$BB" -list 'Sub|Loop' | tr '\n' ' ')
+if [ "$list" = "BenchmarkSub BenchmarkLoop " ]; then
+	pass bench_list "-list prints the matching benchmarks in registration order: $list"
+else
+	fail bench_list "got '$list'"
+fi
+
+# ---- 6. -cpu: the CPUs the benchmark may use, the -N suffix ----
+ncpu=$(nproc)
+"$BB" -bench 'Procs' -benchtime 3x -cpu "1,$ncpu" >"$T/cpu.out" 2>&1
+got=$(awk '/^BenchmarkProcs/ { printf "%s:%s:%s ", $1, $5, $7 }' "$T/cpu.out")
+if [ "$ncpu" -gt 1 ]; then want="BenchmarkProcs:1.000:1.000 BenchmarkProcs-$ncpu:$ncpu.000:$ncpu.000 "; else want="BenchmarkProcs:1.000:1.000 BenchmarkProcs:1.000:1.000 "; fi
+if [ "$got" = "$want" ]; then
+	pass bench_cpu_flag "-cpu=1,$ncpu: name suffix only when N != 1; the benchmark runs on N CPUs with b->procs = N"
+else
+	fail bench_cpu_flag "got '$got', want '$want'"
+fi
+
+# ---- 7. logs, failures, skips, exit status ----
+"$BB" -bench 'Fail' -benchtime 10x >"$T/fail.out" 2>&1
+frc=$?
+"$BB" -bench 'Skip|Log' -benchtime 10x -v >"$T/skip.out" 2>&1
+src=$?
+if [ "$frc" = 1 ] && grep -qP '^BenchmarkFail(-\d+)? +\t--- FAIL: BenchmarkFail(-\d+)?$' "$T/fail.out" &&
+	grep -qP '^    bench_basic\.c:\d+: failed at n=10$' "$T/fail.out" &&
+	[ "$(tail -n 2 "$T/fail.out" | head -n 1)" = FAIL ] && grep -qP '^FAIL\tbench_basic\t' "$T/fail.out"; then
+	pass bench_fail "fatalf: '--- FAIL: name' and the message as go test prints them, FAIL at the end, exit 1"
+else
+	fail bench_fail "exit $frc: $(tr '\n' '|' <"$T/fail.out" | head -c 300)"
+fi
+if [ "$src" = 0 ] && grep -qx -- '--- SKIP: BenchmarkSkip' "$T/skip.out" && grep -qP '^    bench_basic\.c:\d+: not today$' "$T/skip.out" &&
+	grep -qP '^--- BENCH: BenchmarkLog(-\d+)?$' "$T/skip.out" && grep -qx BenchmarkLog "$T/skip.out"; then
+	pass bench_skip_log "-v: names on their own line, '--- SKIP', '--- BENCH' with the log; exit 0"
+else
+	fail bench_skip_log "exit $src: $(tr '\n' '|' <"$T/skip.out" | head -c 400)"
+fi
+
+# ---- 8. -json ----
+"$BB" -json -bench 'Add|Fail|Sub/a' -benchtime 10x -cpu 1 >"$T/j.out" 2>/dev/null
+if python3 - "$T/j.out" <<'EOF'; then
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+types = [r["type"] for r in recs]
+assert types[0] == "config" and types[-1] == "end", types
+assert recs[-1]["pass"] is False
+res = {r["name"]: r for r in recs if r["type"] == "result"}
+assert res["BenchmarkAdd"]["n"] == 10 and res["BenchmarkAdd"]["procs"] == 1, res
+s = res["BenchmarkSub/a_b"]
+assert s["metrics"]["widgets/op"] == 3.5 and "mb_per_s" in s and s["ns_per_op"] > 0, s
+assert any(r["type"] == "fail" and r["name"] == "BenchmarkFail" for r in recs), recs
+EOF
+	pass bench_json "-json: config, result (n, ns_per_op, mb_per_s, metrics), fail and end records parse as JSON"
+else
+	fail bench_json "$(head -c 300 "$T/j.out")"
+fi
+
+# ---- 9. bad flags ----
+bad_ok=1 msgs=
+for args in "-benchtime=abc" "-benchtime=0x" "-count=0" "-cpu=a,b" "-nosuchflag" "-bench=(" "stray"; do
+	"$BB" $args >"$T/bad.out" 2>"$T/bad.err"
+	brc=$?
+	if [ "$brc" != 2 ] || ! grep -q '^cprof: ' "$T/bad.err" || [ -s "$T/bad.out" ]; then
+		bad_ok=0
+		msgs="$msgs [$args: exit $brc, $(head -c 100 "$T/bad.err")]"
+	fi
+done
+if [ "$bad_ok" = 1 ]; then
+	pass bench_bad_flags "7 bad command lines: 'cprof: ...' on stderr, exit 2, nothing run ($("$BB" -benchtime=abc 2>&1 | head -n 1))"
+else
+	fail bench_bad_flags "$msgs"
+fi
+
+# ---- 10. -timeout ----
+"$BB" -bench 'Spin100us' -benchtime 20s -timeout 300ms >"$T/to.out" 2>"$T/to.err"
+trc=$?
+if [ "$trc" = 2 ] && grep -q 'timed out after 300ms (running BenchmarkSpin100us)' "$T/to.err"; then
+	pass bench_timeout "-timeout=300ms stops a 20 s benchmark: $(head -n 1 "$T/to.err")"
+else
+	fail bench_timeout "exit $trc: $(head -c 200 "$T/to.err")"
+fi
+
+# ---- 11. -cpuprofile ----
+"$BB" -bench 'Spin100us' -benchtime 300ms -cpuprofile "$T/cpu.pprof" >"$T/prof.out" 2>"$T/prof.err"
+if check_valid bench_cpuprofile "$T/cpu.pprof"; then
+	pct=$(cum_pct BenchmarkSpin100us "$T/cpu.pprof")
+	in_range bench_cpuprofile_func "$pct" 80 100 "BenchmarkSpin100us's cum% in go tool pprof -top (it is nearly all the run)"
+fi
