@@ -21,3 +21,8 @@ fuzz-%: $(FB)/fuzz_%
 $(FB)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ -lz -lm
+
+# The benchmark-format target also needs benchstat's sources.
+$(FB)/fuzz_benchfmt: fuzz/fuzz_benchfmt.c $(FUZZ_LIB_SRC) $(wildcard src/cli/benchstat/*.c) src/cli/cli.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ -lz -lm

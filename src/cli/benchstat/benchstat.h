@@ -110,6 +110,8 @@ struct bs_cmp {
 double cprof__bs_quantile(const double *x, int n, double q);
 /* Order statistics [*lo, *hi] (1-based, 0 and n+1 mean infinite) of the median CI. */
 void cprof__bs_median_ci(int n, double conf, int *lo, int *hi);
+/* The same, always computed (the former uses the reference's own orders at 0.95 and 0.99). */
+void cprof__bs_median_ci_computed(int n, double conf, int *lo, int *hi);
 /* Mann-Whitney U test, two-sided; -1 if all values are equal, else 0 with *p and *u1. */
 int cprof__bs_utest(const double *x1, int n1, const double *x2, int n2, double *p, double *u1);
 /* Summaries and comparisons; x sorted. exact selects assume=exact. */

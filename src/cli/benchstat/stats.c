@@ -120,7 +120,7 @@ static const unsigned char ci99[60][2] = {
 	{14, 32}, {14, 32}, {15, 33}, {15, 34}, {15, 34}, {16, 35}, {16, 35}, {17, 36}, {17, 36}, {18, 37},
 	{18, 38}, {18, 38}, {19, 39}, {19, 39}, {20, 40}, {20, 41}};
 
-static void median_ci_computed(int n, double conf, int *lo, int *hi)
+void cprof__bs_median_ci_computed(int n, double conf, int *lo, int *hi)
 {
 	int l, r;
 	if (conf >= 1) {
@@ -172,7 +172,7 @@ void cprof__bs_median_ci(int n, double conf, int *lo, int *hi)
 		*hi = e[1];
 		return;
 	}
-	median_ci_computed(n, conf, lo, hi);
+	cprof__bs_median_ci_computed(n, conf, lo, hi);
 }
 
 /* The smallest n in 2..50 whose interval is finite; *op is ">=" or ">" (then 50). */
@@ -200,6 +200,8 @@ struct tagged {
 static int cmp_tagged(const void *a, const void *b)
 {
 	double x = ((const struct tagged *)a)->v, y = ((const struct tagged *)b)->v;
+	if (isnan(x) || isnan(y)) /* NaN first, as Go's sort.Float64s */
+		return isnan(y) - isnan(x);
 	return x < y ? -1 : x > y;
 }
 
@@ -222,7 +224,7 @@ int cprof__bs_utest(const double *x1, int n1, const double *x2, int n2, double *
 	long long r1x2 = 0; /* twice the rank sum of sample 1 */
 	double tiesum = 0;
 	for (int i = 0; i < N;) {
-		int j = i;
+		int j = i + 1; /* a NaN is a group of its own */
 		while (j < N && m[j].v == m[i].v)
 			j++;
 		int t = j - i, mid2 = (i + 1) + j;

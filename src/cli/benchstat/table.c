@@ -134,6 +134,8 @@ void cprof__bs_builder_add(struct bs_builder *b, const struct bs_result *r)
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
+	if (isnan(x) || isnan(y)) /* NaN first, as Go's sort.Float64s */
+		return isnan(y) - isnan(x);
 	return x < y ? -1 : x > y;
 }
 
