@@ -32,6 +32,7 @@
 #ifndef CPROF_H
 #define CPROF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -109,6 +110,64 @@ int cprof_profile_write(const char *name, int fd, int debug);
 
 /* Same, to a file: written beside it and renamed, so path never holds half a profile. */
 int cprof_profile_write_path(const char *name, const char *path, int debug);
+
+/*
+ * Labels: key/value pairs attached to the calling thread and recorded with
+ * every sample the profilers take on it (CPU, heap, block, mutex, wall), so
+ * that `cprof pprof -tagfocus=key=value` (or -tags, -tagignore, -tagshow)
+ * slices a profile by request type, tenant or phase. Go's pprof.Do in C.
+ *
+ * cprof_labels_push sets key to value on top of the thread's current labels
+ * (a key already set takes the new value); cprof_labels_pop restores the
+ * labels as they were before the matching push. Every push, whether it
+ * succeeded or not, is balanced by exactly one pop. A thread created with
+ * pthread_create starts with its creator's labels at that moment.
+ *
+ * Each distinct label set is kept for the life of the process, and their
+ * number is bounded (about 49,000 sets, 16 MiB): label by bounded values
+ * (endpoint, tenant, phase), not by unique ids. When the sets are full a
+ * push returns -ENOSPC, the thread keeps its labels, and the runtime says
+ * so once on stderr. Keys are non-empty; keys and values are copied.
+ *
+ * Thread context (not from signal handlers); push returns 0, -EINVAL (NULL
+ * or empty key, NULL value, a string over CPROF_LABEL_MAX_LEN), -E2BIG (more
+ * than CPROF_LABELS_MAX keys) or -ENOSPC; pop returns 0 or -ENOENT when
+ * nothing was pushed.
+ */
+#define CPROF_LABELS_MAX 16
+#define CPROF_LABEL_MAX_LEN 1024
+int cprof_labels_push(const char *key, const char *value);
+/* Push npairs pairs at once: kv = {key0, value0, key1, value1, ...}. One pop undoes it. */
+int cprof_labels_pushv(const char *const *kv, size_t npairs);
+int cprof_labels_pop(void);
+/* The calling thread's value for key, or NULL. The string stays valid for the process's life. */
+const char *cprof_labels_get(const char *key);
+
+/*
+ * Scoped labels: push at the declaration, pop when the enclosing block is
+ * left by any path (GCC/Clang cleanup attribute):
+ *
+ *     {
+ *         CPROF_LABELS_SCOPE("endpoint", "/search");
+ *         handle(req);
+ *     }
+ */
+static inline void cprof__labels_scope_end(int *rc)
+{
+	(void)rc;
+	cprof_labels_pop();
+}
+#define CPROF__CAT2(a, b) a##b
+#define CPROF__CAT(a, b) CPROF__CAT2(a, b)
+#define CPROF_LABELS_SCOPE(key, value)                                                     \
+	int CPROF__CAT(cprof__labels_scope_, __COUNTER__)                                  \
+		__attribute__((cleanup(cprof__labels_scope_end), unused)) =                \
+			cprof_labels_push((key), (value))
+/* Same with several pairs: kv as for cprof_labels_pushv. */
+#define CPROF_LABELS_SCOPEV(kv, npairs)                                                    \
+	int CPROF__CAT(cprof__labels_scope_, __COUNTER__)                                  \
+		__attribute__((cleanup(cprof__labels_scope_end), unused)) =                \
+			cprof_labels_pushv((kv), (npairs))
 
 #ifdef __cplusplus
 }

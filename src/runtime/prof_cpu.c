@@ -112,7 +112,7 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 					     cprof__self.stack_hi);
 		else
 			n = cprof__unwind_dwarf(uc, pcs, cprof__config.max_depth);
-		if (n <= 0 || cprof__stacktab_add(cpu.tab, pcs, n, w) != 0)
+		if (n <= 0 || cprof__stacktab_add_tagged(cpu.tab, pcs, n, cprof__labels_current(), w) != 0)
 			atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
 		cprof__self.busy = 0;
 	}
@@ -134,7 +134,8 @@ void cprof__cpu_thread_tail(uint64_t weight, void *start_fn)
 		uintptr_t pcs[2] = {CPROF_PC_THREAD_TAIL, (uintptr_t)start_fn + 1};
 		atomic_fetch_add(&cpu.weight, weight);
 		atomic_fetch_add(&cpu.tails, weight);
-		if (cprof__stacktab_add(cpu.tab, pcs, start_fn ? 2 : 1, weight) != 0)
+		if (cprof__stacktab_add_tagged(cpu.tab, pcs, start_fn ? 2 : 1, cprof__labels_current(),
+					       weight) != 0)
 			atomic_fetch_add(&cpu.lost, weight);
 	}
 	atomic_fetch_sub(&cpu.in_flight, 1);

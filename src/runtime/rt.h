@@ -82,10 +82,17 @@ void cprof__stacktab_free(struct stacktab *t);
  * Returns 0, or -ENOSPC when the table is full (the caller counts a loss). Any.
  */
 int cprof__stacktab_add(struct stacktab *t, const uintptr_t *pcs, int n, uint64_t weight);
+/* Same, keyed by (stack, tag): tag is opaque (a label set, NULL for none). Any. */
+int cprof__stacktab_add_tagged(struct stacktab *t, const uintptr_t *pcs, int n, const void *tag,
+			       uint64_t weight);
 /* Visit every recorded stack. Only when no writer runs. Thread. */
 void cprof__stacktab_foreach(struct stacktab *t,
 			     void (*fn)(const uintptr_t *pcs, int n, uint64_t weight, void *arg),
 			     void *arg);
+void cprof__stacktab_foreach_tagged(struct stacktab *t,
+				    void (*fn)(const uintptr_t *pcs, int n, const void *tag, uint64_t weight,
+					       void *arg),
+				    void *arg);
 /* Rewrite frames in [lo, hi) with f(pc, arg). Thread; racing writers are tolerated. */
 void cprof__stacktab_rewrite(struct stacktab *t, uintptr_t lo, uintptr_t hi,
 			     uintptr_t (*f)(uintptr_t pc, void *arg), void *arg);
@@ -103,6 +110,8 @@ struct rt_thread {
 	 * cleared after, read by the wall-clock profiler. Any.
 	 */
 	const char *volatile blocked_in;
+	/* The thread's labels (labels.c), NULL when none. */
+	const struct rt_labels *volatile labels;
 };
 
 #define CPROF_MAX_THREADS 8192
@@ -124,6 +133,25 @@ uint64_t cprof__threads_failed(void);
 void cprof__threads_self_bounds(void);
 /* After fork in the child: forget the parent's timers. Thread (atfork child). */
 void cprof__threads_after_fork(void);
+
+/* ---- labels.c: key/value labels of the calling thread ---- */
+
+struct rt_labels; /* immutable and interned: the pointer identifies the set */
+struct pp_label;
+struct profile;
+/* The calling thread's labels, NULL when none. Any (a TLS load). */
+const struct rt_labels *cprof__labels_current(void);
+/*
+ * Intern ls's pairs into p and write them to out (room for max), returning
+ * how many. Thread (allocates through p).
+ */
+size_t cprof__labels_to_pp(struct profile *p, const struct rt_labels *ls, struct pp_label *out, size_t max);
+/* Number of pairs in ls (0 for NULL). Any. */
+size_t cprof__labels_count(const struct rt_labels *ls);
+/* Start the calling thread with ls, which pops never go below. Thread (new thread). */
+void cprof__labels_inherit(const struct rt_labels *ls);
+/* Pushes refused because the label sets were full. Any. */
+uint64_t cprof__labels_failed(void);
 
 /* ---- prof_cpu.c ---- */
 

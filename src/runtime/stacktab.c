@@ -9,7 +9,11 @@
  * space and nothing else. When the table or the frame area is full the
  * sample is refused and the caller counts it as lost.
  *
- * It knows nothing of signals, timers or symbols.
+ * A stack may carry a tag, an opaque pointer that is part of its key: the
+ * CPU profiler tags each sample with the thread's label set (labels.c), so
+ * one stack under two label sets is two entries.
+ *
+ * It knows nothing of signals, timers, labels or symbols.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -27,6 +31,7 @@ struct entry {
 	uint32_t depth;
 	uint32_t off;          /* first frame in frames[] */
 	_Atomic uint64_t weight;
+	const void *tag;
 };
 
 struct stacktab {
@@ -38,9 +43,9 @@ struct stacktab {
 	size_t map_len;
 };
 
-static uint64_t hash_stack(const uintptr_t *pcs, int n)
+static uint64_t hash_stack(const uintptr_t *pcs, int n, const void *tag)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n ^ ((uint64_t)(uintptr_t)tag * 0xc2b2ae3d27d4eb4full);
 	for (int i = 0; i < n; i++) {
 		h ^= pcs[i];
 		h *= 0xff51afd7ed558ccdull;
@@ -78,13 +83,19 @@ void cprof__stacktab_free(struct stacktab *t)
 
 int cprof__stacktab_add(struct stacktab *t, const uintptr_t *pcs, int n, uint64_t weight)
 {
-	uint64_t h = hash_stack(pcs, n);
+	return cprof__stacktab_add_tagged(t, pcs, n, NULL, weight);
+}
+
+int cprof__stacktab_add_tagged(struct stacktab *t, const uintptr_t *pcs, int n, const void *tag,
+			       uint64_t weight)
+{
+	uint64_t h = hash_stack(pcs, n, tag);
 	size_t i = (size_t)h & t->mask;
 	for (int probe = 0; probe < MAX_PROBE; probe++, i = (i + 1) & t->mask) {
 		struct entry *e = &t->entries[i];
 		uint64_t cur = atomic_load_explicit(&e->hash, memory_order_acquire);
 		if (cur == h) {
-			if (e->depth == (uint32_t)n &&
+			if (e->depth == (uint32_t)n && e->tag == tag &&
 			    memcmp(&t->frames[e->off], pcs, n * sizeof(uintptr_t)) == 0) {
 				atomic_fetch_add_explicit(&e->weight, weight, memory_order_relaxed);
 				return 0;
@@ -104,6 +115,7 @@ int cprof__stacktab_add(struct stacktab *t, const uintptr_t *pcs, int n, uint64_
 		memcpy(&t->frames[off], pcs, n * sizeof(uintptr_t));
 		e->depth = (uint32_t)n;
 		e->off = (uint32_t)off;
+		e->tag = tag;
 		atomic_store_explicit(&e->weight, weight, memory_order_relaxed);
 		atomic_store_explicit(&e->hash, h, memory_order_release);
 		return 0;
@@ -111,17 +123,38 @@ int cprof__stacktab_add(struct stacktab *t, const uintptr_t *pcs, int n, uint64_
 	return -ENOSPC;
 }
 
-void cprof__stacktab_foreach(struct stacktab *t,
-			     void (*fn)(const uintptr_t *pcs, int n, uint64_t weight, void *arg),
-			     void *arg)
+void cprof__stacktab_foreach_tagged(struct stacktab *t,
+				    void (*fn)(const uintptr_t *pcs, int n, const void *tag, uint64_t weight,
+					       void *arg),
+				    void *arg)
 {
 	for (size_t i = 0; i <= t->mask; i++) {
 		struct entry *e = &t->entries[i];
 		uint64_t h = atomic_load_explicit(&e->hash, memory_order_acquire);
 		if (h < 2)
 			continue;
-		fn(&t->frames[e->off], (int)e->depth, atomic_load(&e->weight), arg);
+		fn(&t->frames[e->off], (int)e->depth, e->tag, atomic_load(&e->weight), arg);
 	}
+}
+
+struct untagged {
+	void (*fn)(const uintptr_t *pcs, int n, uint64_t weight, void *arg);
+	void *arg;
+};
+
+static void call_untagged(const uintptr_t *pcs, int n, const void *tag, uint64_t weight, void *arg)
+{
+	(void)tag;
+	struct untagged *u = arg;
+	u->fn(pcs, n, weight, u->arg);
+}
+
+void cprof__stacktab_foreach(struct stacktab *t,
+			     void (*fn)(const uintptr_t *pcs, int n, uint64_t weight, void *arg),
+			     void *arg)
+{
+	struct untagged u = {fn, arg};
+	cprof__stacktab_foreach_tagged(t, call_untagged, &u);
 }
 
 void cprof__stacktab_rewrite(struct stacktab *t, uintptr_t lo, uintptr_t hi,

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cprof.h"
 #include "proto/profile.h"
 #include "runtime/rt.h"
 
@@ -783,7 +784,7 @@ struct walk_arg {
 	bool err;
 };
 
-static void add_stack(const uintptr_t *pcs, int n, uint64_t weight, void *arg)
+static void add_stack(const uintptr_t *pcs, int n, const void *tag, uint64_t weight, void *arg)
 {
 	struct walk_arg *w = arg;
 	if (w->err)
@@ -793,7 +794,10 @@ static void add_stack(const uintptr_t *pcs, int n, uint64_t weight, void *arg)
 		n = CPROF_MAX_DEPTH_LIMIT;
 	int k = cprof__sym_stack(w->s, pcs, n, true, ids);
 	int64_t v[2] = {(int64_t)weight, (int64_t)weight * w->period};
-	if (!cprof__profile_add_sample(((struct ctx *)w->s)->p, ids, (size_t)k, v, 2, NULL, 0))
+	struct profile *p = ((struct ctx *)w->s)->p;
+	struct pp_label labels[CPROF_LABELS_MAX];
+	size_t nl = cprof__labels_to_pp(p, tag, labels, CPROF_LABELS_MAX);
+	if (!cprof__profile_add_sample(p, ids, (size_t)k, v, 2, labels, nl))
 		w->err = true;
 }
 
@@ -818,7 +822,7 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 		return NULL;
 	}
 	struct walk_arg w = {s, meta->period_ns, false};
-	cprof__stacktab_foreach(t, add_stack, &w);
+	cprof__stacktab_foreach_tagged(t, add_stack, &w);
 	if (meta->lost > 0 && !w.err) {
 		/* Time we know was spent but not where: shown, not hidden. */
 		uint64_t id = cprof__sym_special(s, "[cprof: lost samples]");

@@ -301,6 +301,7 @@ __attribute__((constructor(101))) static void threads_init(void)
 struct start {
 	void *(*fn)(void *);
 	void *arg;
+	const struct rt_labels *labels; /* the creator's, inherited */
 };
 
 static void *trampoline(void *v)
@@ -308,6 +309,7 @@ static void *trampoline(void *v)
 	struct start s = *(struct start *)v;
 	free(v);
 	cprof__self.start_fn = (void *)s.fn;
+	cprof__labels_inherit(s.labels);
 	cprof__threads_self_bounds();
 	pthread_setspecific(exit_key, (void *)1);
 	if (atomic_load(&running)) {
@@ -334,6 +336,7 @@ CPROF_API int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 		return real(th, attr, fn, arg);
 	s->fn = fn;
 	s->arg = arg;
+	s->labels = cprof__labels_current();
 	int rc = real(th, attr, trampoline, s);
 	if (rc != 0)
 		free(s);
