@@ -50,7 +50,7 @@ static void run(const char *text, size_t size, const char *filter_q, const char 
 	for (int f = 0; f < 2; f++) {
 		int from = in.nres;
 		err[0] = 0;
-		if (cprof__bs_parse(&a, &in, f ? "new" : "old", text, size, null, err, sizeof(err)) < 0) {
+		if (cprof__bs_parse(&a, &in, f ? "new" : "old", f ? "new" : "old", text, size, null, err, sizeof(err)) < 0) {
 			if (!err[0] || strchr(err, '\n'))
 				broken("rejected without a one-line reason", err);
 			break;

@@ -68,3 +68,12 @@ if [ "$(cat "$T/err")" = "$want" ] && grep -q '^C  *5.000n ± ∞ ¹$' "$T/out";
 else
 	fail benchstat_syntax_errors "stderr: $(tr '\n' '|' <"$T/err") stdout: $(tr '\n' '|' <"$T/out")"
 fi
+
+# The same path twice becomes two columns, path#0 and path#1, as in the reference.
+(cd "$data" && "$CPROF" benchstat old.txt old.txt) >"$T/out" 2>"$T/err"
+if grep -q '│  old.txt#0  │             old.txt#1              │' "$T/out" &&
+	grep -q '^Encode/format=json-48   1.718µ ± 1%   1.718µ ± 1%       ~ (p=1.000 n=10)$' "$T/out"; then
+	pass benchstat_same_path_twice "columns old.txt#0 and old.txt#1, p=1.000"
+else
+	fail benchstat_same_path_twice "$(head -6 "$T/out" | tr '\n' '|')"
+fi

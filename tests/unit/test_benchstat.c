@@ -268,7 +268,7 @@ static void reader(void)
 			   "Benchmark 1 0 ns/op\n" /* an empty name is valid, 0 is not tidied */
 			   "PASS\n";
 	FILE *errs = tmpfile();
-	CHECK(cprof__bs_parse(&a, &in, "f.txt", text, strlen(text), errs, err, sizeof(err)) == 0);
+	CHECK(cprof__bs_parse(&a, &in, "f.txt", "f.txt", text, strlen(text), errs, err, sizeof(err)) == 0);
 	CHECK_EQ_INT(in.nres, 2);
 	if (in.nres == 2) {
 		struct bs_result *r = &in.res[0];
@@ -300,7 +300,7 @@ static void reader(void)
 	fclose(errs);
 	CHECK_EQ_STR(got, "f.txt:6: metadata assume of unit x-bytes already set to exact\n"
 			  "f.txt:9: missing units\n");
-	CHECK(cprof__bs_parse(&a, &in, "bad", "ok\n\xff\n", 5, NULL, err, sizeof(err)) == -1);
+	CHECK(cprof__bs_parse(&a, &in, "bad", "B", "ok\n\xff\n", 5, NULL, err, sizeof(err)) == -1);
 	CHECK_EQ_STR(err, "bad: invalid encode, only utf-8 encoded files are supported");
 	cprof__bs_arena_release(&a);
 }

@@ -45,6 +45,8 @@ int cprof__bs_rune(const char *s, size_t n, int *size);
 int cprof__bs_is_space_rune(int r);
 /* Go's strconv.FormatFloat(v, 'g', -1, 64), as fmt's %v prints a float64. */
 void cprof__bs_fmt_g(char *out, size_t n, double v);
+/* Go's %.<prec>f (%+.<prec>f with plus): NaN and Inf spelled as Go does. */
+void cprof__bs_fmt_f(char *out, size_t n, int prec, int plus, double v);
 
 /* ---- parse.c: the Go benchmark format ---- */
 
@@ -81,10 +83,11 @@ struct bs_input {
 
 /*
  * Reads one input (its bytes, with label as .file) into in. Syntax errors
- * are non-fatal and each is written to errs as "file:line: msg". Returns 0,
- * or -1 with a message in err for a fatal problem (invalid UTF-8).
+ * are non-fatal and each is written to errs (if not NULL) as
+ * "path:line: msg". Returns 0, or -1 with a message in err for a fatal
+ * problem (invalid UTF-8).
  */
-int cprof__bs_parse(struct bs_arena *a, struct bs_input *in, const char *label, const char *data,
+int cprof__bs_parse(struct bs_arena *a, struct bs_input *in, const char *path, const char *label, const char *data,
 		    size_t len, FILE *errs, char *err, size_t errlen);
 /* benchunit.Tidy: the tidied unit and its factor. */
 const char *cprof__bs_tidy_unit(struct bs_arena *a, const char *unit, double *factor);

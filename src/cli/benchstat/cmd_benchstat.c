@@ -232,13 +232,34 @@ static int run(struct bs_arena *a, int argc, char **argv)
 	}
 	struct bs_builder *b = cprof__bs_builder_new(a, projs[0].p, projs[1].p, projs[2].p, residue);
 	struct bs_input in = {0};
-	for (int i = first; i < argc; i++) {
-		const char *label = argv[i], *path = argv[i];
-		const char *eq = strchr(argv[i], '=');
+	int ninputs = argc - first;
+	const char **labels = cprof__bs_alloc(a, sizeof(*labels) * (size_t)ninputs);
+	const char **paths = cprof__bs_alloc(a, sizeof(*paths) * (size_t)ninputs);
+	for (int i = 0; i < ninputs; i++) {
+		const char *arg = argv[first + i], *eq = strchr(arg, '=');
+		labels[i] = paths[i] = arg;
 		if (eq) {
-			label = cprof__bs_strndup(a, argv[i], (size_t)(eq - argv[i]));
-			path = eq + 1;
+			labels[i] = cprof__bs_strndup(a, arg, (size_t)(eq - arg));
+			paths[i] = eq + 1;
 		}
+	}
+	/* An unlabelled path given more than once becomes path#0, path#1, ... */
+	for (int i = 0; i < ninputs; i++) {
+		if (strchr(argv[first + i], '=') || labels[i] != paths[i])
+			continue;
+		int dup = 0, k = 0;
+		for (int j = 0; j < ninputs; j++)
+			if (!strchr(argv[first + j], '=') && strcmp(paths[j], paths[i]) == 0)
+				dup++;
+		if (dup < 2)
+			continue;
+		const char *p = paths[i];
+		for (int j = i; j < ninputs; j++)
+			if (!strchr(argv[first + j], '=') && strcmp(paths[j], p) == 0)
+				labels[j] = cprof__bs_sprintf(a, "%s#%d", p, k++);
+	}
+	for (int i = 0; i < ninputs; i++) {
+		const char *label = labels[i], *path = paths[i];
 		size_t len;
 		int e = 0;
 		char *data = read_input(path, &len, &e);
@@ -248,7 +269,7 @@ static int run(struct bs_arena *a, int argc, char **argv)
 		}
 		int from = in.nres;
 		fflush(stdout);
-		int prc = cprof__bs_parse(a, &in, label, data, len, stderr, err, sizeof(err));
+		int prc = cprof__bs_parse(a, &in, path, label, data, len, stderr, err, sizeof(err));
 		free(data);
 		if (prc < 0) {
 			cli_error("benchstat: %s", err);

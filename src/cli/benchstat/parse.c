@@ -190,7 +190,7 @@ static const char *parse_float(const char *f, double *out)
 struct reader {
 	struct bs_arena *a;
 	struct bs_input *in;
-	const char *label;
+	const char *path; /* names the file in messages */
 	FILE *errs;
 	int line;
 	struct bs_cfg *cfg;
@@ -227,7 +227,7 @@ static char *field(struct reader *rd, const char **p, const char *end)
 static void syntax(struct reader *rd, const char *msg)
 {
 	if (rd->errs)
-		fprintf(rd->errs, "%s:%d: %s\n", rd->label, rd->line, msg);
+		fprintf(rd->errs, "%s:%d: %s\n", rd->path, rd->line, msg);
 }
 
 static void set_config(struct reader *rd, const char *key, size_t klen, const char *val, size_t vlen, int file)
@@ -379,10 +379,10 @@ static void result_line(struct reader *rd, const char *p, const char *end)
 	in->res[in->nres++] = (struct bs_result){name, rd->snap, rd->ncfg, vals, nvals};
 }
 
-int cprof__bs_parse(struct bs_arena *a, struct bs_input *in, const char *label, const char *data, size_t len,
-		    FILE *errs, char *err, size_t errlen)
+int cprof__bs_parse(struct bs_arena *a, struct bs_input *in, const char *path, const char *label, const char *data,
+		    size_t len, FILE *errs, char *err, size_t errlen)
 {
-	struct reader rd = {.a = a, .in = in, .label = label, .errs = errs};
+	struct reader rd = {.a = a, .in = in, .path = path, .errs = errs};
 	set_config(&rd, ".file", 5, label, strlen(label), 0);
 	const char *p = data, *end = data + len;
 	while (p < end) {
@@ -393,7 +393,7 @@ int cprof__bs_parse(struct bs_arena *a, struct bs_input *in, const char *label, 
 			le--;
 		rd.line++;
 		if (!cprof__bs_utf8_valid(p, (size_t)(le - p))) {
-			snprintf(err, errlen, "%s: invalid encode, only utf-8 encoded files are supported", label);
+			snprintf(err, errlen, "%s: invalid encode, only utf-8 encoded files are supported", path);
 			return -1;
 		}
 		size_t n = (size_t)(le - p);

@@ -426,10 +426,10 @@ void cprof__bs_pct_range(char *out, size_t n, const struct bs_summary *s)
 		return;
 	}
 	double a = s->hi / s->center - 1, b = 1 - s->lo / s->center;
-	double v = a > b ? a : b;
-	if (isnan(a) || isnan(b))
-		v = NAN;
-	snprintf(out, n, "%.0f%%", 100 * v);
+	double v = isnan(a) ? a : isnan(b) ? b : a > b ? a : b; /* math.Max */
+	char num[64];
+	cprof__bs_fmt_f(num, sizeof(num), 0, 0, 100 * v);
+	snprintf(out, n, "%s%%", num);
 }
 
 void cprof__bs_delta(char *out, size_t n, const struct bs_cmp *c, double old, double new_)
@@ -440,15 +440,21 @@ void cprof__bs_delta(char *out, size_t n, const struct bs_cmp *c, double old, do
 		snprintf(out, n, "0.00%%");
 	else if (old == 0)
 		snprintf(out, n, "?");
-	else
-		snprintf(out, n, "%+.2f%%", (new_ / old - 1.0) * 100.0);
+	else {
+		char num[64];
+		cprof__bs_fmt_f(num, sizeof(num), 2, 1, (new_ / old - 1.0) * 100.0);
+		snprintf(out, n, "%s%%", num);
+	}
 }
 
 void cprof__bs_cmp_string(char *out, size_t n, const struct bs_cmp *c)
 {
 	char p[64] = "";
-	if (c->p != 0)
-		snprintf(p, sizeof(p), "p=%0.3f ", c->p);
+	if (c->p != 0) {
+		char num[40];
+		cprof__bs_fmt_f(num, sizeof(num), 3, 0, c->p);
+		snprintf(p, sizeof(p), "p=%s ", num);
+	}
 	if (c->n1 == c->n2)
 		snprintf(out, n, "%sn=%d", p, c->n1);
 	else

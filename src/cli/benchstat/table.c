@@ -472,11 +472,15 @@ static int start_col(int exp)
 	return exp == 0 ? 1 : 1 + 3 + (exp - 1) * 6;
 }
 
+/* The key's non-empty values, space-separated. */
 static const char *row_label(struct bs_arena *a, struct bs_proj *p, struct bs_key *k)
 {
 	const char *s = "";
-	for (int i = 0; i < p->nflat; i++)
-		s = i ? cprof__bs_sprintf(a, "%s %s", s, cprof__bs_key_get(k, p->flat[i])) : cprof__bs_key_get(k, p->flat[i]);
+	for (int i = 0; i < p->nflat; i++) {
+		const char *v = cprof__bs_key_get(k, p->flat[i]);
+		if (v[0])
+			s = s[0] ? cprof__bs_sprintf(a, "%s %s", s, v) : v;
+	}
 	return s;
 }
 
@@ -587,7 +591,8 @@ static void text_table(struct bs_builder *b, struct table *tb, FILE *out)
 			if (c > 0) {
 				t_col(&t, start_col(c) + 3);
 				if (s->has_ratio) {
-					snprintf(buf, sizeof(buf), "%+.2f%%", (s->ratio - 1) * 100);
+					cprof__bs_fmt_f(buf, sizeof(buf) - 1, 2, 1, (s->ratio - 1) * 100);
+					strcat(buf, "%");
 					t_cell(&t, buf, RIGHT, NULL);
 				} else {
 					t_cell(&t, "?", LEFT, NULL);
@@ -752,7 +757,8 @@ static int csv_table(struct bs_builder *b, struct table *tb, int start_row, FILE
 		if (c > 0) {
 			csv_clear_to(a, &x.row, csv_start(c) + 2);
 			if (s->has_ratio) {
-				snprintf(buf, sizeof(buf), "%+.2f%%", (s->ratio - 1) * 100);
+				cprof__bs_fmt_f(buf, sizeof(buf) - 1, 2, 1, (s->ratio - 1) * 100);
+				strcat(buf, "%");
 				csv_put(a, &x.row, buf);
 			} else {
 				csv_put(a, &x.row, "?");

@@ -307,3 +307,13 @@ void cprof__bs_fmt_g(char *out, size_t n, double v)
 	}
 	snprintf(out, n, "%s", buf);
 }
+
+void cprof__bs_fmt_f(char *out, size_t n, int prec, int plus, double v)
+{
+	if (isnan(v))
+		snprintf(out, n, "%sNaN", plus ? "+" : "");
+	else if (isinf(v))
+		snprintf(out, n, "%s", v > 0 ? "+Inf" : "-Inf");
+	else
+		snprintf(out, n, plus ? "%+.*f" : "%.*f", prec, v);
+}
