@@ -35,7 +35,7 @@ PROTO_SRC := $(wildcard src/proto/*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 CLI_SRC := $(wildcard src/cli/*.c src/cli/report/*.c src/cli/source/*.c src/cli/benchstat/*.c)
 # Libraries the cprof binary links (unit tests and fuzz replayers link the same).
-CLI_LIBS := -lcurl -ledit $(LIBS_DW) -lm
+CLI_LIBS := -lcurl -ledit $(LIBS_DW) -lm -lmicrohttpd
 
 # The runtime is built position-independent, with its internal symbols hidden.
 PIC_FLAGS := -fPIC -fvisibility=hidden
@@ -45,6 +45,10 @@ RUNTIME_PIC := $(RUNTIME_SRC:%.c=$(B)/pic/%.o)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+# The web UI's files (web/), compiled into the CLI as C arrays.
+WEB_SRC := $(sort $(wildcard web/*))
+WEB_OBJ := $(B)/obj/gen/webui_assets.o
+CLI_OBJ += $(WEB_OBJ)
 
 LIBSO := $(B)/lib/libcprof.so
 LIBA := $(B)/lib/libcprof.a
@@ -121,6 +125,13 @@ $(B)/tests/bench/%: tests/bench/%.c include/cprof/bench.h $(LIBBENCH_SO)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -o $@ $< -L$(B)/lib -lcprof-bench \
 		-Wl,--push-state,--no-as-needed -lcprof -Wl,--pop-state -Wl,-rpath,$(abspath $(B)/lib) -lpthread -lm
+
+$(B)/gen/webui_assets.c: $(WEB_SRC) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
+$(WEB_OBJ): $(B)/gen/webui_assets.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
 
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ) $(PROTO_OBJ)
 	@mkdir -p $(dir $@)

@@ -20,6 +20,7 @@ check_build() {
 	have_header zlib.h || need zlib1g-dev
 	have_header curl/curl.h || need libcurl4-openssl-dev
 	have_header histedit.h || need libedit-dev
+	have_header microhttpd.h || need libmicrohttpd-dev
 }
 check_test() {
 	check_build
@@ -35,6 +36,9 @@ check_test() {
 	# Programs that bring their own allocator: tcmalloc (gperftools) and jemalloc.
 	ls /usr/lib/*/libtcmalloc.so.4 >/dev/null 2>&1 || need libgoogle-perftools4
 	ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || need libjemalloc2
+	# The web UI's browser tests: headless Chromium driven by playwright-core (npm).
+	command -v chromium >/dev/null 2>&1 || need chromium
+	command -v npm >/dev/null 2>&1 || need npm
 }
 check_bench() {
 	check_test

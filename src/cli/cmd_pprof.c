@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/report/report.h"
 #include "cli/source/source.h"
+#include "cli/webui.h"
 
 const char cmd_pprof_usage[] =
 	"Usage: cprof pprof [format] [options] [binary] source...\n"
@@ -69,6 +70,13 @@ const char cmd_pprof_usage[] =
 	"  -folded                collapsed stacks, \"root;caller;leaf value\" lines\n"
 	"  -flamegraph[=FILE]     interactive flame graph, one self-contained SVG\n"
 	"\n"
+	"Web UI:\n"
+	"  -http=[HOST]:[PORT]    serve a web UI (flame graph, top, graph, source,\n"
+	"                         peek, disassembly, callers) until interrupted;\n"
+	"                         localhost and a free port unless given; only\n"
+	"                         local clients unless HOST is another address\n"
+	"  -no_browser            with -http: do not open a browser, just print the URL\n"
+	"\n"
 	"What to count:\n"
 	"  -sample_index=N|name   which value (default: the profile's default, else\n"
 	"                         the last one: cpu, inuse_space, delay, ...)\n"
@@ -114,6 +122,7 @@ const char cmd_pprof_usage[] =
 	"  cprof pprof -top -diff_base=before.prof after.prof\n"
 	"  cprof pprof -text -alloc_space http://localhost:6060/debug/pprof/heap\n"
 	"  cprof pprof cpu.prof            (interactive)\n"
+	"  cprof pprof -http=:8080 cpu.prof\n"
 	"\n"
 	"Where cprof differs from go tool pprof: docs/pprof-differences.md.\n";
 
@@ -150,6 +159,8 @@ struct pprof_args {
 	/* graphical and export outputs (report/dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c) */
 	bool dot, svg, png, pdf, ps, gif, web, callgrind, proto, folded;
 	bool eog, evince, gv, kcachegrind; /* the output opened in a viewer (viewer.c) */
+	const char *http; /* -http=[host]:[port]: the web UI (webui.c) */
+	bool no_browser;
 	const char *flamegraph; /* "-": to -output or stdout */
 };
 
@@ -163,7 +174,7 @@ static const char supported[] =
 	"-base, -diff_base, -normalize, -output, -traces, -tree, -peek, -raw, -tags, -comments, "
 	"-list, -disasm, -weblist, -source_path, -trim_path, -symbolize, -seconds, -timeout, "
 	"-dot, -svg, -png, -pdf, -ps, -gif, -web, -callgrind, -proto, -folded, -flamegraph, "
-	"-add_comment, -buildid, -topproto, -tools, -intel_syntax, -tls_ca, -tls_cert, -tls_key, -eog, -evince, -gv, -kcachegrind";
+	"-add_comment, -buildid, -topproto, -tools, -intel_syntax, -tls_ca, -tls_cert, -tls_key, -eog, -evince, -gv, -kcachegrind, -http, -no_browser";
 
 /* Go's strconv.ParseBool */
 static int parse_bool(const char *s, bool *out)
@@ -668,6 +679,8 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"evince", F_BOOL, &a.evince, false},
 		{"gv", F_BOOL, &a.gv, false},
 		{"kcachegrind", F_BOOL, &a.kcachegrind, false},
+		{"http", F_STRING, &a.http, false},
+		{"no_browser", F_BOOL, &a.no_browser, false},
 	};
 	if (probe) {
 		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
@@ -697,8 +710,19 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		free(files);
 		return 2;
 	}
+	bool http = a.http && a.http[0];
+	if (http && (nformats > 0 || given)) {
+		cli_error("pprof: -http is incompatible with an output format");
+		free(files);
+		return 2;
+	}
+	if (a.no_browser && !http) {
+		cli_error("pprof: -no_browser only makes sense with -http");
+		free(files);
+		return 2;
+	}
 	/* No output format: the interactive shell (interactive.c), after loading. */
-	bool shell = nformats == 0;
+	bool shell = nformats == 0 && !http;
 	if (shell && given) {
 		cli_error("pprof: no report chosen");
 		free(files);
@@ -923,7 +947,8 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	{
 		if (remote)
 			cprof__source_save(profs[0]);
-		rc = shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o, false);
+		rc = http ? cprof__webui_serve(profs[0], &o, a.http, a.no_browser)
+		     : shell ? shell_run(profs[0], argc, argv, files, nfiles) : report(profs[0], &o, false);
 	}
 out:
 	for (size_t i = 0; i < nprofs; i++)

@@ -21,22 +21,7 @@
 #define TOP 60.0
 #define BOTTOM 34.0
 
-struct fnode {
-	size_t name;   /* view key */
-	int64_t value;
-	size_t child;  /* first child, SIZE_MAX none */
-	size_t next;   /* next sibling */
-	int depth;
-};
-
-struct tree {
-	struct fnode *n;
-	size_t len, cap;
-	/* (parent, name) -> node */
-	size_t *slot;
-	size_t nslot;
-};
-
+/* (parent, name) -> node, open addressing */
 static uint64_t pair_hash(size_t parent, size_t name)
 {
 	uint64_t x = ((uint64_t)parent * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)name + 0x632be59bd9b4e019ULL);
@@ -45,9 +30,7 @@ static uint64_t pair_hash(size_t parent, size_t name)
 	return x ^ (x >> 29);
 }
 
-static size_t *parent_of; /* per node, for rehashing */
-
-static int tree_grow_slots(struct tree *t)
+static int tree_grow_slots(struct flame_tree *t)
 {
 	size_t n = t->nslot ? t->nslot * 2 : 1024;
 	size_t *s = malloc(n * sizeof(*s));
@@ -56,7 +39,7 @@ static int tree_grow_slots(struct tree *t)
 	for (size_t i = 0; i < n; i++)
 		s[i] = SIZE_MAX;
 	for (size_t i = 1; i < t->len; i++) {
-		size_t j = pair_hash(parent_of[i], t->n[i].name) & (n - 1);
+		size_t j = pair_hash(t->n[i].parent, t->n[i].name) & (n - 1);
 		while (s[j] != SIZE_MAX)
 			j = (j + 1) & (n - 1);
 		s[j] = i;
@@ -67,35 +50,102 @@ static int tree_grow_slots(struct tree *t)
 	return 0;
 }
 
-static size_t tree_child(struct tree *t, size_t parent, size_t name)
+static size_t tree_child(struct flame_tree *t, size_t parent, size_t name)
 {
 	if ((t->len + 1) * 2 > t->nslot && tree_grow_slots(t) < 0)
 		return SIZE_MAX;
 	size_t j = pair_hash(parent, name) & (t->nslot - 1);
 	while (t->slot[j] != SIZE_MAX) {
 		size_t c = t->slot[j];
-		if (parent_of[c] == parent && t->n[c].name == name)
+		if (t->n[c].parent == parent && t->n[c].name == name)
 			return c;
 		j = (j + 1) & (t->nslot - 1);
 	}
 	if (t->len == t->cap) {
 		size_t cap = t->cap * 2;
-		struct fnode *n = realloc(t->n, cap * sizeof(*n));
-		size_t *po = realloc(parent_of, cap * sizeof(*po));
-		if (n)
-			t->n = n;
-		if (po)
-			parent_of = po;
-		if (!n || !po)
+		struct flame_node *n = realloc(t->n, cap * sizeof(*n));
+		if (!n)
 			return SIZE_MAX;
+		t->n = n;
 		t->cap = cap;
 	}
 	size_t c = t->len++;
-	t->n[c] = (struct fnode){name, 0, SIZE_MAX, t->n[parent].child, t->n[parent].depth + 1};
+	t->n[c] = (struct flame_node){name, 0, 0, parent, SIZE_MAX, t->n[parent].child,
+				      t->n[parent].depth + 1};
 	t->n[parent].child = c;
-	parent_of[c] = parent;
 	t->slot[j] = c;
 	return c;
+}
+
+char *cprof__flame_name(const struct rnode_info *i)
+{
+	char *s;
+	int n;
+	if (i->name[0] && !i->file[0] && !i->address)
+		n = asprintf(&s, "%s", i->name);
+	else if (i->name[0] && i->lineno)
+		n = asprintf(&s, "%s %s:%lld", i->name, i->file, (long long)i->lineno);
+	else if (i->name[0] || i->file[0])
+		n = asprintf(&s, "%s%s%s", i->name, i->name[0] && i->file[0] ? " " : "", i->file);
+	else if (i->objfile[0])
+		n = asprintf(&s, "[%s]", strrchr(i->objfile, '/') ? strrchr(i->objfile, '/') + 1 : i->objfile);
+	else
+		n = asprintf(&s, "%#llx", (unsigned long long)i->address);
+	return n < 0 ? NULL : s;
+}
+
+void cprof__flame_release(struct flame_tree *t)
+{
+	free(t->n);
+	free(t->slot);
+	*t = (struct flame_tree){0};
+}
+
+int cprof__flame_build(const struct report *r, struct flame_tree *t)
+{
+	const struct profile *p = r->prof;
+	*t = (struct flame_tree){0};
+	t->cap = 256;
+	t->n = malloc(t->cap * sizeof(*t->n));
+	if (!t->n)
+		return -ENOMEM;
+	t->n[0] = (struct flame_node){SIZE_MAX, 0, 0, SIZE_MAX, SIZE_MAX, SIZE_MAX, -1};
+	t->len = 1;
+	for (size_t s = 0; s < p->nsample; s++) {
+		const struct pp_sample *sm = &p->sample[s];
+		if ((size_t)r->value_index >= sm->nvalue)
+			continue;
+		int64_t v = sm->value[r->value_index];
+		if (r->opt.mean && sm->value[0] != 0)
+			v /= sm->value[0];
+		bool neg = v < 0;
+		if (v < 0)
+			v = -v; /* widths need magnitudes (diff profiles) */
+		if (v == 0)
+			continue;
+		size_t cur = 0;
+		t->n[0].value += v;
+		if (neg)
+			t->n[0].neg += v;
+		for (size_t i = sm->nlocation; i-- > 0;) {
+			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
+			if (!loc)
+				continue;
+			size_t n;
+			const size_t *keys = cprof__rview_loc_keys(r->view, (size_t)(loc - p->location), &n);
+			for (size_t j = n; j-- > 0;) {
+				cur = tree_child(t, cur, keys[j]);
+				if (cur == SIZE_MAX) {
+					cprof__flame_release(t);
+					return -ENOMEM;
+				}
+				t->n[cur].value += v;
+				if (neg)
+					t->n[cur].neg += v;
+			}
+		}
+	}
+	return 0;
 }
 
 static void xml_escape(FILE *f, const char *s)
@@ -199,65 +249,18 @@ static const char script[] =
 
 int cprof__report_flamegraph(struct report *r, FILE *out)
 {
-	const struct profile *p = r->prof;
 	size_t nk = cprof__rview_nkeys(r->view);
-	struct tree t = {0};
+	struct flame_tree t = {0};
 	char **names = calloc(nk + 1, sizeof(char *));
 	size_t *order = NULL, *stack = NULL;
 	int rc = -ENOMEM;
-	t.cap = 256;
-	t.n = malloc(t.cap * sizeof(*t.n));
-	parent_of = malloc(t.cap * sizeof(*parent_of));
-	if (!names || !t.n || !parent_of)
+	if (!names)
 		goto out;
-	t.n[0] = (struct fnode){SIZE_MAX, 0, SIZE_MAX, SIZE_MAX, -1};
-	parent_of[0] = SIZE_MAX;
-	t.len = 1;
-	for (size_t k = 0; k < nk; k++) {
-		const struct rnode_info *i = cprof__rview_key_info(r->view, k);
-		int n;
-		if (i->name[0] && !i->file[0] && !i->address)
-			n = asprintf(&names[k], "%s", i->name);
-		else if (i->name[0] && i->lineno)
-			n = asprintf(&names[k], "%s %s:%lld", i->name, i->file, (long long)i->lineno);
-		else if (i->name[0] || i->file[0])
-			n = asprintf(&names[k], "%s%s%s", i->name, i->name[0] && i->file[0] ? " " : "", i->file);
-		else if (i->objfile[0])
-			n = asprintf(&names[k], "[%s]", strrchr(i->objfile, '/') ? strrchr(i->objfile, '/') + 1 : i->objfile);
-		else
-			n = asprintf(&names[k], "%#llx", (unsigned long long)i->address);
-		if (n < 0) {
-			names[k] = NULL;
+	for (size_t k = 0; k < nk; k++)
+		if (!(names[k] = cprof__flame_name(cprof__rview_key_info(r->view, k))))
 			goto out;
-		}
-	}
-	for (size_t s = 0; s < p->nsample; s++) {
-		const struct pp_sample *sm = &p->sample[s];
-		if ((size_t)r->value_index >= sm->nvalue)
-			continue;
-		int64_t v = sm->value[r->value_index];
-		if (r->opt.mean && sm->value[0] != 0)
-			v /= sm->value[0];
-		if (v < 0)
-			v = -v; /* widths need magnitudes (diff profiles) */
-		if (v == 0)
-			continue;
-		size_t cur = 0;
-		t.n[0].value += v;
-		for (size_t i = sm->nlocation; i-- > 0;) {
-			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
-			if (!loc)
-				continue;
-			size_t n;
-			const size_t *keys = cprof__rview_loc_keys(r->view, (size_t)(loc - p->location), &n);
-			for (size_t j = n; j-- > 0;) {
-				cur = tree_child(&t, cur, keys[j]);
-				if (cur == SIZE_MAX)
-					goto out;
-				t.n[cur].value += v;
-			}
-		}
-	}
+	if (cprof__flame_build(r, &t) < 0)
+		goto out;
 	int maxdepth = 0;
 	for (size_t i = 0; i < t.len; i++)
 		if (t.n[i].depth > maxdepth)
@@ -319,7 +322,7 @@ int cprof__report_flamegraph(struct report *r, FILE *out)
 			stack[sp++] = order[a];
 		if (cur == 0)
 			continue;
-		const struct fnode *f = &t.n[cur];
+		const struct flame_node *f = &t.n[cur];
 		double w = (double)f->value * scale;
 		if (w < 0.1)
 			continue;
@@ -371,9 +374,6 @@ out:
 	free(names);
 	free(order);
 	free(stack);
-	free(t.n);
-	free(t.slot);
-	free(parent_of);
-	parent_of = NULL;
+	cprof__flame_release(&t);
 	return rc;
 }

@@ -349,6 +349,28 @@ int cprof__report_topproto(struct report *r, FILE *out);
 int cprof__report_folded(struct report *r, FILE *out);
 /* `-flamegraph`: a self-contained interactive SVG flame graph. */
 int cprof__report_flamegraph(struct report *r, FILE *out);
+/*
+ * The tree of calling contexts behind flame graphs (flamegraph.c): node 0
+ * is the root, every other node a frame (view key) under its caller, with
+ * the summed |value| of the report's samples through it. neg is the part
+ * of value from negative samples: the base of a -base/-diff_base profile.
+ */
+struct flame_node {
+	size_t name;          /* view key; SIZE_MAX for the root */
+	int64_t value, neg;
+	size_t parent, child, next; /* SIZE_MAX: none */
+	int depth;            /* -1 for the root */
+};
+struct flame_tree {
+	struct flame_node *n;
+	size_t len, cap;
+	size_t *slot, nslot;  /* (parent, name) -> node */
+};
+/* 0 or -ENOMEM (t released). Release with cprof__flame_release. */
+int cprof__flame_build(const struct report *r, struct flame_tree *t);
+void cprof__flame_release(struct flame_tree *t);
+/* The name a flame graph shows for a frame (malloc'd, NULL on out of memory). */
+char *cprof__flame_name(const struct rnode_info *i);
 
 /* ---- text reports: raw.c, traces.c, tags.c, tree.c, list.c ---- */
 

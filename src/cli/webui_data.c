@@ -1,0 +1,534 @@
+/*
+ * webui_data.c - the data behind each view of the web UI, made by the
+ * report engine under report/ and packed for the browser: the flame graph's
+ * tree of calling contexts (flamegraph.c's tree, sent as typed arrays so
+ * that millions of frames load without parsing), the top table's rows
+ * (report.c's trimmed graph), the call graph (dot.c through Graphviz), peek
+ * (tree.c), source (weblist.c) and disassembly (disasm.c), the profile
+ * download (protoout.c).
+ *
+ * It owns only the packing and the per-view option overrides (pprof's
+ * applyCommandOverrides); drawing is the browser's (web/).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/webui.h"
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* A body built with stdio into memory. */
+struct body {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static int body_open(struct body *b)
+{
+	b->buf = NULL;
+	b->len = 0;
+	b->f = open_memstream(&b->buf, &b->len);
+	return b->f ? 0 : -ENOMEM;
+}
+
+static int body_close(struct body *b, int rc, struct webui_reply *out, const char *type)
+{
+	if (fclose(b->f) != 0 && rc == 0)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		free(b->buf);
+		return rc;
+	}
+	out->data = b->buf;
+	out->len = b->len;
+	out->type = type;
+	return 0;
+}
+
+static const char *value_type(const struct profile *p, size_t i, bool unit)
+{
+	const struct pp_valuetype *t = &p->sample_type[i];
+	int64_t s = unit ? t->unit : t->type;
+	return s >= 0 && (size_t)s < p->nstrings ? p->strings[s] : "";
+}
+
+/* Whether any sample value is negative: a -base or -diff_base profile. */
+static bool is_diff(const struct profile *p)
+{
+	for (size_t s = 0; s < p->nsample; s++)
+		for (size_t v = 0; v < p->sample[s].nvalue; v++)
+			if (p->sample[s].value[v] < 0)
+				return true;
+	return false;
+}
+
+static int meta(const struct profile *p, const struct report *r, FILE *f)
+{
+	fputs("{\"types\":[", f);
+	for (size_t i = 0; i < p->nsample_type; i++) {
+		fputs(i ? ",{\"type\":" : "{\"type\":", f);
+		json_str(f, value_type(p, i, false));
+		fputs(",\"unit\":", f);
+		json_str(f, value_type(p, i, true));
+		fputc('}', f);
+	}
+	fprintf(f, "],\"index\":%d,\"diff\":%s,\"file\":", r->value_index,
+		is_diff(p) ? "true" : "false");
+	const char *file = "";
+	if (p->nmapping && p->mapping[0].filename > 0 && (size_t)p->mapping[0].filename < p->nstrings)
+		file = p->strings[p->mapping[0].filename];
+	json_str(f, strrchr(file, '/') ? strrchr(file, '/') + 1 : file);
+	fputs(",\"comments\":[", f);
+	for (size_t i = 0; i < p->ncomment; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, p->comment[i] >= 0 && (size_t)p->comment[i] < p->nstrings
+				    ? p->strings[p->comment[i]] : "");
+	}
+	fputs("]}", f);
+	return ferror(f) ? -ENOMEM : 0;
+}
+
+/* ---- the flame graph's tree ---- */
+
+struct order_ctx {
+	const struct flame_tree *t;
+	char **names;
+};
+
+/* Children by decreasing width (the newer profile's part in a diff), then name. */
+static int by_width(const void *a, const void *b, void *arg)
+{
+	const struct order_ctx *c = arg;
+	const struct flame_node *x = &c->t->n[*(const size_t *)a], *y = &c->t->n[*(const size_t *)b];
+	int64_t wx = x->value - x->neg, wy = y->value - y->neg;
+	if (wx != wy)
+		return wx > wy ? -1 : 1;
+	if (x->value != y->value)
+		return x->value > y->value ? -1 : 1;
+	return strcmp(c->names[x->name], c->names[y->name]);
+}
+
+static const char *base_name(const char *s)
+{
+	const char *b = strrchr(s, '/');
+	return b ? b + 1 : s;
+}
+
+/*
+ * Binary: a little-endian u32 n, n bytes of JSON (names, their library and
+ * file, totals), zero padding to a multiple of 8, then per node in
+ * depth-first order (children by decreasing width): f64 value, f64 base
+ * part (diff profiles only), i32 name (-1 for the root), u16 depth.
+ */
+static int flame(struct report *r, FILE *f)
+{
+	struct flame_tree t;
+	size_t nk = cprof__rview_nkeys(r->view);
+	char **names = calloc(nk + 1, sizeof(char *));
+	int32_t *jsidx = malloc((nk + 1) * sizeof(int32_t));
+	size_t *order = NULL, *stack = NULL, *kids = NULL;
+	int rc = -ENOMEM;
+	if (!names || !jsidx) {
+		free(names);
+		free(jsidx);
+		return -ENOMEM;
+	}
+	if (cprof__flame_build(r, &t) < 0)
+		goto out_names;
+	for (size_t k = 0; k < nk; k++)
+		jsidx[k] = -1;
+	/* Names only of the keys in the tree, numbered in order of first use. */
+	int32_t nnames = 0;
+	for (size_t i = 1; i < t.len; i++) {
+		size_t k = t.n[i].name;
+		if (jsidx[k] >= 0)
+			continue;
+		if (!(names[k] = cprof__flame_name(cprof__rview_key_info(r->view, k))))
+			goto out;
+		jsidx[k] = nnames++;
+	}
+	bool diff = t.n[0].neg > 0;
+	/* Preorder with sorted children. */
+	order = malloc(t.len * sizeof(size_t));
+	stack = malloc(t.len * sizeof(size_t));
+	kids = malloc(t.len * sizeof(size_t));
+	if (!order || !stack || !kids)
+		goto out;
+	struct order_ctx ctx = {&t, names};
+	size_t sp = 0, no = 0;
+	stack[sp++] = 0;
+	while (sp) {
+		size_t cur = stack[--sp];
+		order[no++] = cur;
+		size_t nc = 0;
+		for (size_t c = t.n[cur].child; c != SIZE_MAX; c = t.n[c].next)
+			kids[nc++] = c;
+		qsort_r(kids, nc, sizeof(size_t), by_width, &ctx);
+		for (size_t a = nc; a-- > 0;)
+			stack[sp++] = kids[a];
+	}
+	/* The JSON header, then the arrays. */
+	char *hdr = NULL;
+	size_t hlen = 0;
+	FILE *h = open_memstream(&hdr, &hlen);
+	if (!h)
+		goto out;
+	fprintf(h, "{\"nodes\":%zu,\"diff\":%s,\"total\":%lld,\"base\":%lld,\"type\":", t.len,
+		diff ? "true" : "false", (long long)(t.n[0].value - t.n[0].neg), (long long)t.n[0].neg);
+	json_str(h, r->sample_type);
+	fputs(",\"unit\":", h);
+	json_str(h, r->sample_unit);
+	fputs(",\"names\":[", h);
+	/* jsidx order: keys by first use */
+	size_t *bykey = kids; /* reuse: jsidx -> key */
+	for (size_t k = 0; k < nk; k++)
+		if (jsidx[k] >= 0)
+			bykey[jsidx[k]] = k;
+	for (int32_t i = 0; i < nnames; i++) {
+		if (i)
+			fputc(',', h);
+		json_str(h, names[bykey[i]]);
+	}
+	fputs("],\"lib\":[", h);
+	for (int32_t i = 0; i < nnames; i++) {
+		if (i)
+			fputc(',', h);
+		json_str(h, base_name(cprof__rview_key_info(r->view, bykey[i])->objfile));
+	}
+	fputs("],\"file\":[", h);
+	for (int32_t i = 0; i < nnames; i++) {
+		if (i)
+			fputc(',', h);
+		json_str(h, cprof__rview_key_info(r->view, bykey[i])->file);
+	}
+	fputs("]}", h);
+	if (fclose(h) != 0) {
+		free(hdr);
+		goto out;
+	}
+	uint32_t hl = (uint32_t)hlen;
+	unsigned char le[4] = {hl & 0xff, (hl >> 8) & 0xff, (hl >> 16) & 0xff, hl >> 24};
+	fwrite(le, 1, 4, f);
+	fwrite(hdr, 1, hlen, f);
+	free(hdr);
+	static const char zeros[8];
+	fwrite(zeros, 1, (8 - (4 + hlen) % 8) % 8, f);
+	/* x86-64 and aarch64 Linux are little-endian, as typed arrays are. */
+	for (size_t i = 0; i < no; i++) {
+		double v = (double)t.n[order[i]].value - (double)t.n[order[i]].neg;
+		fwrite(&v, sizeof(v), 1, f);
+	}
+	if (diff)
+		for (size_t i = 0; i < no; i++) {
+			double v = (double)t.n[order[i]].neg;
+			fwrite(&v, sizeof(v), 1, f);
+		}
+	for (size_t i = 0; i < no; i++) {
+		int32_t nm = order[i] ? jsidx[t.n[order[i]].name] : -1;
+		fwrite(&nm, sizeof(nm), 1, f);
+	}
+	for (size_t i = 0; i < no; i++) {
+		int d = t.n[order[i]].depth + 1;
+		uint16_t d16 = d > 65535 ? 65535 : (uint16_t)d;
+		fwrite(&d16, sizeof(d16), 1, f);
+	}
+	rc = ferror(f) ? -ENOMEM : 0;
+out:
+	cprof__flame_release(&t);
+out_names:
+	for (size_t k = 0; k < nk; k++)
+		free(names[k]);
+	free(names);
+	free(jsidx);
+	free(order);
+	free(stack);
+	free(kids);
+	return rc;
+}
+
+/* ---- top ---- */
+
+static int top(struct report *r, FILE *f)
+{
+	int orig, dn, de;
+	struct rgraph *g = cprof__report_graph(r, &orig, &dn, &de);
+	if (!g)
+		return -ENOMEM;
+	char *lbl = NULL;
+	size_t llen = 0;
+	FILE *lf = open_memstream(&lbl, &llen);
+	if (!lf) {
+		cprof__rgraph_free(g);
+		return -ENOMEM;
+	}
+	cprof__report_labels(r, g, orig, dn, 0, lf);
+	fclose(lf);
+	fputs("{\"labels\":", f);
+	json_str(f, lbl ? lbl : "");
+	free(lbl);
+	char b[128];
+	fprintf(f, ",\"total\":%lld,\"totalText\":", (long long)r->total);
+	json_str(f, cprof__report_format(r, b, sizeof(b), r->total));
+	fputs(",\"rows\":[", f);
+	for (size_t i = 0; i < g->nnode; i++) {
+		const struct rnode *n = &g->node[i];
+		bool inl = false, noinl = false;
+		for (size_t j = 0; j < n->nin; j++) {
+			const struct redge *e = &g->edge[n->in[j]];
+			if (e->removed)
+				continue;
+			if (e->is_inline)
+				inl = true;
+			else
+				noinl = true;
+		}
+		int64_t flat = cprof__rnode_flat(n), cum = cprof__rnode_cum(n);
+		fprintf(f, "%s{\"flat\":%lld,\"cum\":%lld,\"flatText\":", i ? "," : "",
+			(long long)flat, (long long)cum);
+		json_str(f, cprof__report_format(r, b, sizeof(b), flat));
+		fputs(",\"cumText\":", f);
+		json_str(f, cprof__report_format(r, b, sizeof(b), cum));
+		fputs(",\"name\":", f);
+		json_str(f, n->printable);
+		fputs(",\"func\":", f);
+		json_str(f, n->info.name);
+		fprintf(f, ",\"inline\":\"%s\"}", inl ? (noinl ? "partial-inline" : "inline") : "");
+	}
+	fputs("]}", f);
+	cprof__rgraph_free(g);
+	return ferror(f) ? -ENOMEM : 0;
+}
+
+/* ---- function selection of peek, source and disassembly ---- */
+
+static void re_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("\\^$.|?*+()[]{}", *s))
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+/*
+ * The functions a view shows: the f parameter as pprof uses it, else the
+ * ten with the most flat value ("^(a|b|...)$"). NULL with -ENOENT when the
+ * profile has none. malloc'd.
+ */
+static char *default_symbol(const struct profile *p, const struct report_options *base, int *rc)
+{
+	struct report_options o = *base;
+	o.format = REPORT_TEXT;
+	o.granularity = REPORT_FUNCTIONS;
+	o.nodecount = 10;
+	o.cum_sort = false;
+	char err[256];
+	struct report r;
+	*rc = -EINVAL;
+	if (cprof__report_init(&r, p, &o, err, sizeof(err)) < 0)
+		return NULL;
+	int orig, dn, de;
+	struct rgraph *g = cprof__report_graph(&r, &orig, &dn, &de);
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = g ? open_memstream(&s, &len) : NULL;
+	*rc = -ENOMEM;
+	if (f) {
+		fputs("^(", f);
+		size_t k = 0;
+		for (size_t i = 0; i < g->nnode && k < 10; i++) {
+			if (!g->node[i].info.name[0] || cprof__rnode_flat(&g->node[i]) == 0)
+				continue;
+			if (k++)
+				fputc('|', f);
+			re_escape(f, g->node[i].info.name);
+		}
+		fputs(")$", f);
+		if (fclose(f) != 0) {
+			free(s);
+			s = NULL;
+		} else if (k == 0) {
+			free(s);
+			s = NULL;
+			*rc = -ENOENT;
+		}
+	}
+	cprof__rgraph_free(g);
+	cprof__report_release(&r);
+	return s;
+}
+
+/* peek, source, disasm: the report for one regexp, as cmd_pprof.c sets them up. */
+static int by_symbol(const struct profile *p, struct report_options *o, const char *what,
+		     struct body *b, const char **type, char *err, size_t errlen)
+{
+	int rc = 0;
+	char *dflt = NULL;
+	o->symbol = o->focus;
+	if (!o->symbol) {
+		if (!(dflt = default_symbol(p, o, &rc))) {
+			if (rc == -ENOENT)
+				snprintf(err, errlen, "the profile has no functions with samples to show");
+			return rc;
+		}
+		o->symbol = dflt;
+	}
+	o->trim = false;
+	if (strcmp(what, "peek") == 0) {
+		o->format = REPORT_PEEK;
+		*type = "text/plain; charset=utf-8";
+	} else if (strcmp(what, "disasm") == 0) {
+		o->format = REPORT_DISASM;
+		*type = "text/plain; charset=utf-8";
+	} else {
+		o->format = REPORT_WEBLIST;
+		*type = "text/html; charset=utf-8";
+	}
+	regex_t re;
+	if (cprof__filter_regcomp(&re, o->symbol, err, errlen) < 0) {
+		free(dflt);
+		return -EINVAL;
+	}
+	struct profile *compact = NULL;
+	if (o->format != REPORT_PEEK && !(compact = cprof__report_compact(p))) {
+		regfree(&re);
+		free(dflt);
+		return -ENOMEM;
+	}
+	struct report r;
+	if (cprof__report_init(&r, compact ? compact : p, o, err, errlen) < 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (compact)
+		cprof__report_drop_unlocated(compact);
+	if (o->format == REPORT_PEEK)
+		rc = cprof__report_tree(&r, &re, b->f);
+	else if (o->format == REPORT_DISASM)
+		rc = cprof__report_disasm(&r, &re, b->f, err, errlen);
+	else
+		rc = cprof__report_weblist(&r, &re, b->f);
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "no matches found for regexp: %s", o->symbol);
+	if (rc == -ENOENT || rc == -EINVAL) {
+		/* nothing to show for this profile (no match, no binary, no objdump): said, not failed */
+		fprintf(b->f, "%s\n", err);
+		*type = "text/plain; charset=utf-8";
+		rc = 1;
+	}
+	cprof__report_release(&r);
+out:
+	cprof__profile_free(compact);
+	regfree(&re);
+	free(dflt);
+	return rc;
+}
+
+int cprof__webui_data(const struct profile *p, const struct report_options *base, const char *what,
+		      struct webui_reply *out, char *err, size_t errlen)
+{
+	struct report_options o = *base;
+	struct body b;
+	const char *type = "application/json";
+	int rc;
+	bool known = strcmp(what, "meta") == 0 || strcmp(what, "flame") == 0 ||
+		     strcmp(what, "top") == 0 || strcmp(what, "graph") == 0 ||
+		     strcmp(what, "peek") == 0 || strcmp(what, "source") == 0 ||
+		     strcmp(what, "disasm") == 0;
+	if (!known) {
+		snprintf(err, errlen, "no data named \"%s\"", what);
+		return -ENOENT;
+	}
+	if (body_open(&b) < 0)
+		return -ENOMEM;
+	if (strcmp(what, "peek") == 0 || strcmp(what, "source") == 0 || strcmp(what, "disasm") == 0) {
+		rc = by_symbol(p, &o, what, &b, &type, err, errlen);
+		if (rc == -ENOENT)
+			rc = -EINVAL;
+		out->note = rc == 1;
+		return body_close(&b, rc == 1 ? 0 : rc, out, type);
+	}
+	if (strcmp(what, "flame") == 0) {
+		/* pprof's flame graph: whole profile, file+function frames unless g= says */
+		o.trim = false;
+		o.call_tree = false;
+		type = "application/octet-stream";
+	} else if (strcmp(what, "top") == 0) {
+		o.format = REPORT_TEXT;
+		if (o.nodecount < 0)
+			o.nodecount = 500; /* pprof's top view */
+	} else if (strcmp(what, "graph") == 0) {
+		o.format = REPORT_GRAPHVIZ;
+		o.graph_format = "svg";
+		if (o.nodecount < 0)
+			o.nodecount = 80;
+		type = "image/svg+xml";
+	}
+	struct report r;
+	if (cprof__report_init(&r, p, &o, err, errlen) < 0) {
+		body_close(&b, -EINVAL, out, type);
+		return -EINVAL;
+	}
+	if (strcmp(what, "meta") == 0) {
+		rc = meta(p, &r, b.f);
+	} else if (strcmp(what, "flame") == 0) {
+		rc = flame(&r, b.f);
+	} else if (strcmp(what, "top") == 0) {
+		rc = top(&r, b.f);
+	} else {
+		rc = cprof__report_graphviz(&r, "svg", b.f);
+		if (rc == -ENOENT) {
+			snprintf(err, errlen, "Could not execute dot; may need to install graphviz.");
+			rc = -ENOSYS;
+		} else if (rc == -EIO) {
+			snprintf(err, errlen, "Graphviz's dot failed");
+			rc = -EINVAL;
+		}
+	}
+	cprof__report_release(&r);
+	return body_close(&b, rc, out, type);
+}
+
+int cprof__webui_download(const struct profile *p, const struct report_options *base,
+			  struct webui_reply *out, char *err, size_t errlen)
+{
+	/* -proto's overrides: the whole (filtered) profile at its addresses */
+	struct report_options o = *base;
+	o.format = REPORT_PROTO;
+	o.granularity = REPORT_ADDRESSES;
+	o.noinlines = false;
+	o.trim = false;
+	struct body b;
+	if (body_open(&b) < 0)
+		return -ENOMEM;
+	struct report r;
+	if (cprof__report_init(&r, p, &o, err, errlen) < 0) {
+		body_close(&b, -EINVAL, out, NULL);
+		return -EINVAL;
+	}
+	int rc = cprof__report_proto(&r, b.f);
+	cprof__report_release(&r);
+	rc = body_close(&b, rc < 0 ? rc : 0, out, "application/vnd.google.protobuf+gzip");
+	out->disposition = "attachment;filename=profile.pb.gz";
+	return rc;
+}
