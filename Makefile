@@ -4,6 +4,7 @@
 #   make test            unit + end-to-end tests, ends with "N passed, N failed"
 #   make demo            profile a bundled example and show the result
 #   make bench           overhead and accuracy against the baseline and gperftools
+#   make bench-heap      only the heap profiler's part of make bench
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make SAN=address,undefined test   sanitizer build (separate build dir)
 #
@@ -73,7 +74,7 @@ LIBBENCH_A := $(B)/lib/libcprof-bench.a
 BENCHPROG_SRC := $(wildcard tests/bench/*.c)
 BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
-.PHONY: all test demo bench install uninstall clean deps check-deps
+.PHONY: all test demo bench bench-heap install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
 all: $(LIBBENCH_SO) $(LIBBENCH_A) $(B)/lib/pkgconfig/cprof-bench.pc
 
@@ -187,6 +188,10 @@ demo: all
 bench: all $(BENCH_BIN) $(PROG_BIN) $(BENCHPROG_BIN)
 	@scripts/deps.sh bench
 	@bench/run.sh $(abspath $(B))
+
+bench-heap: all $(BENCH_BIN)
+	@scripts/deps.sh bench
+	@bench/heap_run.sh $(abspath $(B))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

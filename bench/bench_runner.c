@@ -8,11 +8,15 @@
  * the child's own user and system CPU time. Wall time is CLOCK_MONOTONIC
  * from just before fork to just after wait4 returns.
  *
- * It prints one line: "wall_ns user_ns sys_ns". Exit status 0 when the
- * command exited 0, else 1 (the line is printed either way). The scheduling
- * of runs (interleaving, repetitions, medians) is run.sh's job.
+ * It prints one line: "wall_ns user_ns sys_ns", and with -r a fourth
+ * number, the largest resident set of the child or of any descendant it
+ * waited for (wait4's ru_maxrss, KiB). -o keeps the child's stdout in a
+ * file instead of /dev/null (for workloads that print their own figures).
+ * Exit status 0 when the command exited 0, else 1 (the line is printed
+ * either way). The scheduling of runs (interleaving, repetitions, medians)
+ * is run.sh's job.
  *
- * Usage: bench_runner [-e stderr-file] [VAR=VALUE ...] -- command [args...]
+ * Usage: bench_runner [-e stderr-file] [-o stdout-file] [-r] [VAR=VALUE ...] -- command [args...]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,16 +43,25 @@ static int64_t tv_ns(struct timeval tv)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_runner [-e stderr-file] [VAR=VALUE ...] -- command [args...]\n");
+	fprintf(stderr, "usage: bench_runner [-e stderr-file] [-o stdout-file] [-r] [VAR=VALUE ...] -- command [args...]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *errfile = NULL;
-	int i = 1;
-	if (i + 1 < argc && strcmp(argv[i], "-e") == 0) {
-		errfile = argv[i + 1];
+	const char *errfile = NULL, *outfile = NULL;
+	int i = 1, maxrss = 0;
+	for (;;) {
+		if (i + 1 < argc && strcmp(argv[i], "-e") == 0)
+			errfile = argv[i + 1];
+		else if (i + 1 < argc && strcmp(argv[i], "-o") == 0)
+			outfile = argv[i + 1];
+		else if (i < argc && strcmp(argv[i], "-r") == 0) {
+			maxrss = 1;
+			i++;
+			continue;
+		} else
+			break;
 		i += 2;
 	}
 	int env_first = i;
@@ -77,6 +90,11 @@ int main(int argc, char **argv)
 			dup2(null, 0);
 			dup2(null, 1);
 		}
+		if (outfile) {
+			int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (fd >= 0)
+				dup2(fd, 1);
+		}
 		if (errfile) {
 			int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			if (fd >= 0)
@@ -96,8 +114,11 @@ int main(int argc, char **argv)
 		perror("bench_runner: wait4");
 		return 1;
 	}
-	printf("%lld %lld %lld\n", (long long)(t1 - t0), (long long)tv_ns(ru.ru_utime),
+	printf("%lld %lld %lld", (long long)(t1 - t0), (long long)tv_ns(ru.ru_utime),
 	       (long long)tv_ns(ru.ru_stime));
+	if (maxrss)
+		printf(" %ld", ru.ru_maxrss);
+	printf("\n");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFSIGNALED(status))

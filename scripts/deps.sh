@@ -44,6 +44,9 @@ check_bench() {
 	check_test
 	[ -e /usr/lib/x86_64-linux-gnu/libprofiler.so ] || ls /usr/lib/*/libprofiler.so >/dev/null 2>&1 ||
 		need libgoogle-perftools-dev
+	# The heap benchmark: heaptrack to compare with, xmllint (libxml2) as the real program.
+	command -v heaptrack >/dev/null 2>&1 || need heaptrack
+	command -v xmllint >/dev/null 2>&1 || need libxml2-utils
 }
 
 case "$group" in
