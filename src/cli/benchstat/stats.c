@@ -205,6 +205,100 @@ static int cmp_tagged(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void *zalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p) {
+		fputs("cprof: benchstat: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+/* C(n, k) as a double, by the multiplicative formula. */
+static double binom(int n, int k)
+{
+	double r = 1;
+	for (int i = 1; i <= k; i++)
+		r = r * (n - k + i) / i;
+	return r;
+}
+
+/*
+ * P(U <= u) without ties: f(m, n, u), the number of orderings of m and n
+ * values whose U is u, is f(m-1, n, u-n) + f(m, n-1, u); rows over m, kept
+ * for every n <= n2 and u <= floor(u).
+ */
+static double cdf_noties(int n1, int n2, double u)
+{
+	if (u < 0)
+		return 0;
+	int L = (int)floor(u);
+	size_t W = (size_t)L + 1;
+	double *prev = zalloc((size_t)(n2 + 1) * W, sizeof(double));
+	double *cur = zalloc((size_t)(n2 + 1) * W, sizeof(double));
+	for (int n = 0; n <= n2; n++)
+		prev[(size_t)n * W] = 1; /* m = 0: one ordering, U = 0 */
+	for (int m = 1; m <= n1; m++) {
+		memset(cur, 0, sizeof(double) * (size_t)(n2 + 1) * W);
+		cur[0] = 1; /* n = 0 */
+		for (int n = 1; n <= n2; n++)
+			for (int v = 0; v <= L; v++)
+				cur[(size_t)n * W + v] = (v >= n ? prev[(size_t)n * W + v - n] : 0) + cur[(size_t)(n - 1) * W + v];
+		double *t = prev;
+		prev = cur;
+		cur = t;
+	}
+	double below = 0;
+	for (int v = 0; v <= L; v++)
+		below += prev[(size_t)n2 * W + v];
+	free(prev);
+	free(cur);
+	return below / binom(n1 + n2, n1);
+}
+
+/*
+ * P(U1 <= u) given the tie groups (sizes t_j, twice their midranks m_j):
+ * choosing a_j of each group's values for sample 1 has weight C(t_j, a_j)
+ * and adds a_j*m_j to 2*R1; counted up to the bound only.
+ */
+static double cdf_ties(int n1, int ng, const int *gsize, const int *gmid2, double u)
+{
+	double lim = 2 * u + (double)n1 * (n1 + 1); /* on 2*R1 */
+	if (lim < 0)
+		return 0;
+	int N = 0;
+	for (int g = 0; g < ng; g++)
+		N += gsize[g];
+	int L = (int)floor(lim);
+	size_t W = (size_t)L + 1;
+	double *dp = zalloc((size_t)(n1 + 1) * W, sizeof(double));
+	double *row = zalloc((size_t)N + 1, sizeof(double));
+	dp[0] = 1;
+	int cnt = 0;
+	for (int g = 0; g < ng; g++) {
+		int t = gsize[g], w = gmid2[g];
+		for (int c = 0; c <= t; c++)
+			row[c] = binom(t, c);
+		int amax = cnt + t < n1 ? cnt + t : n1;
+		for (int a = amax; a >= 1; a--) {
+			for (int v = L; v >= 0; v--) {
+				double add = 0;
+				for (int c = 1; c <= t && c <= a && c * w <= v; c++)
+					add += dp[(size_t)(a - c) * W + (size_t)(v - c * w)] * row[c];
+				dp[(size_t)a * W + v] += add;
+			}
+		}
+		cnt += t;
+	}
+	double below = 0;
+	for (int v = 0; v <= L; v++)
+		below += dp[(size_t)n1 * W + v];
+	free(dp);
+	free(row);
+	return below / binom(N, n1);
+}
+
 int cprof__bs_utest(const double *x1, int n1, const double *x2, int n2, double *p, double *u1out)
 {
 	int N = n1 + n2;
@@ -253,48 +347,8 @@ int cprof__bs_utest(const double *x1, int n1, const double *x2, int n2, double *
 		if (U1 == U2) {
 			*p = 1;
 		} else {
-			/*
-			 * The exact distribution of 2*R1 given the tie groups: choose a_j of
-			 * each group's t_j values, weight C(t_j, a_j), statistic sum a_j*mid2_j.
-			 */
-			int S = 0;
-			for (int g = 0; g < ng; g++)
-				S += gsize[g] * gmid2[g];
-			int W = S + 1;
-			double *dp = calloc((size_t)(n1 + 1) * (size_t)W, sizeof(double));
-			if (!dp) {
-				fputs("cprof: benchstat: out of memory\n", stderr);
-				exit(1);
-			}
-			dp[0] = 1;
-			int maxs = 0;
-			for (int g = 0; g < ng; g++) {
-				int t = gsize[g], w = gmid2[g];
-				for (int a = n1; a >= 1; a--) {
-					for (int s = maxs + t * w; s >= 0; s--) {
-						double add = 0;
-						for (int c = 1; c <= t && c <= a && c * w <= s; c++) {
-							double prev = dp[(size_t)(a - c) * W + (s - c * w)];
-							if (prev != 0)
-								add += prev * choose(t, c);
-						}
-						dp[(size_t)a * W + s] += add;
-					}
-				}
-				maxs += t * w;
-				if (maxs > S)
-					maxs = S;
-			}
-			double total = 0, below = 0;
-			double lim = 2 * (U1 < U2 ? U1 : U2) + (double)n1 * (n1 + 1);
-			for (int s = 0; s < W; s++) {
-				double c = dp[(size_t)n1 * W + s];
-				total += c;
-				if (s <= lim)
-					below += c;
-			}
-			free(dp);
-			*p = 2 * (below / total);
+			double umin = U1 < U2 ? U1 : U2;
+			*p = 2 * (ties ? cdf_ties(n1, ng, gsize, gmid2, umin) : cdf_noties(n1, n2, umin));
 		}
 	} else {
 		double mu = (double)n1 * n2 / 2;
