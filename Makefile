@@ -174,6 +174,11 @@ $(B)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(COMMON_OBJ) $(PROTO_OBJ) $(fil
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) $(CLI_LIBS)
 
+# The endpoint's request layer is fuzzed on its own, with a fake backend.
+$(B)/fuzz/replay_http: fuzz/fuzz_http.c fuzz/replay.c $(B)/obj/src/runtime/http_req.o $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^)
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer -std=gnu11 $(WARN) -D_GNU_SOURCE -o $@ $< -lpthread -lm

@@ -26,3 +26,8 @@ $(FB)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
 $(FB)/fuzz_benchfmt: fuzz/fuzz_benchfmt.c $(FUZZ_LIB_SRC) $(wildcard src/cli/benchstat/*.c) src/cli/cli.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ -lz -lm
+
+# The endpoint's request layer (http_req.c) with the target's fake backend.
+$(FB)/fuzz_http: fuzz/fuzz_http.c src/runtime/http_req.c $(wildcard src/common/*.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^

@@ -22,6 +22,10 @@
  *                           tables. Default: DWARF from modules that carry it
  *                           in their own file, function names for the rest
  *   CPROF_QUIET=1           no messages on stderr
+ *   CPROF_HTTP=ADDR         serve /debug/pprof/ on ADDR (cprof_http_start)
+ *   CPROF_HTTP_TOKEN=T      required for a non-loopback ADDR; requests must
+ *                           send "Authorization: Bearer T" or "token=T"
+ *   CPROF_HTTP_MAX_SECONDS=N  longest capture a request may ask (default 300)
  *
  * Programs running with elevated privileges (setuid/setgid, AT_SECURE) ignore
  * the environment: the runtime says so once on stderr and stays off.
@@ -168,6 +172,29 @@ static inline void cprof__labels_scope_end(int *rc)
 	int CPROF__CAT(cprof__labels_scope_, __COUNTER__)                                  \
 		__attribute__((cleanup(cprof__labels_scope_end), unused)) =                \
 			cprof_labels_pushv((kv), (npairs))
+
+/*
+ * Serve Go's /debug/pprof/ endpoints over HTTP on addr ("127.0.0.1:6060",
+ * "[::1]:0", "localhost:6060"; port 0 picks a free one), from threads of
+ * its own that block every signal. The address actually bound is printed on
+ * stderr ("cprof: serving /debug/pprof/ on http://127.0.0.1:NNNN/debug/pprof/")
+ * and returned by cprof_http_port(). Any address other than loopback needs
+ * CPROF_HTTP_TOKEN in the environment (-EACCES without it); requests must
+ * then carry "Authorization: Bearer <token>" or "token=<token>". -EBUSY if
+ * already serving, -EINVAL for a bad address, -ENOSYS when libmicrohttpd
+ * cannot be loaded. Any thread; not from a signal handler.
+ */
+int cprof_http_start(const char *addr);
+
+/* The port being served, or -ESRCH when not serving. Any thread. */
+int cprof_http_port(void);
+
+/*
+ * Stop serving: running requests are cut short (a CPU profile in progress is
+ * stopped and discarded). -ESRCH when not serving. Any thread but the
+ * endpoint's own; not from a signal handler.
+ */
+int cprof_http_stop(void);
 
 #ifdef __cplusplus
 }

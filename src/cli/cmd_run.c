@@ -36,6 +36,9 @@ const char cmd_run_usage[] =
 	"  -unwind=MODE       dwarf (default: complete stacks for any code) or fp\n"
 	"                     (faster; needs code built with frame pointers)\n"
 	"  -maxdepth=N        deepest stack recorded, 1..256 (default 128)\n"
+	"  -http=ADDR         serve Go's /debug/pprof/ endpoints on ADDR while the\n"
+	"                     program runs (127.0.0.1:6060; port 0 picks one; other\n"
+	"                     than loopback needs CPROF_HTTP_TOKEN set)\n"
 	"  -q                 no summary on stderr\n"
 	"\n"
 	"Children the program forks write FILE.<pid>; a program that execs another\n"
@@ -53,6 +56,7 @@ struct run_opts {
 	const char *hz;
 	const char *unwind;
 	const char *maxdepth;
+	const char *http;
 	int quiet;
 };
 
@@ -263,6 +267,8 @@ int cmd_run(int argc, char **argv)
 			o.unwind = v;
 		else if (flag_value(argc, argv, &i, "maxdepth", &v))
 			o.maxdepth = v;
+		else if (flag_value(argc, argv, &i, "http", &v))
+			o.http = v;
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "-quiet") == 0 || strcmp(a, "--quiet") == 0)
 			o.quiet = 1;
 		else {
@@ -274,8 +280,8 @@ int cmd_run(int argc, char **argv)
 		cli_error("run: no program to run; usage: cprof run [flags] -- program [args...]");
 		return 2;
 	}
-	if (!o.cpuprofile) {
-		cli_error("run: no profile asked for; add -cpuprofile=FILE (see 'cprof help run')");
+	if (!o.cpuprofile && !o.http) {
+		cli_error("run: no profile asked for; add -cpuprofile=FILE or -http=ADDR (see 'cprof help run')");
 		return 2;
 	}
 	if (o.hz && check_int("hz", o.hz, 1, 10000))
@@ -316,16 +322,17 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 
-	char *cpu = absolute(o.cpuprofile);
+	char *cpu = o.cpuprofile ? absolute(o.cpuprofile) : NULL;
 	char report[] = "/tmp/cprof-run-XXXXXX";
 	int rfd = mkstemp(report);
-	if (!cpu || rfd < 0) {
+	if ((o.cpuprofile && !cpu) || rfd < 0) {
 		cli_error("run: cannot create a temporary file: %s", strerror(errno));
 		return 2;
 	}
 	close(rfd);
 	/* A stale profile must not be mistaken for this run's. */
-	unlink(cpu);
+	if (cpu)
+		unlink(cpu);
 
 	const char *old_preload = getenv("LD_PRELOAD");
 	size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -333,7 +340,10 @@ int cmd_run(int argc, char **argv)
 	snprintf(preload, plen, "%s%s%s", lib, old_preload && *old_preload ? ":" : "",
 		 old_preload ? old_preload : "");
 	setenv("LD_PRELOAD", preload, 1);
-	setenv("CPROF_CPUPROFILE", cpu, 1);
+	if (cpu)
+		setenv("CPROF_CPUPROFILE", cpu, 1);
+	if (o.http)
+		setenv("CPROF_HTTP", o.http, 1);
 	setenv("CPROF_REPORT", report, 1);
 	if (o.hz)
 		setenv("CPROF_CPU_HZ", o.hz, 1);
@@ -384,7 +394,7 @@ int cmd_run(int argc, char **argv)
 		code = 1;
 	}
 	int n = summarize(report, o.quiet);
-	if (n == 0 && !o.quiet) {
+	if (n == 0 && !o.quiet && cpu) {
 		struct stat pst;
 		if (stat(cpu, &pst) != 0)
 			fprintf(stderr, "cprof: no CPU profile was written to %s: the program ended before the runtime "

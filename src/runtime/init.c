@@ -109,4 +109,5 @@ __attribute__((constructor(102))) static void cprof_init(void)
 	/* The main thread's stack bounds, for frame-pointer walks of its own stack. */
 	cprof__threads_self_bounds();
 	cprof__cpu_start_from_env();
+	cprof__http_start_from_env();
 }

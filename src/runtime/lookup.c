@@ -25,7 +25,7 @@
 
 /* Builders each profiler provides; one line per profile name. */
 static const struct rt_profile_kind kinds[] = {
-	{NULL, NULL, NULL, NULL, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0] - 1)
 

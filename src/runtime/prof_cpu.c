@@ -411,6 +411,35 @@ CPROF_API int cprof_cpu_profile_stop(void)
 	return rc;
 }
 
+int cprof__cpu_start_fd_hz(int fd, int hz)
+{
+	if (fd < 0)
+		return -EBADF;
+	if (hz < 0 || hz > CPROF_MAX_HZ)
+		return -EINVAL;
+	pthread_mutex_lock(&cpu.lock);
+	int saved = next_hz;
+	if (hz > 0)
+		next_hz = hz;
+	int rc = start_locked(fd, NULL);
+	next_hz = saved;
+	pthread_mutex_unlock(&cpu.lock);
+	return rc;
+}
+
+int cprof__cpu_stop_fd(int fd)
+{
+	pthread_mutex_lock(&cpu.lock);
+	if (!atomic_load(&cpu.active) || !cpu.tab || cpu.path[0] || cpu.fd != fd || cpu.pid != getpid()) {
+		pthread_mutex_unlock(&cpu.lock);
+		return -ESRCH;
+	}
+	quiesce();
+	int rc = write_locked(NULL);
+	pthread_mutex_unlock(&cpu.lock);
+	return rc;
+}
+
 CPROF_API int cprof_cpu_profile_stats(struct cprof_cpu_stats *st)
 {
 	if (!st)

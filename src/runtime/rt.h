@@ -170,6 +170,14 @@ struct stacktab *cprof__cpu_table(void);
 /* Start/stop from the environment, at load and exit. Init / thread. */
 void cprof__cpu_start_from_env(void);
 void cprof__cpu_stop_at_exit(void);
+/*
+ * A CPU profile written to fd at hz (0: the rate set for the next start),
+ * leaving that rate as it was; and its stop, which stops only the profile
+ * writing to fd (-ESRCH when another runs or none). For captures such as
+ * the HTTP endpoint's. Thread.
+ */
+int cprof__cpu_start_fd_hz(int fd, int hz);
+int cprof__cpu_stop_fd(int fd);
 /* Around exec: write what we have, and resume if exec failed. Thread. */
 void cprof__cpu_before_exec(void);
 void cprof__cpu_after_failed_exec(void);
@@ -248,6 +256,8 @@ struct rt_profile_kind {
 	/* Timed kinds: start a capture at hz (0: default), -EBUSY when one runs; stop returns it. Thread. */
 	int (*start)(int hz);
 	struct profile *(*stop)(void);
+	/* Optional: entries in the profile now, cheaply (the index page's Count); -1 unknown. Thread. */
+	long (*count)(void);
 };
 /* The kind called name, or NULL. Any. */
 const struct rt_profile_kind *cprof__lookup(const char *name);
@@ -267,6 +277,11 @@ int cprof__lookup_render(const char *name, int debug, struct buf *out);
  * built into p1 in place. 0 or -ENOMEM. Thread.
  */
 int cprof__profile_delta(struct profile *p1, const struct profile *p0);
+
+/* ---- http.c: the /debug/pprof endpoint ---- */
+
+/* Serve if CPROF_HTTP says so. Init. */
+void cprof__http_start_from_env(void);
 
 /* ---- init.c ---- */
 
