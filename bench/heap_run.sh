@@ -12,6 +12,7 @@
 #           the whole tree, ~600,000 mallocs, then frees it).
 # Configurations (baseline in brackets):
 #   glibc            no profiler, glibc malloc
+#   cprof-off        LD_PRELOAD=libcprof.so, no profile asked (the wrappers' floor)      [glibc]
 #   cprof            LD_PRELOAD=libcprof.so CPROF_MEMPROFILE=F (default rate, 512 KiB)  [glibc]
 #   cprof-rate1      the same with CPROF_MEM_RATE=1 (every allocation)                  [glibc]
 #   heaptrack        heaptrack -o F command (its CLI: preload library, FIFO,
@@ -19,6 +20,8 @@
 #   tcmalloc         LD_PRELOAD=libtcmalloc.so.4, no profiler
 #   tcmalloc-sample  the same with TCMALLOC_SAMPLE_PARAMETER=524288 (tcmalloc's
 #                    sampler, what MallocExtension's heap sample reads)                 [tcmalloc]
+#   cprof-tcmalloc   LD_PRELOAD="libcprof.so libtcmalloc.so.4" CPROF_MEMPROFILE=F: cprof's
+#                    default rate over tcmalloc, against tcmalloc's own sampler          [tcmalloc]
 #   gperf-heapprof   LD_PRELOAD=libtcmalloc.so.4 HEAPPROFILE=F (gperftools' heap
 #                    profiler, every allocation)                                          [tcmalloc]
 # The slow profilers do fewer pairs in bench_heap (the figures are per pair);
@@ -110,12 +113,14 @@ for wl in 1t 2t xml; do
 	fi
 	add $wl glibc - "$(w $NP)" ""
 	if [ $have_cprof_heap = 1 ]; then
+		add $wl cprof-off glibc "$(w $NP)" "LD_PRELOAD=$libcprof"
 		add $wl cprof glibc "$(w $NP)" "$cp_env"
 		add $wl cprof-rate1 glibc "$(w $NP1)" "$cp_env CPROF_MEM_RATE=1"
 	fi
 	add $wl heaptrack glibc "heaptrack -o @P@ $(w $NPH)" ""
 	add $wl tcmalloc - "$(w $NP)" "LD_PRELOAD=$libtcmalloc"
 	add $wl tcmalloc-sample tcmalloc "$(w $NP)" "LD_PRELOAD=$libtcmalloc TCMALLOC_SAMPLE_PARAMETER=524288"
+	[ $have_cprof_heap = 1 ] && add $wl cprof-tcmalloc tcmalloc "$(w $NP)" "${cp_env/LD_PRELOAD=$libcprof/LD_PRELOAD=$libcprof:$libtcmalloc}"
 	add $wl gperf-heapprof tcmalloc "$(w $NPG)" "LD_PRELOAD=$libtcmalloc HEAPPROFILE=@P@"
 done
 nconf=${#C_WL[@]}
@@ -143,7 +148,7 @@ run_one() { # index round
 		return
 	fi
 	case ${C_NAME[$i]} in
-	glibc | tcmalloc | tcmalloc-sample) ;;
+	glibc | tcmalloc | tcmalloc-sample | cprof-off) ;;
 	*)
 		prof=$(profile_of "${C_NAME[$i]}" "$p")
 		if [ -z "$prof" ] || [ ! -s "$prof" ]; then
@@ -208,6 +213,7 @@ while IFS=$'\t' read -r wl cfg r wall user sys rss out prof; do
 	fi
 	pt="- - - -" meta=-
 	case $cfg in
+	cprof-off) ;;
 	cprof*)
 		bin=$heap
 		[ "$wl" = xml ] && bin=$(command -v xmllint)
@@ -258,9 +264,6 @@ function spread(s,    a, n) { n = sorted(s, a); return n < 2 ? 0 : (a[n] - a[1])
 	RUNS[k]++
 }
 END {
-	base["glibc"] = "-"; base["tcmalloc"] = "-"
-	base["cprof"] = "glibc"; base["cprof-rate1"] = "glibc"; base["heaptrack"] = "glibc"
-	base["tcmalloc-sample"] = "tcmalloc"; base["gperf-heapprof"] = "tcmalloc"
 	wname["1t"] = "bench_heap, 1 thread"; wname["2t"] = "bench_heap, 2 threads"; wname["xml"] = "xmllint --noout"
 
 	print "### 1. bench_heap: time per malloc+free pair, ratio of medians to the baseline allocator"
@@ -374,9 +377,10 @@ END {
 EOF
 )
 
-# Pairs per thread of each configuration, for the tables.
+# Pairs per thread and baseline of each configuration, for the tables.
 pairs_awk=""
 for ((i = 0; i < nconf; i++)); do
+	pairs_awk+="base[\"${C_NAME[$i]}\"] = \"${C_BASE[$i]}\"; "
 	[ "${C_WL[$i]}" = xml ] && continue
 	n=$(sed -n 's/.* -n \([0-9]*\).*/\1/p' <<<"${C_CMD[$i]}")
 	pairs_awk+="PAIRS[\"${C_WL[$i]}\", \"${C_NAME[$i]}\"] = $n; "
