@@ -377,6 +377,8 @@ echo "bench: results also in $out" >&2
 "$top/bench/pprof_bench.sh" "$B" || failed=1
 # The heap profiler against heaptrack, gperftools and tcmalloc (appends to $out).
 "$top/bench/heap_run.sh" "$B" "$out" || failed=1
+# The benchmark harness's own overhead and run-to-run spread (appends to $out).
+"$top/bench/harness_bench.sh" "$B" || failed=1
 if [ "$failed" != 0 ]; then
 	echo "bench: FAILED: some runs failed or left no profile (see above)" >&2
 	exit 1

@@ -194,7 +194,7 @@ static inline __attribute__((always_inline)) int cprof_b_loop(struct cprof_b *b)
 #define cprof_b_keep(x)                                                                    \
 	do {                                                                               \
 		cprof_keep_type_ cprof_keep_v_ = (x);                                        \
-		__asm__ __volatile__("" : "+r,m"(cprof_keep_v_) : : "memory");               \
+		__asm__ __volatile__("" : "+g"(cprof_keep_v_) : : "memory");               \
 	} while (0)
 /* cprof_b_escape(p): the memory p points to may be read and written by
  * unknown code, so stores into it are kept. */

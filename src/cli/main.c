@@ -34,7 +34,10 @@ static void usage(FILE *f)
 	      "  version    print cprof's version\n\n"
 	      "Quick start:\n"
 	      "  cprof run -cpuprofile=cpu.prof -- ./prog args\n"
-	      "  cprof pprof -top cpu.prof\n", f);
+	      "  cprof pprof -top cpu.prof\n\n"
+	      "Benchmarks: link a C file of BenchmarkXxx functions with libcprof-bench\n"
+	      "(pkg-config cprof-bench) to get go test -bench's flags and output; compare\n"
+	      "runs with cprof benchstat old.txt new.txt (docs/USAGE.md, \"Benchmarks\").\n", f);
 }
 
 static const struct command *find(const char *name)

@@ -121,3 +121,27 @@ static void BenchmarkDup(struct cprof_b *b)
 	cprof_b_run(b, "x#01", sub, NULL);
 }
 CPROF_BENCH(BenchmarkDup);
+
+/* cprof_b_keep on values of every kind (a compile check as much as a benchmark). */
+struct pair16 {
+	long a[2];
+};
+static struct pair16 make_pair(long i)
+{
+	struct pair16 p = {{i, -i}};
+	return p;
+}
+static void BenchmarkKeepKinds(struct cprof_b *b)
+{
+	const int c = 3;
+	char arr[4] = "abc";
+	for (long i = 0; i < b->n; i++) {
+		cprof_b_keep(make_pair(i));
+		cprof_b_keep(c);
+		cprof_b_keep(1.5 * (double)i);
+		cprof_b_keep((float)i);
+		cprof_b_keep(arr);
+	}
+	cprof_b_clobber();
+}
+CPROF_BENCH(BenchmarkKeepKinds);

@@ -113,6 +113,18 @@ else
 	fail bench_labels "$(grep -E '^(goos|goarch|cpu|ok|PASS)' "$T/c.txt" | tr '\n' '|')"
 fi
 
+# cprof benchstat reads both outputs alike: the same rows and units.
+"$CPROF" benchstat "$T/go.txt" >"$T/bs.go" 2>"$T/bs.go.err"
+grc=$?
+"$CPROF" benchstat "$T/c.txt" >"$T/bs.c" 2>"$T/bs.c.err"
+crc=$?
+rows() { awk '/^[A-Za-z].*±/ { print $1 } /│/ && !/old|new|txt/ { for (i = 1; i <= NF; i++) if ($i != "│") printf "%s ", $i; print "" }' "$1"; }
+if [ "$grc" = 0 ] && [ "$crc" = 0 ] && [ ! -s "$T/bs.c.err" ] && [ -n "$(rows "$T/bs.c")" ] && [ "$(rows "$T/bs.go")" = "$(rows "$T/bs.c")" ]; then
+	pass bench_benchstat_reads "cprof benchstat reads our output as go test's: rows and units $(rows "$T/bs.c" | tr '\n' ' ' | tr -s ' ' | head -c 160)"
+else
+	fail bench_benchstat_reads "exit $grc/$crc, stderr '$(head -c 200 "$T/bs.c.err")', rows go '$(rows "$T/bs.go" | tr '\n' ' ')' c '$(rows "$T/bs.c" | tr '\n' ' ')'"
+fi
+
 # ---- 2. the ramp: Go's predictN on the measured times ----
 # check_ramp FILE GOAL_NS NAME: every "run" line's n follows from the one before.
 check_ramp() {
