@@ -70,6 +70,8 @@ static struct {
 	int orig_ok, navail;
 	int avail[CPU_SETSIZE];
 	int mem_on;
+	int affinity_warned;
+	int default_procs;
 } R;
 
 CPROF_API void cprof_bench_register(struct cprof_bench_reg *reg)
@@ -362,7 +364,15 @@ static void bench_free(struct cprof__bench *s)
 }
 
 static int g_cur_procs;
-static const char *volatile g_running; /* read by the -timeout watchdog */
+/* The name of the benchmark running, for the -timeout watchdog's message: a
+ * copy, so that the watchdog never reads a name being freed (at worst it
+ * reads one being overwritten). */
+static char g_running[512];
+
+static void set_running(const char *name)
+{
+	snprintf(g_running, sizeof g_running, "%s", name ? name : "");
+}
 
 /* Go's runN: one call of the function with b->n = n, timed. */
 static void run_n(struct cprof__bench *s, long n)
@@ -378,7 +388,7 @@ static void run_n(struct cprof__bench *s, long n)
 	jmp_buf jb;
 	jmp_buf *volatile saved = s->jump;
 	s->jump = &jb;
-	g_running = s->name;
+	set_running(s->name);
 	if (setjmp(jb) == 0)
 		s->fn(b);
 	s->jump = saved;
@@ -474,8 +484,11 @@ static void set_procs(int procs)
 		for (int i = 0; i < procs; i++)
 			CPU_SET(R.avail[i], &set);
 	}
-	if (sched_setaffinity(0, sizeof set, &set) != 0 && R.debug)
-		fprintf(stderr, "cprof-bench: sched_setaffinity: %s\n", strerror(errno));
+	if (sched_setaffinity(0, sizeof set, &set) != 0 && !R.affinity_warned) {
+		R.affinity_warned = 1;
+		fprintf(stderr, "cprof: -cpu=%d: cannot limit the CPUs (sched_setaffinity: %s); benchmarks run on all %d\n",
+			procs, strerror(errno), R.navail);
+	}
 }
 
 static void bench_name(char *out, size_t size, const char *name, int procs)
@@ -505,7 +518,11 @@ static void process(struct cprof__bench *s)
 			struct cprof__bench *r = s;
 			if (i > 0 || j > 0) {
 				r = bench_new(s->name, s->level, s->fn, s->arg, procs);
-				run1(r);
+				if (!run1(r)) { /* failed or skipped: run1 said so */
+					bench_free(r);
+					free(name);
+					continue;
+				}
 			}
 			launch(r);
 			if (r->failed) {
@@ -531,7 +548,8 @@ static void process(struct cprof__bench *s)
 			free(name);
 		}
 	}
-	set_procs(R.o.cpus[R.o.ncpus - 1]);
+	/* between benchmarks the process has all its CPUs again */
+	g_cur_procs = R.default_procs;
 	if (R.orig_ok)
 		sched_setaffinity(0, sizeof R.orig_cpus, &R.orig_cpus);
 }
@@ -586,7 +604,7 @@ CPROF_API int cprof_b_run(struct cprof_b *b, const char *name, cprof_bench_fn fn
 	int ok = run_sub(s, name ? name : "", fn, arg);
 	if (was_on)
 		cprof_b_start_timer(b);
-	g_running = s->name;
+	set_running(s->name);
 	return ok;
 }
 
@@ -598,10 +616,12 @@ static void *watchdog(void *arg)
 	struct timespec ts = {(time_t)(R.o.timeout_ns / 1000000000), (long)(R.o.timeout_ns % 1000000000)};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
-	const char *n = g_running;
+	char n[sizeof g_running];
+	memcpy(n, g_running, sizeof n);
+	n[sizeof n - 1] = 0;
 	char msg[1024];
 	int k = snprintf(msg, sizeof msg, "cprof: benchmarks timed out after %s%s%s%s\n", R.o.timeout_s,
-			 n ? " (running " : "", n ? n : "", n ? ")" : "");
+			 n[0] ? " (running " : "", n, n[0] ? ")" : "");
 	if (k > 0 && write(2, msg, (size_t)(k < (int)sizeof msg ? k : (int)sizeof msg - 1)) < 0)
 		_exit(2);
 	_exit(2);
@@ -684,14 +704,8 @@ CPROF_API int cprof_bench_main(int argc, char **argv)
 			return 2;
 	}
 
-	if (R.o.cpuprofile) {
-		int e = cprof_cpu_profile_start_path(R.o.cpuprofile);
-		if (e) {
-			fprintf(stderr, "cprof: -cpuprofile=%s: %s\n", R.o.cpuprofile,
-				e == -EBUSY ? "a CPU profile is already running (is CPROF_CPUPROFILE set?)" : strerror(-e));
-			return 2;
-		}
-	}
+	if (cprof__bench_profiles_start(&R.o))
+		return 2;
 	if (R.o.timeout_ns > 0) {
 		pthread_t t;
 		pthread_attr_t at;
@@ -724,21 +738,16 @@ CPROF_API int cprof_bench_main(int argc, char **argv)
 			if (l > R.max_len)
 				R.max_len = l;
 		}
-		g_cur_procs = ncpu;
+		g_cur_procs = R.default_procs = ncpu;
 		for (struct cprof_bench_reg *r = reg_head; r; r = r->next_)
 			run_sub(NULL, r->name, r->fn, NULL);
 	}
-	g_running = NULL;
+	set_running(NULL);
 	if (!matched)
 		fprintf(stderr, "cprof: warning: no benchmarks to run (-bench=%s matches none)\n", pattern);
 
-	if (R.o.cpuprofile) {
-		int e = cprof_cpu_profile_stop();
-		if (e) {
-			fprintf(stderr, "cprof: -cpuprofile=%s: writing the profile: %s\n", R.o.cpuprofile, strerror(-e));
-			R.any_failed = 1;
-		}
-	}
+	if (cprof__bench_profiles_write(&R.o))
+		R.any_failed = 1;
 
 	double secs = (double)(now_ns() - t0) / 1e9;
 	if (R.o.json) {

@@ -39,6 +39,11 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 /* Parse a Go duration ("1.5s", "300ms", "1m30s"). 0 or -1. */
 int cprof__bench_parse_duration(const char *s, int64_t *ns);
 
+/* Turn on the profilers the flags ask for (0, or -1 after an error on
+ * stderr), and write their files at the end (profiles.c). */
+int cprof__bench_profiles_start(const struct bench_opts *o);
+int cprof__bench_profiles_write(const struct bench_opts *o);
+
 /* The -bench matcher: Go's splitting at '/' and '|' outside brackets and
  * parentheses, one POSIX extended regexp per name level. */
 struct bench_matcher;

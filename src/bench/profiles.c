@@ -1,0 +1,39 @@
+/*
+ * profiles.c - the profiles a benchmark run writes, as go test's flags ask
+ * for them: started before the first benchmark, written after the last
+ * (so they cover the whole run, the harness included, as Go's do). The
+ * profilers themselves are libcprof's; this file only turns them on and
+ * writes their files. Called from cprof_bench_main's thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "cprof.h"
+
+int cprof__bench_profiles_start(const struct bench_opts *o)
+{
+	if (o->cpuprofile) {
+		int e = cprof_cpu_profile_start_path(o->cpuprofile);
+		if (e) {
+			fprintf(stderr, "cprof: -cpuprofile=%s: %s\n", o->cpuprofile,
+				e == -EBUSY ? "a CPU profile is already running (is CPROF_CPUPROFILE set?)" : strerror(-e));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cprof__bench_profiles_write(const struct bench_opts *o)
+{
+	int bad = 0;
+	if (o->cpuprofile) {
+		int e = cprof_cpu_profile_stop();
+		if (e) {
+			fprintf(stderr, "cprof: -cpuprofile=%s: writing the profile: %s\n", o->cpuprofile, strerror(-e));
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
