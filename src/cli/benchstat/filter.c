@@ -100,6 +100,7 @@ static struct node *expr(struct fparser *p);
 
 static struct node *match(struct fparser *p)
 {
+	size_t start = p->pos;
 	struct bs_tok t = next(p, 0);
 	if (t.kind < 0)
 		return NULL;
@@ -108,11 +109,12 @@ static struct node *match(struct fparser *p)
 		struct node *e = expr(p);
 		if (!e)
 			return NULL;
+		size_t at = p->pos;
 		struct bs_tok c = next(p, 0);
 		if (c.kind < 0)
 			return NULL;
 		if (c.kind != ')')
-			return fail(p, c.off, "missing \")\"");
+			return fail(p, at, "missing \")\"");
 		return e;
 	}
 	case '-': {
@@ -127,46 +129,47 @@ static struct node *match(struct fparser *p)
 	case 'w':
 	case 'q':
 		break;
-	case 0:
-		return fail(p, t.off, "missing key");
 	default:
-		return fail(p, t.off, "expected key");
+		return fail(p, start, "expected key:value or subexpression");
 	}
 	const char *key = t.text;
-	if (strcmp(key, ".config") == 0)
-		return fail(p, t.off, ".config is only allowed in projections");
-	if (!key[0])
-		return fail(p, t.off, "key must not be empty");
+	size_t keyoff = t.off;
 	struct bs_tok c = next(p, 0);
 	if (c.kind < 0)
 		return NULL;
 	if (c.kind != ':')
-		return fail(p, c.off, "expected \":\"");
+		return fail(p, start, "expected key:value");
 	struct bs_tok v = next(p, 1);
 	if (v.kind < 0)
 		return NULL;
+	if (strcmp(key, ".config") == 0)
+		return fail(p, keyoff, ".config is only allowed in projections");
+	if (!key[0])
+		return fail(p, keyoff, "key must not be empty");
 	if (v.kind == 'w' || v.kind == 'q' || v.kind == 'r')
 		return value(p, key, v);
 	if (v.kind != '(')
-		return fail(p, v.off, "expected value");
+		return fail(p, start, "expected key:value");
 	struct node *o = node(p, N_OR);
 	for (;;) {
+		size_t at = p->pos;
 		v = next(p, 1);
 		if (v.kind < 0)
 			return NULL;
 		if (v.kind != 'w' && v.kind != 'q' && v.kind != 'r')
-			return fail(p, v.off, "expected value");
+			return fail(p, at, "expected value");
 		struct node *m = value(p, key, v);
 		if (!m)
 			return NULL;
 		add_sub(p, o, m);
-		v = next(p, 0);
+		at = p->pos;
+		v = next(p, 1);
 		if (v.kind < 0)
 			return NULL;
 		if (v.kind == ')')
 			break;
 		if (v.kind != 'O')
-			return fail(p, v.off, "expected OR or \")\"");
+			return fail(p, at, "value list must be separated by OR");
 	}
 	return o;
 }
@@ -174,11 +177,12 @@ static struct node *match(struct fparser *p)
 static struct node *and_expr(struct fparser *p)
 {
 	struct node *n = node(p, N_AND);
+	struct node *m = match(p);
+	if (!m)
+		return NULL;
+	add_sub(p, n, m);
 	for (;;) {
-		struct node *m = match(p);
-		if (!m)
-			return NULL;
-		add_sub(p, n, m);
+		size_t at = p->pos;
 		struct bs_tok t = peek(p);
 		if (t.kind < 0)
 			return NULL;
@@ -188,6 +192,15 @@ static struct node *and_expr(struct fparser *p)
 		}
 		if (t.kind == 0 || t.kind == ')' || t.kind == 'O')
 			break;
+		if (t.kind != '(' && t.kind != '-' && t.kind != '*' && t.kind != 'w' && t.kind != 'q') {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "unexpected \"%s\"", t.text);
+			return fail(p, at, msg);
+		}
+		m = match(p);
+		if (!m)
+			return NULL;
+		add_sub(p, n, m);
 	}
 	return n->nsub == 1 ? n->sub[0] : n;
 }

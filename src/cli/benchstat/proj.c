@@ -333,14 +333,19 @@ struct pending {
 	const char *key;
 	size_t keyoff, ordoff;
 	int ord;
-	const char **fixed;
-	int nfixed;
+	const char *unknown_order; /* reported once the whole expression parsed */
 };
 
 static int make_part(struct bs_proj *pr, const char *q, struct pending *pd, struct bs_map *fixed_set, char *err,
 		     size_t errlen)
 {
 	struct bs_parser *p = pr->parser;
+	if (pd->unknown_order) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "unknown order \"%s\"", pd->unknown_order);
+		cprof__bs_syntax_error(err, errlen, q, pd->ordoff, msg);
+		return -1;
+	}
 	if (strcmp(pd->key, ".config") == 0) {
 		if (pd->ord == BS_ORD_FIXED) {
 			cprof__bs_syntax_error(err, errlen, q, pd->ordoff, "fixed order not allowed for .config");
@@ -394,15 +399,21 @@ struct bs_proj *cprof__bs_proj_parse(struct bs_parser *p, const char *q, int wit
 	size_t pos = 0;
 	err[0] = 0;
 	for (;;) {
+		size_t save = pos;
 		struct bs_tok t = cprof__bs_next_tok(p->a, q, &pos, 0, err, errlen);
 		if (t.kind < 0)
 			return NULL;
 		if (t.kind == 0)
 			break;
-		if (t.kind == ',' && npend > 0)
-			continue;
-		if (t.kind != 'w' && t.kind != 'q' && t.kind != 'A' && t.kind != 'O') {
-			cprof__bs_syntax_error(err, errlen, q, t.off, "expected key");
+		if (t.kind == ',' && npend > 0) {
+			/* one optional comma between keys */
+			save = pos;
+			t = cprof__bs_next_tok(p->a, q, &pos, 0, err, errlen);
+			if (t.kind < 0)
+				return NULL;
+		}
+		if (t.kind != 'w' && t.kind != 'q') {
+			cprof__bs_syntax_error(err, errlen, q, save, "expected key");
 			return NULL;
 		}
 		if (npend == 64) {
@@ -415,13 +426,15 @@ struct bs_proj *cprof__bs_proj_parse(struct bs_parser *p, const char *q, int wit
 		pd->key = t.text;
 		pd->keyoff = t.off;
 		pd->ord = BS_ORD_FIRST;
-		size_t save = pos;
+		pd->ordoff = t.off + strlen(t.text);
+		save = pos;
 		struct bs_tok at = cprof__bs_next_tok(p->a, q, &pos, 0, err, errlen);
 		if (at.kind < 0)
 			return NULL;
 		if (at.kind != '@') {
 			pos = save;
 		} else {
+			save = pos;
 			struct bs_tok o = cprof__bs_next_tok(p->a, q, &pos, 0, err, errlen);
 			if (o.kind < 0)
 				return NULL;
@@ -430,14 +443,19 @@ struct bs_proj *cprof__bs_proj_parse(struct bs_parser *p, const char *q, int wit
 				pd->ord = BS_ORD_FIXED;
 				int n = 0;
 				for (;;) {
+					size_t before = pos;
 					struct bs_tok w = cprof__bs_next_tok(p->a, q, &pos, 0, err, errlen);
 					if (w.kind < 0)
 						return NULL;
-					if (w.kind == ')')
+					if (w.kind == ')') {
+						if (n == 0) {
+							cprof__bs_syntax_error(err, errlen, q, before, "nothing to match");
+							return NULL;
+						}
 						break;
-					if (w.kind != 'w' && w.kind != 'q' && w.kind != 'A' && w.kind != 'O') {
-						cprof__bs_syntax_error(err, errlen, q, w.off,
-								       w.kind == 0 ? "missing )" : "expected value");
+					}
+					if (w.kind != 'w' && w.kind != 'q') {
+						cprof__bs_syntax_error(err, errlen, q, before, "missing )");
 						return NULL;
 					}
 					if (cprof__bs_map_get(&sets[npend], w.text, strlen(w.text)) < 0)
@@ -451,14 +469,11 @@ struct bs_proj *cprof__bs_proj_parse(struct bs_parser *p, const char *q, int wit
 					pd->ord = BS_ORD_NUM;
 				else if (strcmp(o.text, "first") == 0)
 					pd->ord = BS_ORD_FIRST;
-				else {
-					char msg[256];
-					snprintf(msg, sizeof(msg), "unknown order \"%s\"", o.text);
-					cprof__bs_syntax_error(err, errlen, q, o.off, msg);
-					return NULL;
-				}
+				else
+					pd->unknown_order = o.text;
 			} else {
-				cprof__bs_syntax_error(err, errlen, q, o.off, "expected order");
+				cprof__bs_syntax_error(err, errlen, q, save,
+						       "expected named sort order or parenthesized list");
 				return NULL;
 			}
 		}
