@@ -193,6 +193,34 @@ static void cell_texts(void)
 	CHECK(fabs(cprof__bs_geomean((double[]){2, 8}, 2) - 4) < 1e-12);
 }
 
+/*
+ * Geomeans exactly as Go computes them on x86-64 (math.Log, math.Exp): bit
+ * patterns printed by a Go program, each one where glibc's log and exp give
+ * a different last bit.
+ */
+static void geomean_bits(void)
+{
+	static const struct {
+		int n;
+		unsigned long long x[3], want;
+	} cases[] = {
+		{2, {0x3d6d7444ece0ad56ull, 0x3e4719b04b8e4ac4ull}, 0x3dda15a27905c1a0ull},
+		{3, {0x3db2e2509bfccf56ull, 0x3dda2a70beb55c4eull, 0x40978279b87eab6full}, 0x3eb6a5d2fea69cddull},
+		{1, {0x40a8cf859e426921ull}, 0x40a8cf859e426921ull},
+		{2, {0x3cd1d14b5c06ce91ull, 0x3eff8be9218bf25eull}, 0x3de7b55116ef372bull},
+		{1, {0x3f04f1d490a85af8ull}, 0x3f04f1d490a85af8ull},
+		{1, {0x3f51712a24687301ull}, 0x3f51712a24687301ull},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double x[3], g;
+		unsigned long long got;
+		memcpy(x, cases[i].x, sizeof(x));
+		g = cprof__bs_geomean(x, cases[i].n);
+		memcpy(&got, &g, sizeof(got));
+		CHECK(got == cases[i].want);
+	}
+}
+
 static void scaling(void)
 {
 	char s[64];
@@ -313,6 +341,7 @@ int main(void)
 	RUN(median_ci_orders);
 	RUN(median_and_footnotes);
 	RUN(cell_texts);
+	RUN(geomean_bits);
 	RUN(scaling);
 	RUN(go_float_text);
 	RUN(tidy);

@@ -9,6 +9,7 @@
  * about tables or files.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,84 @@ double cprof__bs_quantile(const double *x, int n, double q)
 	return x[k - 1] + frac * (x[k] - x[k - 1]);
 }
 
+/*
+ * Go's math.Log and math.Exp as they run on x86-64 (the assembly versions,
+ * Exp's fused multiply-add path for CPUs with FMA): glibc's log and exp
+ * differ in the last bit for about one geomean in eight, which would show in
+ * CSV output's shortest round-trip numbers. Same operations, same order, and
+ * no contraction into fused multiply-adds other than the explicit ones.
+ */
+#define NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+
+NO_CONTRACT static double go_log(double x)
+{
+	uint64_t b;
+	memcpy(&b, &x, sizeof(b));
+	if ((b & ~(1ull << 63)) == 0)
+		return -INFINITY;
+	if ((int64_t)b < 0)
+		return NAN;
+	if (b >= 0x7FF0000000000000ull)
+		return x;
+	uint64_t mb = (b & 0x000FFFFFFFFFFFFFull) | 0x3FE0000000000000ull;
+	double f1, k = (double)((int)((b >> 52) & 0x7FF) - 0x3FE);
+	memcpy(&f1, &mb, sizeof(f1));
+	if (!(7.07106781186547524401e-01 < f1)) {
+		k -= 1;
+		f1 *= 2;
+	}
+	double f = f1 - 1;
+	double s = f / (2.0 + f);
+	double s2 = s * s, s4 = s2 * s2;
+	double t1 = s2 * (((1.479819860511658591e-01 * s4 + 1.818357216161805012e-01) * s4 + 2.857142874366239149e-01) * s4 +
+			  6.666666666666735130e-01);
+	double t2 = s4 * ((1.531383769920937332e-01 * s4 + 2.222219843214978396e-01) * s4 + 3.999999999940941908e-01);
+	double R = t1 + t2;
+	double hfsq = 0.5 * f * f;
+	double a = s * (R + hfsq) + k * 1.90821492927058770002e-10;
+	double c = (hfsq - a) - f;
+	return k * 6.93147180369123816490e-01 - c;
+}
+
+NO_CONTRACT static double go_exp(double x)
+{
+	if (isnan(x) || isinf(x))
+		return isinf(x) && x < 0 ? 0 : x;
+	if (x > 7.09782712893384e+02)
+		return INFINITY;
+	double t = 1.4426950408889634073599246810018920 * x;
+	int k = (t >= -2147483648.0 && t < 2147483648.0) ? (int)lrint(t) : INT32_MIN;
+	double kd = k;
+	x = fma(-kd, 0.69314718055966295651160180568695068359375, x);
+	x = fma(-kd, 0.28235290563031577122588448175013436025525412068e-12, x);
+	x *= 0.0625;
+	double p = 2.4801587301587301587e-5;
+	p = fma(p, x, 1.9841269841269841270e-4);
+	p = fma(p, x, 1.3888888888888888889e-3);
+	p = fma(p, x, 8.3333333333333333333e-3);
+	p = fma(p, x, 4.1666666666666666667e-2);
+	p = fma(p, x, 1.6666666666666666667e-1);
+	p = fma(p, x, 0.5);
+	p = fma(p, x, 1.0);
+	x = x * p;
+	for (int i = 0; i < 3; i++) {
+		p = x + 2.0;
+		x = x * p;
+	}
+	p = x + 2.0;
+	x = fma(x, p, 1.0);
+	long long bx = (long long)k + 0x3FF;
+	if (bx <= 0) {
+		if (bx < -52)
+			return 0;
+		x *= ldexp(1.0, (int)(bx + 0x3FE) - 0x3FF);
+		bx = 1;
+	} else if (bx >= 0x7FF) {
+		return INFINITY;
+	}
+	return x * ldexp(1.0, (int)bx - 0x3FF);
+}
+
 /* ---- median confidence interval ---- */
 
 static double choose(int n, int k)
@@ -49,7 +128,7 @@ static double choose(int n, int k)
 			r = r * (n - k + i) / i;
 		return round(r);
 	}
-	return exp(lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0));
+	return go_exp(lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0));
 }
 
 static double binom_pmf(int n, int k)
@@ -82,7 +161,7 @@ static double norm_inv(double p)
 	if (p >= 1)
 		return INFINITY;
 	if (p < plow) {
-		double q = sqrt(-2 * log(p));
+		double q = sqrt(-2 * go_log(p));
 		x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
 		    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
 	} else if (p <= phigh) {
@@ -90,12 +169,12 @@ static double norm_inv(double p)
 		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
 		    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 	} else {
-		double q = sqrt(-2 * log(1 - p));
+		double q = sqrt(-2 * go_log(1 - p));
 		x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
 		    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
 	}
 	double e = 0.5 * erfc(-x / M_SQRT2) - p;
-	double u = e * sqrt(2 * M_PI) * exp(x * x / 2);
+	double u = e * sqrt(2 * M_PI) * go_exp(x * x / 2);
 	return x - u / (1 + x * u / 2);
 }
 
@@ -459,9 +538,9 @@ double cprof__bs_geomean(const double *x, int n)
 	for (int i = 0; i < n; i++) {
 		if (x[i] <= 0)
 			return NAN;
-		m += (log(x[i]) - m) / (i + 1);
+		m += (go_log(x[i]) - m) / (i + 1);
 	}
-	return exp(m);
+	return go_exp(m);
 }
 
 void cprof__bs_pct_range(char *out, size_t n, const struct bs_summary *s)
