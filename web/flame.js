@@ -22,20 +22,32 @@
   /* ---- the tree ---- */
 
   /*
-   * Decode the server's binary (see src/cli/webui_data.c): a JSON header,
-   * then per node in depth-first order value (f64), base part (f64, diffs
-   * only), name (i32) and depth (u16). Adds end (one past the subtree) and
-   * parent indices.
+   * Decode the server's binary (see flame() in src/cli/webui_data.c): a
+   * JSON header, then per node in depth-first order value and base part
+   * (diffs only) in units of h.scale (u32 or f64), name (u16 or i32) and
+   * depth (u16). Adds end (one past the subtree) and parent indices.
    */
+  function values(buf, off, n, h) {
+    var v = new Float64Array(n), src = h.v32 ? new Uint32Array(buf, off, n) : new Float64Array(buf, off, n);
+    for (var i = 0; i < n; i++) v[i] = src[i] * h.scale;
+    return v;
+  }
   function decode(buf) {
     var hl = new DataView(buf).getUint32(0, true);
     var h = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, hl)));
-    var off = 4 + hl, n = h.nodes;
+    var off = 4 + hl, n = h.nodes, vs = h.v32 ? 4 : 8;
     off += (8 - off % 8) % 8;
     var t = {n: n, names: h.names, lib: h.lib, file: h.file, diff: h.diff, type: h.type, unit: h.unit};
-    t.val = new Float64Array(buf, off, n); off += 8 * n;
-    if (h.diff) { t.neg = new Float64Array(buf, off, n); off += 8 * n; }
-    t.name = new Int32Array(buf, off, n); off += 4 * n;
+    t.val = values(buf, off, n, h); off += vs * n;
+    if (h.diff) { t.neg = values(buf, off, n, h); off += vs * n; }
+    if (h.n16) {
+      t.name = new Int32Array(new Uint16Array(buf, off, n));
+      t.name[0] = -1;
+      off += 2 * n;
+    } else {
+      t.name = new Int32Array(buf, off, n);
+      off += 4 * n;
+    }
     t.depth = new Uint16Array(buf, off, n);
     links(t);
     return t;
@@ -222,12 +234,18 @@
     matchNames: matchNames, matchedTotal: matchedTotal};
 
   var tree, parts, canvas, ctx, wrap, hits, orient, match = null, cur = null, total;
+  /* The tree is fetched at once, while the page asks for the profile's description. */
+  var prefetch = CP.view === 'flamegraph' ? CP.fetch('flame', 'bin') : null;
+  if (prefetch) prefetch.catch(function () {});
 
   V.show = function (main) {
-    var t0 = performance.now();
+    var t0 = 0; /* the fetch started with the page */
     orient = CP.params().get('orient') || localStorage.getItem('cprof.orient') || 'icicle';
-    return CP.fetch('flame', 'bin').then(function (buf) {
+    return (prefetch || CP.fetch('flame', 'bin')).then(function (buf) {
+      var t1 = performance.now();
       tree = decode(buf);
+      /* where the first draw's time goes, for bench/webui_bench.sh */
+      window.cpTimes = {fetch: t1 - t0, decode: performance.now() - t1, bytes: buf.byteLength};
       total = tree.val[0];
       main.textContent = '';
       var tools = CP.el('div', {id: 'flame-tools'});
@@ -278,6 +296,8 @@
       events();
       draw();
       window.cpFirstDraw = performance.now();
+      window.cpTimes.draw = window.cpLastDraw;
+      window.cpTimes.start = t0;
       window.cpFlameFetchDraw = window.cpFirstDraw - t0;
       if (typeof ResizeObserver !== 'undefined') new ResizeObserver(function () { draw(); }).observe(main);
     });

@@ -21,46 +21,9 @@
 #define TOP 60.0
 #define BOTTOM 34.0
 
-/* (parent, name) -> node, open addressing */
-static uint64_t pair_hash(size_t parent, size_t name)
+/* Append a child `name` to `parent`. SIZE_MAX on out of memory. */
+static size_t tree_add(struct flame_tree *t, size_t parent, size_t name)
 {
-	uint64_t x = ((uint64_t)parent * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)name + 0x632be59bd9b4e019ULL);
-	x ^= x >> 31;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	return x ^ (x >> 29);
-}
-
-static int tree_grow_slots(struct flame_tree *t)
-{
-	size_t n = t->nslot ? t->nslot * 2 : 1024;
-	size_t *s = malloc(n * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		s[i] = SIZE_MAX;
-	for (size_t i = 1; i < t->len; i++) {
-		size_t j = pair_hash(t->n[i].parent, t->n[i].name) & (n - 1);
-		while (s[j] != SIZE_MAX)
-			j = (j + 1) & (n - 1);
-		s[j] = i;
-	}
-	free(t->slot);
-	t->slot = s;
-	t->nslot = n;
-	return 0;
-}
-
-static size_t tree_child(struct flame_tree *t, size_t parent, size_t name)
-{
-	if ((t->len + 1) * 2 > t->nslot && tree_grow_slots(t) < 0)
-		return SIZE_MAX;
-	size_t j = pair_hash(parent, name) & (t->nslot - 1);
-	while (t->slot[j] != SIZE_MAX) {
-		size_t c = t->slot[j];
-		if (t->n[c].parent == parent && t->n[c].name == name)
-			return c;
-		j = (j + 1) & (t->nslot - 1);
-	}
 	if (t->len == t->cap) {
 		size_t cap = t->cap * 2;
 		struct flame_node *n = realloc(t->n, cap * sizeof(*n));
@@ -73,8 +36,25 @@ static size_t tree_child(struct flame_tree *t, size_t parent, size_t name)
 	t->n[c] = (struct flame_node){name, 0, 0, parent, SIZE_MAX, t->n[parent].child,
 				      t->n[parent].depth + 1};
 	t->n[parent].child = c;
-	t->slot[j] = c;
 	return c;
+}
+
+/* The samples' stacks as keys, root first, for sorting. */
+struct stacks {
+	size_t *key;  /* all stacks, one after another */
+	size_t *off;  /* per sample: start in key, and off[s + 1] its end */
+};
+
+static int by_stack(const void *a, const void *b, void *arg)
+{
+	const struct stacks *st = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const size_t *kx = st->key + st->off[x], *ky = st->key + st->off[y];
+	size_t nx = st->off[x + 1] - st->off[x], ny = st->off[y + 1] - st->off[y];
+	for (size_t i = 0; i < nx && i < ny; i++)
+		if (kx[i] != ky[i])
+			return kx[i] < ky[i] ? -1 : 1;
+	return nx < ny ? -1 : nx > ny ? 1 : (x < y ? -1 : x > y);
 }
 
 char *cprof__flame_name(const struct rnode_info *i)
@@ -97,20 +77,33 @@ char *cprof__flame_name(const struct rnode_info *i)
 void cprof__flame_release(struct flame_tree *t)
 {
 	free(t->n);
-	free(t->slot);
 	*t = (struct flame_tree){0};
 }
 
+/*
+ * The stacks are sorted (root first, key by key) so that stacks sharing
+ * outer frames come together: each sample then shares a prefix of the
+ * previous sample's path and adds new nodes below it, with no lookups.
+ */
 int cprof__flame_build(const struct report *r, struct flame_tree *t)
 {
 	const struct profile *p = r->prof;
 	*t = (struct flame_tree){0};
+	struct stacks st = {NULL, NULL};
+	size_t *order = NULL, *path = NULL, nkey = 0, cap = 1024, maxd = 0;
+	int64_t *val = NULL;
+	int rc = -ENOMEM;
 	t->cap = 256;
 	t->n = malloc(t->cap * sizeof(*t->n));
-	if (!t->n)
-		return -ENOMEM;
+	st.key = malloc(cap * sizeof(size_t));
+	st.off = malloc((p->nsample + 1) * sizeof(size_t));
+	val = malloc((p->nsample + 1) * sizeof(int64_t));
+	order = malloc((p->nsample + 1) * sizeof(size_t));
+	if (!t->n || !st.key || !st.off || !val || !order)
+		goto out;
 	t->n[0] = (struct flame_node){SIZE_MAX, 0, 0, SIZE_MAX, SIZE_MAX, SIZE_MAX, -1};
 	t->len = 1;
+	size_t ns = 0;
 	for (size_t s = 0; s < p->nsample; s++) {
 		const struct pp_sample *sm = &p->sample[s];
 		if ((size_t)r->value_index >= sm->nvalue)
@@ -118,34 +111,75 @@ int cprof__flame_build(const struct report *r, struct flame_tree *t)
 		int64_t v = sm->value[r->value_index];
 		if (r->opt.mean && sm->value[0] != 0)
 			v /= sm->value[0];
-		bool neg = v < 0;
-		if (v < 0)
-			v = -v; /* widths need magnitudes (diff profiles) */
 		if (v == 0)
 			continue;
-		size_t cur = 0;
-		t->n[0].value += v;
-		if (neg)
-			t->n[0].neg += v;
+		st.off[ns] = nkey;
 		for (size_t i = sm->nlocation; i-- > 0;) {
 			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
 			if (!loc)
 				continue;
 			size_t n;
 			const size_t *keys = cprof__rview_loc_keys(r->view, (size_t)(loc - p->location), &n);
-			for (size_t j = n; j-- > 0;) {
-				cur = tree_child(t, cur, keys[j]);
-				if (cur == SIZE_MAX) {
-					cprof__flame_release(t);
-					return -ENOMEM;
-				}
-				t->n[cur].value += v;
-				if (neg)
-					t->n[cur].neg += v;
+			if (nkey + n > cap) {
+				while (nkey + n > cap)
+					cap *= 2;
+				size_t *k = realloc(st.key, cap * sizeof(size_t));
+				if (!k)
+					goto out;
+				st.key = k;
 			}
+			for (size_t j = n; j-- > 0;)
+				st.key[nkey++] = keys[j];
 		}
+		if (nkey - st.off[ns] > maxd)
+			maxd = nkey - st.off[ns];
+		val[ns] = v;
+		order[ns] = ns;
+		ns++;
 	}
-	return 0;
+	st.off[ns] = nkey;
+	qsort_r(order, ns, sizeof(size_t), by_stack, &st);
+	path = malloc((maxd + 1) * sizeof(size_t));
+	if (!path)
+		goto out;
+	const size_t *prev = NULL;
+	size_t plen = 0;
+	for (size_t o = 0; o < ns; o++) {
+		size_t s = order[o];
+		const size_t *k = st.key + st.off[s];
+		size_t n = st.off[s + 1] - st.off[s];
+		int64_t v = val[s] < 0 ? -val[s] : val[s]; /* widths need magnitudes (diff profiles) */
+		bool neg = val[s] < 0;
+		size_t same = 0;
+		while (same < n && same < plen && k[same] == prev[same])
+			same++;
+		t->n[0].value += v;
+		if (neg)
+			t->n[0].neg += v;
+		for (size_t d = 0; d < n; d++) {
+			if (d >= same) {
+				size_t c = tree_add(t, d ? path[d - 1] : 0, k[d]);
+				if (c == SIZE_MAX)
+					goto out;
+				path[d] = c;
+			}
+			t->n[path[d]].value += v;
+			if (neg)
+				t->n[path[d]].neg += v;
+		}
+		prev = k;
+		plen = n;
+	}
+	rc = 0;
+out:
+	free(st.key);
+	free(st.off);
+	free(val);
+	free(order);
+	free(path);
+	if (rc < 0)
+		cprof__flame_release(t);
+	return rc;
 }
 
 static void xml_escape(FILE *f, const char *s)

@@ -364,7 +364,6 @@ struct flame_node {
 struct flame_tree {
 	struct flame_node *n;
 	size_t len, cap;
-	size_t *slot, nslot;  /* (parent, name) -> node */
 };
 /* 0 or -ENOMEM (t released). Release with cprof__flame_release. */
 int cprof__flame_build(const struct report *r, struct flame_tree *t);
