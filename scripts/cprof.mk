@@ -11,15 +11,22 @@
 #   CPROF_OUT    where profiles go (default cprof-out)
 #   CPROF_REPORT what `cprof pprof` prints afterwards (default -top)
 #   CPROF        the cprof command (default cprof)
+#   CPROF_HTTP   where profile-serve listens (default localhost:8080)
+#   CPROF_SERVE  the profile it serves (default $(CPROF_OUT)/cpu.pprof)
+#   CPROF_SERVE_FLAGS  more flags for it (e.g. -no_browser)
 #
 # Targets:
 #   profile-cpu   CPU profile -> $(CPROF_OUT)/cpu.pprof, then a report
+#   profile-serve the web UI of cprof pprof -http on $(CPROF_SERVE)
 #
 # The program is a prerequisite of each target, so make builds it first.
 
 CPROF ?= cprof
 CPROF_OUT ?= cprof-out
 CPROF_REPORT ?= -top
+CPROF_HTTP ?= localhost:8080
+CPROF_SERVE ?= $(CPROF_OUT)/cpu.pprof
+CPROF_SERVE_FLAGS ?=
 
 ifneq ($(strip $(CPROF_BENCH)),)
 CPROF_TARGET_ := $(CPROF_BENCH)
@@ -30,7 +37,7 @@ CPROF_TARGET_ := $(CPROF_PROG)
 cprof_cpu_cmd_ = $(CPROF) run -cpuprofile=$(CPROF_OUT)/cpu.pprof -- $(CPROF_PROG) $(CPROF_ARGS)
 endif
 
-.PHONY: profile-cpu cprof-check-
+.PHONY: profile-cpu profile-serve cprof-check-
 
 cprof-check-:
 	@test -n "$(strip $(CPROF_TARGET_))" || \
@@ -40,3 +47,7 @@ cprof-check-:
 profile-cpu: cprof-check- $(CPROF_TARGET_)
 	$(cprof_cpu_cmd_)
 	$(CPROF) pprof $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/cpu.pprof
+
+profile-serve: cprof-check-
+	@test -f $(CPROF_SERVE) || { echo "cprof.mk: no $(CPROF_SERVE) yet: run make profile-cpu first" >&2; exit 2; }
+	$(CPROF) pprof -http=$(CPROF_HTTP) $(CPROF_SERVE_FLAGS) $(CPROF_TARGET_) $(CPROF_SERVE)

@@ -53,6 +53,28 @@ else
 	fail bench_example_profile_cpu "exit $rc: $(tail -n 5 "$T/prof.err" | tr '\n' ' ')"
 fi
 
+# profile-serve: cprof pprof -http on the profile just written. It runs in
+# a session of its own, stopped by its process group id.
+port=$((20000 + $$ % 20000))
+setsid make -C "$T/ex" profile-serve CPROF="$cprof" CPROF_HTTP="127.0.0.1:$port" CPROF_SERVE_FLAGS=-no_browser \
+	>"$T/serve.out" 2>"$T/serve.err" &
+spid=$!
+ok=
+for _ in $(seq 50); do
+	if curl -sfL "http://127.0.0.1:$port/" -o "$T/serve.html" 2>/dev/null; then
+		ok=1
+		break
+	fi
+	sleep 0.2
+done
+kill -- -"$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+if [ -n "$ok" ] && grep -qi '<html' "$T/serve.html"; then
+	pass bench_example_profile_serve "make profile-serve (cprof.mk) serves cprof pprof's web UI on 127.0.0.1:$port"
+else
+	fail bench_example_profile_serve "no page on 127.0.0.1:$port: $(tail -n 3 "$T/serve.err" | tr '\n' ' ') $(head -c 200 "$T/serve.out")"
+fi
+
 # The static library: main() comes from the archive.
 lib=$prefix/lib
 if cc -O2 -I"$prefix/include" -o "$T/static_bench" "$T/ex/popcount_bench.c" "$T/ex/popcount_v2.c" "$lib/libcprof-bench.a" \
