@@ -292,6 +292,7 @@ static void reader(void)
 			   "Unit x-bytes assume=nothing\n"
 			   "BenchmarkFoo/size=4k-8 \t 100\t 12.5 ns/op\t 3 B/op\r\n"
 			   "BenchmarkFoo/size=4k-8\n" /* go test -v's start line: skipped */
+			   "BenchmarkFoo/size=4k-8 \n" /* not the whole line: an error */
 			   "BenchmarkBar 1 2\n"
 			   "Benchmark 1 0 ns/op\n" /* an empty name is valid, 0 is not tidied */
 			   "PASS\n";
@@ -327,7 +328,8 @@ static void reader(void)
 	got[n] = 0;
 	fclose(errs);
 	CHECK_EQ_STR(got, "f.txt:6: metadata assume of unit x-bytes already set to exact\n"
-			  "f.txt:9: missing units\n");
+			  "f.txt:9: missing iteration count\n"
+			  "f.txt:10: missing units\n");
 	CHECK(cprof__bs_parse(&a, &in, "bad", "B", "ok\n\xff\n", 5, NULL, err, sizeof(err)) == -1);
 	CHECK_EQ_STR(err, "bad: invalid encode, only utf-8 encoded files are supported");
 	cprof__bs_arena_release(&a);

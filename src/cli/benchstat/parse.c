@@ -224,6 +224,16 @@ static char *field(struct reader *rd, const char **p, const char *end)
 	return f;
 }
 
+/* The last code point of [s, end). */
+static int last_rune(const char *s, const char *end)
+{
+	const char *q = end - 1;
+	while (q > s && ((unsigned char)*q & 0xc0) == 0x80)
+		q--;
+	int sz;
+	return cprof__bs_rune(q, (size_t)(end - q), &sz);
+}
+
 static void syntax(struct reader *rd, const char *msg)
 {
 	if (rd->errs)
@@ -320,12 +330,13 @@ static void unit_line(struct reader *rd, const char *p, const char *end)
 static void result_line(struct reader *rd, const char *p, const char *end)
 {
 	p += strlen("Benchmark");
+	const char *start = p;
 	char *name = field(rd, &p, end);
+	/* "BenchmarkX" alone (the whole line) is what go test -v prints as a benchmark starts */
+	if (p >= end && (end == start || !is_field_space(last_rune(start, end))))
+		return;
 	char *f = field(rd, &p, end);
 	if (!*f) {
-		/* "BenchmarkX" alone is what go test -v prints as a benchmark starts */
-		if (p >= end)
-			return;
 		syntax(rd, "missing iteration count");
 		return;
 	}
