@@ -11,12 +11,16 @@
 #   CPROF_OUT    where profiles go (default cprof-out)
 #   CPROF_REPORT what `cprof pprof` prints afterwards (default -top)
 #   CPROF        the cprof command (default cprof)
+#   CPROF_MEMRATE  heap sampling: one sample per N bytes (default 524288;
+#                1 records every allocation)
 #   CPROF_HTTP   where profile-serve listens (default localhost:8080)
 #   CPROF_SERVE  the profile it serves (default $(CPROF_OUT)/cpu.pprof)
 #   CPROF_SERVE_FLAGS  more flags for it (e.g. -no_browser)
 #
 # Targets:
 #   profile-cpu   CPU profile -> $(CPROF_OUT)/cpu.pprof, then a report
+#   profile-mem   allocation profile -> $(CPROF_OUT)/mem.pprof, then a report
+#                 of the bytes allocated (alloc_space)
 #   profile-serve the web UI of cprof pprof -http on $(CPROF_SERVE)
 #
 # The program is a prerequisite of each target, so make builds it first.
@@ -24,6 +28,7 @@
 CPROF ?= cprof
 CPROF_OUT ?= cprof-out
 CPROF_REPORT ?= -top
+CPROF_MEMRATE ?= 524288
 CPROF_HTTP ?= localhost:8080
 CPROF_SERVE ?= $(CPROF_OUT)/cpu.pprof
 CPROF_SERVE_FLAGS ?=
@@ -32,12 +37,14 @@ ifneq ($(strip $(CPROF_BENCH)),)
 CPROF_TARGET_ := $(CPROF_BENCH)
 CPROF_ARGS ?= -bench=.
 cprof_cpu_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -cpuprofile=$(CPROF_OUT)/cpu.pprof
+cprof_mem_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -memprofile=$(CPROF_OUT)/mem.pprof -memprofilerate=$(CPROF_MEMRATE)
 else
 CPROF_TARGET_ := $(CPROF_PROG)
 cprof_cpu_cmd_ = $(CPROF) run -cpuprofile=$(CPROF_OUT)/cpu.pprof -- $(CPROF_PROG) $(CPROF_ARGS)
+cprof_mem_cmd_ = $(CPROF) run -memprofile=$(CPROF_OUT)/mem.pprof -memprofilerate=$(CPROF_MEMRATE) -- $(CPROF_PROG) $(CPROF_ARGS)
 endif
 
-.PHONY: profile-cpu profile-serve cprof-check-
+.PHONY: profile-cpu profile-mem profile-serve cprof-check-
 
 cprof-check-:
 	@test -n "$(strip $(CPROF_TARGET_))" || \
@@ -47,6 +54,10 @@ cprof-check-:
 profile-cpu: cprof-check- $(CPROF_TARGET_)
 	$(cprof_cpu_cmd_)
 	$(CPROF) pprof $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/cpu.pprof
+
+profile-mem: cprof-check- $(CPROF_TARGET_)
+	$(cprof_mem_cmd_)
+	$(CPROF) pprof -sample_index=alloc_space $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/mem.pprof
 
 profile-serve: cprof-check-
 	@test -f $(CPROF_SERVE) || { echo "cprof.mk: no $(CPROF_SERVE) yet: run make profile-cpu first" >&2; exit 2; }

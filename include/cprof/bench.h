@@ -119,6 +119,8 @@ int64_t cprof_b_elapsed(struct cprof_b *b);
 
 /* ---- what is reported ---- */
 
+/* Report B/op and allocs/op for this benchmark even without -benchmem. */
+void cprof_b_report_allocs(struct cprof_b *b);
 /* Bytes processed per iteration: the result gets an MB/s column. */
 void cprof_b_set_bytes(struct cprof_b *b, int64_t n);
 /*

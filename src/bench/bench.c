@@ -26,7 +26,19 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "cprof.h"
+
+/*
+ * libcprof's exact allocation counts (include/cprof.h). Declared here, weak,
+ * rather than taken from cprof.h: a libcprof without them (one built before
+ * its heap profiler) leaves them NULL, and the harness then says that it
+ * cannot count instead of failing to load. This file does not include
+ * cprof.h, so the two declarations never meet.
+ */
+struct cprof_mem_counts {
+	uint64_t mallocs, frees, total_alloc;
+};
+extern int cprof_mem_counting(int on) __attribute__((weak));
+extern void cprof_mem_counts(struct cprof_mem_counts *out) __attribute__((weak));
 
 #define MAX_ITERS 1000000000L
 #define LOOP_POISON (1ull << 63)
@@ -97,16 +109,40 @@ static int64_t now_ns(void)
  * malloc interposition. Zero where counting is unavailable. */
 static void read_mem(uint64_t *allocs, uint64_t *bytes)
 {
-	*allocs = 0;
-	*bytes = 0;
-	if (!R.mem_on)
+	if (!R.mem_on) {
+		*allocs = 0;
+		*bytes = 0;
 		return;
+	}
+	struct cprof_mem_counts c;
+	cprof_mem_counts(&c);
+	*allocs = c.mallocs;
+	*bytes = c.total_alloc;
+}
+
+/* Turn exact counting on and check that it sees an allocation: it does not
+ * when libcprof's malloc interposition is not in place (libcprof loaded
+ * after libc, or a static malloc). */
+static void *(*volatile probe_malloc)(size_t) = malloc;
+static int mem_counting_start(void)
+{
+	if (!cprof_mem_counting || !cprof_mem_counts)
+		return 0;
+	cprof_mem_counting(1);
+	struct cprof_mem_counts a, b;
+	cprof_mem_counts(&a);
+	void *p = probe_malloc(24);
+	cprof_mem_counts(&b);
+	free(p);
+	return p && b.mallocs > a.mallocs && b.total_alloc >= a.total_alloc + 24;
 }
 
 static struct cprof__bench *st(struct cprof_b *b)
 {
 	return b->priv_;
 }
+
+static void fail_internal(struct cprof__bench *s, const char *msg, int now);
 
 /* ---- timer ---- */
 
@@ -167,6 +203,19 @@ CPROF_API int64_t cprof_b_elapsed(struct cprof_b *b)
 CPROF_API void cprof_b_set_bytes(struct cprof_b *b, int64_t n)
 {
 	st(b)->bytes = n;
+}
+
+CPROF_API void cprof_b_report_allocs(struct cprof_b *b)
+{
+	struct cprof__bench *s = st(b);
+	if (!R.mem_on && !s->failed) {
+		fail_internal(s, !cprof_mem_counts ? "cprof_b_report_allocs: this libcprof cannot count allocations"
+						   : "cprof_b_report_allocs: allocations are not counted in this program "
+						     "(libcprof must be loaded before libc: link with pkg-config --libs cprof-bench)",
+			      0);
+		return;
+	}
+	s->show_allocs = 1;
 }
 
 CPROF_API int cprof_b_failed(struct cprof_b *b)
@@ -244,7 +293,9 @@ CPROF_API void cprof_b_log_at_(struct cprof_b *b, const char *file, int line, in
 
 static void fail_internal(struct cprof__bench *s, const char *msg, int now)
 {
-	log_line(s, "bench.c", 0, msg);
+	log_append(s, "    ", 4);
+	log_append(s, msg, strlen(msg));
+	log_append(s, "\n", 1);
 	s->failed = 1;
 	if (now) {
 		cprof_b_stop_timer(&s->pub);
@@ -704,6 +755,15 @@ CPROF_API int cprof_bench_main(int argc, char **argv)
 			return 2;
 	}
 
+	R.mem_on = mem_counting_start();
+	if (R.o.benchmem && !R.mem_on) {
+		if (!cprof_mem_counts)
+			fprintf(stderr, "cprof: -benchmem: this libcprof cannot count allocations (it has no heap profiler)\n");
+		else
+			fprintf(stderr, "cprof: -benchmem: allocations are not counted in this program (libcprof must be "
+					"loaded before libc: link with pkg-config --libs cprof-bench)\n");
+		return 2;
+	}
 	if (cprof__bench_profiles_start(&R.o))
 		return 2;
 	if (R.o.timeout_ns > 0) {

@@ -31,6 +31,8 @@ struct bench_opts {
 	const char *timeout_s;
 	const char *list;        /* -list regexp */
 	const char *cpuprofile;  /* -cpuprofile */
+	const char *memprofile;  /* -memprofile */
+	long memprofilerate;     /* -memprofilerate (0: the runtime's default) */
 };
 
 /* Parse argv into *o. Returns 0, 1 after printing the help (-h), or 2

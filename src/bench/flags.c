@@ -29,6 +29,9 @@ static const char usage[] =
 	"                      (name suffix -N when N != 1)\n"
 	"  -benchmem           report B/op and allocs/op for every benchmark\n"
 	"  -cpuprofile=FILE    write a CPU profile of the benchmarks to FILE\n"
+	"  -memprofile=FILE    write an allocation profile (Go's allocs) to FILE\n"
+	"  -memprofilerate=N   sample one allocation per N bytes (default 524288;\n"
+	"                      1: every allocation)\n"
 	"  -list=REGEXP        list the benchmarks matching REGEXP and exit\n"
 	"  -timeout=D          fail if the benchmarks run longer than D (default: none)\n"
 	"  -json               write JSON records instead of text (one per line)\n"
@@ -201,7 +204,7 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 			continue;
 		}
 		static const char *const known[] = {"bench", "benchtime", "count", "cpu", "timeout",
-						    "list", "cpuprofile", "run"};
+						    "list", "cpuprofile", "run", "memprofile", "memprofilerate"};
 		int k = -1;
 		for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)
 			if (!strcmp(key, known[j]))
@@ -279,6 +282,19 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 			o->cpuprofile = val;
 			break;
 		case 7: /* tests: this program has none */
+			break;
+		case 8:
+			if (!*val) {
+				bad(prog, key, val, "want a file name");
+				return 2;
+			}
+			o->memprofile = val;
+			break;
+		case 9:
+			if (parse_long(val, &o->memprofilerate) || o->memprofilerate < 0) {
+				bad(prog, key, val, "want a number of bytes (1: every allocation; 0: the default)");
+				return 2;
+			}
 			break;
 		}
 	}

@@ -12,6 +12,17 @@
 #include "bench/bench.h"
 #include "cprof.h"
 
+/* The profilers that not every libcprof has: weak, NULL when absent, so that
+ * the harness loads with any libcprof and says which flag it cannot serve. */
+extern int cprof_heap_profile_start(long rate) __attribute__((weak));
+extern int cprof_heap_profile_write_path(const char *name, const char *path) __attribute__((weak));
+
+static int missing(const char *flag, const char *what)
+{
+	fprintf(stderr, "cprof: -%s: this libcprof has no %s\n", flag, what);
+	return -1;
+}
+
 int cprof__bench_profiles_start(const struct bench_opts *o)
 {
 	if (o->cpuprofile) {
@@ -19,6 +30,16 @@ int cprof__bench_profiles_start(const struct bench_opts *o)
 		if (e) {
 			fprintf(stderr, "cprof: -cpuprofile=%s: %s\n", o->cpuprofile,
 				e == -EBUSY ? "a CPU profile is already running (is CPROF_CPUPROFILE set?)" : strerror(-e));
+			return -1;
+		}
+	}
+	if (o->memprofile) {
+		if (!cprof_heap_profile_start || !cprof_heap_profile_write_path)
+			return missing("memprofile", "heap profiler");
+		int e = cprof_heap_profile_start(o->memprofilerate);
+		if (e) {
+			fprintf(stderr, "cprof: -memprofile=%s: cannot start the heap profiler: %s\n", o->memprofile,
+				strerror(-e));
 			return -1;
 		}
 	}
@@ -32,6 +53,15 @@ int cprof__bench_profiles_write(const struct bench_opts *o)
 		int e = cprof_cpu_profile_stop();
 		if (e) {
 			fprintf(stderr, "cprof: -cpuprofile=%s: writing the profile: %s\n", o->cpuprofile, strerror(-e));
+			bad = 1;
+		}
+	}
+	if (o->memprofile) {
+		/* go test -memprofile writes the allocs profile: everything
+		 * allocated during the run, alloc_space shown by default */
+		int e = cprof_heap_profile_write_path("allocs", o->memprofile);
+		if (e) {
+			fprintf(stderr, "cprof: -memprofile=%s: writing the profile: %s\n", o->memprofile, strerror(-e));
 			bad = 1;
 		}
 	}

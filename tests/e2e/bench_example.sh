@@ -75,6 +75,21 @@ else
 	fail bench_example_profile_serve "no page on 127.0.0.1:$port: $(tail -n 3 "$T/serve.err" | tr '\n' ' ') $(head -c 200 "$T/serve.out")"
 fi
 
+if nm -D --defined-only "$prefix/lib/libcprof.so" | grep -qw cprof_heap_profile_start; then
+make -C "$T/ex" profile-mem CPROF="$cprof" CPROF_MEMRATE=1 CPROF_ARGS="-bench=CountBits/words=1024 -benchtime=100x" \
+	>"$T/mprof.out" 2>"$T/mprof.err"
+rc=$?
+if [ "$rc" = 0 ] && check_valid bench_example_memprofile "$T/ex/cprof-out/mem.pprof"; then
+	if has_func "$T/ex/cprof-out/mem.pprof" bench_size && grep -q 'bench_size' "$T/mprof.out"; then
+		pass bench_example_profile_mem "make profile-mem (cprof.mk) wrote cprof-out/mem.pprof with bench_size's allocation and printed the report"
+	else
+		fail bench_example_profile_mem "bench_size not in the profile or the report: $(head -c 300 "$T/mprof.out")"
+	fi
+else
+	fail bench_example_profile_mem "exit $rc: $(tail -n 5 "$T/mprof.err" | tr '\n' ' ')"
+fi
+fi
+
 # The static library: main() comes from the archive.
 lib=$prefix/lib
 if cc -O2 -I"$prefix/include" -o "$T/static_bench" "$T/ex/popcount_bench.c" "$T/ex/popcount_v2.c" "$lib/libcprof-bench.a" \

@@ -53,6 +53,8 @@ func BenchmarkDup(b *testing.B) {
 }
 EOF
 flags=(-benchtime 1000x -count 2 -cpu 1,2)
+# B/op and allocs/op columns too, where this libcprof counts allocations
+nm -D --defined-only "$CPROF_BUILD/lib/libcprof.so" | grep -qw cprof_mem_counts && flags+=(-benchmem)
 (cd "$T/gomod" && GOCACHE=$T/gocache GOFLAGS=-mod=mod GOPATH=$T/gopath go test -bench 'Add|Sub|Dup' "${flags[@]}" >"$T/go.txt" 2>"$T/go.err")
 "$BB" -bench 'Add|Sub|Dup' "${flags[@]}" >"$T/c.txt" 2>"$T/c.err"
 rc=$?
@@ -322,4 +324,80 @@ fi
 if check_valid bench_cpuprofile "$T/cpu.pprof"; then
 	pct=$(cum_pct BenchmarkSpin100us "$T/cpu.pprof")
 	in_range bench_cpuprofile_func "$pct" 80 100 "BenchmarkSpin100us's cum% in go tool pprof -top (it is nearly all the run)"
+fi
+
+# ---- 12. allocations: exact B/op and allocs/op ----
+BA=$CPROF_BUILD/tests/bench/bench_alloc
+# A libcprof without the heap profiler cannot count: then the harness must
+# say so rather than print zeros, and the exact checks wait for it.
+if ! nm -D --defined-only "$CPROF_BUILD/lib/libcprof.so" | grep -qw cprof_mem_counts; then
+	"$BA" -benchmem -benchtime 10x >"$T/nomem.out" 2>"$T/nomem.err"
+	n1=$?
+	"$BA" -memprofile "$T/nomem.pprof" -benchtime 10x >/dev/null 2>"$T/nomem2.err"
+	n2=$?
+	if [ "$n1" = 2 ] && [ "$n2" = 2 ] && grep -q 'cannot count allocations' "$T/nomem.err" &&
+		grep -q 'no heap profiler' "$T/nomem2.err" && ! grep -q 'B/op' "$T/nomem.out"; then
+		pass bench_allocs_unavailable "this libcprof has no heap profiler: -benchmem and -memprofile refuse (exit 2) instead of printing zeros"
+	else
+		fail bench_allocs_unavailable "exit $n1/$n2: $(head -c 200 "$T/nomem.err") $(head -c 200 "$T/nomem2.err")"
+	fi
+	info "libcprof has no heap profiler (cprof_mem_counts): the exact B/op, allocs/op and -memprofile checks need it"
+else
+"$BA" -benchmem -benchtime 1000x -cpu 1 >"$T/mem.out" 2>"$T/mem.err"
+"$BA" -benchmem -bench 'Alloc3' -benchtime 100ms -cpu 1 >"$T/mem2.out" 2>&1
+"$BA" -bench 'Alloc[01]' -benchtime 100x -cpu 1 >"$T/mem3.out" 2>&1
+memcols() { awk -v n="$2" '$1 == n { print $(NF - 3), $(NF - 2), $(NF - 1), $NF }' "$1"; }
+got="$(memcols "$T/mem.out" BenchmarkAlloc0)|$(memcols "$T/mem.out" BenchmarkAlloc1)|$(memcols "$T/mem.out" BenchmarkAlloc3)|$(memcols "$T/mem2.out" BenchmarkAlloc3)"
+want="0 B/op 0 allocs/op|100 B/op 1 allocs/op|330 B/op 3 allocs/op|330 B/op 3 allocs/op"
+if [ "$got" = "$want" ] && grep -qP '^BenchmarkAlloc3 +\t +1000\t +[0-9.]+ ns/op\t +330 B/op\t +3 allocs/op$' "$T/mem.out"; then
+	pass bench_allocs_exact "-benchmem: 0, 1 (malloc 100) and 3 (calloc 80, realloc to 200, malloc 50) allocations per op: $got (also after the default ramp)"
+else
+	fail bench_allocs_exact "got '$got', want '$want': $(head -c 200 "$T/mem.err")"
+fi
+st=$(memcols "$T/mem.out" BenchmarkAllocStopped)
+if [ "$st" = "0 B/op 0 allocs/op" ] && ! grep -q 'B/op' "$T/mem3.out"; then
+	pass bench_allocs_timer "allocations under a stopped timer are not counted (4 KiB per op: $st); without -benchmem or cprof_b_report_allocs no B/op column"
+else
+	fail bench_allocs_timer "stopped: '$st'; $(grep -m1 B/op "$T/mem3.out")"
+fi
+
+# ---- 13. -memprofile: the allocs profile, every allocation at -memprofilerate=1 ----
+"$BA" -bench 'AllocBig' -benchtime 200x -memprofile "$T/mem.pprof" -memprofilerate 1 >"$T/mp.out" 2>"$T/mp.err"
+if check_valid bench_memprofile "$T/mem.pprof"; then
+	# alloc_space of the samples allocated in BenchmarkAllocBig itself: the
+	# n=1 call and the n=200 call, 65544 bytes per iteration
+	v=$(go tool pprof -raw "$T/mem.pprof" 2>/dev/null | awk '
+		/^Samples:/ { s = 1; next }
+		/^Locations/ { s = 0; l = 1; next }
+		/^Mappings/ { l = 0 }
+		s && $4 ~ /:$/ { n++; val[n] = $2; leaf[n] = $5 }
+		l && $1 ~ /^[0-9]+:$/ { id = substr($1, 1, length($1) - 1); if ($4 == "BenchmarkAllocBig") mine[id] = 1 }
+		END { for (i = 1; i <= n; i++) if (leaf[i] in mine) t += val[i]; print t + 0 }')
+	if [ "$v" = $((201 * 65544)) ]; then
+		pass bench_memprofile_exact "alloc_space allocated in BenchmarkAllocBig = $v bytes = 201 iterations x 65544, exactly"
+	else
+		fail bench_memprofile_exact "alloc_space in BenchmarkAllocBig = $v, want $((201 * 65544))"
+	fi
+fi
+
+fi
+
+# ---- 14. no counting, no numbers: libcprof loaded after libc ----
+lib=$CPROF_BUILD/lib
+if ! nm -D --defined-only "$lib/libcprof.so" | grep -qw cprof_mem_counts; then
+	: # covered by bench_allocs_unavailable
+elif cc -O2 -I"$CPROF_TOP/include" -o "$T/late" "$CPROF_TOP/tests/bench/bench_alloc.c" -L"$lib" -Wl,--as-needed -lcprof-bench \
+	-Wl,-rpath,"$lib" 2>"$T/late.cc"; then
+	"$T/late" -benchmem -bench Alloc1 -benchtime 10x >"$T/late.out" 2>"$T/late.err"
+	lrc=$?
+	"$T/late" -bench AllocStopped -benchtime 10x >"$T/late2.out" 2>&1
+	lrc2=$?
+	if [ "$lrc" = 2 ] && grep -q 'cprof: -benchmem: allocations are not counted' "$T/late.err" && ! grep -q B/op "$T/late.out" &&
+		[ "$lrc2" = 1 ] && grep -q -- '--- FAIL: BenchmarkAllocStopped' "$T/late2.out"; then
+		pass bench_allocs_uncounted "libcprof after libc: -benchmem is an error (exit 2), cprof_b_report_allocs fails the benchmark; no zeros printed"
+	else
+		fail bench_allocs_uncounted "exit $lrc/$lrc2: $(head -c 200 "$T/late.err") $(head -c 300 "$T/late2.out")"
+	fi
+else
+	fail bench_allocs_uncounted "cc: $(head -c 300 "$T/late.cc")"
 fi
