@@ -21,6 +21,8 @@
 #   profile-cpu   CPU profile -> $(CPROF_OUT)/cpu.pprof, then a report
 #   profile-mem   allocation profile -> $(CPROF_OUT)/mem.pprof, then a report
 #                 of the bytes allocated (alloc_space)
+#   profile-block block and mutex profiles -> $(CPROF_OUT)/block.pprof and
+#                 mutex.pprof (where threads waited, and what made them), reports
 #   profile-serve the web UI of cprof pprof -http on $(CPROF_SERVE)
 #
 # The program is a prerequisite of each target, so make builds it first.
@@ -38,13 +40,15 @@ CPROF_TARGET_ := $(CPROF_BENCH)
 CPROF_ARGS ?= -bench=.
 cprof_cpu_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -cpuprofile=$(CPROF_OUT)/cpu.pprof
 cprof_mem_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -memprofile=$(CPROF_OUT)/mem.pprof -memprofilerate=$(CPROF_MEMRATE)
+cprof_block_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -blockprofile=$(CPROF_OUT)/block.pprof -mutexprofile=$(CPROF_OUT)/mutex.pprof
 else
 CPROF_TARGET_ := $(CPROF_PROG)
 cprof_cpu_cmd_ = $(CPROF) run -cpuprofile=$(CPROF_OUT)/cpu.pprof -- $(CPROF_PROG) $(CPROF_ARGS)
 cprof_mem_cmd_ = $(CPROF) run -memprofile=$(CPROF_OUT)/mem.pprof -memprofilerate=$(CPROF_MEMRATE) -- $(CPROF_PROG) $(CPROF_ARGS)
+cprof_block_cmd_ = $(CPROF) run -blockprofile=$(CPROF_OUT)/block.pprof -mutexprofile=$(CPROF_OUT)/mutex.pprof -- $(CPROF_PROG) $(CPROF_ARGS)
 endif
 
-.PHONY: profile-cpu profile-mem profile-serve cprof-check-
+.PHONY: profile-cpu profile-mem profile-block profile-serve cprof-check-
 
 cprof-check-:
 	@test -n "$(strip $(CPROF_TARGET_))" || \
@@ -58,6 +62,11 @@ profile-cpu: cprof-check- $(CPROF_TARGET_)
 profile-mem: cprof-check- $(CPROF_TARGET_)
 	$(cprof_mem_cmd_)
 	$(CPROF) pprof -sample_index=alloc_space $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/mem.pprof
+
+profile-block: cprof-check- $(CPROF_TARGET_)
+	$(cprof_block_cmd_)
+	$(CPROF) pprof $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/block.pprof
+	$(CPROF) pprof $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/mutex.pprof
 
 profile-serve: cprof-check-
 	@test -f $(CPROF_SERVE) || { echo "cprof.mk: no $(CPROF_SERVE) yet: run make profile-cpu first" >&2; exit 2; }

@@ -33,6 +33,10 @@ struct bench_opts {
 	const char *cpuprofile;  /* -cpuprofile */
 	const char *memprofile;  /* -memprofile */
 	long memprofilerate;     /* -memprofilerate (0: the runtime's default) */
+	const char *blockprofile; /* -blockprofile */
+	long blockprofilerate;    /* -blockprofilerate (ns; default 1: every wait) */
+	const char *mutexprofile; /* -mutexprofile */
+	long mutexprofilefraction; /* -mutexprofilefraction (default 1: every contention) */
 };
 
 /* Parse argv into *o. Returns 0, 1 after printing the help (-h), or 2

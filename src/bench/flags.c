@@ -32,6 +32,12 @@ static const char usage[] =
 	"  -memprofile=FILE    write an allocation profile (Go's allocs) to FILE\n"
 	"  -memprofilerate=N   sample one allocation per N bytes (default 524288;\n"
 	"                      1: every allocation)\n"
+	"  -blockprofile=FILE  write a block profile (where threads waited) to FILE\n"
+	"  -blockprofilerate=NS  record waits of NS or more, shorter ones sampled\n"
+	"                      (default 1: every wait)\n"
+	"  -mutexprofile=FILE  write a mutex profile (critical sections that made\n"
+	"                      others wait) to FILE\n"
+	"  -mutexprofilefraction=N  record 1 in N contentions (default 1: all)\n"
 	"  -list=REGEXP        list the benchmarks matching REGEXP and exit\n"
 	"  -timeout=D          fail if the benchmarks run longer than D (default: none)\n"
 	"  -json               write JSON records instead of text (one per line)\n"
@@ -155,6 +161,8 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 	o->benchtime_ns = 1000000000;
 	o->benchtime_s = "1s";
 	o->count = 1;
+	o->blockprofilerate = 1;
+	o->mutexprofilefraction = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -204,7 +212,9 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 			continue;
 		}
 		static const char *const known[] = {"bench", "benchtime", "count", "cpu", "timeout",
-						    "list", "cpuprofile", "run", "memprofile", "memprofilerate"};
+						    "list", "cpuprofile", "run", "memprofile", "memprofilerate",
+						    "blockprofile", "blockprofilerate", "mutexprofile",
+						    "mutexprofilefraction"};
 		int k = -1;
 		for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)
 			if (!strcmp(key, known[j]))
@@ -296,6 +306,24 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 				return 2;
 			}
 			break;
+		case 10:
+		case 12:
+			if (!*val) {
+				bad(prog, key, val, "want a file name");
+				return 2;
+			}
+			*(k == 10 ? &o->blockprofile : &o->mutexprofile) = val;
+			break;
+		case 11:
+		case 13: {
+			long *dst = k == 11 ? &o->blockprofilerate : &o->mutexprofilefraction;
+			if (parse_long(val, dst) || *dst < 0) {
+				bad(prog, key, val, k == 11 ? "want nanoseconds (1: every wait; 0: off)"
+							    : "want N for 1 in N (1: every contention; 0: off)");
+				return 2;
+			}
+			break;
+		}
 		}
 	}
 	if (!o->cpus) {

@@ -16,6 +16,8 @@
  * the harness loads with any libcprof and says which flag it cannot serve. */
 extern int cprof_heap_profile_start(long rate) __attribute__((weak));
 extern int cprof_heap_profile_write_path(const char *name, const char *path) __attribute__((weak));
+extern int cprof_block_profile_set_rate(int64_t rate_ns) __attribute__((weak));
+extern int cprof_mutex_profile_set_fraction(int64_t n) __attribute__((weak));
 
 static int missing(const char *flag, const char *what)
 {
@@ -25,6 +27,13 @@ static int missing(const char *flag, const char *what)
 
 int cprof__bench_profiles_start(const struct bench_opts *o)
 {
+	/* every profiler asked for must exist before any starts */
+	if (o->memprofile && (!cprof_heap_profile_start || !cprof_heap_profile_write_path))
+		return missing("memprofile", "heap profiler");
+	if (o->blockprofile && !cprof_block_profile_set_rate)
+		return missing("blockprofile", "block profiler");
+	if (o->mutexprofile && !cprof_mutex_profile_set_fraction)
+		return missing("mutexprofile", "mutex profiler");
 	if (o->cpuprofile) {
 		int e = cprof_cpu_profile_start_path(o->cpuprofile);
 		if (e) {
@@ -34,14 +43,37 @@ int cprof__bench_profiles_start(const struct bench_opts *o)
 		}
 	}
 	if (o->memprofile) {
-		if (!cprof_heap_profile_start || !cprof_heap_profile_write_path)
-			return missing("memprofile", "heap profiler");
 		int e = cprof_heap_profile_start(o->memprofilerate);
 		if (e) {
 			fprintf(stderr, "cprof: -memprofile=%s: cannot start the heap profiler: %s\n", o->memprofile,
 				strerror(-e));
 			return -1;
 		}
+	}
+	/* go test turns these on only with their profile's flag */
+	if (o->blockprofile) {
+		int e = cprof_block_profile_set_rate(o->blockprofilerate);
+		if (e) {
+			fprintf(stderr, "cprof: -blockprofile=%s: %s\n", o->blockprofile, strerror(-e));
+			return -1;
+		}
+	}
+	if (o->mutexprofile) {
+		int e = cprof_mutex_profile_set_fraction(o->mutexprofilefraction);
+		if (e) {
+			fprintf(stderr, "cprof: -mutexprofile=%s: %s\n", o->mutexprofile, strerror(-e));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int write_named(const char *flag, const char *name, const char *path)
+{
+	int e = cprof_profile_write_path(name, path, 0);
+	if (e) {
+		fprintf(stderr, "cprof: -%s=%s: writing the profile: %s\n", flag, path, strerror(-e));
+		return -1;
 	}
 	return 0;
 }
@@ -65,5 +97,9 @@ int cprof__bench_profiles_write(const struct bench_opts *o)
 			bad = 1;
 		}
 	}
+	if (o->blockprofile && write_named("blockprofile", "block", o->blockprofile))
+		bad = 1;
+	if (o->mutexprofile && write_named("mutexprofile", "mutex", o->mutexprofile))
+		bad = 1;
 	return bad ? -1 : 0;
 }

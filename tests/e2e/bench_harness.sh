@@ -401,3 +401,41 @@ elif cc -O2 -I"$CPROF_TOP/include" -o "$T/late" "$CPROF_TOP/tests/bench/bench_al
 else
 	fail bench_allocs_uncounted "cc: $(head -c 300 "$T/late.cc")"
 fi
+
+# ---- 15. -blockprofile and -mutexprofile ----
+BC=$CPROF_BUILD/tests/bench/bench_contend
+if ! nm -D --defined-only "$CPROF_BUILD/lib/libcprof.so" | grep -qw cprof_block_profile_set_rate; then
+	"$BC" -benchtime 3x -blockprofile "$T/noblock.pprof" >/dev/null 2>"$T/noblock.err"
+	n1=$?
+	if [ "$n1" = 2 ] && grep -q 'cprof: -blockprofile: this libcprof has no block profiler' "$T/noblock.err" && [ ! -e "$T/noblock.pprof" ]; then
+		pass bench_block_unavailable "this libcprof has no block profiler: -blockprofile refuses (exit 2)"
+	else
+		fail bench_block_unavailable "exit $n1: $(head -c 200 "$T/noblock.err")"
+	fi
+	info "libcprof has no block profiler (cprof_block_profile_set_rate): the -blockprofile/-mutexprofile checks need it"
+else
+"$BC" -benchtime 30x -blockprofile "$T/block.pprof" -mutexprofile "$T/mutex.pprof" >"$T/bc.out" 2>"$T/bc.err"
+brc=$?
+if [ "$brc" != 0 ]; then
+	fail bench_block_mutex "exit $brc: $(head -c 300 "$T/bc.err")"
+else
+	if check_valid bench_blockprofile "$T/block.pprof" && check_valid bench_mutexprofile "$T/mutex.pprof"; then
+		if has_func "$T/block.pprof" BenchmarkContend && has_func "$T/block.pprof" waiter &&
+			{ has_func "$T/mutex.pprof" BenchmarkContend || has_func "$T/mutex.pprof" waiter; }; then
+			pass bench_block_mutex "-blockprofile: the benchmark's pthread_join and the waiter's lock; -mutexprofile: the contended critical sections"
+		else
+			fail bench_block_mutex "block: $(go tool pprof -top "$T/block.pprof" 2>/dev/null | sed -n '7,9p' | tr '\n' ' ') mutex: $(go tool pprof -top "$T/mutex.pprof" 2>/dev/null | sed -n '7,9p' | tr '\n' ' ')"
+		fi
+	fi
+fi
+# cprof.mk's profile-block around the same binary
+mkdir -p "$T/mk"
+make -C "$T/mk" -f "$CPROF_TOP/scripts/cprof.mk" profile-block CPROF="$CPROF" CPROF_BENCH="$BC" CPROF_ARGS="-benchtime=20x" \
+	>"$T/mk.out" 2>"$T/mk.err"
+mrc=$?
+if [ "$mrc" = 0 ] && [ -s "$T/mk/cprof-out/block.pprof" ] && [ -s "$T/mk/cprof-out/mutex.pprof" ] && grep -q 'Type: delay' "$T/mk.out"; then
+	pass bench_mk_profile_block "cprof.mk profile-block: cprof-out/block.pprof and mutex.pprof, and a report of each"
+else
+	fail bench_mk_profile_block "exit $mrc: $(tail -n 3 "$T/mk.err" | tr '\n' ' ')"
+fi
+fi
