@@ -522,6 +522,7 @@ void cprof__http_handle(const struct http_backend *be, const struct http_req *rq
 	size_t plen = strcspn(t, "?#");
 	char *path = unescape(t, plen, false);
 	struct params p;
+	memset(&p, 0, sizeof p);
 	const char *q = t[plen] == '?' ? t + plen + 1 : "";
 	char *qcopy = strndup(q, strcspn(q, "#"));
 	if (!path || !qcopy || params_parse(&p, qcopy) != 0) {
@@ -531,8 +532,7 @@ void cprof__http_handle(const struct http_backend *be, const struct http_req *rq
 			go_error(rs, 500, "out of memory");
 		free(path);
 		free(qcopy);
-		if (qcopy)
-			params_release(&p);
+		params_release(&p);
 		return;
 	}
 	free(qcopy);
