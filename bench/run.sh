@@ -375,6 +375,8 @@ out=$B/bench/results.md
 echo "bench: results also in $out" >&2
 # cprof pprof against go tool pprof on a large profile (appends to $out).
 "$top/bench/pprof_bench.sh" "$B" || failed=1
+# The web UI's flame graph in the browser, against go tool pprof -http (appends to $out).
+"$top/bench/webui_bench.sh" "$B" || failed=1
 # The heap profiler against heaptrack, gperftools and tcmalloc (appends to $out).
 "$top/bench/heap_run.sh" "$B" "$out" || failed=1
 # The benchmark harness's own overhead and run-to-run spread (appends to $out).

@@ -207,6 +207,7 @@
   function pkg(name) {
     var sp = name.indexOf(' ');
     if (sp > 0) name = name.slice(0, sp);
+    name = name.replace(/\.(part|isra|constprop|cold|lto_priv|localalias)(\.\d+)*$/, '');
     var ns = name.indexOf('::');
     if (ns > 0) return name.slice(0, ns);
     var sl = name.lastIndexOf('/'), dot = name.indexOf('.', sl + 1);

@@ -234,12 +234,32 @@ static int flame(struct report *r, char **body, size_t *blen)
 			fputc(',', h);
 		json_str(h, names[bykey[i]]);
 	}
+	/* Each frame's library: its key's objfile, else the mapping of a location it comes from. */
+	const char **lib = calloc(nk + 1, sizeof(char *));
+	if (!lib) {
+		fclose(h);
+		free(hdr);
+		goto out;
+	}
+	const struct profile *prof = r->prof;
+	for (size_t l = 0; l < prof->nlocation; l++) {
+		const struct pp_mapping *m = cprof__profile_mapping(prof, prof->location[l].mapping_id);
+		if (!m || m->filename <= 0 || (size_t)m->filename >= prof->nstrings)
+			continue;
+		size_t n;
+		const size_t *keys = cprof__rview_loc_keys(r->view, l, &n);
+		for (size_t j = 0; j < n; j++)
+			if (!lib[keys[j]])
+				lib[keys[j]] = prof->strings[m->filename];
+	}
 	fputs("],\"lib\":[", h);
 	for (int32_t i = 0; i < nnames; i++) {
 		if (i)
 			fputc(',', h);
-		json_str(h, base_name(cprof__rview_key_info(r->view, bykey[i])->objfile));
+		const char *o = cprof__rview_key_info(r->view, bykey[i])->objfile;
+		json_str(h, base_name(o[0] ? o : lib[bykey[i]] ? lib[bykey[i]] : ""));
 	}
+	free(lib);
 	fputs("],\"file\":[", h);
 	for (int32_t i = 0; i < nnames; i++) {
 		if (i)

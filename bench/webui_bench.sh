@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# bench/webui_bench.sh - the web UI's speed, measured in the browser:
+# `cprof pprof -http` and `go tool pprof -http` side by side on profiles of
+# 1,000, 100,000 and 1,000,000 distinct stacks (bench_bigprof, ten samples
+# a stack), in headless Chromium through playwright-core (tests/web).
+# `make bench` runs it after bench/run.sh.
+#
+# For cprof, tests/web/bench.mjs opens a fresh page per round and reads the
+# page's own performance.now() marks: first draw = navigation start to the
+# flame graph drawn on its canvas (server work, transfer, decoding,
+# drawing); zoom = the redraw after each of six clicks on frames. Round 1
+# is cold (the server builds the tree); later rounds are warm (the server
+# keeps the last two trees). For go tool pprof (Go 1.19's d3 flame graph,
+# SVG), first draw = navigation start to the chart having frames; its zoom
+# is an animated transition, not timed.
+#
+# Output: a markdown table on stdout, also appended to BUILD/bench/results.md
+# when that file exists. Timing is printed, never judged: the goals column
+# says met/missed (first draw < 1 s and zoom < 100 ms on 100,000 stacks).
+#
+# Usage: bench/webui_bench.sh BUILD_DIR
+#   CPROF_WEBUI_BENCH_N=4      rounds per tool and profile
+#   CPROF_BENCH_QUICK=1        2 rounds, the 1,000,000-stack profile left out
+#   CPROF_WEBUI_BENCH_GO_TIMEOUT=180   seconds go tool pprof may take to load a
+#                              profile, and a page (it runs two rounds)
+set -u
+B=${1:?usage: bench/webui_bench.sh BUILD_DIR}
+top=$(cd "$(dirname "$0")/.." && pwd)
+N=${CPROF_WEBUI_BENCH_N:-4}
+sizes="1000 100000 1000000"
+if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
+	N=2 sizes="1000 100000"
+fi
+gotimeout=${CPROF_WEBUI_BENCH_GO_TIMEOUT:-180}
+GN=$((N < 2 ? N : 2)) # go tool pprof takes seconds a page: two rounds
+cprof=$B/bin/cprof gen=$B/bench/bench_bigprof web=$top/tests/web
+for f in "$cprof" "$gen"; do
+	[ -x "$f" ] || { echo "webui_bench: $f is missing: run make bench" >&2; exit 1; }
+done
+for c in node go /usr/bin/chromium; do
+	command -v "$c" >/dev/null 2>&1 || { echo "webui_bench: $c is missing: scripts/deps.sh test installs it" >&2; exit 1; }
+done
+if [ ! -d "$web/node_modules/playwright-core" ]; then
+	(cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2) || exit 1
+fi
+gopprof=$(go env GOTOOLDIR)/pprof
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-webui-bench.XXXXXX")
+server=""
+cleanup() {
+	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+export HOME=$tmp/home PPROF_TMPDIR=$tmp/pprof
+mkdir -p "$HOME" "$PPROF_TMPDIR"
+
+# start NAME CMD...: run a server, wait for "Serving web UI on URL" (stdout or stderr), set url.
+start() {
+	local name=$1 i
+	shift
+	"$@" >"$tmp/$name.log" 2>&1 &
+	server=$!
+	url=""
+	for i in $(seq 1 "$((gotimeout * 10))"); do
+		url=$(sed -n 's/.*Serving web UI on \(http[^ ]*\).*/\1/p' "$tmp/$name.log" | head -1)
+		[ -n "$url" ] && return 0
+		kill -0 "$server" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+stop() {
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	server=""
+}
+
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+
+rows=$tmp/rows.md
+: >"$rows"
+for s in $sizes; do
+	p=$tmp/s$s.pb.gz
+	"$gen" -n $((s * 10)) -s "$s" 2>"$tmp/gen.err" | gzip -1 >"$p" || { cat "$tmp/gen.err" >&2; exit 1; }
+	echo "webui_bench: $(cat "$tmp/gen.err"), $(stat -c %s "$p") bytes gzipped" >&2
+	# cprof
+	c_cold=nan c_warm=nan z_med=nan z_max=nan bytes=nan
+	if start cprof "$cprof" pprof -http=127.0.0.1:0 -no_browser "$p"; then
+		(cd "$web" && timeout 900 node bench.mjs cprof "$url" "$N") >"$tmp/c.jsonl" 2>"$tmp/c.err" ||
+			echo "webui_bench: cprof on $s stacks: $(tail -2 "$tmp/c.err")" >&2
+		stop
+		c_cold=$(head -1 "$tmp/c.jsonl" | field first)
+		c_warm=$(tail -n +2 "$tmp/c.jsonl" | field first | median)
+		z_med=$(sed -n 's/.*"zoom":\[\([^]]*\)\].*/\1/p' "$tmp/c.jsonl" | tr ',' '\n' | median)
+		z_max=$(sed -n 's/.*"zoom":\[\([^]]*\)\].*/\1/p' "$tmp/c.jsonl" | tr ',' '\n' | sort -g | tail -1)
+		bytes=$(head -1 "$tmp/c.jsonl" | field bytes)
+	fi
+	# go tool pprof
+	g_first=nan g_note=""
+	if start go timeout "$((gotimeout * 3))" "$gopprof" -http=127.0.0.1: -no_browser "$p"; then
+		if (cd "$web" && timeout "$((gotimeout * GN))" node bench.mjs go "$url" "$GN") >"$tmp/g.jsonl" 2>"$tmp/g.err"; then
+			g_first=$(field first <"$tmp/g.jsonl" | median)
+		else
+			g_note=" (gave up after ${gotimeout} s a page)"
+		fi
+		stop
+	else
+		g_note=" (did not start within ${gotimeout} s)"
+		stop
+	fi
+	awk -v s="$s" -v cc="$c_cold" -v cw="$c_warm" -v zm="$z_med" -v zx="$z_max" -v b="$bytes" \
+		-v g="$g_first" -v gn="$g_note" 'BEGIN {
+		goal = ""
+		if (s == 100000) goal = (cc + 0 < 1000 ? "first draw met" : "first draw MISSED (cold)") ", " \
+			(cw + 0 < 1000 ? "warm met" : "warm MISSED") ", " (zx + 0 < 100 ? "zoom met" : "zoom MISSED")
+		ratio = (g == "nan" || cc == "nan") ? "-" : sprintf("%.1fx", g / cc)
+		printf "| %d | %.1f MB | %.0f ms | %.0f ms | %.1f ms / %.1f ms | %s%s | %s | %s |\n",
+			s, b / 1048576, cc, cw, zm, zx, (g == "nan" ? "-" : sprintf("%.0f ms", g)), gn, ratio, goal
+	}' >>"$rows"
+done
+
+out=$tmp/table.md
+{
+	echo "### cprof pprof -http vs go tool pprof -http: flame graph in the browser ($N rounds; $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
+	echo
+	echo "| stacks | data sent | cprof first draw, cold | cprof first draw, warm (median) | cprof zoom (median / max) | go first draw (median of $GN) | go / cprof cold | goals (100k: < 1 s, < 100 ms) |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+	cat "$rows"
+	echo
+	echo "Profiles: bench_bigprof -n 10xSTACKS -s STACKS. Browser: $(/usr/bin/chromium --version 2>/dev/null | head -1), headless." \
+		"go tool pprof = $gopprof ($(go version | awk '{ print $3 }'))."
+} >"$out"
+cat "$out"
+[ -f "$B/bench/results.md" ] && { echo; cat "$out"; } >>"$B/bench/results.md"
+exit 0
