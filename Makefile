@@ -74,6 +74,7 @@ LIBBENCH_A := $(B)/lib/libcprof-bench.a
 BENCHPROG_SRC := $(wildcard tests/bench/*.c)
 BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
+.PHONY: bench-http
 .PHONY: all test demo bench bench-heap install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
 all: $(LIBBENCH_SO) $(LIBBENCH_A) $(B)/lib/pkgconfig/cprof-bench.pc
@@ -197,6 +198,10 @@ bench: all $(BENCH_BIN) $(PROG_BIN) $(BENCHPROG_BIN)
 bench-heap: all $(BENCH_BIN)
 	@scripts/deps.sh bench
 	@bench/heap_run.sh $(abspath $(B))
+
+bench-http: all $(BENCH_BIN) $(B)/tests/progs/http_busy
+	@scripts/deps.sh bench
+	@bench/http_bench.sh $(abspath $(B))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

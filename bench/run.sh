@@ -379,6 +379,8 @@ echo "bench: results also in $out" >&2
 "$top/bench/webui_bench.sh" "$B" || failed=1
 # The heap profiler against heaptrack, gperftools and tcmalloc (appends to $out).
 "$top/bench/heap_run.sh" "$B" "$out" || failed=1
+# The /debug/pprof endpoint's cost to the program it serves from (appends to $out).
+"$top/bench/http_bench.sh" "$B" "$out" || failed=1
 # The benchmark harness's own overhead and run-to-run spread (appends to $out).
 "$top/bench/harness_bench.sh" "$B" || failed=1
 if [ "$failed" != 0 ]; then

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@
 #define CONNECTION_TIMEOUT_S 15
 #define CONNECTION_MEMORY (32 * 1024) /* request line and headers must fit */
 #define THREAD_STACK (1024 * 1024)
+#define ENDPOINT_NICE 10 /* the endpoint's threads run this much nicer than the process */
 
 /* ---- libmicrohttpd, resolved at first start ---- */
 
@@ -366,7 +368,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct conn_req *r = *con_cls;
 	if (!r || !r->target)
 		return MHD_NO;
-	on_endpoint_thread = true;
+	if (!on_endpoint_thread) {
+		on_endpoint_thread = true;
+		/*
+		 * Below the program's threads: when the CPU is contended, requests
+		 * wait rather than the program (Linux nice values are per thread).
+		 */
+		errno = 0;
+		int prio = getpriority(PRIO_PROCESS, 0);
+		if (errno == 0 && prio < 19)
+			setpriority(PRIO_PROCESS, (id_t)gettid(), prio + ENDPOINT_NICE > 19 ? 19 : prio + ENDPOINT_NICE);
+	}
 	if (!r->seen) {
 		r->seen = true;
 		return MHD_YES; /* headers only: the body, if any, comes next */
