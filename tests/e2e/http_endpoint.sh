@@ -15,7 +15,9 @@
 # shellcheck source=tests/e2e/http.inc
 . "$(dirname "$0")/http.inc"
 
-serve main 120 CPROF_HTTP_MAX_SECONDS=20
+# It allocates too (http_alloc_before at the start, http_alloc_during all
+# along), and the heap profiler samples every KiB, for the delta check.
+BUSY_MODE=alloc serve main 120 CPROF_HTTP_MAX_SECONDS=20 CPROF_MEMPROFILE="$T/exit.heap" CPROF_MEM_RATE=1024
 if [ -z "$PORT" ]; then
 	fail http_serving "no 'serving' line on stderr: $(head -c 300 "$ERR")"
 	exit 1
@@ -73,18 +75,14 @@ curl -s -o /dev/null --max-time 30 "$BASE/profile?seconds=3" &
 busy=$!
 sleep 1
 curl -s -D "$T/h.busy" --max-time 10 -o "$T/b.busy" "$BASE/profile?seconds=1"
+# pprof shows the server's message.
+go tool pprof -top "$BASE/profile?seconds=1" >/dev/null 2>"$T/go.busy"
 wait $busy
 if grep -q '^HTTP/1.1 500' "$T/h.busy" && grep -q 'Could not enable CPU profiling: cpu profiling already in use' "$T/b.busy"; then
 	pass http_cpu_one_at_a_time "second CPU request: 500 $(cat "$T/b.busy")"
 else
 	fail http_cpu_one_at_a_time "$(head -1 "$T/h.busy") $(cat "$T/b.busy")"
 fi
-# pprof shows the server's message.
-curl -s -o /dev/null --max-time 30 "$BASE/profile?seconds=3" &
-busy=$!
-sleep 1
-go tool pprof -top "$BASE/profile?seconds=1" >/dev/null 2>"$T/go.busy"
-wait $busy
 if grep -q 'Could not enable CPU profiling' "$T/go.busy"; then
 	pass http_go_shows_error "$(grep -m1 'server response' "$T/go.busy")"
 else
@@ -100,7 +98,7 @@ in_range http_bad_hz "$(status "$BASE/profile?seconds=1&hz=0")" 400 400 "400 for
 
 # ---- cmdline ----
 curl -s --max-time 10 "$BASE/cmdline" | tr '\0' '|' >"$T/cmdline"
-if [ "$(cat "$T/cmdline")" = "$PROGS/http_busy|120|$STOP" ]; then
+if [ "$(cat "$T/cmdline")" = "$PROGS/http_busy|120|$STOP|alloc" ]; then
 	pass http_cmdline "arguments joined by NUL"
 else
 	fail http_cmdline "$(cat "$T/cmdline")"
@@ -183,7 +181,44 @@ for n in $names; do
 		fail "http_${n}_delta" "$(tr '\r\n' '  ' <"$T/h.$n.delta")"
 	fi
 	in_range "http_${n}_delta_debug" "$(status "$BASE/$n?seconds=1&debug=1")" 400 400 "400: seconds and debug are incompatible"
+	case $n in
+	heap | allocs | block | mutex | threadcreate)
+		# The legacy text forms are read by go tool pprof's own parsers.
+		if go tool pprof -raw "$T/$n.txt" >"$T/$n.txt.raw" 2>"$T/$n.txt.err" && ! [ -s "$T/$n.txt.err" ]; then
+			pass "http_${n}_text_read_by_go" "go tool pprof -raw: $(grep -c '^ *[0-9-].*:' "$T/$n.txt.raw") samples"
+		else
+			fail "http_${n}_text_read_by_go" "$(head -c 300 "$T/$n.txt.err")"
+		fi
+		;;
+	esac
 done
+
+# Timed captures other than the CPU profile (wall), when offered.
+if grep -q "href='wall'" "$T/index.html"; then
+	curl -s -D "$T/h.wall" --max-time 30 -o "$T/wall.pb.gz" "$BASE/wall?seconds=1"
+	check_valid http_wall_capture "$T/wall.pb.gz"
+	grep -qi 'filename="wall"' "$T/h.wall" && pass http_wall_headers "attachment wall" ||
+		fail http_wall_headers "$(tr '\r\n' '  ' <"$T/h.wall")"
+fi
+
+# A delta holds what happened in its window only: allocations made before
+# it (http_alloc_before) cancel out, those made during it
+# (http_alloc_during) remain; the absolute profile holds both.
+alloc_bytes() { # file function: its alloc_space in bytes (0 when absent)
+	go tool pprof -top -sample_index=alloc_space -unit=B -nodefraction=0 -nodecount=100000 "$1" 2>/dev/null |
+		awk -v fn="$2" '$NF == fn { v = $4; sub(/B$/, "", v); print v + 0; found = 1; exit } END { if (!found) print 0 }'
+}
+case " $names " in
+*" allocs "*)
+	before=$(alloc_bytes "$T/allocs.pb.gz" http_alloc_before)
+	in_range http_allocs_absolute_before "$before" 7372800 9011200 "about 2000 x 4096 = 8192000 bytes allocated by http_alloc_before"
+	d_before=$(alloc_bytes "$T/allocs.delta.pb.gz" http_alloc_before)
+	d_during=$(alloc_bytes "$T/allocs.delta.pb.gz" http_alloc_during)
+	in_range http_allocs_delta_before "$d_before" 0 0 "http_alloc_before absent from the 1 s delta: all of it was allocated before"
+	in_range http_allocs_delta_during "$d_during" 1 100000000000 "http_alloc_during present in the delta"
+	;;
+*) info "no allocs profile in this runtime: the delta contents check waits for it" ;;
+esac
 
 # ---- the endpoint's threads and fds ----
 blocked_ok=0 threads=0
@@ -218,7 +253,7 @@ sleep 1
 finish >"$T/finish.out"
 rc=$?
 line=$(cat "$T/finish.out")
-if [ "$rc" -eq 0 ] && [ "${line#*check=}" = ok ]; then
+if [ "$rc" -eq 0 ] && grep -q "check=ok " <<<"$line"; then
 	pass http_program_unharmed "$line"
 else
 	fail http_program_unharmed "exit $rc: $line"

@@ -6,8 +6,15 @@
  * of it, its own signal handlers and file descriptors are as it set them,
  * and none of its signals went astray. Built -O2 without frame pointers.
  *
- * Usage: http_busy SECONDS [STOPFILE]
- * Prints "units=N check=ok" (or "check=FAIL <why>") and exits 0 when ok.
+ * With a third argument "alloc", it also allocates: 2000 blocks of 4 KiB in
+ * http_alloc_before at the start (kept until the end) and a 1 KiB block,
+ * freed at once, in http_alloc_during for every unit of work, so that a
+ * delta of the allocs profile over a window holds the second and not the
+ * first.
+ *
+ * Usage: http_busy SECONDS [STOPFILE [alloc]]
+ * Prints "units=N check=ok cpu_ms=C" (or "check=FAIL <why>"; C is the work
+ * loop's CPU time on its thread) and exits 0 when ok.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -36,6 +43,20 @@ __attribute__((noinline)) uint64_t http_hot(uint64_t x)
 	return x;
 }
 
+static void *volatile keep[2000];
+
+__attribute__((noinline)) void http_alloc_before(void)
+{
+	for (int i = 0; i < 2000; i++)
+		keep[i] = malloc(4096);
+}
+
+__attribute__((noinline)) void http_alloc_during(void)
+{
+	void *volatile p = malloc(1024);
+	free(p);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -46,7 +67,10 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 5;
-	const char *stop = argc > 2 ? argv[2] : NULL;
+	const char *stop = argc > 2 && *argv[2] ? argv[2] : NULL;
+	int alloc = argc > 3 && strcmp(argv[3], "alloc") == 0;
+	if (alloc)
+		http_alloc_before();
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_usr1;
@@ -54,15 +78,21 @@ int main(int argc, char **argv)
 	int pipefd[2];
 	if (pipe(pipefd) != 0)
 		return 2;
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	double end = now() + secs;
 	uint64_t x = 88172645463325252ull;
 	long units = 0;
 	while (now() < end) {
 		x = http_hot(x);
+		if (alloc)
+			http_alloc_during();
 		units++;
 		if (stop && units % 64 == 0 && access(stop, F_OK) == 0)
 			break;
 	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	long cpu_ms = (long)((c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000);
 	/* Same chain again: memory the endpoint must not have touched. */
 	uint64_t y = 88172645463325252ull;
 	for (long i = 0; i < units; i++)
@@ -79,6 +109,8 @@ int main(int argc, char **argv)
 		why = "own file descriptors closed";
 	else if (usr1_count != 0)
 		why = "unexpected SIGUSR1";
-	printf("units=%ld check=%s%s%s\n", units, why ? "FAIL " : "ok", why ? why : "", "");
+	for (int i = 0; i < 2000; i++)
+		free(keep[i]);
+	printf("units=%ld check=%s%s cpu_ms=%ld\n", units, why ? "FAIL " : "ok", why ? why : "", cpu_ms);
 	return why ? 1 : 0;
 }
