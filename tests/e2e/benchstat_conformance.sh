@@ -77,3 +77,17 @@ if grep -q '│  old.txt#0  │             old.txt#1              │' "$T/out"
 else
 	fail benchstat_same_path_twice "$(head -6 "$T/out" | tr '\n' '|')"
 fi
+
+# CSV warnings name their cell by row across several tables (header lines and
+# the blank lines between tables count, as in the reference's writer).
+(cd "$data" && "$CPROF" benchstat -format csv -row .name crc-old.txt crc-new.txt) >"$T/out" 2>"$T/err"
+want='B7: benchmarks vary in .fullname
+B12: benchmarks vary in .fullname
+B18: benchmarks vary in .fullname
+B23: benchmarks vary in .fullname'
+if [ "$(cat "$T/err")" = "$want" ] && [ "$(sed -n 7p "$T/out")" = "CRC32,2.0350000000000002e-07,22%" ] &&
+	[ "$(sed -n 15p "$T/out")" = "note: hw acceleration enabled" ]; then
+	pass benchstat_csv_rows "warnings at B7 B12 B18 B23 of four tables"
+else
+	fail benchstat_csv_rows "stderr: $(tr '\n' '|' <"$T/err") line 7: $(sed -n 7p "$T/out")"
+fi
