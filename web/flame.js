@@ -512,6 +512,7 @@
   }
 
   V.search = function (re) {
+    if (!tree) return;
     var t0 = performance.now();
     match = re ? matchNames(tree, re) : null;
     if (parts.length > 1) parts.forEach(function (p) { p.match = match; });

@@ -96,6 +96,7 @@
         });
       },
       search: function (re) {
+        if (!tbody) return;
         var n = 0;
         [].forEach.call(tbody.children, function (tr) {
           var hit = re && re.test(tr.lastChild.textContent);
@@ -193,6 +194,7 @@
       },
       search: function (r) {
         re = r;
+        if (!box) return;
         var n = 0;
         [].forEach.call(box.children, function (d) {
           var hit = re && re.test(d.lastChild.textContent);
@@ -297,6 +299,7 @@
         });
       },
       search: function (re) {
+        if (!svg) return;
         var n = 0;
         [].forEach.call(svg.querySelectorAll('g.node'), function (g) {
           var hit = re && re.test(nodeName(g));
@@ -346,7 +349,7 @@
         });
       },
       search: function (re) {
-        if (!re) { CP.$('matched').textContent = ''; return; }
+        if (!re || !pre) { CP.$('matched').textContent = ''; return; }
         var n = pre.textContent.split('\n').filter(function (l) { return re.test(l); }).length;
         CP.$('matched').textContent = n + ' lines match';
       }

@@ -93,6 +93,24 @@ const page = await newPage(browser);
   if (!done) fail('webui_flame_click_zooms', 'no row with two frames to tell a zoom from no zoom');
 }
 
+// ---- the keyboard: arrows move between frames, Enter zooms, Escape resets ----
+{
+  await open(page, `${urls.go}/ui/flamegraph`);
+  await page.focus('#flame');
+  const seen = [];
+  for (const k of ['ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowDown']) {
+    await page.keyboard.press(k);
+    seen.push((await page.locator('#details').innerText()).split(/\s+\u2502\s+/)[0]);
+  }
+  await page.keyboard.press('Enter');
+  const zoomed = await hover(page, -4, 5);
+  await page.keyboard.press('Escape');
+  const reset = await hover(page, -4, 5);
+  check(seen.join(' > ') === 'runtime.main > main.main > main.burn > crypto/sha256.Sum256 > crypto/sha256.(*digest).Write' &&
+        zoomed === 'crypto/sha256.(*digest).Write' && reset !== zoomed, 'webui_flame_keyboard',
+  `ArrowDown x5: ${seen.join(' > ')}; Enter zooms (row 5 right edge "${zoomed}"), Escape resets ("${reset}")`);
+}
+
 // ---- search highlights and totals the matches ----
 {
   await open(page, `${urls.cpu}/ui/flamegraph`);
@@ -183,6 +201,20 @@ const page = await newPage(browser);
   check(after < before && after > 0.7 * before && /Matched: 0[a-z]* /.test(left) && !names.includes('func_ten') &&
         names.includes('func_sixty'), 'webui_refine_ignore',
   `total ${before / 1e6} ms -> ${after / 1e6} ms (func_ten is ~10%), search after: "${left}", top rows: ${names.slice(0, 4).join(', ')}`);
+}
+
+// ---- saved configurations: saved under a name, listed, brought back ----
+{
+  await open(page, `${urls.cpu}/ui/top?sort=cum&f=func_`);
+  page.once('dialog', (d) => d.accept('by cum'));
+  await Promise.all([page.waitForEvent('load'), page.click('#config-save')]);
+  await waitReady(page);
+  await open(page, `${urls.cpu}/ui/flamegraph`);
+  const options = await page.locator('#config option').allInnerTexts();
+  await Promise.all([page.waitForURL(/\/ui\/top\?sort=cum&f=func_/), page.selectOption('#config', 'by cum')]);
+  await waitReady(page);
+  check(options.includes('by cum') && /\/ui\/top\?sort=cum&f=func_$/.test(page.url()), 'webui_saved_config',
+    `options ${JSON.stringify(options)}; choosing it opened ${page.url().replace(urls.cpu, '')}`);
 }
 
 // ---- top: sortable by flat and cum ----
