@@ -89,6 +89,8 @@ struct bs_input {
  */
 int cprof__bs_parse(struct bs_arena *a, struct bs_input *in, const char *path, const char *label, const char *data,
 		    size_t len, FILE *errs, char *err, size_t errlen);
+/* strconv.ParseFloat's syntax: NULL, or "invalid syntax" / "value out of range". */
+const char *cprof__bs_parse_float(const char *s, double *out);
 /* benchunit.Tidy: the tidied unit and its factor. */
 const char *cprof__bs_tidy_unit(struct bs_arena *a, const char *unit, double *factor);
 /* 1 if unit's numerator has a B, MB or bytes token (binary prefixes). */

@@ -68,10 +68,8 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int parse_float_flag(const char *name, const char *v, double *out)
 {
-	char *end;
-	errno = 0;
-	double d = strtod(v, &end);
-	if (!*v || *end || errno == ERANGE) {
+	double d;
+	if (cprof__bs_parse_float(v, &d)) {
 		fflush(stdout);
 		fprintf(stderr, "cprof: benchstat: invalid value \"%s\" for flag -%s: parse error\n", v, name);
 		fputs(cmd_benchstat_usage, stderr);

@@ -174,7 +174,7 @@ static int float_syntax(const char *s)
 	return *s == 0;
 }
 
-static const char *parse_float(const char *f, double *out)
+const char *cprof__bs_parse_float(const char *f, double *out)
 {
 	if (!float_syntax(f))
 		return "invalid syntax";
@@ -359,7 +359,7 @@ static void result_line(struct reader *rd, const char *p, const char *end)
 			return;
 		}
 		double v;
-		e = parse_float(f, &v);
+		e = cprof__bs_parse_float(f, &v);
 		if (e) {
 			char msg[128];
 			snprintf(msg, sizeof(msg), "parsing measurement: %s", e);
