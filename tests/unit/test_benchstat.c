@@ -335,6 +335,26 @@ static void reader(void)
 	cprof__bs_arena_release(&a);
 }
 
+/* Configuration keys: Unicode lower case first, no upper case, no spaces. */
+static void reader_unicode_keys(void)
+{
+	struct bs_arena a = {0};
+	struct bs_input in = {0};
+	char err[256] = "";
+	const char *text = "\xc3\xa9t\xc3\xa9: chaud\n"  /* été: a key */
+			   "\xc3\x89t\xc3\xa9: x\n"     /* Été: upper case first, ignored */
+			   "k\xc3\x89y: y\n"              /* kÉy: upper case inside, ignored */
+			   "k\xe2\x80\x83y: z\n"          /* an em space inside, ignored */
+			   "BenchmarkA 1 1 ns/op\n";
+	CHECK(cprof__bs_parse(&a, &in, "u", "u", text, strlen(text), NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(in.nres, 1);
+	if (in.nres == 1) {
+		CHECK_EQ_INT(in.res[0].ncfg, 2);
+		CHECK_EQ_STR(cprof__bs_extract(&a, &in.res[0], "\xc3\xa9t\xc3\xa9"), "chaud");
+	}
+	cprof__bs_arena_release(&a);
+}
+
 int main(void)
 {
 	RUN(utest_small);
@@ -348,5 +368,6 @@ int main(void)
 	RUN(go_float_text);
 	RUN(tidy);
 	RUN(reader);
+	RUN(reader_unicode_keys);
 	CHECK_EXIT();
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <locale.h>
+#include <wctype.h>
 
 #include "cli/benchstat/benchstat.h"
 
@@ -263,6 +265,26 @@ static void set_config(struct reader *rd, const char *key, size_t klen, const ch
 	rd->cfg[i].file = file;
 }
 
+/*
+ * Unicode letter case, as Go's unicode.IsLower and IsUpper: ASCII directly,
+ * other code points through the C.UTF-8 locale's tables (a locale object of
+ * our own, so the process's locale and number formatting are untouched).
+ */
+static int rune_case(int r, int upper)
+{
+	if (r < 0x80)
+		return upper ? (r >= 'A' && r <= 'Z') : (r >= 'a' && r <= 'z');
+	static locale_t utf8;
+	static int tried;
+	if (!tried) {
+		tried = 1;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	if (!utf8)
+		return 0;
+	return upper ? iswupper_l((wint_t)r, utf8) != 0 : iswlower_l((wint_t)r, utf8) != 0;
+}
+
 /* "key: value" (or "key:"): the key starts lower case, has no spaces nor upper case. */
 static int key_value(struct reader *rd, const char *s, const char *end)
 {
@@ -270,9 +292,9 @@ static int key_value(struct reader *rd, const char *s, const char *end)
 	size_t klen = 0;
 	while (p < end) {
 		int sz, r = cprof__bs_rune(p, (size_t)(end - p), &sz);
-		if (p == s && !(r >= 'a' && r <= 'z'))
+		if (p == s && !rune_case(r, 0))
 			return 0;
-		if (cprof__bs_is_space_rune(r) || (r >= 'A' && r <= 'Z'))
+		if (cprof__bs_is_space_rune(r) || rune_case(r, 1))
 			return 0;
 		if (p > s && r == ':') {
 			klen = (size_t)(p - s);
