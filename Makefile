@@ -171,6 +171,11 @@ $(B)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(RT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(RUNTIME_FLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(LIBS_DW) -ldl -lpthread -lrt
 
+# Unit tests of the benchmark harness link its pure parts (flags, output).
+$(B)/tests/unit/test_bench_%: tests/unit/test_bench_%.c $(B)/rt/src/bench/flags.o $(B)/rt/src/bench/output.o
+	@mkdir -p $(dir $@)
+	$(CC) $(RUNTIME_FLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) -lm
+
 $(B)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) $(CLI_LIBS)
