@@ -184,7 +184,8 @@ static int flame(struct report *r, char **body, size_t *blen)
 		size_t nc = 0;
 		for (size_t c = t.n[cur].child; c != SIZE_MAX; c = t.n[c].next)
 			kids[nc++] = c;
-		qsort_r(kids, nc, sizeof(size_t), by_width, &ctx);
+		if (nc > 1)
+			qsort_r(kids, nc, sizeof(size_t), by_width, &ctx);
 		for (size_t a = nc; a-- > 0;)
 			stack[sp++] = kids[a];
 	}
@@ -451,9 +452,11 @@ static int by_symbol(const struct profile *p, struct report_options *o, const ch
 	o->symbol = o->focus;
 	if (!o->symbol) {
 		if (!(dflt = default_symbol(p, o, &rc))) {
-			if (rc == -ENOENT)
-				snprintf(err, errlen, "the profile has no functions with samples to show");
-			return rc;
+			if (rc != -ENOENT)
+				return rc;
+			fputs("The profile has no functions with samples to show.\n", b->f);
+			*type = "text/plain; charset=utf-8";
+			return 1; /* a note, not a failure */
 		}
 		o->symbol = dflt;
 	}

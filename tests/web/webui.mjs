@@ -1,12 +1,13 @@
 // webui.mjs - browser tests of `cprof pprof -http`, run by
 // tests/e2e/webui_browser.sh with one running server per profile:
 //
-//   node webui.mjs ARTIFACT_DIR cpu=URL heap=URL diff=URL go=URL
+//   node webui.mjs ARTIFACT_DIR cpu=URL heap=URL diff=URL go=URL empty=URL
 //
 // cpu: a C CPU profile of tests/progs/cpu_split (func_sixty, func_thirty,
 // func_ten); heap: Go's heap profile (tests/data/go-heap.pb.gz); diff: a
 // -diff_base of two collapsed-stack files (lex grew, render shrank, fresh
-// appeared, gone vanished); go: Go's CPU profile (tests/data/go-cpu.pb.gz).
+// appeared, gone vanished); go: Go's CPU profile (tests/data/go-cpu.pb.gz);
+// empty: a profile whose only sample is zero.
 // Every view of every profile loads without a console error and its
 // screenshot is not blank; then the interactions. Prints PASS/FAIL lines.
 import { mkdirSync } from 'node:fs';
