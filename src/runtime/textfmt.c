@@ -6,13 +6,15 @@
  * ("threadcreate profile: total N"). Each record lists its stack as return
  * addresses ("@ 0x...") followed by one "#" line per frame, as
  * runtime/pprof's printStackRecord does, so both people and pprof's legacy
- * parsers read it.
+ * parsers read it; the process's memory map follows, as gperftools' text
+ * profiles end, so that those parsers know the mappings.
  *
  * It reads profiles; it does not build them (prof_*.c) and does not know
  * about HTTP (http.c). Thread context; allocates freely.
  */
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -294,6 +296,27 @@ static int count_text(const char *name, const struct profile *p, struct buf *b, 
 	return 0;
 }
 
+/*
+ * The process's memory map after the records, under the sentinel pprof's
+ * legacy parsers stop at ("--- Memory map: ---", as gperftools writes it),
+ * so a reader gets the mappings and can symbolize from the binaries.
+ */
+static void put_maps(struct buf *b)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	cprof__buf_puts(b, "--- Memory map: ---\n");
+	char chunk[8192];
+	ssize_t r;
+	size_t n = 0;
+	while ((r = read(fd, chunk, sizeof chunk)) > 0 && n < (8u << 20)) {
+		cprof__buf_append(b, chunk, (size_t)r);
+		n += (size_t)r;
+	}
+	close(fd);
+}
+
 int cprof__lookup_text(const char *name, struct profile *p, struct buf *b)
 {
 	struct offsets o;
@@ -306,5 +329,7 @@ int cprof__lookup_text(const char *name, struct profile *p, struct buf *b)
 	else
 		rc = count_text(name, p, b, &o);
 	offsets_end(&o);
+	if (rc == 0)
+		put_maps(b);
 	return rc ? rc : b->err;
 }

@@ -163,7 +163,7 @@ else
 fi
 
 # ---- every snapshot profile the runtime offers: proto, text, delta ----
-names=$(sed -n "s|.*<a href='\([a-z]*\)?debug=1'>.*|\1|p" "$T/index.html")
+names=$(sed -n "s|.*<a href='\([a-z]*\)?debug=1'>.*|\1|p" "$T/index.html" | tr '\n' ' ')
 info "snapshot profiles offered: ${names:-none}"
 for n in $names; do
 	curl -s --max-time 30 -o "$T/$n.pb.gz" "$BASE/$n"
