@@ -439,3 +439,21 @@ else
 	fail bench_mk_profile_block "exit $mrc: $(tail -n 3 "$T/mk.err" | tr '\n' ' ')"
 fi
 fi
+
+# ---- 16. a benchmark whose name Go would not accept ----
+cat >"$T/badname.c" <<'C'
+#include <cprof/bench.h>
+static void Benchmarkparse(struct cprof_b *b) { for (long i = 0; i < b->n; i++) cprof_b_keep(i); }
+CPROF_BENCH(Benchmarkparse);
+C
+if cc -O2 -I"$CPROF_TOP/include" -o "$T/badname" "$T/badname.c" -L"$CPROF_BUILD/lib" -lcprof-bench -Wl,-rpath,"$CPROF_BUILD/lib" 2>"$T/badname.cc"; then
+	"$T/badname" >"$T/badname.out" 2>"$T/badname.err"
+	brc=$?
+	if [ "$brc" = 2 ] && grep -q '^cprof: benchmark Benchmarkparse: ' "$T/badname.err" && [ ! -s "$T/badname.out" ]; then
+		pass bench_bad_name "Benchmarkparse (lowercase after Benchmark) is refused (go test would silently not run it; go vet calls it malformed): $(head -n 1 "$T/badname.err" | cut -c1-90)"
+	else
+		fail bench_bad_name "exit $brc: $(head -c 200 "$T/badname.err")"
+	fi
+else
+	fail bench_bad_name "cc: $(head -c 300 "$T/badname.cc")"
+fi
