@@ -229,6 +229,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libcprof-bench.so $(DESTDIR)$(PREFIX)/lib/libcprof-bench.a \
 		$(DESTDIR)$(PREFIX)/include/cprof/bench.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof-bench.pc \
 		$(DESTDIR)$(PREFIX)/share/cprof/cprof.mk
+	-rmdir $(DESTDIR)$(PREFIX)/include/cprof $(DESTDIR)$(PREFIX)/share/cprof 2>/dev/null
 
 clean:
 	rm -rf build build-san
