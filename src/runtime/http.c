@@ -616,5 +616,18 @@ void cprof__http_start_from_env(void)
 	const char *addr = getenv("CPROF_HTTP");
 	if (!addr || !*addr)
 		return;
+	/*
+	 * One endpoint per run: the process that owns the run (CPROF_OWNER_PID,
+	 * set by cprof run or by the first process that loads the runtime, and
+	 * kept across exec) serves; the processes it forks or spawns, which
+	 * inherit the environment, do not.
+	 */
+	const char *owner = getenv("CPROF_OWNER_PID");
+	char me[32];
+	snprintf(me, sizeof me, "%d", (int)getpid());
+	if (owner && *owner && strcmp(owner, me) != 0)
+		return;
+	if (!owner || !*owner)
+		setenv("CPROF_OWNER_PID", me, 1);
 	cprof_http_start(addr);
 }

@@ -62,3 +62,14 @@ while read -r verdict check rest; do
 	esac
 done <<<"$out"
 in_range http_api_exit "$st" 0 0 "exit status 0"
+
+# One endpoint per run: a shell that serves starts two programs (one in the
+# background), which inherit CPROF_HTTP and do not serve; an exec'd image
+# serves again.
+CPROF_HTTP=127.0.0.1:0 LD_PRELOAD="$CPROF_BUILD/lib/libcprof.so" \
+	sh -c "'$PROGS/http_busy' 1 & '$PROGS/http_busy' 1; wait" >"$T/spawn.out" 2>"$T/spawn.err"
+in_range http_one_endpoint_per_run "$(grep -c 'serving /debug/pprof/' "$T/spawn.err")" 1 1 \
+	"one 'serving' line for sh and the two programs it spawned ($(grep -c 'check=ok' "$T/spawn.out") of 2 ok)"
+CPROF_HTTP=127.0.0.1:0 LD_PRELOAD="$CPROF_BUILD/lib/libcprof.so" \
+	sh -c "exec '$PROGS/http_busy' 1" >"$T/exec.out" 2>"$T/exec.err"
+in_range http_exec_serves_again "$(grep -c 'serving /debug/pprof/' "$T/exec.err")" 2 2 "sh, then the program it exec'd in its place"
