@@ -110,4 +110,5 @@ __attribute__((constructor(102))) static void cprof_init(void)
 	cprof__threads_self_bounds();
 	cprof__cpu_start_from_env();
 	cprof__http_start_from_env();
+	cprof__threads_profile_from_env();
 }

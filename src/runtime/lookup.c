@@ -25,6 +25,10 @@
 
 /* Builders each profiler provides; one line per profile name. */
 static const struct rt_profile_kind kinds[] = {
+	{"threads", "Stack traces of all current threads, with their names and what they are blocked in",
+	 cprof__threads_build, cprof__threads_text, NULL, NULL, cprof__threads_count},
+	{"threadcreate", "Stack traces that created the threads alive now", cprof__threadcreate_build, NULL, NULL,
+	 NULL, cprof__threadcreate_count},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0] - 1)

@@ -34,7 +34,8 @@ extern bool cprof__quiet;
 
 /*
  * Install the runtime's SIGPROF handler, remembering the program's handler
- * to chain to. Samples from our timers go to handler; every other SIGPROF
+ * to chain to (handler NULL: install, keep the current sampler). Samples
+ * from our timers go to handler; stack requests to capture.c; every other SIGPROF
  * goes to the program's handler (or its default action). Thread.
  */
 int cprof__sig_install(void (*handler)(siginfo_t *si, void *uc));
@@ -152,6 +153,80 @@ size_t cprof__labels_count(const struct rt_labels *ls);
 void cprof__labels_inherit(const struct rt_labels *ls);
 /* Pushes refused because the label sets were full. Any. */
 uint64_t cprof__labels_failed(void);
+
+/* ---- capture.c: any thread's stack now; the registry of threads ---- */
+
+#define CPROF_CREATE_DEPTH 32  /* frames kept of a thread's creation stack */
+#define CPROF_CAPTURE_SLOTS 64 /* stack requests in flight */
+extern char cprof__sig_capture_cookies[CPROF_CAPTURE_SLOTS];
+
+/*
+ * Register the calling thread (its cprof__self, and the stack that created
+ * it, return addresses) until it ends. Thread (the new thread itself).
+ */
+void cprof__capture_register(const uintptr_t *create, int n);
+/*
+ * Visit every registered thread under the registry's lock (fn must not
+ * create or end threads). self stays valid during the call. Thread.
+ */
+void cprof__capture_foreach(void (*fn)(pid_t tid, const struct rt_thread *self, const uintptr_t *create,
+				       int ncreate, void *arg),
+			    void *arg);
+/* Threads left out of a full registry. Any. */
+uint64_t cprof__capture_registry_full(void);
+
+/* What a thread is doing, from /proc/self/task/TID/syscall. */
+struct rt_thread_state {
+	bool running; /* on a CPU or runnable: no sp/pc */
+	long nr;      /* the system call it is blocked in; -1 when blocked outside one */
+	uintptr_t sp, pc;
+};
+/* 0 or -errno (-ENOENT: the thread is gone). Thread. */
+int cprof__capture_state(pid_t tid, struct rt_thread_state *st);
+/* A blocking system call's name ("nanosleep", "futex"...), NULL when not known. Any. */
+const char *cprof__capture_syscall_name(long nr);
+/* The thread's name (/proc/self/task/TID/comm). 0 or -errno. Thread. */
+int cprof__capture_name(pid_t tid, char *name, size_t len);
+/* Whether the thread blocks SIGPROF now. Thread. */
+bool cprof__capture_blocks_sigprof(pid_t tid);
+/* The thread's CPU time in ns, -1 when gone. Any. */
+int64_t cprof__capture_cpu_ns(pid_t tid);
+/*
+ * Stack of a thread blocked in a system call, walked from the sp and pc the
+ * kernel reports (no signal sent): pcs[0] is that pc, the rest return
+ * addresses. At least 1 frame (the pc). Thread; serialized internally.
+ */
+int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t *pcs, int max);
+/*
+ * Ask a running thread for its stack: returns a ticket >= 0, or -errno
+ * (-EAGAIN: all request slots busy; -ESRCH: gone). Every ticket must be
+ * passed to cprof__capture_wait. Thread.
+ */
+int cprof__capture_ask(pid_t tid);
+/*
+ * Wait for the answer until deadline_ns (cprof__now_ns clock): the number
+ * of frames written to pcs (pcs[0] the interrupted pc), or -ETIMEDOUT.
+ * Thread.
+ */
+int cprof__capture_wait(int ticket, int64_t deadline_ns, uintptr_t *pcs, int max);
+/* The stack-request path, called by sig.c. Any (signal handler). */
+void cprof__capture_on_signal(siginfo_t *si, void *uc);
+
+/* ---- prof_threads.c: threads and threadcreate profiles ---- */
+
+struct buf;
+/* Builders for lookup.c: NULL with errno ENOMEM on failure. Thread. */
+struct profile *cprof__threads_build(void);
+struct profile *cprof__threadcreate_build(void);
+/* The threads profile as text: debug 1 counts by stack, 2 a dump per thread. Thread. */
+int cprof__threads_text(struct buf *out, int debug);
+/* Render a built threads profile as a per-thread dump. Thread. */
+int cprof__threads_dump(const struct profile *p, struct buf *b);
+/* Threads alive now, and those of them created through pthread_create (lookup.c's count). Thread. */
+long cprof__threads_count(void);
+long cprof__threadcreate_count(void);
+/* CPROF_THREADSPROFILE: write the threads profile at exit. Init. */
+void cprof__threads_profile_from_env(void);
 
 /* ---- prof_cpu.c ---- */
 

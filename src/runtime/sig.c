@@ -10,6 +10,9 @@
  * program that installs a SIGPROF handler after us updates the disposition we
  * chain to instead of silently disabling the profiler.
  *
+ * The same signal, sent to one thread with rt_tgsigqueueinfo (SI_QUEUE) and
+ * a capture cookie, asks that thread for its stack (capture.c).
+ *
  * It does not create timers (threads.c) or record samples (prof_cpu.c).
  */
 #include <dlfcn.h>
@@ -86,6 +89,10 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	    cookie < cprof__sig_cookies + CPROF_MAX_THREADS) {
 		if (sampler)
 			sampler(si, uc);
+	} else if (si && si->si_code == SI_QUEUE && si->si_pid == getpid() &&
+		   cookie >= cprof__sig_capture_cookies &&
+		   cookie < cprof__sig_capture_cookies + CPROF_CAPTURE_SLOTS) {
+		cprof__capture_on_signal(si, uc); /* a stack request (capture.c) */
 	} else {
 		chain(sig, si, uc);
 	}
@@ -97,7 +104,8 @@ int cprof__sig_install(void (*handler)(siginfo_t *si, void *uc))
 	resolve();
 	if (!real_sigaction)
 		return -ENOSYS;
-	sampler = handler;
+	if (handler)
+		sampler = handler;
 	if (atomic_load(&owned))
 		return 0;
 	pthread_mutex_lock(&program_lock);

@@ -302,15 +302,19 @@ struct start {
 	void *(*fn)(void *);
 	void *arg;
 	const struct rt_labels *labels; /* the creator's, inherited */
+	int ncreate;                    /* the stack that created the thread */
+	uintptr_t create[CPROF_CREATE_DEPTH];
 };
 
 static void *trampoline(void *v)
 {
-	struct start s = *(struct start *)v;
+	struct start s;
+	memcpy(&s, v, sizeof s);
 	free(v);
 	cprof__self.start_fn = (void *)s.fn;
 	cprof__labels_inherit(s.labels);
 	cprof__threads_self_bounds();
+	cprof__capture_register(s.create, s.ncreate);
 	pthread_setspecific(exit_key, (void *)1);
 	if (atomic_load(&running)) {
 		pthread_mutex_lock(&reg_lock);
@@ -337,6 +341,7 @@ CPROF_API int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	s->fn = fn;
 	s->arg = arg;
 	s->labels = cprof__labels_current();
+	s->ncreate = cprof__unwind_self(s->create, CPROF_CREATE_DEPTH, 0);
 	int rc = real(th, attr, trampoline, s);
 	if (rc != 0)
 		free(s);

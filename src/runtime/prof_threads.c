@@ -1,0 +1,437 @@
+/*
+ * prof_threads.c - the threads profile (the C counterpart of Go's goroutine
+ * profile: every thread's stack right now, with its name and what it is
+ * blocked in) and the threadcreate profile (the stacks that created the
+ * threads alive now), as pprof profiles and as a human-readable dump
+ * ("where is it stuck?").
+ *
+ * Stacks come from capture.c: blocked threads are walked from the sp and pc
+ * the kernel reports, without a signal; running threads are asked with one
+ * SIGPROF each and waited for with a deadline; threads that block SIGPROF
+ * or do not answer in time are shown with a frame that says so.
+ *
+ * Each thread is one sample with the labels thread (its name), tid, state
+ * (running, the wait wrapper it is in, or the system call it is blocked
+ * in) and its own labels, so -tagfocus=state=futex or -tags slice it.
+ *
+ * It does not sample over time (prof_wall.c does).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "cprof.h"
+#include "proto/profile.h"
+#include "runtime/rt.h"
+
+#define ANSWER_NS 200000000LL /* how long a running thread has to answer */
+
+struct thr {
+	pid_t tid;
+	char name[32];
+	char state[40];
+	const struct rt_labels *labels;
+	int n;
+	bool leaf_is_pc;
+	const char *special; /* a pseudo-frame instead of a stack */
+	int ticket;
+	uintptr_t pcs[CPROF_MAX_DEPTH_LIMIT];
+};
+
+struct list {
+	struct thr *v;
+	size_t n, cap;
+};
+
+static void from_registry(pid_t tid, const struct rt_thread *self, const uintptr_t *create, int ncreate,
+			  void *arg)
+{
+	struct list *l = arg;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].tid != tid)
+			continue;
+		const char *b = self->blocked_in;
+		if (b)
+			snprintf(l->v[i].state, sizeof l->v[i].state, "%s", b);
+		l->v[i].labels = self->labels;
+	}
+}
+
+/* Every thread of the process, with its name; NULL on error. */
+static struct list *list_threads(void)
+{
+	struct list *l = calloc(1, sizeof *l);
+	DIR *d = opendir("/proc/self/task");
+	if (!l || !d) {
+		free(l);
+		if (d)
+			closedir(d);
+		return NULL;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 64;
+			struct thr *v = realloc(l->v, cap * sizeof *v);
+			if (!v)
+				break;
+			l->v = v;
+			l->cap = cap;
+		}
+		struct thr *t = &l->v[l->n++];
+		memset(t, 0, offsetof(struct thr, pcs));
+		t->tid = (pid_t)atoi(de->d_name);
+		t->ticket = -1;
+		if (cprof__capture_name(t->tid, t->name, sizeof t->name) != 0)
+			snprintf(t->name, sizeof t->name, "?");
+	}
+	closedir(d);
+	return l;
+}
+
+static void free_list(struct list *l)
+{
+	if (l)
+		free(l->v);
+	free(l);
+}
+
+/* Fill every thread's stack and state. */
+static void capture_all(struct list *l)
+{
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	/* Wait-wrapper states and labels first: a state from the program's
+	 * own wrapper says more than the system call under it. */
+	cprof__capture_foreach(from_registry, l);
+	for (size_t i = 0; i < l->n; i++) {
+		struct thr *t = &l->v[i];
+		if (t->tid == me) {
+			t->n = cprof__unwind_self(t->pcs, cprof__config.max_depth, 0);
+			t->leaf_is_pc = false;
+			snprintf(t->state, sizeof t->state, "running");
+			continue;
+		}
+		struct rt_thread_state st;
+		if (cprof__capture_state(t->tid, &st) != 0) {
+			t->special = "[cprof: thread ended while being looked at]";
+			snprintf(t->state, sizeof t->state, "ended");
+			continue;
+		}
+		t->leaf_is_pc = true;
+		if (!st.running) {
+			t->n = cprof__capture_blocked(t->tid, st.sp, st.pc, t->pcs, cprof__config.max_depth);
+			if (!t->state[0]) {
+				const char *nm = cprof__capture_syscall_name(st.nr);
+				if (nm)
+					snprintf(t->state, sizeof t->state, "%s", nm);
+				else if (st.nr < 0)
+					snprintf(t->state, sizeof t->state, "blocked");
+				else
+					snprintf(t->state, sizeof t->state, "syscall %ld", st.nr);
+			}
+			continue;
+		}
+		snprintf(t->state, sizeof t->state, "running");
+		if (cprof__capture_blocks_sigprof(t->tid)) {
+			t->special = "[cprof: thread blocks SIGPROF, stack unknown]";
+			continue;
+		}
+		t->ticket = cprof__capture_ask(t->tid);
+		if (t->ticket < 0)
+			t->special = "[cprof: stack request failed]";
+	}
+	int64_t deadline = cprof__now_ns() + ANSWER_NS;
+	for (size_t i = 0; i < l->n; i++) {
+		struct thr *t = &l->v[i];
+		if (t->ticket < 0)
+			continue;
+		t->n = cprof__capture_wait(t->ticket, deadline, t->pcs, cprof__config.max_depth);
+		if (t->n < 0) {
+			t->n = 0;
+			t->special = "[cprof: no answer to the stack request in 200 ms]";
+		}
+	}
+}
+
+static bool add_thread(struct profile *p, struct rt_sym *s, const struct thr *t, const uintptr_t *pcs, int n,
+		       bool leaf_is_pc)
+{
+	uint64_t ids[CPROF_MAX_DEPTH_LIMIT + 1];
+	int k = 0;
+	if (t->special) {
+		ids[0] = cprof__sym_special(s, t->special);
+		k = ids[0] ? 1 : 0;
+	} else if (n > 0) {
+		k = cprof__sym_stack(s, pcs, n, leaf_is_pc, ids);
+	}
+	struct pp_label lb[3 + CPROF_LABELS_MAX];
+	size_t nl = 0;
+	lb[nl++] = (struct pp_label){cprof__profile_intern(p, "thread", (size_t)-1),
+				     cprof__profile_intern(p, t->name, (size_t)-1), 0, 0};
+	lb[nl++] = (struct pp_label){cprof__profile_intern(p, "tid", (size_t)-1), 0, t->tid, 0};
+	if (t->state[0])
+		lb[nl++] = (struct pp_label){cprof__profile_intern(p, "state", (size_t)-1),
+					     cprof__profile_intern(p, t->state, (size_t)-1), 0, 0};
+	nl += cprof__labels_to_pp(p, t->labels, lb + nl, CPROF_LABELS_MAX);
+	int64_t one = 1;
+	return cprof__profile_add_sample(p, ids, (size_t)k, &one, 1, lb, nl) != NULL;
+}
+
+static struct profile *new_count_profile(const char *type)
+{
+	struct profile *p = cprof__profile_new();
+	if (!p)
+		return NULL;
+	cprof__profile_add_sample_type(p, type, "count");
+	p->period_type.type = cprof__profile_intern(p, type, (size_t)-1);
+	p->period_type.unit = cprof__profile_intern(p, "count", (size_t)-1);
+	p->period = 1;
+	p->time_nanos = cprof__wall_ns();
+	return p;
+}
+
+struct profile *cprof__threads_build(void)
+{
+	struct list *l = list_threads();
+	if (!l) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	capture_all(l);
+	struct profile *p = new_count_profile("threads");
+	struct rt_sym *s = p ? cprof__sym_begin(p) : NULL;
+	bool ok = s != NULL;
+	if (ok) {
+		char c[160];
+		snprintf(c, sizeof c, "cprof %s: threads profile, %zu threads", CPROF_VERSION_STRING, l->n);
+		cprof__profile_add_comment(p, c);
+	}
+	for (size_t i = 0; ok && i < l->n; i++)
+		ok = add_thread(p, s, &l->v[i], l->v[i].pcs, l->v[i].n, l->v[i].leaf_is_pc);
+	if (s && cprof__sym_end(s) != 0)
+		ok = false;
+	free_list(l);
+	if (!ok) {
+		cprof__profile_free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+/* ---- threadcreate ---- */
+
+struct created {
+	pid_t tid;
+	int n;
+	uintptr_t pcs[CPROF_CREATE_DEPTH];
+};
+
+struct created_list {
+	struct created *v;
+	size_t n, cap;
+	bool err;
+};
+
+static void collect_created(pid_t tid, const struct rt_thread *self, const uintptr_t *create, int ncreate,
+			    void *arg)
+{
+	struct created_list *c = arg;
+	if (ncreate <= 0 || c->err)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct created *v = realloc(c->v, cap * sizeof *v);
+		if (!v) {
+			c->err = true;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	struct created *e = &c->v[c->n++];
+	e->tid = tid;
+	e->n = ncreate;
+	memcpy(e->pcs, create, (size_t)ncreate * sizeof create[0]);
+}
+
+struct profile *cprof__threadcreate_build(void)
+{
+	struct created_list c = {NULL, 0, 0, false};
+	cprof__capture_foreach(collect_created, &c);
+	struct profile *p = c.err ? NULL : new_count_profile("threadcreate");
+	struct rt_sym *s = p ? cprof__sym_begin(p) : NULL;
+	bool ok = s != NULL;
+	if (ok) {
+		char cm[200];
+		snprintf(cm, sizeof cm,
+			 "cprof %s: threadcreate profile, %zu live threads created through pthread_create",
+			 CPROF_VERSION_STRING, c.n);
+		cprof__profile_add_comment(p, cm);
+	}
+	for (size_t i = 0; ok && i < c.n; i++) {
+		struct thr t;
+		memset(&t, 0, offsetof(struct thr, pcs));
+		t.tid = c.v[i].tid;
+		if (cprof__capture_name(t.tid, t.name, sizeof t.name) != 0)
+			snprintf(t.name, sizeof t.name, "?");
+		ok = add_thread(p, s, &t, c.v[i].pcs, c.v[i].n, false);
+	}
+	if (s && cprof__sym_end(s) != 0)
+		ok = false;
+	free(c.v);
+	if (!ok) {
+		cprof__profile_free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+static void count_created(pid_t tid, const struct rt_thread *self, const uintptr_t *create, int ncreate,
+			  void *arg)
+{
+	if (ncreate > 0)
+		(*(long *)arg)++;
+}
+
+long cprof__threadcreate_count(void)
+{
+	long n = 0;
+	cprof__capture_foreach(count_created, &n);
+	return n;
+}
+
+long cprof__threads_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	long n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- the dump ---- */
+
+static const char *label_str(const struct profile *p, const struct pp_sample *sm, const char *key)
+{
+	for (size_t i = 0; i < sm->nlabel; i++)
+		if (strcmp(cprof__profile_str(p, sm->label[i].key), key) == 0 && sm->label[i].str)
+			return cprof__profile_str(p, sm->label[i].str);
+	return "";
+}
+
+static int64_t label_num(const struct profile *p, const struct pp_sample *sm, const char *key)
+{
+	for (size_t i = 0; i < sm->nlabel; i++)
+		if (strcmp(cprof__profile_str(p, sm->label[i].key), key) == 0 && !sm->label[i].str)
+			return sm->label[i].num;
+	return 0;
+}
+
+int cprof__threads_dump(const struct profile *p, struct buf *b)
+{
+	cprof__buf_printf(b, "threads: %zu\n", p->nsample);
+	for (size_t i = 0; i < p->nsample; i++) {
+		const struct pp_sample *sm = &p->sample[i];
+		cprof__buf_printf(b, "\nthread %lld \"%s\" [%s]", (long long)label_num(p, sm, "tid"),
+				  label_str(p, sm, "thread"), label_str(p, sm, "state"));
+		bool first = true;
+		for (size_t k = 0; k < sm->nlabel; k++) {
+			const char *key = cprof__profile_str(p, sm->label[k].key);
+			if (!sm->label[k].str || !strcmp(key, "thread") || !strcmp(key, "state"))
+				continue;
+			cprof__buf_printf(b, "%s%s=%s", first ? " {" : ", ", key,
+					  cprof__profile_str(p, sm->label[k].str));
+			first = false;
+		}
+		cprof__buf_puts(b, first ? ":\n" : "}:\n");
+		for (size_t j = 0; j < sm->nlocation; j++) {
+			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[j]);
+			if (!loc)
+				continue;
+			if (loc->nline == 0) {
+				const struct pp_mapping *m = cprof__profile_mapping(p, loc->mapping_id);
+				cprof__buf_printf(b, "0x%llx\n\t%s\n", (unsigned long long)loc->address,
+						  m ? cprof__profile_str(p, m->filename) : "?");
+				continue;
+			}
+			for (size_t li = 0; li < loc->nline; li++) {
+				const struct pp_function *f = cprof__profile_function(p, loc->line[li].function_id);
+				const char *fn = f ? cprof__profile_str(p, f->name) : "?";
+				const char *file = f ? cprof__profile_str(p, f->filename) : "";
+				cprof__buf_printf(b, "%s()%s\n", fn, li + 1 < loc->nline ? " (inlined)" : "");
+				const struct pp_mapping *m = cprof__profile_mapping(p, loc->mapping_id);
+				if (file[0])
+					cprof__buf_printf(b, "\t%s:%lld\n", file, (long long)loc->line[li].line);
+				else
+					cprof__buf_printf(b, "\t%s +0x%llx\n", m ? cprof__profile_str(p, m->filename) : "?",
+							  (unsigned long long)(m ? loc->address - m->memory_start + m->file_offset
+										 : loc->address));
+			}
+		}
+	}
+	return b->err;
+}
+
+int cprof__threads_text(struct buf *out, int debug)
+{
+	struct profile *p = cprof__threads_build();
+	if (!p)
+		return -ENOMEM;
+	int rc = debug >= 2 ? cprof__threads_dump(p, out) : cprof__lookup_text("threads", p, out);
+	cprof__profile_free(p);
+	return rc;
+}
+
+/* ---- at exit: CPROF_THREADSPROFILE ---- */
+
+static char exit_path[PATH_MAX];
+
+static void write_at_exit(void)
+{
+	if (!exit_path[0] || getpid() != (pid_t)atoi(getenv("CPROF_OWNER_PID") ? getenv("CPROF_OWNER_PID") : "0"))
+		return;
+	struct profile *p = cprof__threads_build();
+	if (!p) {
+		cprof__log("cannot build the threads profile: out of memory");
+		return;
+	}
+	int rc = cprof__write_path(p, exit_path);
+	if (rc != 0)
+		cprof__log("cannot write the threads profile to %s: %s", exit_path, strerror(-rc));
+	else
+		cprof__report("threads", exit_path, "threads=%zu", p->nsample);
+	cprof__profile_free(p);
+}
+
+void cprof__threads_profile_from_env(void)
+{
+	const char *v = getenv("CPROF_THREADSPROFILE");
+	if (!v || !*v)
+		return;
+	if (strlen(v) >= sizeof exit_path) {
+		cprof__log("CPROF_THREADSPROFILE: path too long");
+		return;
+	}
+	snprintf(exit_path, sizeof exit_path, "%s", v);
+	if (!getenv("CPROF_OWNER_PID")) {
+		char me[32];
+		snprintf(me, sizeof me, "%d", (int)getpid());
+		setenv("CPROF_OWNER_PID", me, 1);
+	}
+	atexit(write_at_exit);
+}
