@@ -21,6 +21,12 @@
  *                           (/usr/lib/debug); none: not even their symbol
  *                           tables. Default: DWARF from modules that carry it
  *                           in their own file, function names for the rest
+ *   CPROF_WALLPROFILE=path  start a wall-clock profile at load, written to
+ *                           path when the program exits
+ *   CPROF_WALL_HZ=N         wall-clock samples per second per thread,
+ *                           1..1000 (default 100)
+ *   CPROF_THREADSPROFILE=path  write the threads profile (every thread's
+ *                           stack and state) to path when the program exits
  *   CPROF_QUIET=1           no messages on stderr
  *   CPROF_HTTP=ADDR         serve /debug/pprof/ on ADDR (cprof_http_start)
  *   CPROF_HTTP_TOKEN=T      required for a non-loopback ADDR; requests must
@@ -114,6 +120,23 @@ int cprof_profile_write(const char *name, int fd, int debug);
 
 /* Same, to a file: written beside it and renamed, so path never holds half a profile. */
 int cprof_profile_write_path(const char *name, const char *path, int debug);
+
+/*
+ * Wall-clock profile: every thread sampled hz times per second of wall time,
+ * running or waiting, each sample labelled state=running or state=<the call
+ * it waits in> (pthread_cond_wait, nanosleep, read, ...) and thread=<name>;
+ * sample types samples/count and wall/nanoseconds, whose total is the sum of
+ * the threads' lifetimes during the profile. Threads blocked in a system
+ * call are never signalled (their stacks are walked from outside), so the
+ * profile causes no EINTR in the program's sleeps and polls. Written as
+ * gzipped profile.proto when stopped (or at exit when started from
+ * CPROF_WALLPROFILE). Same return codes as the CPU profile's calls; rate
+ * 1..1000 Hz (default 100). Any thread; not from a signal handler.
+ */
+int cprof_wall_profile_set_rate(int hz);
+int cprof_wall_profile_start(int fd);
+int cprof_wall_profile_start_path(const char *path);
+int cprof_wall_profile_stop(void);
 
 /*
  * Labels: key/value pairs attached to the calling thread and recorded with

@@ -219,6 +219,20 @@ int64_t cprof__capture_cpu_ns(pid_t tid)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int cprof__capture_schedstat(pid_t tid, int64_t *on_cpu, int64_t *waiting)
+{
+	char path[64], buf[128];
+	snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+	if (read_small(path, buf, sizeof buf) < 0)
+		return -errno;
+	unsigned long long a, b;
+	if (sscanf(buf, "%llu %llu", &a, &b) != 2)
+		return -EINVAL;
+	*on_cpu = (int64_t)a;
+	*waiting = (int64_t)b;
+	return 0;
+}
+
 /* ---- blocked threads: DWARF unwinding from the kernel's sp and pc ---- */
 
 static pthread_mutex_t fu_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -450,6 +464,25 @@ int cprof__capture_wait(int ticket, int64_t deadline_ns, uintptr_t *pcs, int max
 	memcpy(pcs, s->pcs, (size_t)n * sizeof pcs[0]);
 	atomic_store(&s->state, SLOT_FREE);
 	return n;
+}
+
+int cprof__capture_poll(int ticket, uintptr_t *pcs, int max)
+{
+	struct slot *s = &slots[ticket];
+	if (atomic_load(&s->state) != SLOT_DONE)
+		return -EINPROGRESS;
+	int n = s->n < max ? s->n : max;
+	memcpy(pcs, s->pcs, (size_t)n * sizeof pcs[0]);
+	atomic_store(&s->state, SLOT_FREE);
+	return n;
+}
+
+void cprof__capture_cancel(int ticket)
+{
+	struct slot *s = &slots[ticket];
+	int want = SLOT_ASKED;
+	if (!atomic_compare_exchange_strong(&s->state, &want, SLOT_ABANDONED))
+		atomic_store(&s->state, SLOT_FREE); /* answered meanwhile */
 }
 
 /* ---- setup ---- */

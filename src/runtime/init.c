@@ -15,7 +15,8 @@
 #include "cprof.h"
 #include "runtime/rt.h"
 
-struct rt_config cprof__config = {CPROF_DEFAULT_HZ, CPROF_DEFAULT_DEPTH, CPROF_UNWIND_DWARF, false};
+struct rt_config cprof__config = {CPROF_DEFAULT_HZ, CPROF_DEFAULT_DEPTH, CPROF_UNWIND_DWARF, false,
+				   CPROF_DEFAULT_WALL_HZ};
 
 int64_t cprof__now_ns(void)
 {
@@ -58,6 +59,14 @@ static void read_config(void)
 				   CPROF_DEFAULT_HZ);
 		else
 			cprof__config.hz = (int)n;
+	}
+	if ((v = getenv("CPROF_WALL_HZ")) && *v) {
+		long n = parse_int(v, 1, CPROF_MAX_WALL_HZ);
+		if (n < 0)
+			cprof__log("CPROF_WALL_HZ=%s: want a rate from 1 to %d Hz; using %d", v, CPROF_MAX_WALL_HZ,
+				   CPROF_DEFAULT_WALL_HZ);
+		else
+			cprof__config.wall_hz = (int)n;
 	}
 	if ((v = getenv("CPROF_MAX_DEPTH")) && *v) {
 		long n = parse_int(v, 1, CPROF_MAX_DEPTH_LIMIT);
@@ -111,4 +120,5 @@ __attribute__((constructor(102))) static void cprof_init(void)
 	cprof__cpu_start_from_env();
 	cprof__http_start_from_env();
 	cprof__threads_profile_from_env();
+	cprof__wall_start_from_env();
 }

@@ -20,6 +20,8 @@
 #define CPROF_DEFAULT_DEPTH 128
 #define CPROF_DEFAULT_HZ 100
 #define CPROF_MAX_HZ 10000
+#define CPROF_DEFAULT_WALL_HZ 100
+#define CPROF_MAX_WALL_HZ 1000
 
 /* ---- log.c: messages on stderr without stdio ---- */
 
@@ -189,6 +191,12 @@ const char *cprof__capture_syscall_name(long nr);
 int cprof__capture_name(pid_t tid, char *name, size_t len);
 /* Whether the thread blocks SIGPROF now. Thread. */
 bool cprof__capture_blocks_sigprof(pid_t tid);
+/*
+ * The kernel's scheduler accounting of a thread: ns on a CPU and ns
+ * runnable but waiting for one (/proc/self/task/TID/schedstat). 0 or
+ * -errno. Thread.
+ */
+int cprof__capture_schedstat(pid_t tid, int64_t *on_cpu, int64_t *waiting);
 /* The thread's CPU time in ns, -1 when gone. Any. */
 int64_t cprof__capture_cpu_ns(pid_t tid);
 /*
@@ -209,6 +217,10 @@ int cprof__capture_ask(pid_t tid);
  * Thread.
  */
 int cprof__capture_wait(int ticket, int64_t deadline_ns, uintptr_t *pcs, int max);
+/* Without waiting: frames, or -EINPROGRESS while unanswered (the ticket stays valid). Thread. */
+int cprof__capture_poll(int ticket, uintptr_t *pcs, int max);
+/* Give a ticket up without its answer. Thread. */
+void cprof__capture_cancel(int ticket);
 /* The stack-request path, called by sig.c. Any (signal handler). */
 void cprof__capture_on_signal(siginfo_t *si, void *uc);
 
@@ -227,6 +239,11 @@ long cprof__threads_count(void);
 long cprof__threadcreate_count(void);
 /* CPROF_THREADSPROFILE: write the threads profile at exit. Init. */
 void cprof__threads_profile_from_env(void);
+
+/* ---- prof_wall.c: the wall-clock profiler ---- */
+
+/* CPROF_WALLPROFILE: start at load, write at exit. Init. */
+void cprof__wall_start_from_env(void);
 
 /* ---- prof_cpu.c ---- */
 
@@ -365,6 +382,7 @@ struct rt_config {
 	int max_depth;
 	enum cprof_unwinder unwinder;
 	bool secure; /* AT_SECURE: environment ignored */
+	int wall_hz; /* CPROF_WALL_HZ */
 };
 extern struct rt_config cprof__config;
 
