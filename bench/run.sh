@@ -381,6 +381,8 @@ echo "bench: results also in $out" >&2
 "$top/bench/heap_run.sh" "$B" "$out" || failed=1
 # The /debug/pprof endpoint's cost to the program it serves from (appends to $out).
 "$top/bench/http_bench.sh" "$B" "$out" || failed=1
+# The wall-clock profiler on 32 mostly idle threads (appends to $out).
+"$top/bench/wall_run.sh" "$B" "$out" || failed=1
 # The benchmark harness's own overhead and run-to-run spread (appends to $out).
 "$top/bench/harness_bench.sh" "$B" || failed=1
 if [ "$failed" != 0 ]; then

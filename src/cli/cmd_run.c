@@ -39,6 +39,11 @@ const char cmd_run_usage[] =
 	"  -http=ADDR         serve Go's /debug/pprof/ endpoints on ADDR while the\n"
 	"                     program runs (127.0.0.1:6060; port 0 picks one; other\n"
 	"                     than loopback needs CPROF_HTTP_TOKEN set)\n"
+	"  -wallprofile=FILE  write a wall-clock profile to FILE: every thread, running\n"
+	"                     or waiting, labelled state=running or the call it waits in\n"
+	"  -wallhz=N          wall-clock samples per second per thread, 1..1000 (default 100)\n"
+	"  -threadsprofile=FILE  write every thread's stack, name and state to FILE\n"
+	"                     when the program exits (pprof; see also -http for live dumps)\n"
 	"  -q                 no summary on stderr\n"
 	"\n"
 	"Children the program forks write FILE.<pid>; a program that execs another\n"
@@ -49,6 +54,7 @@ const char cmd_run_usage[] =
 	"Examples:\n"
 	"  cprof run -cpuprofile=cpu.prof -- ./server --port 8080\n"
 	"  cprof run -cpuprofile=cpu.prof -hz=1000 make -j2\n"
+	"  cprof run -wallprofile=wall.prof -- ./server   (then: cprof pprof -tags wall.prof)\n"
 	"  cprof pprof -top cpu.prof\n";
 
 struct run_opts {
@@ -57,6 +63,9 @@ struct run_opts {
 	const char *unwind;
 	const char *maxdepth;
 	const char *http;
+	const char *wallprofile;
+	const char *wallhz;
+	const char *threadsprofile;
 	int quiet;
 };
 
@@ -269,6 +278,12 @@ int cmd_run(int argc, char **argv)
 			o.maxdepth = v;
 		else if (flag_value(argc, argv, &i, "http", &v))
 			o.http = v;
+		else if (flag_value(argc, argv, &i, "wallprofile", &v))
+			o.wallprofile = v;
+		else if (flag_value(argc, argv, &i, "wallhz", &v))
+			o.wallhz = v;
+		else if (flag_value(argc, argv, &i, "threadsprofile", &v))
+			o.threadsprofile = v;
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "-quiet") == 0 || strcmp(a, "--quiet") == 0)
 			o.quiet = 1;
 		else {
@@ -280,11 +295,14 @@ int cmd_run(int argc, char **argv)
 		cli_error("run: no program to run; usage: cprof run [flags] -- program [args...]");
 		return 2;
 	}
-	if (!o.cpuprofile && !o.http) {
-		cli_error("run: no profile asked for; add -cpuprofile=FILE or -http=ADDR (see 'cprof help run')");
+	if (!o.cpuprofile && !o.http && !o.wallprofile && !o.threadsprofile) {
+		cli_error("run: no profile asked for; add -cpuprofile=FILE, -wallprofile=FILE, -threadsprofile=FILE "
+			  "or -http=ADDR (see 'cprof help run')");
 		return 2;
 	}
 	if (o.hz && check_int("hz", o.hz, 1, 10000))
+		return 2;
+	if (o.wallhz && check_int("wallhz", o.wallhz, 1, 1000))
 		return 2;
 	if (o.maxdepth && check_int("maxdepth", o.maxdepth, 1, 256))
 		return 2;
@@ -344,6 +362,18 @@ int cmd_run(int argc, char **argv)
 		setenv("CPROF_CPUPROFILE", cpu, 1);
 	if (o.http)
 		setenv("CPROF_HTTP", o.http, 1);
+	char *wall = o.wallprofile ? absolute(o.wallprofile) : NULL;
+	char *threads = o.threadsprofile ? absolute(o.threadsprofile) : NULL;
+	if (wall) {
+		unlink(wall);
+		setenv("CPROF_WALLPROFILE", wall, 1);
+	}
+	if (threads) {
+		unlink(threads);
+		setenv("CPROF_THREADSPROFILE", threads, 1);
+	}
+	if (o.wallhz)
+		setenv("CPROF_WALL_HZ", o.wallhz, 1);
 	setenv("CPROF_REPORT", report, 1);
 	if (o.hz)
 		setenv("CPROF_CPU_HZ", o.hz, 1);
@@ -402,5 +432,7 @@ int cmd_run(int argc, char **argv)
 	}
 	unlink(report);
 	free(cpu);
+	free(wall);
+	free(threads);
 	return code;
 }

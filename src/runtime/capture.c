@@ -219,17 +219,18 @@ int64_t cprof__capture_cpu_ns(pid_t tid)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int cprof__capture_schedstat(pid_t tid, int64_t *on_cpu, int64_t *waiting)
+int cprof__capture_schedstat(pid_t tid, int64_t *on_cpu, int64_t *waiting, int64_t *slices)
 {
 	char path[64], buf[128];
 	snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
 	if (read_small(path, buf, sizeof buf) < 0)
 		return -errno;
-	unsigned long long a, b;
-	if (sscanf(buf, "%llu %llu", &a, &b) != 2)
+	unsigned long long a, b, c;
+	if (sscanf(buf, "%llu %llu %llu", &a, &b, &c) != 3)
 		return -EINVAL;
 	*on_cpu = (int64_t)a;
 	*waiting = (int64_t)b;
+	*slices = (int64_t)c;
 	return 0;
 }
 

@@ -5,31 +5,31 @@
  * is blocked in) and its name, so on-CPU and off-CPU time show together.
  *
  * One runtime thread ("cprof-wall", every signal blocked) wakes hz times a
- * second and looks at each thread in /proc/self/task:
+ * second and looks at each thread in /proc/self/task. The wall time since
+ * the thread's last look is split by the kernel's scheduler accounting
+ * (schedstat): time on a CPU or waiting for one is running time, the rest
+ * was spent blocked. Then:
  *
- *   - blocked in a system call: its stack is walked from the sp and pc the
- *     kernel reports (capture.c), without a signal, so no nanosleep, poll
- *     or sem_wait of the program ever returns EINTR because of us. While
- *     the thread stays blocked at the same place (same sp and pc, CPU time
- *     not advanced), the stack walked the first time is counted again.
- *   - running and busy (it used at least a quarter of the last period of
- *     CPU): asked for its stack with a signal (capture.c), at most
- *     MAX_SIGNALS threads per tick, round-robin, so a program with many
- *     busy threads gets a bounded rate of signals; the others are counted
- *     at the stack they last showed.
- *   - running but not busy (it woke briefly between waits): counted at its
- *     last stack, without a signal: a signal that lands as such a thread
- *     enters its next sleep would cut the sleep short.
+ *   - blocked time goes to the thread's blocked stack, walked from the sp
+ *     and pc the kernel reports (capture.c) without a signal, so no
+ *     nanosleep, poll or sem_wait of the program ever returns EINTR because
+ *     of us; walked again only when sp, pc or the CPU time changed;
+ *   - running time goes to the thread's latest running stack. Threads that
+ *     used a tenth of a period of CPU since the last look are asked for a
+ *     fresh one with a signal, at most MAX_SIGNALS per tick, in turn; the
+ *     answer is collected at a later tick (a runnable thread answers when
+ *     it gets a CPU) and the running time in between waits for it. Threads
+ *     that merely woke up are never signalled: they may be entering their
+ *     next sleep, which a signal would cut short.
  *
- * Each sample weighs the wall time since that thread's previous sample, so
- * the wall/nanoseconds total is the threads' lifetimes added up (threads x
- * duration). Samples are aggregated in the sampler thread by (stack, state,
- * thread name, labels); the table has a ceiling, past which samples are
- * counted as lost and shown as such.
+ * Weights are wall nanoseconds, so the total is the threads' lifetimes
+ * added up (threads x duration). Samples are aggregated in the sampler
+ * thread by (stack, state, thread name, labels); the table has a ceiling,
+ * past which time is counted as lost and shown as such.
  *
  * The profile is written by cprof_wall_profile_stop() or at exit
- * (CPROF_WALLPROFILE). A fork child has no sampler thread and writes no
- * wall profile.
+ * (CPROF_WALLPROFILE), or returned to the HTTP endpoint's timed capture. A
+ * fork child has no sampler thread and writes no wall profile.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -52,7 +52,6 @@
 #define SAMPLE_SLOTS (1u << 16) /* aggregated samples: power of two */
 #define MAX_SAMPLES (SAMPLE_SLOTS / 4 * 3)
 #define THREAD_SLOTS (1u << 14)
-#define WAKE_WAIT_MAX (1000000000LL / 100)
 #define STILL_NS 10000          /* CPU time under which a blocked thread has not moved */
 
 struct wthread {
@@ -62,7 +61,8 @@ struct wthread {
 	char name[16];
 	int64_t last_ns;         /* wall time of its previous tick */
 	int64_t last_cpu;        /* scheduler accounting then: on a CPU, */
-	int64_t last_runnable;   /* and on a CPU or waiting for one */
+	int64_t last_runnable;   /* and on a CPU or waiting for one, */
+	int64_t last_slices;     /* and times it got a CPU */
 	const char *blocked_in;  /* from the registry, this tick */
 	const struct rt_labels *labels;
 	/* Its latest stack while running (from a signal)... */
@@ -107,6 +107,7 @@ struct wall_state {
 	struct wthread **threads; /* THREAD_SLOTS, by tid */
 	struct wsample **samples; /* SAMPLE_SLOTS */
 	size_t nsamples, nthreads;
+	uint64_t threads_seen;
 	uint64_t ticks, lost, signals, timeouts, unwinds, reused;
 	uint32_t gen;
 	unsigned rr;
@@ -157,6 +158,7 @@ static struct wthread *thread_get(pid_t tid, bool create)
 			w->tid = tid;
 			wall.threads[i] = w;
 			wall.nthreads++;
+			wall.threads_seen++;
 			return w;
 		}
 	}
@@ -301,8 +303,9 @@ static void settle(struct wthread *w, bool give_up)
 static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 {
 	struct rt_thread_state st;
-	int64_t cpu, waiting;
-	if (cprof__capture_state(w->tid, &st) != 0 || cprof__capture_schedstat(w->tid, &cpu, &waiting) != 0)
+	int64_t cpu, waiting, slices;
+	if (cprof__capture_state(w->tid, &st) != 0 ||
+	    cprof__capture_schedstat(w->tid, &cpu, &waiting, &slices) != 0)
 		return; /* ended just now */
 	/* The clock read with the accounting, not at the tick's start: the
 	 * sampler itself may wait for a CPU between threads. */
@@ -312,6 +315,8 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 	int64_t runnable = cpu + waiting;
 	int64_t used = w->last_cpu >= 0 ? cpu - w->last_cpu : -1;
 	int64_t run_ns = w->last_runnable >= 0 ? runnable - w->last_runnable : (st.running ? gap : 0);
+	int64_t arrivals = w->last_runnable >= 0 ? slices - w->last_slices : 0;
+	w->last_slices = slices;
 	w->last_cpu = cpu;
 	w->last_runnable = runnable;
 	/*
@@ -373,11 +378,11 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 	 */
 	if (w->blk_n > 0) {
 		if (w->prev_blocked && used >= 0 && run_ns > used) {
-			/* Woken sleepers get a CPU soon (the scheduler credits
-			 * them); longer waits were preemptions while computing. */
-			int64_t wake_wait = run_ns - used;
-			if (wake_wait > WAKE_WAIT_MAX)
-				wake_wait = WAKE_WAIT_MAX;
+			/* Of the waits for a CPU in the gap, the first came with
+			 * the wakeup; the others were preemptions while it ran.
+			 * The kernel counts the waits, not each one's length:
+			 * take the first as their mean. */
+			int64_t wake_wait = (run_ns - used) / (arrivals > 1 ? arrivals : 1);
 			blk_ns += wake_wait;
 			run_ns -= wake_wait;
 		}
@@ -445,6 +450,8 @@ static void tick(int64_t now, pid_t me)
 			if (cprof__capture_name(tid, w->name, sizeof w->name) != 0)
 				snprintf(w->name, sizeof w->name, "?");
 			w->ignore = tid == me || strncmp(w->name, "cprof-", 6) == 0;
+			if (w->ignore)
+				wall.threads_seen--;
 			w->last_ns = now - wall.period_ns;
 			w->last_cpu = w->last_runnable = -1;
 			w->ticket = -1;
@@ -611,6 +618,7 @@ static int start_locked(int fd, const char *path)
 	wall.pid = getpid();
 	wall.ticks = wall.lost = wall.signals = wall.timeouts = wall.unwinds = wall.reused = 0;
 	wall.gen = 0;
+	wall.threads_seen = 0;
 	wall.start_mono = cprof__now_ns();
 	wall.start_wall = cprof__wall_ns();
 	atomic_store(&wall.stop_req, false);
@@ -632,14 +640,24 @@ static int start_locked(int fd, const char *path)
 	return 0;
 }
 
-static int stop_locked(void)
+/* Stop the sampler and build the profile (NULL on out of memory). */
+static struct profile *stop_collect(void)
 {
-	if (!atomic_load(&wall.active))
-		return -ESRCH;
 	atomic_store(&wall.stop_req, true);
 	pthread_join(wall.sampler, NULL);
 	atomic_store(&wall.active, false);
 	struct profile *p = build_profile();
+	free_tables();
+	return p;
+}
+
+static int stop_locked(void)
+{
+	if (!atomic_load(&wall.active))
+		return -ESRCH;
+	uint64_t signals = wall.signals, timeouts = wall.timeouts, unwinds = wall.unwinds;
+	uint64_t nthreads = wall.threads_seen;
+	struct profile *p = stop_collect();
 	int rc;
 	if (!p)
 		rc = -ENOMEM;
@@ -652,13 +670,41 @@ static int stop_locked(void)
 			   wall.path[0] ? wall.path : "its file descriptor", strerror(-rc));
 	else if (wall.path[0])
 		cprof__report("wall", wall.path,
-			      "samples=%llu signals=%llu timeouts=%llu unwinds=%llu duration_ns=%lld hz=%d",
-			      (unsigned long long)(p ? p->nsample : 0), (unsigned long long)wall.signals,
-			      (unsigned long long)wall.timeouts, (unsigned long long)wall.unwinds,
+			      "samples=%llu threads=%llu signals=%llu timeouts=%llu unwinds=%llu duration_ns=%lld hz=%d",
+			      (unsigned long long)(p ? p->nsample : 0), (unsigned long long)nthreads,
+			      (unsigned long long)signals, (unsigned long long)timeouts, (unsigned long long)unwinds,
 			      (long long)(p ? p->duration_nanos : 0), wall.hz);
 	cprof__profile_free(p);
-	free_tables();
 	return rc;
+}
+
+/* The endpoint's timed capture (lookup.c): start at hz (0: default), stop returns the profile. */
+int cprof__wall_capture_start(int hz)
+{
+	if (hz < 0 || hz > CPROF_MAX_WALL_HZ)
+		return -EINVAL;
+	pthread_mutex_lock(&wall.lock);
+	int saved = next_hz;
+	if (hz > 0)
+		next_hz = hz;
+	int rc = start_locked(-1, NULL);
+	next_hz = saved;
+	pthread_mutex_unlock(&wall.lock);
+	return rc;
+}
+
+struct profile *cprof__wall_capture_stop(void)
+{
+	pthread_mutex_lock(&wall.lock);
+	struct profile *p = NULL;
+	errno = ESRCH;
+	if (atomic_load(&wall.active) && wall.pid == getpid() && !wall.path[0] && wall.fd < 0) {
+		p = stop_collect();
+		if (!p)
+			errno = ENOMEM;
+	}
+	pthread_mutex_unlock(&wall.lock);
+	return p;
 }
 
 CPROF_API int cprof_wall_profile_set_rate(int hz)

@@ -192,11 +192,11 @@ int cprof__capture_name(pid_t tid, char *name, size_t len);
 /* Whether the thread blocks SIGPROF now. Thread. */
 bool cprof__capture_blocks_sigprof(pid_t tid);
 /*
- * The kernel's scheduler accounting of a thread: ns on a CPU and ns
- * runnable but waiting for one (/proc/self/task/TID/schedstat). 0 or
- * -errno. Thread.
+ * The kernel's scheduler accounting of a thread: ns on a CPU, ns runnable
+ * but waiting for one, and how many times it got a CPU
+ * (/proc/self/task/TID/schedstat). 0 or -errno. Thread.
  */
-int cprof__capture_schedstat(pid_t tid, int64_t *on_cpu, int64_t *waiting);
+int cprof__capture_schedstat(pid_t tid, int64_t *on_cpu, int64_t *waiting, int64_t *slices);
 /* The thread's CPU time in ns, -1 when gone. Any. */
 int64_t cprof__capture_cpu_ns(pid_t tid);
 /*
@@ -244,6 +244,13 @@ void cprof__threads_profile_from_env(void);
 
 /* CPROF_WALLPROFILE: start at load, write at exit. Init. */
 void cprof__wall_start_from_env(void);
+/*
+ * A capture for the endpoint (lookup.c's timed kind): start at hz (0: the
+ * default); -EBUSY while any wall profile runs. stop returns the profile,
+ * NULL with errno ESRCH (no capture of ours runs) or ENOMEM. Thread.
+ */
+int cprof__wall_capture_start(int hz);
+struct profile *cprof__wall_capture_stop(void);
 
 /* ---- prof_cpu.c ---- */
 

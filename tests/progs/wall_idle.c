@@ -5,7 +5,9 @@
  * SA_RESTART says), plus a main thread that computes. Every EINTR is
  * counted and printed: a wall-clock profiler must cause none.
  *
- * Usage: wall_idle [seconds]   (default 2)
+ * Usage: wall_idle [seconds] [millions]   (default 2 s; with millions, the
+ * main thread does that many million iterations of fixed work instead, so
+ * a benchmark can time it)
  */
 #include <errno.h>
 #include <poll.h>
@@ -85,6 +87,15 @@ static void *idler(void *arg)
 	return NULL;
 }
 
+__attribute__((noinline)) static void fixed_work(long millions)
+{
+	uint64_t x = 1;
+	for (long m = 0; m < millions; m++)
+		for (int i = 0; i < 1000000; i++)
+			x = x * 6364136223846793005ull + 1;
+	sink += x;
+}
+
 __attribute__((noinline)) static void main_work(double secs)
 {
 	struct timespec t0, t;
@@ -104,7 +115,10 @@ int main(int argc, char **argv)
 	pthread_t th[NTHREADS];
 	for (long i = 0; i < NTHREADS; i++)
 		pthread_create(&th[i], NULL, idler, (void *)i);
-	main_work(secs);
+	if (argc > 2)
+		fixed_work(atol(argv[2]));
+	else
+		main_work(secs);
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
