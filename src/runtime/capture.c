@@ -358,6 +358,7 @@ struct slot {
 	_Atomic int state;
 	pid_t tid;
 	int n;
+	const struct rt_labels *labels; /* the thread's labels when it answered */
 	uintptr_t pcs[CPROF_MAX_DEPTH_LIMIT];
 };
 
@@ -385,6 +386,7 @@ void cprof__capture_on_signal(siginfo_t *si, void *uc)
 		cprof__self.busy = 0;
 	}
 	s->n = n;
+	s->labels = cprof__self.labels;
 	int want = SLOT_ASKED;
 	if (!atomic_compare_exchange_strong(&s->state, &want, SLOT_DONE))
 		atomic_store(&s->state, SLOT_FREE); /* the requester gave up: free it */
@@ -467,11 +469,12 @@ int cprof__capture_wait(int ticket, int64_t deadline_ns, uintptr_t *pcs, int max
 	return n;
 }
 
-int cprof__capture_poll(int ticket, uintptr_t *pcs, int max)
+int cprof__capture_poll(int ticket, uintptr_t *pcs, int max, const struct rt_labels **labels)
 {
 	struct slot *s = &slots[ticket];
 	if (atomic_load(&s->state) != SLOT_DONE)
 		return -EINPROGRESS;
+	*labels = s->labels;
 	int n = s->n < max ? s->n : max;
 	memcpy(pcs, s->pcs, (size_t)n * sizeof pcs[0]);
 	atomic_store(&s->state, SLOT_FREE);

@@ -15,7 +15,7 @@
  *     nanosleep, poll or sem_wait of the program ever returns EINTR because
  *     of us; walked again only when sp, pc or the CPU time changed;
  *   - running time goes to the thread's latest running stack. Threads that
- *     used a tenth of a period of CPU since the last look are asked for a
+ *     were on a CPU a tenth of the time since the last look are asked for a
  *     fresh one with a signal, at most MAX_SIGNALS per tick, in turn; the
  *     answer is collected at a later tick (a runnable thread answers when
  *     it gets a CPU) and the running time in between waits for it. Threads
@@ -67,6 +67,7 @@ struct wthread {
 	const struct rt_labels *labels;
 	/* Its latest stack while running (from a signal)... */
 	int run_n;
+	const struct rt_labels *run_labels; /* as it was when that stack was taken */
 	uintptr_t run_pcs[CPROF_MAX_DEPTH_LIMIT];
 	/* ...and while blocked (walked from the kernel's sp and pc). */
 	int blk_n;
@@ -81,6 +82,7 @@ struct wthread {
 	bool masked;             /* blocks SIGPROF (checked every 64 ticks) */
 	int64_t masked_tick;
 	bool prev_blocked;       /* seen blocked at its last tick */
+	unsigned looks;          /* ticks it was looked at */
 	int64_t carry_ns;        /* runnable time reported late (see sample_thread) */
 };
 
@@ -252,7 +254,7 @@ static void record(const uintptr_t *pcs, int n, bool leaf_is_pc, const char *sta
 static void record_running(struct wthread *w, const char *state, uint64_t count, int64_t weight)
 {
 	if (w->run_n > 0) {
-		record(w->run_pcs, w->run_n, true, state, intern(w->name), w->labels, count, weight);
+		record(w->run_pcs, w->run_n, true, state, intern(w->name), w->run_labels, count, weight);
 		return;
 	}
 	/* Address 2 stands for "not sampled" (see build_profile). */
@@ -280,7 +282,7 @@ static void settle(struct wthread *w, bool give_up)
 {
 	if (w->ticket < 0)
 		return;
-	int n = cprof__capture_poll(w->ticket, w->run_pcs, cprof__config.max_depth);
+	int n = cprof__capture_poll(w->ticket, w->run_pcs, cprof__config.max_depth, &w->run_labels);
 	if (n == -EINPROGRESS && !give_up)
 		return;
 	if (n == -EINPROGRESS) {
@@ -310,6 +312,7 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 	/* The clock read with the accounting, not at the tick's start: the
 	 * sampler itself may wait for a CPU between threads. */
 	now = cprof__now_ns();
+	w->looks++;
 	int64_t gap = now - w->last_ns;
 	w->last_ns = now;
 	int64_t runnable = cpu + waiting;
@@ -400,12 +403,17 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 		return;
 	}
 	/*
-	 * Signal only threads that are computing: that used a tenth of the
-	 * period of CPU since the last tick. A thread that merely woke up (or
-	 * waits for a CPU on a loaded machine) may be entering its next sleep,
+	 * Signal only threads that are computing: that were on a CPU for a
+	 * tenth of the wall time since the last look (a look, not a period:
+	 * on a loaded machine the sampler's own ticks come late; never less
+	 * than a period). A thread
+	 * that merely wakes up now and then may be entering its next sleep,
 	 * which a signal would cut short.
 	 */
-	bool busy = used >= wall.period_ns / 10;
+	int64_t span = gap > wall.period_ns ? gap : wall.period_ns;
+	/* Not in its first looks: a new thread's start-up work would pass
+	 * for computing just as it enters its first wait. */
+	bool busy = used >= span / 10 && w->looks > 2;
 	if (busy && *asked < MAX_SIGNALS) {
 		if ((int64_t)wall.ticks - w->masked_tick >= 64) {
 			w->masked = cprof__capture_blocks_sigprof(w->tid);

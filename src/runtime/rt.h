@@ -217,8 +217,11 @@ int cprof__capture_ask(pid_t tid);
  * Thread.
  */
 int cprof__capture_wait(int ticket, int64_t deadline_ns, uintptr_t *pcs, int max);
-/* Without waiting: frames, or -EINPROGRESS while unanswered (the ticket stays valid). Thread. */
-int cprof__capture_poll(int ticket, uintptr_t *pcs, int max);
+/*
+ * Without waiting: frames (and the thread's labels as it answered), or
+ * -EINPROGRESS while unanswered (the ticket stays valid). Thread.
+ */
+int cprof__capture_poll(int ticket, uintptr_t *pcs, int max, const struct rt_labels **labels);
 /* Give a ticket up without its answer. Thread. */
 void cprof__capture_cancel(int ticket);
 /* The stack-request path, called by sig.c. Any (signal handler). */

@@ -4,7 +4,8 @@
 # tests/progs/wall_split computes and sleeps in alternating 20 ms slices and
 # measures, with the monotonic clock, how long it really spent in each
 # function (on a loaded machine the split drifts from 50/50): the profile's
-# wall_compute share must be within 5 points of that, and the samples carry
+# wall_compute share must be within 5 points of that (judged when the
+# program kept its split within 4 points of 50/50), and the samples carry
 # state=running and state=clock_nanosleep. Totals: the wall/nanoseconds sum
 # is the thread's lifetime. The same through cprof run -wallprofile, under
 # tcmalloc and jemalloc, and with labels (tests/progs/labels_linked).
@@ -20,8 +21,16 @@ check_split() { # name profile program-output
 	truth=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
 		END { printf "%.1f\n", 100 * v["compute_ns"] / (v["compute_ns"] + v["sleep_ns"]) }' <<<"$out")
 	got=$(share "$f" wall_compute)
-	in_range "${n}_split" "$got" "$(awk -v t="$truth" 'BEGIN { print t - 5 }')" \
-		"$(awk -v t="$truth" 'BEGIN { print t + 5 }')" "wall_compute % of wall time within 5 points of the measured $truth%"
+	# On an overloaded machine the program cannot keep its own 50/50 split
+	# (a compute slice ends only when the thread gets a CPU again), and the
+	# kernel's accounting no longer says which function a wait for a CPU
+	# belongs to: the accuracy is judged only when the split held.
+	if awk -v t="$truth" 'BEGIN { exit !(t < 46 || t > 54) }'; then
+		info "${n}_split not judged: the program measured ${truth}% in wall_compute (wanted 50%: the machine is overloaded, load $(cut -d' ' -f1 /proc/loadavg)); the profile says ${got}%"
+	else
+		in_range "${n}_split" "$got" "$(awk -v t="$truth" 'BEGIN { print t - 5 }')" \
+			"$(awk -v t="$truth" 'BEGIN { print t + 5 }')" "wall_compute % of wall time within 5 points of the measured $truth%"
+	fi
 	in_range "${n}_eintr" "$(sed -n 's/.*eintr=\([0-9]*\).*/\1/p' <<<"$out")" 0 0 "nanosleep calls cut short by EINTR"
 	local states
 	states=$(go tool pprof -tags "$f" 2>/dev/null | awk '/^ *state:/ { p = 1; next } /^ *[a-z]+:/ { p = 0 } p && NF >= 3 { print $NF }' | sort | tr '\n' ' ')
