@@ -27,8 +27,8 @@
 static const struct rt_profile_kind kinds[] = {
 	{"threads", "Stack traces of all current threads, with their names and what they are blocked in",
 	 cprof__threads_build, cprof__threads_text, NULL, NULL, cprof__threads_count},
-	{"threadcreate", "Stack traces that created the threads alive now", cprof__threadcreate_build, NULL, NULL,
-	 NULL, cprof__threadcreate_count},
+	{"threadcreate", "Stack traces that created the threads alive now", cprof__threadcreate_build,
+	 cprof__threadcreate_text, NULL, NULL, cprof__threadcreate_count},
 	{"wall", "Wall-clock profile: every thread, running or waiting, labelled with its state; a capture over "
 		 "?seconds=N like the CPU profile",
 	 NULL, NULL, cprof__wall_capture_start, cprof__wall_capture_stop, NULL},

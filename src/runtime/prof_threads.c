@@ -387,12 +387,53 @@ int cprof__threads_dump(const struct profile *p, struct buf *b)
 	return b->err;
 }
 
+/*
+ * Go's legacy count format says nothing of mappings, so readers cannot tell
+ * which binary an address belongs to. pprof's parser accepts a memory map
+ * after the samples, behind a "--- Memory map: ---" line: the executable
+ * file mappings of this process go there.
+ */
+static void append_maps(struct buf *out)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	cprof__buf_puts(out, "--- Memory map: ---\n");
+	char line[PATH_MAX + 128];
+	while (fgets(line, sizeof line, f)) {
+		char perms[8] = "";
+		if (sscanf(line, "%*s %7s", perms) == 1 && perms[2] == 'x' && strchr(line, '/'))
+			cprof__buf_puts(out, line);
+	}
+	fclose(f);
+}
+
+static int count_text(const char *name, struct profile *p, struct buf *out)
+{
+	int rc = cprof__lookup_text(name, p, out);
+	if (rc == 0) {
+		append_maps(out);
+		rc = out->err;
+	}
+	return rc;
+}
+
 int cprof__threads_text(struct buf *out, int debug)
 {
 	struct profile *p = cprof__threads_build();
 	if (!p)
 		return -ENOMEM;
-	int rc = debug >= 2 ? cprof__threads_dump(p, out) : cprof__lookup_text("threads", p, out);
+	int rc = debug >= 2 ? cprof__threads_dump(p, out) : count_text("threads", p, out);
+	cprof__profile_free(p);
+	return rc;
+}
+
+int cprof__threadcreate_text(struct buf *out, int debug)
+{
+	struct profile *p = cprof__threadcreate_build();
+	if (!p)
+		return -ENOMEM;
+	int rc = count_text("threadcreate", p, out);
 	cprof__profile_free(p);
 	return rc;
 }

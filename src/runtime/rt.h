@@ -233,8 +233,13 @@ struct buf;
 /* Builders for lookup.c: NULL with errno ENOMEM on failure. Thread. */
 struct profile *cprof__threads_build(void);
 struct profile *cprof__threadcreate_build(void);
-/* The threads profile as text: debug 1 counts by stack, 2 a dump per thread. Thread. */
+/*
+ * The threads profile as text: debug 1 counts by stack (Go's format, with
+ * the memory map pprof's parser reads), 2 a dump per thread; threadcreate
+ * in the count format. Thread.
+ */
 int cprof__threads_text(struct buf *out, int debug);
+int cprof__threadcreate_text(struct buf *out, int debug);
 /* Render a built threads profile as a per-thread dump. Thread. */
 int cprof__threads_dump(const struct profile *p, struct buf *b);
 /* Threads alive now, and those of them created through pthread_create (lookup.c's count). Thread. */

@@ -38,7 +38,6 @@ run_one() { # prefix [LD_PRELOAD]
 	fi
 	local d=$T/$p.txt
 	expect "${p}_waiter" "$d" waiter 'futex|pthread_cond_wait' waiter_fn
-	expect "${p}_waiter_cond" "$d" waiter 'futex|pthread_cond_wait' pthread_cond_wait
 	expect "${p}_sleeper" "$d" sleeper 'clock_nanosleep|nanosleep' sleeper_fn
 	expect "${p}_reader" "$d" reader 'read' reader_fn
 	expect "${p}_spinner" "$d" spinner running spin
