@@ -31,7 +31,11 @@ check_split() { # name profile program-output
 		in_range "${n}_split" "$got" "$(awk -v t="$truth" 'BEGIN { print t - 5 }')" \
 			"$(awk -v t="$truth" 'BEGIN { print t + 5 }')" "wall_compute % of wall time within 5 points of the measured $truth%"
 	fi
-	in_range "${n}_eintr" "$(sed -n 's/.*eintr=\([0-9]*\).*/\1/p' <<<"$out")" 0 0 "nanosleep calls cut short by EINTR"
+	# A thread that computes is signalled for its stack; one that goes to
+	# sleep in the instant between the sampler's look and the signal has its
+	# sleep cut short. Rare, not impossible: counted, not judged here
+	# (wall_idle.sh judges the idle threads, which are never signalled).
+	info "${n}_eintr: $(sed -n 's/.*eintr=\([0-9]*\).*/\1/p' <<<"$out") nanosleep calls of the computing thread cut short by EINTR"
 	local states
 	states=$(go tool pprof -tags "$f" 2>/dev/null | awk '/^ *state:/ { p = 1; next } /^ *[a-z]+:/ { p = 0 } p && NF >= 3 { print $NF }' | sort | tr '\n' ' ')
 	case "$states" in
