@@ -510,36 +510,37 @@ void cprof__http_handle(const struct http_backend *be, const struct http_req *rq
 	rs->status = 500;
 	rs->content_type = TEXT;
 	const char *m = rq->method ? rq->method : "";
-	if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "POST")) {
-		go_error(rs, 405, "method not allowed");
-		return;
-	}
 	const char *t = rq->target ? rq->target : "";
-	if (t[0] != '/') {
-		go_error(rs, 400, "bad request target");
-		return;
-	}
-	size_t plen = strcspn(t, "?#");
-	char *path = unescape(t, plen, false);
 	struct params p;
 	memset(&p, 0, sizeof p);
-	const char *q = t[plen] == '?' ? t + plen + 1 : "";
-	char *qcopy = strndup(q, strcspn(q, "#"));
-	if (!path || !qcopy || params_parse(&p, qcopy) != 0) {
+	char *path = NULL;
+	int bad = 0; /* 1: not an origin-form target, 2: bad escape, 3: out of memory */
+	if (t[0] != '/') {
+		bad = 1;
+	} else {
+		size_t plen = strcspn(t, "?#");
+		path = unescape(t, plen, false);
+		const char *q = t[plen] == '?' ? t + plen + 1 : "";
+		char *qcopy = strndup(q, strcspn(q, "#"));
 		if (!path)
-			go_error(rs, 400, "invalid URL escape");
-		else
-			go_error(rs, 500, "out of memory");
-		free(path);
+			bad = 2;
+		else if (!qcopy || params_parse(&p, qcopy) != 0)
+			bad = 3;
 		free(qcopy);
-		params_release(&p);
-		return;
 	}
-	free(qcopy);
+	/* The token first: without it, nothing else about the request is answered. */
 	if (!authorized(be, rq, &p)) {
 		go_error(rs, 401, "unauthorized: this endpoint needs its token (CPROF_HTTP_TOKEN), sent as "
 				  "\"Authorization: Bearer <token>\" or the token=<token> parameter");
 		rs->auth_challenge = true;
+	} else if (bad == 1) {
+		go_error(rs, 400, "bad request target");
+	} else if (bad == 2) {
+		go_error(rs, 400, "invalid URL escape");
+	} else if (bad == 3) {
+		go_error(rs, 500, "out of memory");
+	} else if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "POST")) {
+		go_error(rs, 405, "method not allowed");
 	} else if (strcmp(path, "/debug/pprof") == 0) {
 		rs->status = 301;
 		snprintf(rs->location, sizeof rs->location, "/debug/pprof/");
