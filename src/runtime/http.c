@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #define CONNECTION_TIMEOUT_S 15
 #define CONNECTION_MEMORY (32 * 1024) /* request line and headers must fit */
 #define THREAD_STACK (1024 * 1024)
+#define MAX_BUILDS 4 /* profiles built or symbolized at once; more requests wait their turn */
 #define ENDPOINT_NICE 10 /* the endpoint's threads run this much nicer than the process */
 
 /* ---- libmicrohttpd, resolved at first start ---- */
@@ -135,6 +137,24 @@ static int wait_seconds(int seconds)
 
 /* ---- the backend over the runtime ---- */
 
+/* Building a profile costs memory and CPU: at most MAX_BUILDS at once. */
+static sem_t builds;
+static pthread_once_t builds_once = PTHREAD_ONCE_INIT;
+static void builds_init(void)
+{
+	sem_init(&builds, 0, MAX_BUILDS);
+}
+static void build_enter(void)
+{
+	pthread_once(&builds_once, builds_init);
+	while (sem_wait(&builds) != 0 && errno == EINTR)
+		;
+}
+static void build_leave(void)
+{
+	sem_post(&builds);
+}
+
 static bool be_profile_info(void *arg, size_t i, struct http_profile_info *out)
 {
 	size_t n;
@@ -152,7 +172,10 @@ static bool be_profile_info(void *arg, size_t i, struct http_profile_info *out)
 
 static int be_snapshot(void *arg, const char *name, int debug, struct buf *out)
 {
-	return cprof__lookup_render(name, debug, out);
+	build_enter();
+	int rc = cprof__lookup_render(name, debug, out);
+	build_leave();
+	return rc;
 }
 
 static int encode_into(struct profile *p, struct buf *out)
@@ -169,8 +192,12 @@ static int encode_into(struct profile *p, struct buf *out)
 
 static struct profile *build(const struct rt_profile_kind *k, int *rc)
 {
+	build_enter();
 	errno = 0;
 	struct profile *p = k->build();
+	int e = errno;
+	build_leave();
+	errno = e;
 	if (!p)
 		*rc = errno == ENODATA ? -ENODATA : -ENOMEM;
 	return p;
@@ -253,7 +280,17 @@ static int be_capture(void *arg, const char *name, int seconds, int hz, struct b
 	return rc;
 }
 
+static int symbolize_locked(const uint64_t *pcs, size_t n, struct buf *names);
+
 static int be_symbolize(void *arg, const uint64_t *pcs, size_t n, struct buf *names)
+{
+	build_enter();
+	int rc = symbolize_locked(pcs, n, names);
+	build_leave();
+	return rc;
+}
+
+static int symbolize_locked(const uint64_t *pcs, size_t n, struct buf *names)
 {
 	struct profile *p = cprof__profile_new();
 	struct rt_sym *s = p ? cprof__sym_begin(p) : NULL;
