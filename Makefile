@@ -102,7 +102,7 @@ RT_OBJ := $(COMMON_SRC:%.c=$(B)/rt/%.o) $(PROTO_SRC:%.c=$(B)/rt/%.o) $(RUNTIME_S
 
 $(LIBSO): $(RT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libcprof.so -Wl,-z,nodelete -Wl,-z,now -o $@ $^ $(LIBS_DW) -ldl -lpthread -lrt
+	$(CC) -shared -Wl,-soname,libcprof.so -Wl,-z,nodelete -Wl,-z,now -o $@ $^ $(LIBS_DW) -ldl -lpthread -lrt -lm
 
 $(LIBA): $(RT_OBJ)
 	@mkdir -p $(dir $@)
@@ -170,7 +170,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(COMMON_OBJ) $(PROTO_OBJ) $(filter-out $(B)/o
 # Unit tests of the runtime link its objects directly (no sanitizers: see RUNTIME_FLAGS).
 $(B)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(RT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(RUNTIME_FLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(LIBS_DW) -ldl -lpthread -lrt
+	$(CC) $(RUNTIME_FLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(LIBS_DW) -ldl -lpthread -lrt -lm
 
 # Unit tests of the benchmark harness link its pure parts (flags, output).
 $(B)/tests/unit/test_bench_%: tests/unit/test_bench_%.c $(B)/rt/src/bench/flags.o $(B)/rt/src/bench/output.o

@@ -32,6 +32,14 @@
  *   CPROF_HTTP_TOKEN=T      required for a non-loopback ADDR; requests must
  *                           send "Authorization: Bearer T" or "token=T"
  *   CPROF_HTTP_MAX_SECONDS=N  longest capture a request may ask (default 300)
+ *   CPROF_MEMPROFILE=path   sample allocations from load on and write a heap
+ *                           profile (gzipped pprof) to path at exit
+ *   CPROF_MEM_RATE=N        one sample per N allocated bytes on average
+ *                           (default 524288, as Go; 1 records every allocation)
+ *   CPROF_PEAKPROFILE=path  also write the in-use heap of the moment the heap
+ *                           was largest to path at exit
+ *   CPROF_MEMLEAKS=1        at exit, report on stderr what is still allocated,
+ *                           grouped by stack
  *
  * Programs running with elevated privileges (setuid/setgid, AT_SECURE) ignore
  * the environment: the runtime says so once on stderr and stays off.
@@ -218,6 +226,76 @@ int cprof_http_port(void);
  * endpoint's own; not from a signal handler.
  */
 int cprof_http_stop(void);
+/* ---- heap profile ---- */
+
+/* Go's default MemProfileRate: one sample per 512 KiB allocated, on average. */
+#define CPROF_HEAP_DEFAULT_RATE 524288
+
+/*
+ * Start sampling allocations: one sample per `rate` allocated bytes on
+ * average, each weighted so the totals are unbiased (Go's MemProfileRate);
+ * 1 records every allocation; 0 means the default. Called while sampling
+ * runs, it changes the rate (each thread switches at its next sample).
+ * Any thread.
+ */
+int cprof_heap_profile_start(long rate);
+
+/*
+ * Stop sampling new allocations. What was recorded stays, blocks already
+ * sampled still leave the in-use totals when freed, and the profiles can
+ * still be written. -ESRCH when not sampling.
+ */
+int cprof_heap_profile_stop(void);
+
+/*
+ * Write a profile as of now, gzipped profile.proto: name is "heap" (Go's
+ * heap profile: alloc_objects, alloc_space, inuse_objects, inuse_space;
+ * pprof shows inuse_space by default), "allocs" (the same, alloc_space by
+ * default) or "peak" (inuse_objects and inuse_space when the heap was
+ * largest). -ENODATA when heap profiling never started, -EINVAL for another
+ * name. The fd is not closed. The runtime's own allocations while writing
+ * are not recorded. Any thread; not from a signal handler.
+ */
+int cprof_heap_profile_write(const char *name, int fd);
+/* Same, to a file (through a temporary file and rename). */
+int cprof_heap_profile_write_path(const char *name, const char *path);
+
+/*
+ * Annotations for pool and arena allocators, whose objects malloc never
+ * sees: report an object of size bytes at p handed out / taken back. They
+ * are sampled like malloc'd blocks and labelled kind=annotated (the pool's
+ * own malloc'd memory is profiled as well, separately). Any thread.
+ */
+void cprof_heap_note_alloc(const void *p, size_t size);
+void cprof_heap_note_free(const void *p);
+
+/* Counters of the heap profiler. */
+struct cprof_heap_stats {
+	int64_t rate;          /* current sampling rate in bytes (1: every allocation) */
+	uint64_t samples;      /* allocations sampled */
+	uint64_t lost;         /* samples whose stack did not fit the site table */
+	uint64_t untracked;    /* sampled blocks the registry had no room for */
+	uint64_t sites;        /* distinct (stack, labels, kind) recorded */
+	uint64_t inuse_bytes;  /* estimated bytes in use now */
+	uint64_t alloc_bytes;  /* estimated bytes allocated since start */
+	uint64_t peak_bytes;   /* estimated bytes in use at the largest heap so far */
+	uint64_t own_bytes;    /* memory the profiler's tables use (resident) */
+};
+int cprof_heap_profile_stats(struct cprof_heap_stats *st);
+
+/*
+ * Exact allocation counts over all threads while counting is on (for
+ * benchmarks' allocs/op and B/op). Counting costs a few ns per call and is
+ * independent of heap sampling. cprof_mem_counting returns whether counting
+ * was on before; the counts are cumulative, take differences. Any thread.
+ */
+struct cprof_mem_counts {
+	uint64_t mallocs;     /* successful allocations (realloc counts one) */
+	uint64_t frees;       /* frees of non-NULL pointers (realloc of a block counts one) */
+	uint64_t total_alloc; /* bytes requested */
+};
+int cprof_mem_counting(int on);
+void cprof_mem_counts(struct cprof_mem_counts *out);
 
 #ifdef __cplusplus
 }

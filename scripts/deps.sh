@@ -40,6 +40,9 @@ check_test() {
 	# The web UI's browser tests: headless Chromium driven by playwright-core (npm).
 	command -v chromium >/dev/null 2>&1 || need chromium
 	command -v npm >/dev/null 2>&1 || need npm
+	# The heap profiler's tests also link programs against them, and against mimalloc.
+	ls /usr/lib/*/libmimalloc.so.2 >/dev/null 2>&1 || need libmimalloc-dev
+	command -v g++ >/dev/null 2>&1 || need g++
 }
 check_bench() {
 	check_test

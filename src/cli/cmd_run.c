@@ -44,6 +44,13 @@ const char cmd_run_usage[] =
 	"  -wallhz=N          wall-clock samples per second per thread, 1..1000 (default 100)\n"
 	"  -threadsprofile=FILE  write every thread's stack, name and state to FILE\n"
 	"                     when the program exits (pprof; see also -http for live dumps)\n"
+	"  -memprofile=FILE   write a heap profile to FILE at exit (in use and\n"
+	"                     allocated, sampled; go tool pprof -inuse_space or\n"
+	"                     -alloc_space)\n"
+	"  -memprofilerate=N  one heap sample per N allocated bytes on average\n"
+	"                     (default 524288; 1 records every allocation)\n"
+	"  -peakprofile=FILE  write the heap in use at its largest to FILE\n"
+	"  -memleaks          at exit, report what is still allocated, by stack\n"
 	"  -q                 no summary on stderr\n"
 	"\n"
 	"Children the program forks write FILE.<pid>; a program that execs another\n"
@@ -55,10 +62,14 @@ const char cmd_run_usage[] =
 	"  cprof run -cpuprofile=cpu.prof -- ./server --port 8080\n"
 	"  cprof run -cpuprofile=cpu.prof -hz=1000 make -j2\n"
 	"  cprof run -wallprofile=wall.prof -- ./server   (then: cprof pprof -tags wall.prof)\n"
+	"  cprof run -memprofile=mem.prof -memleaks -- ./server\n"
+	"  cprof pprof -sample_index=alloc_space -top mem.prof\n"
 	"  cprof pprof -top cpu.prof\n";
 
 struct run_opts {
 	const char *cpuprofile;
+	const char *memprofile, *memrate, *peakprofile;
+	int memleaks;
 	const char *hz;
 	const char *unwind;
 	const char *maxdepth;
@@ -209,6 +220,18 @@ static void human_duration(long long ns, char *out, size_t outlen)
 		snprintf(out, outlen, "%.0fms", ns / 1e6);
 }
 
+static void human_bytes(long long b, char *out, size_t outlen)
+{
+	if (b >= 1LL << 30)
+		snprintf(out, outlen, "%.2f GiB", b / 1073741824.0);
+	else if (b >= 1LL << 20)
+		snprintf(out, outlen, "%.1f MiB", b / 1048576.0);
+	else if (b >= 1LL << 10)
+		snprintf(out, outlen, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(out, outlen, "%lld B", b);
+}
+
 /* Print one summary line per profile the runtime reported. Returns how many. */
 static int summarize(const char *report, int quiet)
 {
@@ -228,8 +251,8 @@ static int summarize(const char *report, int quiet)
 		count++;
 		if (quiet)
 			continue;
-		unsigned long long samples = 0, lost = 0, threads = 0;
-		long long dur = 0;
+		unsigned long long samples = 0, lost = 0, threads = 0, sites = 0, own = 0;
+		long long dur = 0, rate = 0, inuse = 0, alloc = 0;
 		int hz = 0;
 		for (char *kv = strtok(rest, " "); kv; kv = strtok(NULL, " ")) {
 			sscanf(kv, "samples=%llu", &samples);
@@ -237,6 +260,29 @@ static int summarize(const char *report, int quiet)
 			sscanf(kv, "threads=%llu", &threads);
 			sscanf(kv, "duration_ns=%lld", &dur);
 			sscanf(kv, "hz=%d", &hz);
+			sscanf(kv, "rate=%lld", &rate);
+			sscanf(kv, "sites=%llu", &sites);
+			sscanf(kv, "inuse_bytes=%lld", &inuse);
+			sscanf(kv, "alloc_bytes=%lld", &alloc);
+			sscanf(kv, "own_bytes=%llu", &own);
+		}
+		if (strcmp(kind, "leaks") == 0) {
+			count--; /* the runtime printed the report itself */
+			continue;
+		}
+		if (strcmp(kind, "heap") == 0 || strcmp(kind, "peak") == 0) {
+			char in[32], al[32], ow[32];
+			human_bytes(inuse, in, sizeof in);
+			human_bytes(alloc, al, sizeof al);
+			human_bytes((long long)own, ow, sizeof ow);
+			if (strcmp(kind, "heap") == 0)
+				fprintf(stderr, "cprof: heap profile of pid %s written to %s: %llu samples (1 per %lld bytes), "
+					"%s in use, %s allocated, %llu sites, %llu lost, profiler memory %s\n",
+					pid, path, samples, rate, in, al, sites, lost, ow);
+			else
+				fprintf(stderr, "cprof: peak heap profile of pid %s written to %s: %s in use at the peak\n",
+					pid, path, in);
+			continue;
 		}
 		char d[32];
 		human_duration(dur, d, sizeof d);
@@ -284,6 +330,14 @@ int cmd_run(int argc, char **argv)
 			o.wallhz = v;
 		else if (flag_value(argc, argv, &i, "threadsprofile", &v))
 			o.threadsprofile = v;
+		else if (flag_value(argc, argv, &i, "memprofilerate", &v))
+			o.memrate = v;
+		else if (flag_value(argc, argv, &i, "memprofile", &v))
+			o.memprofile = v;
+		else if (flag_value(argc, argv, &i, "peakprofile", &v))
+			o.peakprofile = v;
+		else if (strcmp(a, "-memleaks") == 0 || strcmp(a, "--memleaks") == 0)
+			o.memleaks = 1;
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "-quiet") == 0 || strcmp(a, "--quiet") == 0)
 			o.quiet = 1;
 		else {
@@ -295,11 +349,14 @@ int cmd_run(int argc, char **argv)
 		cli_error("run: no program to run; usage: cprof run [flags] -- program [args...]");
 		return 2;
 	}
-	if (!o.cpuprofile && !o.http && !o.wallprofile && !o.threadsprofile) {
-		cli_error("run: no profile asked for; add -cpuprofile=FILE, -wallprofile=FILE, -threadsprofile=FILE "
-			  "or -http=ADDR (see 'cprof help run')");
+	if (!o.cpuprofile && !o.http && !o.wallprofile && !o.threadsprofile && !o.memprofile && !o.peakprofile &&
+	    !o.memleaks) {
+		cli_error("run: no profile asked for; add -cpuprofile=FILE, -memprofile=FILE, -memleaks, -wallprofile=FILE, "
+			  "-threadsprofile=FILE or -http=ADDR (see 'cprof help run')");
 		return 2;
 	}
+	if (o.memrate && check_int("memprofilerate", o.memrate, 1, 2147483648L))
+		return 2;
 	if (o.hz && check_int("hz", o.hz, 1, 10000))
 		return 2;
 	if (o.wallhz && check_int("wallhz", o.wallhz, 1, 1000))
@@ -341,9 +398,11 @@ int cmd_run(int argc, char **argv)
 	}
 
 	char *cpu = o.cpuprofile ? absolute(o.cpuprofile) : NULL;
+	char *mem = o.memprofile ? absolute(o.memprofile) : NULL;
+	char *peak = o.peakprofile ? absolute(o.peakprofile) : NULL;
 	char report[] = "/tmp/cprof-run-XXXXXX";
 	int rfd = mkstemp(report);
-	if ((o.cpuprofile && !cpu) || rfd < 0) {
+	if ((o.cpuprofile && !cpu) || (o.memprofile && !mem) || (o.peakprofile && !peak) || rfd < 0) {
 		cli_error("run: cannot create a temporary file: %s", strerror(errno));
 		return 2;
 	}
@@ -351,6 +410,10 @@ int cmd_run(int argc, char **argv)
 	/* A stale profile must not be mistaken for this run's. */
 	if (cpu)
 		unlink(cpu);
+	if (mem)
+		unlink(mem);
+	if (peak)
+		unlink(peak);
 
 	const char *old_preload = getenv("LD_PRELOAD");
 	size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -360,6 +423,8 @@ int cmd_run(int argc, char **argv)
 	setenv("LD_PRELOAD", preload, 1);
 	if (cpu)
 		setenv("CPROF_CPUPROFILE", cpu, 1);
+	else
+		unsetenv("CPROF_CPUPROFILE");
 	if (o.http)
 		setenv("CPROF_HTTP", o.http, 1);
 	char *wall = o.wallprofile ? absolute(o.wallprofile) : NULL;
@@ -374,6 +439,14 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.wallhz)
 		setenv("CPROF_WALL_HZ", o.wallhz, 1);
+	if (mem)
+		setenv("CPROF_MEMPROFILE", mem, 1);
+	if (peak)
+		setenv("CPROF_PEAKPROFILE", peak, 1);
+	if (o.memrate)
+		setenv("CPROF_MEM_RATE", o.memrate, 1);
+	if (o.memleaks)
+		setenv("CPROF_MEMLEAKS", "1", 1);
 	setenv("CPROF_REPORT", report, 1);
 	if (o.hz)
 		setenv("CPROF_CPU_HZ", o.hz, 1);
@@ -434,5 +507,7 @@ int cmd_run(int argc, char **argv)
 	free(cpu);
 	free(wall);
 	free(threads);
+	free(mem);
+	free(peak);
 	return code;
 }

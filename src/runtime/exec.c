@@ -28,6 +28,12 @@ typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
 
+static void before(void)
+{
+	cprof__cpu_before_exec();
+	cprof__heap_before_exec();
+}
+
 static int finish(int rc)
 {
 	int e = errno;
@@ -39,42 +45,42 @@ static int finish(int rc)
 CPROF_API int execve(const char *path, char *const argv[], char *const envp[])
 {
 	REAL(execve, execve_fn);
-	cprof__cpu_before_exec();
+	before();
 	return finish(real_execve(path, argv, envp));
 }
 
 CPROF_API int execv(const char *path, char *const argv[])
 {
 	REAL(execv, execv_fn);
-	cprof__cpu_before_exec();
+	before();
 	return finish(real_execv(path, argv));
 }
 
 CPROF_API int execvp(const char *file, char *const argv[])
 {
 	REAL(execvp, execv_fn);
-	cprof__cpu_before_exec();
+	before();
 	return finish(real_execvp(file, argv));
 }
 
 CPROF_API int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	REAL(execvpe, execve_fn);
-	cprof__cpu_before_exec();
+	before();
 	return finish(real_execvpe(file, argv, envp));
 }
 
 CPROF_API int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	REAL(fexecve, fexecve_fn);
-	cprof__cpu_before_exec();
+	before();
 	return finish(real_fexecve(fd, argv, envp));
 }
 
 CPROF_API int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	REAL(execveat, execveat_fn);
-	cprof__cpu_before_exec();
+	before();
 	return finish(real_execveat(dirfd, path, argv, envp, flags));
 }
 

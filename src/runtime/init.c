@@ -108,7 +108,7 @@ __attribute__((constructor(102))) static void cprof_init(void)
 {
 	if (getauxval(AT_SECURE)) {
 		cprof__config.secure = true;
-		if (getenv("CPROF_CPUPROFILE"))
+		if (getenv("CPROF_CPUPROFILE") || getenv("CPROF_MEMPROFILE"))
 			cprof__log("this program runs with elevated privileges (setuid/setgid); "
 				   "cprof ignores CPROF_* variables and does not profile it");
 		return;
@@ -121,4 +121,5 @@ __attribute__((constructor(102))) static void cprof_init(void)
 	cprof__http_start_from_env();
 	cprof__threads_profile_from_env();
 	cprof__wall_start_from_env();
+	cprof__heap_start_from_env();
 }

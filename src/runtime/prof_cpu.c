@@ -179,6 +179,7 @@ static void *fatal_writer(void *arg)
 	}
 	int sig = b;
 	cprof_cpu_profile_stop();
+	cprof__heap_stop_at_exit();
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
@@ -188,7 +189,7 @@ static void *fatal_writer(void *arg)
 }
 
 /* Install the fatal-signal path for signals the program left at their default. */
-static void fatal_install(void)
+void cprof__fatal_install(void)
 {
 	if (fatal_owner == getpid())
 		return;
@@ -266,7 +267,7 @@ static int start_locked(int fd, const char *path)
 	cpu.start_wall = cprof__wall_ns();
 	atomic_store(&cpu.active, true);
 	if (path)
-		fatal_install();
+		cprof__fatal_install();
 	cprof__threads_start(cpu.hz);
 	return 0;
 }

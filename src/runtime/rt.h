@@ -288,6 +288,31 @@ int cprof__cpu_stop_fd(int fd);
 /* Around exec: write what we have, and resume if exec failed. Thread. */
 void cprof__cpu_before_exec(void);
 void cprof__cpu_after_failed_exec(void);
+/*
+ * Make SIGINT, SIGTERM and SIGHUP (when the program left them at their
+ * default) write the profiles before the process dies, through a writer
+ * thread: the CPU profile, and the heap profiles. Thread.
+ */
+void cprof__fatal_install(void);
+
+/* ---- prof_heap.c, heap_write.c: the heap profiler (malloc.c interposes) ---- */
+
+/* Start from CPROF_MEMPROFILE, CPROF_MEM_RATE, CPROF_MEMLEAKS, CPROF_PEAKPROFILE. Init. */
+void cprof__heap_start_from_env(void);
+/* Write what the environment asked for, once: at exit and on fatal signals. Thread. */
+void cprof__heap_stop_at_exit(void);
+/* Before exec: write this image's heap profile to FILE.preexec.<pid>. Thread. */
+void cprof__heap_before_exec(void);
+/* Whether heap profiling ever started in this process. Any. */
+bool cprof__heap_active(void);
+/*
+ * The heap, allocs and peak profiles as of now (the profiles-by-name
+ * builders): NULL with errno ENODATA when heap profiling never ran, ENOMEM.
+ * Thread; allocates (not recorded).
+ */
+struct profile *cprof__heap_build_heap(void);
+struct profile *cprof__heap_build_allocs(void);
+struct profile *cprof__heap_build_peak(void);
 
 /* ---- symbolize.c: turn the table into a pprof profile ---- */
 

@@ -170,3 +170,33 @@ files_in() {
 	done
 	echo "$out"
 }
+
+# flat_value FILE SAMPLE_INDEX FUNC: FUNC's flat value of that sample type in
+# go tool pprof -top (bytes as plain numbers, -unit=B); inlined copies of
+# FUNC are added in. Prints 0 when FUNC is absent. Extra go tool pprof
+# flags (such as -tagfocus=...) may follow.
+flat_value() {
+	local f=$1 idx=$2 fn=$3
+	shift 3
+	go tool pprof -top -sample_index="$idx" -unit=B -nodecount=100000 -nodefraction=0 -edgefraction=0 "$@" "$f" 2>/dev/null |
+		awk -v fn="$fn" '
+		$5 ~ /%$/ {
+			name = $6
+			for (i = 7; i <= NF; i++) name = name " " $i
+			if (name == fn || name == fn " (inline)") { v = $1; sub(/B$/, "", v); s += v; found = 1 }
+		}
+		END { printf "%.0f\n", found ? s : 0 }'
+}
+
+# poisson_note NAME RATE SIZE COUNT BOUND_PCT: INFO line with the relative
+# standard error of the heap sampler's estimate of COUNT allocations of SIZE
+# bytes at RATE (each sampled with p = 1 - exp(-SIZE/RATE), weighted 1/p),
+# and how many sigmas BOUND_PCT is.
+poisson_note() {
+	awk -v n="$1" -v r="$2" -v s="$3" -v c="$4" -v b="$5" 'BEGIN {
+		p = 1 - exp(-s / r)
+		rel = 100 * sqrt((1 - p) / (c * p))
+		printf "INFO poisson %s: %d x %d B, p=%.3g, %.0f samples expected, sigma=%.2f%%; bound %s%% = %.1f sigma\n",
+			n, c, s, p, c * p, rel, b, (rel > 0 ? b / rel : 999)
+	}'
+}
