@@ -1,8 +1,8 @@
 /*
  * malloc.c - the allocation family, interposed: malloc, free, calloc,
  * realloc, reallocarray, posix_memalign, aligned_alloc, memalign, valloc,
- * pvalloc and malloc_usable_size. C++ new and delete reach these through
- * libstdc++.
+ * pvalloc and malloc_usable_size; and C++'s operator new and delete, for
+ * allocators that define their own (libstdc++'s call malloc).
  *
  * Every call is forwarded to the allocator the program would use without us
  * (the next definition in the search order, RTLD_NEXT: glibc, or jemalloc,
@@ -112,7 +112,9 @@ static struct real real = {stub_malloc, stub_free, stub_calloc, stub_realloc, st
 			   NULL, NULL, NULL, NULL, NULL, NULL};
 static CPROF_TLS int resolving;
 static const char *next_name = "?";
-static const void *self_base; /* where this object is loaded */
+static const void *self_base;     /* where this object is loaded */
+static const void *provider_base; /* where the allocator's malloc is loaded */
+static bool provider_interposed;  /* and whether our malloc comes before it */
 static posix_memalign_fn real_posix_memalign;
 
 static void *memalign_by_posix(size_t align, size_t n)
@@ -203,6 +205,8 @@ static int resolve(void)
 	if (!r.memalign)
 		r.memalign = __libc_memalign;
 	real_posix_memalign = r.posix_memalign;
+	provider_base = base;
+	provider_interposed = interposed;
 	/* The optional ones first: a thread that sees the new malloc sees them too. */
 	real.reallocarray = r.reallocarray;
 	real.posix_memalign = r.posix_memalign;
@@ -481,3 +485,84 @@ CPROF_API size_t malloc_usable_size(void *p)
 		resolve();
 	return real.usable ? real.usable(p) : 0;
 }
+
+/*
+ * ---- C++ operator new and delete ----
+ *
+ * libstdc++'s operators call malloc and free, so they reach the wrappers
+ * above by themselves. jemalloc, tcmalloc and mimalloc define their own,
+ * which do not: those are interposed here, forwarded to the allocator's, and
+ * recorded. When the operators come from anywhere else (libstdc++) they are
+ * only forwarded, so a block is never recorded twice.
+ */
+struct cxx_fn {
+	const char *name;
+	void *fn;
+	bool records;
+};
+
+static void cxx_resolve(struct cxx_fn *f)
+{
+	if (real.malloc == stub_malloc)
+		resolve();
+	void *fn = provider_base ? family(f->name, provider_interposed, provider_base) : NULL;
+	f->records = fn != NULL;
+	if (!fn)
+		fn = dlsym(RTLD_NEXT, f->name);
+	__atomic_store_n(&f->fn, fn, __ATOMIC_RELEASE);
+}
+
+#define CXX_NEW(sym, params, args, size)                                                \
+	CPROF_API void *sym params                                                      \
+	{                                                                               \
+		static struct cxx_fn f = {#sym, NULL, false};                           \
+		void *(*fn) params = __atomic_load_n((void *(**) params) & f.fn, __ATOMIC_ACQUIRE); \
+		if (!fn) {                                                              \
+			cxx_resolve(&f);                                                \
+			fn = (void *(*) params)f.fn;                                    \
+			if (!fn)                                                        \
+				return NULL;                                            \
+		}                                                                       \
+		void *p = fn args;                                                      \
+		if (f.records)                                                          \
+			on_alloc(p, size, HEAP_KIND_MALLOC);                            \
+		return p;                                                               \
+	}
+
+#define CXX_DELETE(sym, params, args, ptr)                                              \
+	CPROF_API void sym params                                                       \
+	{                                                                               \
+		static struct cxx_fn f = {#sym, NULL, false};                           \
+		void (*fn) params = __atomic_load_n((void (**) params) & f.fn, __ATOMIC_ACQUIRE); \
+		if (!fn) {                                                              \
+			cxx_resolve(&f);                                                \
+			fn = (void (*) params)f.fn;                                     \
+			if (!fn)                                                        \
+				return;                                                 \
+		}                                                                       \
+		if (f.records)                                                          \
+			on_free(ptr);                                                   \
+		fn args;                                                                \
+	}
+
+/* size_t align_val_t and const std::nothrow_t & are a size_t and a pointer in the ABI. */
+CXX_NEW(_Znwm, (size_t n), (n), n)
+CXX_NEW(_Znam, (size_t n), (n), n)
+CXX_NEW(_ZnwmRKSt9nothrow_t, (size_t n, const void *nt), (n, nt), n)
+CXX_NEW(_ZnamRKSt9nothrow_t, (size_t n, const void *nt), (n, nt), n)
+CXX_NEW(_ZnwmSt11align_val_t, (size_t n, size_t al), (n, al), n)
+CXX_NEW(_ZnamSt11align_val_t, (size_t n, size_t al), (n, al), n)
+CXX_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, (size_t n, size_t al, const void *nt), (n, al, nt), n)
+CXX_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, (size_t n, size_t al, const void *nt), (n, al, nt), n)
+CXX_DELETE(_ZdlPv, (void *p), (p), p)
+CXX_DELETE(_ZdaPv, (void *p), (p), p)
+CXX_DELETE(_ZdlPvm, (void *p, size_t n), (p, n), p)
+CXX_DELETE(_ZdaPvm, (void *p, size_t n), (p, n), p)
+CXX_DELETE(_ZdlPvRKSt9nothrow_t, (void *p, const void *nt), (p, nt), p)
+CXX_DELETE(_ZdaPvRKSt9nothrow_t, (void *p, const void *nt), (p, nt), p)
+CXX_DELETE(_ZdlPvSt11align_val_t, (void *p, size_t al), (p, al), p)
+CXX_DELETE(_ZdaPvSt11align_val_t, (void *p, size_t al), (p, al), p)
+CXX_DELETE(_ZdlPvmSt11align_val_t, (void *p, size_t n, size_t al), (p, n, al), p)
+CXX_DELETE(_ZdaPvmSt11align_val_t, (void *p, size_t n, size_t al), (p, n, al), p)
+CXX_DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (p, al, nt), p)
+CXX_DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (p, al, nt), p)

@@ -27,6 +27,11 @@ exact() {
 	fi
 }
 
+cxx=
+if command -v g++ >/dev/null && g++ -O2 -g -o "$T/heap_cxx" "$CPROF_TOP/tests/progs/heap_cxx.cc" 2>/dev/null; then
+	cxx=$T/heap_cxx
+fi
+
 tested=0
 for alloc in libjemalloc.so.2 libtcmalloc.so.4 libmimalloc.so.2; do
 	lib=$libdir/$alloc
@@ -47,6 +52,15 @@ for alloc in libjemalloc.so.2 libtcmalloc.so.4 libmimalloc.so.2; do
 		go tool pprof -raw "$T/$name.prof" 2>/dev/null | grep -q "allocator .*$alloc" &&
 			pass "heap_${name}_forwarded" "the profile names $alloc as the allocator calls went to" ||
 			fail "heap_${name}_forwarded" "$(go tool pprof -raw "$T/$name.prof" 2>/dev/null | grep -m1 allocator)"
+	fi
+	# C++: these allocators define operator new themselves (it does not call malloc).
+	if [ -n "$cxx" ]; then
+		LD_PRELOAD="$LIB:$lib" CPROF_MEMPROFILE="$T/$name-cxx.prof" CPROF_MEM_RATE=1 "$cxx" >/dev/null 2>&1
+		got=$(go tool pprof -top -cum -sample_index=alloc_objects -nodecount=1000 "$T/$name-cxx.prof" 2>/dev/null |
+			awk '$6 == "cxx_new" { a = $4 } $6 == "cxx_new_array" { b = $4 } END { print a + 0, b + 0 }')
+		got="$got $(flat_value "$T/$name-cxx.prof" inuse_objects cxx_new) $(flat_value "$T/$name-cxx.prof" inuse_objects cxx_new_array)"
+		[ "$got" = "1000 500 0 0" ] && pass "heap_${name}_cxx" "operator new/new[] through $alloc: 1000 and 500 recorded, none left after delete" ||
+			fail "heap_${name}_cxx" "cxx_new, cxx_new_array allocated / in use: $got (want 1000 500 0 0)"
 	fi
 	# Default rate: the estimates.
 	LD_PRELOAD="$LIB:$lib" CPROF_MEMPROFILE="$T/$name-def.prof" "$PROGS/heap_sites" 1 >"$T/$name-def.out" 2>/dev/null

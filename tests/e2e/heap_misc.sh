@@ -36,6 +36,38 @@ if check_valid heap_fork_parent "$T/fk.prof" && check_valid heap_fork_child "$T/
 		fail heap_fork_profiles "parent/child fork_parent fork_child: $got (want 100 0 100 200)"
 fi
 
+# ---- fatal signal: written by the writer thread, then the signal ends the program ----
+LD_PRELOAD="$CPROF_BUILD/lib/libcprof.so" CPROF_MEMPROFILE="$T/term.prof" CPROF_MEM_RATE=1 \
+	"$PROGS/heap_misc" hold >"$T/hold.out" 2>"$T/hold.err" &
+pid=$!
+for _ in $(seq 100); do
+	grep -q ready "$T/hold.out" 2>/dev/null && break
+	sleep 0.1
+done
+kill -TERM $pid
+wait $pid
+st=$?
+if [ $st -eq 143 ] && check_valid heap_sigterm "$T/term.prof"; then
+	got=$(flat_value "$T/term.prof" inuse_space hold_site)
+	[ "$got" = "$((5 * MIB + 40))" ] && pass heap_sigterm_contents "SIGTERM: profile written, 5 MiB in use at hold_site, exit status 143" ||
+		fail heap_sigterm_contents "hold_site in use $got (want $((5 * MIB + 40)))"
+else
+	fail heap_sigterm "exit status $st (want 143), profile: $(ls "$T"/term.prof* 2>&1 | head -1)"
+fi
+
+# ---- exec: the old image's profile goes to FILE.preexec.<pid>, the new image's to FILE ----
+LD_PRELOAD="$CPROF_BUILD/lib/libcprof.so" CPROF_MEMPROFILE="$T/ex.prof" CPROF_MEM_RATE=1 \
+	"$PROGS/heap_misc" exec >/dev/null 2>&1 &
+pid=$!
+wait $pid
+if check_valid heap_exec_new "$T/ex.prof" && check_valid heap_exec_old "$T/ex.prof.preexec.$pid"; then
+	got="$(flat_value "$T/ex.prof.preexec.$pid" inuse_space exec_site) $(flat_value "$T/ex.prof" inuse_space exec_site)"
+	got="$got $(flat_value "$T/ex.prof" inuse_space peak_a)"
+	[ "$got" = "$((3 * MIB + 24)) 0 $((8 * MIB + 64))" ] &&
+		pass heap_exec "before exec: exec_site's 3 MiB in FILE.preexec.<pid>; the new image's own heap in FILE" ||
+		fail heap_exec "exec_site old/new, peak_a new: $got"
+fi
+
 # ---- pool annotations ----
 cprof_run "$T/err" -memprofile="$T/pool.prof" -memprofilerate=1 -- "$PROGS/heap_misc" pool >/dev/null
 if check_valid heap_pool "$T/pool.prof"; then

@@ -7,6 +7,9 @@
  *                    largest (32 MiB) with a and b in use; at exit a and c are
  *   heap_misc fork   allocates in the parent (fork_parent), forks; the child
  *                    allocates (fork_child) and exits; the parent waits
+ *   heap_misc hold   keeps 5 MiB (hold_site), prints "ready" and waits to be
+ *                    killed
+ *   heap_misc exec   keeps 3 MiB (exec_site), then execs itself as "peak"
  *   heap_misc pool   a pool allocator carving 64-byte objects out of one
  *                    malloc'd arena, annotated with cprof_heap_note_alloc/free
  *                    (resolved at run time: the program does not link cprof)
@@ -134,6 +137,22 @@ static int pool(void)
 	return 0;
 }
 
+NOINLINE static void **hold_site(int n)
+{
+	void **v = malloc(n * sizeof *v);
+	for (int i = 0; i < n; i++)
+		memset(v[i] = malloc(MIB), 'h', 64);
+	return v;
+}
+
+NOINLINE static void **exec_site(int n)
+{
+	void **v = malloc(n * sizeof *v);
+	for (int i = 0; i < n; i++)
+		memset(v[i] = malloc(MIB), 'e', 64);
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -144,6 +163,17 @@ int main(int argc, char **argv)
 		return do_fork();
 	if (strcmp(mode, "pool") == 0)
 		return pool();
-	fprintf(stderr, "usage: heap_misc peak|fork|pool\n");
+	if (strcmp(mode, "hold") == 0) {
+		sink = hold_site(5);
+		printf("ready\n");
+		for (;;)
+			pause();
+	}
+	if (strcmp(mode, "exec") == 0) {
+		sink = exec_site(3);
+		execl("/proc/self/exe", argv[0], "peak", (char *)NULL);
+		return 1;
+	}
+	fprintf(stderr, "usage: heap_misc peak|fork|pool|hold|exec\n");
 	return 2;
 }
