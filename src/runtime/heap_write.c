@@ -166,6 +166,8 @@ static struct profile *build(enum which w)
 		lb[nl++] = (struct pp_label){k_bytes, 0, avg, 0};
 		if (site->kind && site->kind < HEAP_NKINDS)
 			lb[nl++] = (struct pp_label){k_kind, v_kind[site->kind], 0, 0};
+		if (site->labels)
+			nl += cprof__labels_to_pp(p, (const struct rt_labels *)site->labels, lb + nl, 16);
 		for (int j = 0; j < nsamples && !err; j++) {
 			size_t nlj = nl;
 			if (is_short[j])

@@ -32,6 +32,9 @@ static const struct rt_profile_kind kinds[] = {
 	{"wall", "Wall-clock profile: every thread, running or waiting, labelled with its state; a capture over "
 		 "?seconds=N like the CPU profile",
 	 NULL, NULL, cprof__wall_capture_start, cprof__wall_capture_stop, NULL},
+	{"heap", "A sampling of memory allocations of live objects.", cprof__heap_build_heap, NULL, NULL, NULL, NULL},
+	{"allocs", "A sampling of all past memory allocations.", cprof__heap_build_allocs, NULL, NULL, NULL, NULL},
+	{"peak", "The live objects at the moment the heap was largest.", cprof__heap_build_peak, NULL, NULL, NULL, NULL},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0] - 1)

@@ -495,11 +495,6 @@ static void peak_note(struct heap_thread *t, int64_t d)
 		peak_snapshot();
 }
 
-static const void *current_labels(void)
-{
-	return NULL;
-}
-
 static void record(struct heap_thread *t, void *p, size_t n, enum heap_kind kind, void *ret, void *sp,
 		   int64_t rate, uint64_t clock)
 {
@@ -514,7 +509,7 @@ static void record(struct heap_thread *t, void *p, size_t n, enum heap_kind kind
 		wbytes = llround((double)n / prob);
 	}
 	self_slot(t);
-	struct heap_site *s = cprof__heap_stack_site(ret, t->exited ? NULL : sp, current_labels(), kind, site_get);
+	struct heap_site *s = cprof__heap_stack_site(ret, t->exited ? NULL : sp, cprof__labels_current(), kind, site_get);
 	struct heap_site_shard *sh = &s->shard[shard_of(t)];
 	atomic_fetch_add_explicit(&sh->alloc_obj, wobj, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sh->alloc_bytes, wbytes, memory_order_relaxed);

@@ -108,8 +108,16 @@ if check_valid heap_api_mid "$T/api/mid.prof" && check_valid heap_api_end "$T/ap
 	check_valid heap_api_allocs "$T/api/allocs.prof"; then
 	got="$(flat_value "$T/api/mid.prof" inuse_space api_keep) $(flat_value "$T/api/end.prof" inuse_space api_keep)"
 	got="$got $(flat_value "$T/api/end.prof" alloc_space api_keep) $(flat_value "$T/api/end.prof" alloc_objects api_churn)"
-	[ "$got" = "50400 0 50400 300" ] && pass heap_api_profiles "in use 50400 B mid-run, 0 after the frees; allocated 50400 B; 300 churn allocations" ||
-		fail heap_api_profiles "mid inuse, end inuse, alloc, churn objects: $got (want 50400 0 50400 300)"
+	got="$got $(flat_value "$T/api/end.prof" alloc_objects api_churn -tagfocus=phase=load)"
+	[ "$got" = "50400 0 50400 400 100" ] &&
+		pass heap_api_profiles "in use 50400 B mid-run, 0 after the frees; allocated 50400 B; 400 churn allocations, 100 of them labelled phase=load" ||
+		fail heap_api_profiles "mid inuse, end inuse, alloc, churn objects, labelled: $got (want 50400 0 50400 400 100)"
+	if grep -q "lookup=0,0" "$T/out" && check_valid heap_lookup_peak "$T/api/lookup.prof" &&
+		head -1 "$T/api/lookup.txt" | grep -q "^heap profile: " && go tool pprof -raw "$T/api/lookup.txt" >/dev/null 2>&1; then
+		pass heap_lookup "cprof_profile_write: \"peak\" as a profile, \"heap\" in Go's legacy text, which go tool pprof reads"
+	else
+		fail heap_lookup "$(grep lookup "$T/out"; head -2 "$T/api/lookup.txt" 2>&1)"
+	fi
 	ty=$(go tool pprof -top "$T/api/allocs.prof" 2>/dev/null | awk '/^Type:/ { print $2 }')
 	[ "$ty" = alloc_space ] && pass heap_allocs_default "the allocs profile shows alloc_space by default" || fail heap_allocs_default "Type: $ty"
 fi

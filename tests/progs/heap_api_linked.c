@@ -2,7 +2,8 @@
  * heap_api_linked - the heap profiler driven through the API (linked with
  * -lcprof): exact counts for a known loop, a heap profile written in the
  * middle of the run while blocks are in use and again at the end, and
- * the rate set to 1 so the counts in the profiles are exact.
+ * the rate set to 1 so the counts in the profiles are exact; 100 of the
+ * allocations are made under the label phase=load.
  *
  * Usage: heap_api_linked DIR   (writes DIR/mid.prof, DIR/end.prof, DIR/allocs.prof)
  */
@@ -49,6 +50,9 @@ int main(int argc, char **argv)
 	int rc = cprof_heap_profile_start(1);
 	void **kept = api_keep(50, 1000);
 	api_churn(300, 200);
+	cprof_labels_push("phase", "load");
+	api_churn(100, 300);
+	cprof_labels_pop();
 	snprintf(path, sizeof path, "%s/mid.prof", argv[1]);
 	int w1 = cprof_heap_profile_write_path("heap", path);
 	for (int i = 0; i < 50; i++)
@@ -59,6 +63,12 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/allocs.prof", argv[1]);
 	int w3 = cprof_heap_profile_write_path("allocs", path);
 	int bad = cprof_heap_profile_write_path("nosuch", path);
+	/* The same profiles by name, through the runtime's table (what /debug/pprof serves). */
+	snprintf(path, sizeof path, "%s/lookup.prof", argv[1]);
+	int l1 = cprof_profile_write_path("peak", path, 0);
+	snprintf(path, sizeof path, "%s/lookup.txt", argv[1]);
+	int l2 = cprof_profile_write_path("heap", path, 1);
+	printf("lookup=%d,%d\n", l1, l2);
 	struct cprof_heap_stats st;
 	cprof_heap_profile_stats(&st);
 	printf("start=%d mid=%d end=%d allocs=%d bad=%d rate=%lld samples>0=%d own>0=%d\n", rc, w1, w2, w3, bad,
