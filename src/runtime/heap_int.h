@@ -16,7 +16,7 @@
 #define HEAP_NSHARDS 4
 #define HEAP_SITE_ENTRIES (1u << 15)  /* distinct (stack, labels, kind); 3/4 may be used */
 #define HEAP_SITE_FRAMES (2u << 20)   /* frames of all sites' stacks */
-#define HEAP_BUCKET_BITS 18
+#define HEAP_BUCKET_BITS HEAP_FILTER_BITS
 #define HEAP_MAX_NODES (4u << 20)     /* sampled blocks live at once */
 #define HEAP_NODE_BATCH 64
 #define HEAP_NSLOTS CPROF_MAX_THREADS

@@ -110,6 +110,7 @@ void cprof__heap_stack_release(void)
 /* Fall back: the configured unwinder, trimmed to start at the wrapper's caller. */
 static int walk_plain(uintptr_t *pcs, int max, void *ret)
 {
+	atomic_fetch_add_explicit(&cprof__heap_stack_walks, 1, memory_order_relaxed);
 	uintptr_t buf[CPROF_MAX_DEPTH_LIMIT + 8];
 	int n = cprof__unwind_self(buf, max + 8, 0);
 	int start = -1;
@@ -166,9 +167,9 @@ struct heap_site *cprof__heap_stack_site(void *ret, void *spv, const void *label
 		return s;
 	}
 	struct centry *e = &set[c->victim++ % CACHE_WAYS];
-	atomic_fetch_add_explicit(&cprof__heap_stack_walks, 1, memory_order_relaxed);
 	struct walk w = {e->pcs, e->off, 0, max, (uintptr_t)ret, sp, base, hi, 0, 0, 1};
 	e->sp = 0; /* invalid while being rewritten */
+	atomic_fetch_add_explicit(&cprof__heap_stack_walks, 1, memory_order_relaxed);
 	_Unwind_Backtrace(step, &w);
 	if (!w.started) {
 		int n = walk_plain(pcs, max, ret);

@@ -305,8 +305,7 @@ int cprof__malloc_interposed(void)
 #define CALLER_SP() FRAME_SP(FRAME())
 
 /* Counting, or a sample due: out of line, so the wrappers' fast path stays small. */
-static __attribute__((noinline)) void on_alloc_slow(void *p, size_t n, enum heap_kind kind, void *fp,
-						     bool counted_down)
+static void on_alloc_slow(void *p, size_t n, enum heap_kind kind, void *ret, void *sp, bool counted_down)
 {
 	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
 	if (h & HEAP_HOOK_COUNT)
@@ -316,7 +315,7 @@ static __attribute__((noinline)) void on_alloc_slow(void *p, size_t n, enum heap
 		if (!counted_down)
 			t->left -= (int64_t)n;
 		if (t->left < 0)
-			cprof__heap_sample(p, n, kind, FRAME_RET(fp), FRAME_SP(fp));
+			cprof__heap_sample(p, n, kind, ret, sp);
 	}
 }
 
@@ -329,9 +328,9 @@ static __attribute__((noinline)) void on_alloc_slow(void *p, size_t n, enum heap
 		unsigned h_ = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);                \
 		if (__builtin_expect(h_ != 0, 0) && (p)) {                                          \
 			if (h_ != (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE))                              \
-				on_alloc_slow((p), (n), (kind), FRAME(), false);                    \
+				on_alloc_slow((p), (n), (kind), CALLER_RET(), CALLER_SP(), false);  \
 			else if ((cprof__heap_self.left -= (int64_t)(n)) < 0)                       \
-				on_alloc_slow((p), (n), (kind), FRAME(), true);                     \
+				on_alloc_slow((p), (n), (kind), CALLER_RET(), CALLER_SP(), true);   \
 		}                                                                                   \
 	} while (0)
 
@@ -340,41 +339,77 @@ static __attribute__((noinline)) void on_free_slow(void *p)
 	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
 	if (h & HEAP_HOOK_COUNT)
 		cprof__heap_count_free();
-	if ((h & HEAP_HOOK_FREE) && cprof__heap_filter[cprof__heap_filter_index(p)])
+	if ((h & HEAP_HOOK_FREE) && cprof__heap_maybe_sampled(p))
 		cprof__heap_forget(p);
 }
 
-/* While sampling, a free whose block the filter rules out costs a hash and one load. */
+/* While sampling, a free whose block the bitmap rules out costs a hash and one load. */
 #define on_free(p)                                                                                    \
 	do {                                                                                          \
 		unsigned h_ = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);                  \
 		if (__builtin_expect(h_ != 0, 0) && (p)) {                                            \
 			if (h_ != (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE))                                \
 				on_free_slow(p);                                                      \
-			else if (cprof__heap_filter[cprof__heap_filter_index(p)])                    \
+			else if (cprof__heap_maybe_sampled(p))                    \
 				cprof__heap_forget(p);                                                \
 		}                                                                                     \
 	} while (0)
 
 /* ---- the wrappers ---- */
 
-CPROF_API void *malloc(size_t n)
+#define HOOKS_OFF() __builtin_expect(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) == 0, 1)
+
+/* Counting, or a sample due, or the heap profiler in a state other than sampling: the rest of malloc. */
+static __attribute__((noinline)) void *malloc_slow(size_t n, bool counted_down, void *ret, void *sp)
 {
 	void *p = real.malloc(n);
-	on_alloc(p, n, HEAP_KIND_MALLOC);
+	if (p)
+		on_alloc_slow(p, n, HEAP_KIND_MALLOC, ret, sp, counted_down);
 	return p;
+}
+
+/*
+ * The countdown is taken before the call, so that while no sample is due
+ * malloc ends in a tail call to the real one (a failed allocation then
+ * counts toward the next sample: harmless).
+ */
+CPROF_API void *malloc(size_t n)
+{
+	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
+	if (__builtin_expect(h == 0, 1))
+		return real.malloc(n); /* a tail call: no frame of ours */
+	if (h == (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE)) {
+		if ((cprof__heap_self.left -= (int64_t)n) >= 0)
+			return real.malloc(n);
+		return malloc_slow(n, true, CALLER_RET(), CALLER_SP());
+	}
+	return malloc_slow(n, false, CALLER_RET(), CALLER_SP());
+}
+
+/* A block the bitmap does not rule out, or counting: the rest of free. */
+static __attribute__((noinline)) void free_slow(void *p)
+{
+	on_free_slow(p);
+	real.free(p);
 }
 
 CPROF_API void free(void *p)
 {
 	if (__builtin_expect(is_boot(p), 0))
 		return;
-	on_free(p);
-	real.free(p);
+	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
+	if (__builtin_expect(h == 0, 1) || !p)
+		return real.free(p);
+	/* While sampling, a block the bitmap rules out costs a hash and one load. */
+	if (h == (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE) && !cprof__heap_maybe_sampled(p))
+		return real.free(p);
+	free_slow(p);
 }
 
 CPROF_API void *calloc(size_t n, size_t m)
 {
+	if (HOOKS_OFF())
+		return real.calloc(n, m);
 	void *p = real.calloc(n, m);
 	on_alloc(p, n * m, HEAP_KIND_MALLOC);
 	return p;
@@ -442,6 +477,8 @@ CPROF_API void *aligned_alloc(size_t align, size_t n)
 
 CPROF_API void *memalign(size_t align, size_t n)
 {
+	if (HOOKS_OFF())
+		return real.memalign(align, n);
 	void *p = real.memalign(align, n);
 	on_alloc(p, n, HEAP_KIND_MALLOC);
 	return p;

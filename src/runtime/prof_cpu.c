@@ -288,6 +288,7 @@ static void quiesce(void)
 /* Write the stopped profile to where it was asked to go (or to alt_path). */
 static int write_locked(const char *alt_path)
 {
+	cprof__heap_ignore_begin(); /* symbolizing allocates: not the program's */
 	int64_t dur = cprof__now_ns() - cpu.start_mono;
 	uint64_t samples = atomic_load(&cpu.samples), weight = atomic_load(&cpu.weight);
 	uint64_t overruns = atomic_load(&cpu.overruns), lost = atomic_load(&cpu.lost);
@@ -362,6 +363,7 @@ static int write_locked(const char *alt_path)
 			      (unsigned long long)handler_quantile(0.99));
 	cprof__stacktab_free(cpu.tab);
 	cpu.tab = NULL;
+	cprof__heap_ignore_end();
 	return rc;
 }
 

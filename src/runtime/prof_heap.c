@@ -14,9 +14,9 @@
  * allocation with weight 1.
  *
  * The registry is a hash table of chained nodes with a lock bit in each
- * bucket head; a byte-counter filter in front of it answers "certainly not
- * sampled" for almost every free with one load, so free of an unsampled
- * block takes no lock and probes nothing. Per-site totals are sharded by
+ * bucket head; a bitmap of its non-empty buckets (32 KiB) answers
+ * "certainly not sampled" for almost every free with one load, so free of
+ * an unsampled block takes no lock and probes nothing. Per-site totals are sharded by
  * thread over cache lines. Every table lives in one mapping made when
  * profiling starts; each has a ceiling, and what does not fit is counted
  * and reported, never grown.
@@ -42,7 +42,7 @@
 #include "runtime/rt.h"
 
 CPROF_TLS struct heap_thread cprof__heap_self;
-uint8_t *cprof__heap_filter;
+uint64_t *cprof__heap_filter;
 struct heap_state cprof__heap = {.peak_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct heap_tslot tslots[HEAP_NSLOTS];
@@ -184,7 +184,7 @@ static int map_tables(void)
 	size_t o_buckets = off;
 	off += ((size_t)1 << HEAP_BUCKET_BITS) * sizeof(uintptr_t);
 	size_t o_filter = off;
-	off += (size_t)1 << HEAP_FILTER_BITS;
+	off += ((size_t)1 << HEAP_FILTER_BITS) / 8;
 	off = (off + 63) & ~(size_t)63;
 	size_t o_nodes = off;
 	off += (size_t)HEAP_MAX_NODES * sizeof(struct heap_node);
@@ -198,7 +198,7 @@ static int map_tables(void)
 	h->site_list = (uint32_t *)(m + o_list);
 	h->frames = (uintptr_t *)(m + o_frames);
 	h->buckets = (_Atomic uintptr_t *)(m + o_buckets);
-	cprof__heap_filter = (uint8_t *)(m + o_filter);
+	cprof__heap_filter = (uint64_t *)(m + o_filter);
 	h->nodes = (struct heap_node *)(m + o_nodes);
 	/* Site 0 stands for samples whose stack did not fit: "[cprof: lost samples]". */
 	atomic_store(&h->sites[0].hash, 2);
@@ -351,8 +351,7 @@ static void nodes_give_back(struct heap_thread *t)
 
 static inline _Atomic uintptr_t *bucket_of(const void *p)
 {
-	uint64_t x = (uintptr_t)p * 0xd6e8feb86659fd93ull;
-	return &cprof__heap.buckets[x >> (64 - HEAP_BUCKET_BITS)];
+	return &cprof__heap.buckets[cprof__heap_filter_index(p)];
 }
 
 /*
@@ -389,29 +388,24 @@ static void bucket_unlock(struct heap_thread *t, _Atomic uintptr_t *b, uintptr_t
 	}
 }
 
-static void filter_inc(const void *p)
+/* Set or clear the occupancy bit of bucket b; the caller holds b's lock. */
+static void occupancy(_Atomic uintptr_t *b, bool used)
 {
-	_Atomic uint8_t *f = (_Atomic uint8_t *)&cprof__heap_filter[cprof__heap_filter_index(p)];
-	uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
-	while (v != 255 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v + 1)))
-		;
-}
-
-static void filter_dec(const void *p)
-{
-	_Atomic uint8_t *f = (_Atomic uint8_t *)&cprof__heap_filter[cprof__heap_filter_index(p)];
-	uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
-	/* 255 is sticky: it may stand for more blocks than it can count. */
-	while (v != 255 && v != 0 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v - 1)))
-		;
+	size_t i = (size_t)(b - cprof__heap.buckets);
+	_Atomic uint64_t *w = (_Atomic uint64_t *)&cprof__heap_filter[i >> 6];
+	if (used)
+		atomic_fetch_or(w, 1ull << (i & 63));
+	else
+		atomic_fetch_and(w, ~(1ull << (i & 63)));
 }
 
 static void registry_insert(struct heap_thread *t, struct heap_node *n)
 {
 	_Atomic uintptr_t *b = bucket_of((void *)n->ptr);
-	filter_inc((void *)n->ptr);
 	uintptr_t head = bucket_lock(t, b);
 	n->next = (struct heap_node *)head;
+	if (!head)
+		occupancy(b, true); /* before the block can be freed: before malloc returns */
 	bucket_unlock(t, b, (uintptr_t)n);
 }
 
@@ -430,10 +424,10 @@ static struct heap_node *registry_remove(struct heap_thread *t, const void *p, b
 			prev->next = n->next;
 		else
 			head = (uintptr_t)n->next;
+		if (!head)
+			occupancy(b, false);
 	}
 	bucket_unlock(t, b, head);
-	if (n)
-		filter_dec(p);
 	return n;
 }
 
@@ -613,7 +607,7 @@ void *cprof__heap_realloc(void *p, size_t n, void *(*real)(void *, size_t), size
 		return q;
 	}
 	struct heap_node *nd = NULL;
-	if ((hk & HEAP_HOOK_FREE) && cprof__heap_filter[cprof__heap_filter_index(p)]) {
+	if ((hk & HEAP_HOOK_FREE) && cprof__heap_maybe_sampled(p)) {
 		cprof__heap_busy_enter(t);
 		nd = registry_remove(t, p, false);
 		cprof__heap_busy_exit(t);
@@ -663,7 +657,7 @@ CPROF_API void cprof_heap_note_alloc(const void *p, size_t size)
 CPROF_API void cprof_heap_note_free(const void *p)
 {
 	if (!p || !(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) & HEAP_HOOK_FREE) ||
-	    !cprof__heap_filter[cprof__heap_filter_index(p)])
+	    !cprof__heap_maybe_sampled(p))
 		return;
 	struct heap_thread *t = &cprof__heap_self;
 	int saved = errno;
@@ -830,6 +824,16 @@ CPROF_API int cprof_heap_profile_stop(void)
 	/* Frees keep being looked up: blocks sampled so far must leave the in-use totals when freed. */
 	__atomic_fetch_and(&cprof__heap_hooks, ~HEAP_HOOK_SAMPLE, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+void cprof__heap_ignore_begin(void)
+{
+	cprof__heap_busy_enter(&cprof__heap_self);
+}
+
+void cprof__heap_ignore_end(void)
+{
+	cprof__heap_busy_exit(&cprof__heap_self);
 }
 
 bool cprof__heap_active(void)

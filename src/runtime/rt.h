@@ -303,6 +303,13 @@ void cprof__heap_start_from_env(void);
 void cprof__heap_stop_at_exit(void);
 /* Before exec: write this image's heap profile to FILE.preexec.<pid>. Thread. */
 void cprof__heap_before_exec(void);
+/*
+ * Between these, the calling thread's allocations are not recorded by the
+ * heap profiler: the runtime's own work (writing profiles, serving them).
+ * They nest. Thread.
+ */
+void cprof__heap_ignore_begin(void);
+void cprof__heap_ignore_end(void);
 /* Whether heap profiling ever started in this process. Any. */
 bool cprof__heap_active(void);
 /*
