@@ -13,7 +13,7 @@
 
 #include "runtime/heap.h"
 
-#define HEAP_NSHARDS 4
+#define HEAP_NSHARDS 4 /* exclusive shards of threads in slots 0..3; one more, shared, for the rest */
 #define HEAP_SITE_ENTRIES (1u << 15)  /* distinct (stack, labels, kind); 3/4 may be used */
 #define HEAP_SITE_FRAMES (2u << 20)   /* frames of all sites' stacks */
 #define HEAP_BUCKET_BITS HEAP_FILTER_BITS
@@ -30,6 +30,7 @@ struct heap_tslot {
 	_Atomic int owner;
 	uint16_t index;
 	_Atomic uint64_t mallocs, frees, bytes;
+	_Atomic uint64_t samples;
 	_Atomic(_Atomic uintptr_t *) held;
 } __attribute__((aligned(64)));
 
@@ -45,7 +46,7 @@ struct heap_site {
 	uint32_t depth, off;   /* frames[off..off+depth) */
 	uint32_t kind;
 	int64_t peak_obj, peak_bytes; /* in use when the heap was largest */
-	struct heap_site_shard shard[HEAP_NSHARDS];
+	struct heap_site_shard shard[HEAP_NSHARDS + 1];
 } __attribute__((aligned(64)));
 
 struct heap_sums {
@@ -78,7 +79,7 @@ struct heap_state {
 	size_t nfree_nodes;
 	_Atomic int64_t rate;
 	_Atomic uint32_t gen;
-	_Atomic uint64_t samples, lost_samples, untracked;
+	_Atomic uint64_t lost_samples, untracked;
 	_Atomic int64_t started_ns;
 	/* peak */
 	_Atomic int64_t inuse_est, peak_trigger;
@@ -87,6 +88,8 @@ struct heap_state {
 };
 extern struct heap_state cprof__heap;
 
+/* Allocations sampled, over all threads. Any. */
+uint64_t cprof__heap_samples(void);
 /* Sum a site's shards. Thread. */
 void cprof__heap_site_sums(const struct heap_site *s, struct heap_sums *out);
 /* Take a peak snapshot now if the heap is larger than at the last one. Thread. */

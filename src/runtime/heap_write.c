@@ -39,7 +39,7 @@ static void add_comments(struct profile *p, enum which w)
 	snprintf(c, sizeof c, "cprof %s: %s profile, sampling 1 allocation per %lld bytes on average%s; %llu samples; "
 		 "allocator %s",
 		 CPROF_VERSION_STRING, w == W_HEAP ? "heap" : w == W_ALLOCS ? "allocs" : "peak heap", (long long)rate,
-		 rate <= 1 ? " (every allocation recorded)" : "", (unsigned long long)atomic_load(&h->samples),
+		 rate <= 1 ? " (every allocation recorded)" : "", (unsigned long long)cprof__heap_samples(),
 		 cprof__malloc_next_name());
 	cprof__profile_add_comment(p, c);
 	snprintf(c, sizeof c, "profiler memory: %llu bytes resident, for %u sites and %zu sampled blocks",
@@ -368,7 +368,7 @@ static void report_written(const char *kind, const char *path, const struct prof
 		}
 	}
 	cprof__report(kind, path, "samples=%llu lost=%llu rate=%lld sites=%u inuse_bytes=%lld alloc_bytes=%lld own_bytes=%llu",
-		      (unsigned long long)atomic_load(&h->samples), (unsigned long long)atomic_load(&h->lost_samples),
+		      (unsigned long long)cprof__heap_samples(), (unsigned long long)atomic_load(&h->lost_samples),
 		      (long long)atomic_load(&h->rate), atomic_load(&h->nsite_list) - 1, (long long)inuse,
 		      (long long)alloc, (unsigned long long)cprof__heap_own_bytes());
 }
@@ -426,7 +426,7 @@ static void at_exit(void)
 void cprof__heap_before_exec(void)
 {
 	/* A vfork child shares our memory: the profile is its parent's. */
-	if (heap_pid != getpid() || !mem_path[0] || !cprof__heap.map || !atomic_load(&cprof__heap.samples))
+	if (heap_pid != getpid() || !mem_path[0] || !cprof__heap.map || !cprof__heap_samples())
 		return;
 	char alt[PATH_MAX + 64];
 	snprintf(alt, sizeof alt, "%s.preexec.%d", mem_path, (int)getpid());

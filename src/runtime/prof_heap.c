@@ -388,15 +388,24 @@ static void bucket_unlock(struct heap_thread *t, _Atomic uintptr_t *b, uintptr_t
 	}
 }
 
-/* Set or clear the occupancy bit of bucket b; the caller holds b's lock. */
+/*
+ * Set or clear the occupancy bit of bucket b; the caller holds b's lock.
+ * The bit must be set while the bucket holds a block; it may stay set a
+ * while after the bucket empties (a free then looks and finds nothing, and
+ * clears it), so that a bucket that fills and empties on every allocation,
+ * as at rate 1, does not cost a locked instruction on the shared word each
+ * time.
+ */
 static void occupancy(_Atomic uintptr_t *b, bool used)
 {
 	size_t i = (size_t)(b - cprof__heap.buckets);
 	_Atomic uint64_t *w = (_Atomic uint64_t *)&cprof__heap_filter[i >> 6];
-	if (used)
-		atomic_fetch_or(w, 1ull << (i & 63));
-	else
-		atomic_fetch_and(w, ~(1ull << (i & 63)));
+	uint64_t bit = 1ull << (i & 63);
+	bool set = (atomic_load_explicit(w, memory_order_relaxed) & bit) != 0;
+	if (used && !set)
+		atomic_fetch_or(w, bit);
+	else if (!used && set)
+		atomic_fetch_and(w, ~bit);
 }
 
 static void registry_insert(struct heap_thread *t, struct heap_node *n)
@@ -404,8 +413,7 @@ static void registry_insert(struct heap_thread *t, struct heap_node *n)
 	_Atomic uintptr_t *b = bucket_of((void *)n->ptr);
 	uintptr_t head = bucket_lock(t, b);
 	n->next = (struct heap_node *)head;
-	if (!head)
-		occupancy(b, true); /* before the block can be freed: before malloc returns */
+	occupancy(b, true); /* before the block can be freed: before malloc returns */
 	bucket_unlock(t, b, (uintptr_t)n);
 }
 
@@ -424,8 +432,9 @@ static struct heap_node *registry_remove(struct heap_thread *t, const void *p, b
 			prev->next = n->next;
 		else
 			head = (uintptr_t)n->next;
-		if (!head)
-			occupancy(b, false);
+	} else if (!head) {
+		/* A stale bit: cleared here, where it costs nothing extra. */
+		occupancy(b, false);
 	}
 	bucket_unlock(t, b, head);
 	return n;
@@ -470,9 +479,30 @@ static inline uint64_t thread_clock(struct heap_thread *t)
 	return t->mark + (uint64_t)(t->drawn - left);
 }
 
+/*
+ * The shard a thread adds to: its own when its slot is one of the first
+ * HEAP_NSHARDS (one writer: plain loads and stores), else the shared one
+ * (atomic adds).
+ */
 static inline unsigned shard_of(struct heap_thread *t)
 {
-	return t->slot ? t->slot->index % HEAP_NSHARDS : 0;
+	return t->slot && t->slot->index < HEAP_NSHARDS ? t->slot->index : HEAP_NSHARDS;
+}
+
+static inline void sadd(_Atomic int64_t *c, int64_t v, bool shared)
+{
+	if (shared)
+		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+	else
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+uint64_t cprof__heap_samples(void)
+{
+	uint64_t n = atomic_load(&shared_slot.samples);
+	for (int i = 0; i < HEAP_NSLOTS; i++)
+		n += atomic_load_explicit(&tslots[i].samples, memory_order_relaxed);
+	return n;
 }
 
 static void peak_snapshot(void);
@@ -504,17 +534,19 @@ static void record(struct heap_thread *t, void *p, size_t n, enum heap_kind kind
 	}
 	self_slot(t);
 	struct heap_site *s = cprof__heap_stack_site(ret, t->exited ? NULL : sp, cprof__labels_current(), kind, site_get);
-	struct heap_site_shard *sh = &s->shard[shard_of(t)];
-	atomic_fetch_add_explicit(&sh->alloc_obj, wobj, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sh->alloc_bytes, wbytes, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sh->raw_obj, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sh->raw_bytes, (int64_t)n, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->samples, 1, memory_order_relaxed);
+	unsigned si = shard_of(t);
+	bool shared = si == HEAP_NSHARDS;
+	struct heap_site_shard *sh = &s->shard[si];
+	sadd(&sh->alloc_obj, wobj, shared);
+	sadd(&sh->alloc_bytes, wbytes, shared);
+	sadd(&sh->raw_obj, 1, shared);
+	sadd(&sh->raw_bytes, (int64_t)n, shared);
+	slot_add(t->slot ? &t->slot->samples : &shared_slot.samples, 1, !t->slot);
 	struct heap_node *nd = node_get(t);
 	if (!nd) {
 		/* No room to remember it: counted as allocated and freed at once. */
-		atomic_fetch_add_explicit(&sh->free_obj, wobj, memory_order_relaxed);
-		atomic_fetch_add_explicit(&sh->free_bytes, wbytes, memory_order_relaxed);
+		sadd(&sh->free_obj, wobj, shared);
+		sadd(&sh->free_bytes, wbytes, shared);
 		atomic_fetch_add_explicit(&h->untracked, 1, memory_order_relaxed);
 		return;
 	}
@@ -569,12 +601,14 @@ out:
 static void release(struct heap_thread *t, struct heap_node *nd, bool freed, uint64_t now)
 {
 	struct heap_site *s = nd->site;
-	struct heap_site_shard *sh = &s->shard[shard_of(t)];
-	atomic_fetch_add_explicit(&sh->free_obj, nd->wobj, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sh->free_bytes, nd->wbytes, memory_order_relaxed);
+	unsigned si = shard_of(t);
+	bool shared = si == HEAP_NSHARDS;
+	struct heap_site_shard *sh = &s->shard[si];
+	sadd(&sh->free_obj, nd->wobj, shared);
+	sadd(&sh->free_bytes, nd->wbytes, shared);
 	if (freed && t->slot && nd->tslot == t->slot->index && now - nd->clock <= HEAP_SHORT_BYTES) {
-		atomic_fetch_add_explicit(&sh->short_obj, nd->wobj, memory_order_relaxed);
-		atomic_fetch_add_explicit(&sh->short_bytes, nd->wbytes, memory_order_relaxed);
+		sadd(&sh->short_obj, nd->wobj, shared);
+		sadd(&sh->short_bytes, nd->wbytes, shared);
 	}
 	peak_note(t, -nd->wbytes);
 	node_put(t, nd);
@@ -676,7 +710,7 @@ CPROF_API void cprof_heap_note_free(const void *p)
 void cprof__heap_site_sums(const struct heap_site *s, struct heap_sums *out)
 {
 	memset(out, 0, sizeof *out);
-	for (int i = 0; i < HEAP_NSHARDS; i++) {
+	for (int i = 0; i <= HEAP_NSHARDS; i++) {
 		const struct heap_site_shard *sh = &s->shard[i];
 		out->alloc_obj += atomic_load_explicit(&sh->alloc_obj, memory_order_relaxed);
 		out->alloc_bytes += atomic_load_explicit(&sh->alloc_bytes, memory_order_relaxed);
@@ -848,7 +882,7 @@ CPROF_API int cprof_heap_profile_stats(struct cprof_heap_stats *st)
 	struct heap_state *h = &cprof__heap;
 	memset(st, 0, sizeof *st);
 	st->rate = atomic_load(&h->rate);
-	st->samples = atomic_load(&h->samples);
+	st->samples = cprof__heap_samples();
 	st->lost = atomic_load(&h->lost_samples);
 	st->untracked = atomic_load(&h->untracked);
 	st->sites = h->map ? atomic_load(&h->nsite_list) - 1 : 0;
