@@ -245,13 +245,6 @@ static int heap_text(const struct profile *p, struct buf *b, struct offsets *o)
 	if (p->period > 0)
 		cprof__buf_printf(b, "# cprof: values are estimates from allocations sampled every %" PRId64
 				  " bytes on average\n", p->period);
-	/* The mappings, as gperftools' heap profiles end: pprof's legacy reader names the binaries from them. */
-	cprof__buf_puts(b, "\nMAPPED_LIBRARIES:\n");
-	for (size_t i = 0; i < p->nmapping; i++) {
-		const struct pp_mapping *m = &p->mapping[i];
-		cprof__buf_printf(b, "%016" PRIx64 "-%016" PRIx64 " r-xp %016" PRIx64 " 00:00 0 %s\n", m->memory_start,
-				  m->memory_limit, m->file_offset, cprof__profile_str(p, m->filename));
-	}
 	return 0;
 }
 
