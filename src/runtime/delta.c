@@ -125,15 +125,81 @@ static int stab_init(struct stab *t, size_t n)
 	return t->slot ? 0 : -ENOMEM;
 }
 
-/* Copy p0's location id0 into p1 (or find its twin there): p1's id, 0 on out of memory. */
-static uint64_t import_loc(struct profile *p1, const struct profile *p0, uint64_t id0)
+/* u64 -> u64 open-addressing map (key 0 unused), for the id caches of an import. */
+struct idmap {
+	uint64_t *k, *v;
+	size_t cap, n;
+};
+
+static uint64_t idmap_get(const struct idmap *m, uint64_t k)
 {
+	if (!m->cap)
+		return 0;
+	for (size_t j = mix(0, k) & (m->cap - 1); m->k[j]; j = (j + 1) & (m->cap - 1))
+		if (m->k[j] == k)
+			return m->v[j];
+	return 0;
+}
+
+static int idmap_put(struct idmap *m, uint64_t k, uint64_t v)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		struct idmap g = {NULL, NULL, m->cap ? m->cap * 2 : 256, 0};
+		g.k = calloc(g.cap, sizeof *g.k);
+		g.v = calloc(g.cap, sizeof *g.v);
+		if (!g.k || !g.v) {
+			free(g.k);
+			free(g.v);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->k[i])
+				idmap_put(&g, m->k[i], m->v[i]);
+		free(m->k);
+		free(m->v);
+		*m = g;
+	}
+	size_t j = mix(0, k) & (m->cap - 1);
+	while (m->k[j] && m->k[j] != k)
+		j = (j + 1) & (m->cap - 1);
+	m->n += !m->k[j];
+	m->k[j] = k;
+	m->v[j] = v;
+	return 0;
+}
+
+/* What an import has learnt: p0 location and function ids to p1's, p1's locations by address. */
+struct imports {
+	struct idmap loc, fn, addr;
+	bool addr_built;
+};
+
+static void imports_release(struct imports *im)
+{
+	free(im->loc.k), free(im->loc.v), free(im->fn.k), free(im->fn.v), free(im->addr.k), free(im->addr.v);
+}
+
+/* Copy p0's location id0 into p1 (or find its twin there): p1's id, 0 on out of memory. */
+static uint64_t import_loc(struct imports *im, struct profile *p1, const struct profile *p0, uint64_t id0)
+{
+	uint64_t known = idmap_get(&im->loc, id0);
+	if (known)
+		return known;
 	const struct pp_location *l0 = cprof__profile_location(p0, id0);
 	if (!l0)
 		return 0;
-	for (size_t i = 0; i < p1->nlocation; i++)
+	if (!im->addr_built) {
+		im->addr_built = true;
+		for (size_t i = 0; i < p1->nlocation; i++)
+			if (p1->location[i].address && idmap_put(&im->addr, p1->location[i].address, p1->location[i].id))
+				return 0;
+	}
+	uint64_t twin = l0->address ? idmap_get(&im->addr, l0->address) : 0;
+	for (size_t i = 0; !twin && !l0->address && i < p1->nlocation; i++)
 		if (same_loc(p1, p1->location[i].id, p0, id0))
-			return p1->location[i].id;
+			twin = p1->location[i].id;
+	if (twin)
+		return idmap_put(&im->loc, id0, twin) ? 0 : twin;
 	struct pp_line lines[64];
 	size_t n = l0->nline < 64 ? l0->nline : 64;
 	for (size_t k = 0; k < n; k++) {
@@ -142,7 +208,7 @@ static uint64_t import_loc(struct profile *p1, const struct profile *p0, uint64_
 		const char *sys = f0 ? cprof__profile_str(p0, f0->system_name) : "";
 		const char *file = f0 ? cprof__profile_str(p0, f0->filename) : "";
 		int64_t start = f0 ? f0->start_line : 0;
-		uint64_t fid = 0;
+		uint64_t fid = f0 ? idmap_get(&im->fn, f0->id) : 0;
 		for (size_t j = 0; j < p1->nfunction && !fid; j++) {
 			const struct pp_function *f1 = &p1->function[j];
 			if (f1->start_line == start && strcmp(cprof__profile_str(p1, f1->name), name) == 0 &&
@@ -156,6 +222,8 @@ static uint64_t import_loc(struct profile *p1, const struct profile *p0, uint64_
 				return 0;
 			fid = f1->id;
 		}
+		if (f0 && idmap_put(&im->fn, f0->id, fid))
+			return 0;
 		lines[k] = (struct pp_line){fid, l0->line[k].line, l0->line[k].column};
 	}
 	uint64_t mid = 0;
@@ -187,10 +255,13 @@ static uint64_t import_loc(struct profile *p1, const struct profile *p0, uint64_
 	if (!l1)
 		return 0;
 	l1->is_folded = l0->is_folded;
+	if (idmap_put(&im->loc, id0, l1->id) || (l1->address && idmap_put(&im->addr, l1->address, l1->id)))
+		return 0;
 	return l1->id;
 }
 
-static int import_sample(struct profile *p1, const struct profile *p0, const struct pp_sample *s0)
+static int import_sample(struct imports *im, struct profile *p1, const struct profile *p0,
+			 const struct pp_sample *s0)
 {
 	uint64_t ids[CPROF_MAX_DEPTH_LIMIT + 8];
 	struct pp_label labels[64];
@@ -199,7 +270,7 @@ static int import_sample(struct profile *p1, const struct profile *p0, const str
 	size_t nb = s0->nlabel < 64 ? s0->nlabel : 64;
 	size_t nv = p1->nsample_type < 16 ? p1->nsample_type : 16;
 	for (size_t i = 0; i < nl; i++)
-		if (!(ids[i] = import_loc(p1, p0, s0->location_id[i])))
+		if (!(ids[i] = import_loc(im, p1, p0, s0->location_id[i])))
 			return -ENOMEM;
 	for (size_t i = 0; i < nb; i++) {
 		labels[i] = s0->label[i];
@@ -231,6 +302,8 @@ int cprof__profile_delta(struct profile *p1, const struct profile *p0)
 		t.slot[j] = i + 1;
 	}
 	int rc = 0;
+	struct imports im;
+	memset(&im, 0, sizeof im);
 	for (size_t i = 0; i < p0->nsample && rc == 0; i++) {
 		const struct pp_sample *s0 = &p0->sample[i];
 		size_t j = sample_hash(p0, s0) & (t.cap - 1);
@@ -246,10 +319,11 @@ int cprof__profile_delta(struct profile *p1, const struct profile *p0)
 			for (size_t v = 0; v < hit->nvalue && v < s0->nvalue; v++)
 				hit->value[v] -= s0->value[v];
 		} else {
-			rc = import_sample(p1, p0, s0);
+			rc = import_sample(&im, p1, p0, s0);
 		}
 	}
 	free(t.slot);
+	imports_release(&im);
 	/* Drop samples whose values all cancelled. */
 	size_t k = 0;
 	for (size_t i = 0; i < p1->nsample; i++) {

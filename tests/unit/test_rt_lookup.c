@@ -150,8 +150,14 @@ static void test_delta(void)
 	cprof__profile_add_sample(p0, &a0, 1, v2, 1, NULL, 0);
 	cprof__profile_add_sample(p0, &b0, 1, v3, 1, NULL, 0);
 	cprof__profile_add_sample(p0, &d0, 1, v1, 1, NULL, 0);
+	/* Another sample only p0 has, through D again and A (which p1 has). */
+	uint64_t da0[] = {d0, a0};
+	cprof__profile_add_sample(p0, da0, 2, v2, 1, NULL, 0);
 	CHECK_EQ_INT(cprof__profile_delta(p1, p0), 0);
-	CHECK_EQ_INT(p1->nsample, 2);
+	CHECK_EQ_INT(p1->nsample, 3);
+	/* D imported once, A found in p1: no location twice. */
+	CHECK_EQ_INT(p1->nlocation, 4);
+	CHECK_EQ_INT(p1->nfunction, 4);
 	const struct pp_sample *a = find_sample(p1, "A"), *d = find_sample(p1, "D");
 	CHECK(a && a->value[0] == 3);
 	CHECK(d && d->value[0] == -1);
