@@ -137,6 +137,11 @@ NOINLINE static void site_family(void)
 		free(b);
 		free(c);
 		free(d);
+		/* realloc to 0 frees (glibc returns NULL); free(NULL) is nothing. */
+		void *z = malloc(64);
+		z = realloc(z, 0);
+		free(z);
+		free(NULL);
 	}
 	printf("family %ld\n", n);
 }
