@@ -71,13 +71,14 @@ static inline void cprof__heap_busy_exit(struct heap_thread *t)
 }
 
 /*
- * The registry's occupancy bitmap: bit i is set while bucket i of the
- * registry holds a sampled block (maintained under that bucket's lock). A
- * free whose bucket's bit is clear is certainly not of a sampled block: one
- * load from 32 KiB, which stays in the L1 cache.
+ * The registry's occupancy bitmap: bit g is set while a bucket of group g
+ * (HEAP_GROUP consecutive buckets of the registry) holds a sampled block. A
+ * free whose group's bit is clear is certainly not of a sampled block: one
+ * load from 4 KiB, which stays in the L1 cache.
  */
 extern uint64_t *cprof__heap_filter;
-#define HEAP_FILTER_BITS 18
+#define HEAP_FILTER_BITS 18 /* registry buckets: 2^18 */
+#define HEAP_GROUP_SHIFT 3  /* 8 buckets per bit */
 
 static inline size_t cprof__heap_filter_index(const void *p)
 {
@@ -87,8 +88,8 @@ static inline size_t cprof__heap_filter_index(const void *p)
 /* Whether block p may be sampled. Any. */
 static inline int cprof__heap_maybe_sampled(const void *p)
 {
-	size_t i = cprof__heap_filter_index(p);
-	return (int)((__atomic_load_n(&cprof__heap_filter[i >> 6], __ATOMIC_RELAXED) >> (i & 63)) & 1);
+	size_t g = cprof__heap_filter_index(p) >> HEAP_GROUP_SHIFT;
+	return (int)((__atomic_load_n(&cprof__heap_filter[g >> 6], __ATOMIC_RELAXED) >> (g & 63)) & 1);
 }
 
 /*

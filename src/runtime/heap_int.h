@@ -32,6 +32,7 @@ struct heap_tslot {
 	_Atomic uint64_t mallocs, frees, bytes;
 	_Atomic uint64_t samples;
 	_Atomic(_Atomic uintptr_t *) held;
+	_Atomic(_Atomic uintptr_t *) held_group; /* first bucket of a group locked whole */
 } __attribute__((aligned(64)));
 
 /* A site's totals as seen by one shard of threads. Objects in HEAP_ONE units, bytes weighted. */

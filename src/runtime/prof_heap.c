@@ -14,7 +14,7 @@
  * allocation with weight 1.
  *
  * The registry is a hash table of chained nodes with a lock bit in each
- * bucket head; a bitmap of its non-empty buckets (32 KiB) answers
+ * bucket head; a bitmap of its non-empty groups of 8 buckets (4 KiB) answers
  * "certainly not sampled" for almost every free with one load, so free of
  * an unsampled block takes no lock and probes nothing. Per-site totals are sharded by
  * thread over cache lines. Every table lives in one mapping made when
@@ -184,7 +184,7 @@ static int map_tables(void)
 	size_t o_buckets = off;
 	off += ((size_t)1 << HEAP_BUCKET_BITS) * sizeof(uintptr_t);
 	size_t o_filter = off;
-	off += ((size_t)1 << HEAP_FILTER_BITS) / 8;
+	off += ((size_t)1 << (HEAP_FILTER_BITS - HEAP_GROUP_SHIFT)) / 8;
 	off = (off + 63) & ~(size_t)63;
 	size_t o_nodes = off;
 	off += (size_t)HEAP_MAX_NODES * sizeof(struct heap_node);
@@ -389,23 +389,55 @@ static void bucket_unlock(struct heap_thread *t, _Atomic uintptr_t *b, uintptr_t
 }
 
 /*
- * Set or clear the occupancy bit of bucket b; the caller holds b's lock.
- * The bit must be set while the bucket holds a block; it may stay set a
- * while after the bucket empties (a free then looks and finds nothing, and
- * clears it), so that a bucket that fills and empties on every allocation,
- * as at rate 1, does not cost a locked instruction on the shared word each
- * time.
+ * Mark bucket b's group as holding a block; the caller holds b's lock, and
+ * does this before the block can be freed (before malloc returns). The bit
+ * is read first: a group that fills and empties on every allocation, as at
+ * rate 1, costs no locked instruction on the shared word.
  */
-static void occupancy(_Atomic uintptr_t *b, bool used)
+static void occupied(_Atomic uintptr_t *b)
 {
-	size_t i = (size_t)(b - cprof__heap.buckets);
-	_Atomic uint64_t *w = (_Atomic uint64_t *)&cprof__heap_filter[i >> 6];
-	uint64_t bit = 1ull << (i & 63);
-	bool set = (atomic_load_explicit(w, memory_order_relaxed) & bit) != 0;
-	if (used && !set)
+	size_t g = (size_t)(b - cprof__heap.buckets) >> HEAP_GROUP_SHIFT;
+	_Atomic uint64_t *w = (_Atomic uint64_t *)&cprof__heap_filter[g >> 6];
+	uint64_t bit = 1ull << (g & 63);
+	if (!(atomic_load_explicit(w, memory_order_relaxed) & bit))
 		atomic_fetch_or(w, bit);
-	else if (!used && set)
+}
+
+/*
+ * A free found bucket b (locked by the caller) empty although its group's
+ * bit is set: clear the bit if the whole group is empty. Every bucket of
+ * the group must be locked for that (an insertion sets the bit under its
+ * bucket's lock); the others are only tried, never waited for, so two
+ * threads doing this cannot deadlock, and a busy group keeps its bit.
+ * Threads without a slot (no record of what they hold for a fork child)
+ * leave it.
+ */
+static void maybe_unoccupied(struct heap_thread *t, _Atomic uintptr_t *b)
+{
+	size_t i = (size_t)(b - cprof__heap.buckets), g = i >> HEAP_GROUP_SHIFT;
+	_Atomic uint64_t *w = (_Atomic uint64_t *)&cprof__heap_filter[g >> 6];
+	uint64_t bit = 1ull << (g & 63);
+	if (!t->slot || !(atomic_load_explicit(w, memory_order_relaxed) & bit))
+		return;
+	_Atomic uintptr_t *first = &cprof__heap.buckets[g << HEAP_GROUP_SHIFT];
+	atomic_store(&t->slot->held_group, first);
+	int n = 1 << HEAP_GROUP_SHIFT, k = 0;
+	bool empty = true;
+	for (; k < n; k++) {
+		if (&first[k] == b)
+			continue;
+		uintptr_t expect = 0;
+		if (!atomic_compare_exchange_strong(&first[k], &expect, 1)) {
+			empty = false; /* locked by another thread, or not empty */
+			break;
+		}
+	}
+	if (empty)
 		atomic_fetch_and(w, ~bit);
+	for (int j = 0; j < k; j++)
+		if (&first[j] != b)
+			atomic_store(&first[j], 0);
+	atomic_store(&t->slot->held_group, NULL);
 }
 
 static void registry_insert(struct heap_thread *t, struct heap_node *n)
@@ -413,7 +445,7 @@ static void registry_insert(struct heap_thread *t, struct heap_node *n)
 	_Atomic uintptr_t *b = bucket_of((void *)n->ptr);
 	uintptr_t head = bucket_lock(t, b);
 	n->next = (struct heap_node *)head;
-	occupancy(b, true); /* before the block can be freed: before malloc returns */
+	occupied(b);
 	bucket_unlock(t, b, (uintptr_t)n);
 }
 
@@ -433,8 +465,7 @@ static struct heap_node *registry_remove(struct heap_thread *t, const void *p, b
 		else
 			head = (uintptr_t)n->next;
 	} else if (!head) {
-		/* A stale bit: cleared here, where it costs nothing extra. */
-		occupancy(b, false);
+		maybe_unoccupied(t, b); /* a stale bit */
 	}
 	bucket_unlock(t, b, head);
 	return n;
@@ -800,6 +831,15 @@ static void atfork_child(void)
 		if (b) {
 			atomic_fetch_and(b, ~(uintptr_t)1);
 			atomic_store(&s->held, NULL);
+		}
+		_Atomic uintptr_t *g = atomic_load(&s->held_group);
+		if (g) {
+			/* Its trial locks are on empty buckets: they read 1. */
+			for (int k = 0; k < 1 << HEAP_GROUP_SHIFT; k++) {
+				uintptr_t one = 1;
+				atomic_compare_exchange_strong(&g[k], &one, 0);
+			}
+			atomic_store(&s->held_group, NULL);
 		}
 		atomic_store(&s->owner, 0);
 	}
