@@ -236,7 +236,8 @@ int cprof_http_stop(void);
  * average, each weighted so the totals are unbiased (Go's MemProfileRate);
  * 1 records every allocation; 0 means the default. Called while sampling
  * runs, it changes the rate (each thread switches at its next sample).
- * Any thread.
+ * -ENOTSUP in a program linked fully statically (malloc cannot be
+ * interposed there). Any thread.
  */
 int cprof_heap_profile_start(long rate);
 

@@ -492,6 +492,11 @@ void cprof__heap_start_from_env(void)
 		env_path(pp, peak_path, sizeof peak_path);
 	atexit(at_exit);
 	int rc = cprof__heap_start(rate);
+	if (rc == -ENOTSUP) {
+		cprof__log("this program is statically linked: the heap profiler needs the dynamic loader to "
+			   "interpose malloc, and stays off");
+		return;
+	}
 	if (rc != 0) {
 		cprof__log("cannot start the heap profiler: %s", strerror(-rc));
 		return;

@@ -50,6 +50,15 @@ extern void *__libc_memalign(size_t, size_t);
 
 unsigned cprof__heap_hooks;
 
+/*
+ * The interposers are weak definitions: the dynamic loader does not tell
+ * weak from strong, so they interpose as well; but a program linked fully
+ * statically with libcprof.a gets the C library's own malloc.o too, whose
+ * strong definitions then win instead of clashing (heap profiling then
+ * sees nothing; the rest of the runtime works).
+ */
+#define INTERPOSER CPROF_API __attribute__((weak))
+
 /* ---- bootstrap arena ---- */
 
 #define BOOT_SIZE (128 * 1024)
@@ -373,7 +382,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, bool counted_down, 
  * malloc ends in a tail call to the real one (a failed allocation then
  * counts toward the next sample: harmless).
  */
-CPROF_API void *malloc(size_t n)
+INTERPOSER void *malloc(size_t n)
 {
 	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
 	if (__builtin_expect(h == 0, 1))
@@ -393,7 +402,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 	real.free(p);
 }
 
-CPROF_API void free(void *p)
+INTERPOSER void free(void *p)
 {
 	if (__builtin_expect(is_boot(p), 0))
 		return;
@@ -406,7 +415,7 @@ CPROF_API void free(void *p)
 	free_slow(p);
 }
 
-CPROF_API void *calloc(size_t n, size_t m)
+INTERPOSER void *calloc(size_t n, size_t m)
 {
 	if (HOOKS_OFF())
 		return real.calloc(n, m);
@@ -424,7 +433,7 @@ static void *boot_realloc(void *p, size_t n)
 	return q;
 }
 
-CPROF_API void *realloc(void *p, size_t n)
+INTERPOSER void *realloc(void *p, size_t n)
 {
 	if (__builtin_expect(is_boot(p), 0))
 		return boot_realloc(p, n);
@@ -434,7 +443,7 @@ CPROF_API void *realloc(void *p, size_t n)
 	return cprof__heap_realloc(p, n, real.realloc, real.usable, CALLER_RET(), CALLER_SP());
 }
 
-CPROF_API void *reallocarray(void *p, size_t n, size_t m)
+INTERPOSER void *reallocarray(void *p, size_t n, size_t m)
 {
 	size_t t;
 	if (__builtin_mul_overflow(n, m, &t)) {
@@ -449,7 +458,7 @@ CPROF_API void *reallocarray(void *p, size_t n, size_t m)
 	return cprof__heap_realloc(p, t, real.realloc, real.usable, CALLER_RET(), CALLER_SP());
 }
 
-CPROF_API int posix_memalign(void **out, size_t align, size_t n)
+INTERPOSER int posix_memalign(void **out, size_t align, size_t n)
 {
 	int rc;
 	if (real.posix_memalign) {
@@ -468,14 +477,14 @@ CPROF_API int posix_memalign(void **out, size_t align, size_t n)
 	return rc;
 }
 
-CPROF_API void *aligned_alloc(size_t align, size_t n)
+INTERPOSER void *aligned_alloc(size_t align, size_t n)
 {
 	void *p = real.aligned_alloc ? real.aligned_alloc(align, n) : real.memalign(align, n);
 	on_alloc(p, n, HEAP_KIND_MALLOC);
 	return p;
 }
 
-CPROF_API void *memalign(size_t align, size_t n)
+INTERPOSER void *memalign(size_t align, size_t n)
 {
 	if (HOOKS_OFF())
 		return real.memalign(align, n);
@@ -492,14 +501,14 @@ static size_t page_size(void)
 	return ps;
 }
 
-CPROF_API void *valloc(size_t n)
+INTERPOSER void *valloc(size_t n)
 {
 	void *p = real.valloc ? real.valloc(n) : real.memalign(page_size(), n);
 	on_alloc(p, n, HEAP_KIND_MALLOC);
 	return p;
 }
 
-CPROF_API void *pvalloc(size_t n)
+INTERPOSER void *pvalloc(size_t n)
 {
 	size_t ps = page_size();
 	size_t r = (n + ps - 1) & ~(ps - 1);
@@ -512,7 +521,7 @@ CPROF_API void *pvalloc(size_t n)
 	return p;
 }
 
-CPROF_API size_t malloc_usable_size(void *p)
+INTERPOSER size_t malloc_usable_size(void *p)
 {
 	if (!p)
 		return 0;
@@ -550,7 +559,7 @@ static void cxx_resolve(struct cxx_fn *f)
 }
 
 #define CXX_NEW(sym, params, args, size)                                                \
-	CPROF_API void *sym params                                                      \
+	INTERPOSER void *sym params                                                     \
 	{                                                                               \
 		static struct cxx_fn f = {#sym, NULL, false};                           \
 		void *(*fn) params = __atomic_load_n((void *(**) params) & f.fn, __ATOMIC_ACQUIRE); \
@@ -567,7 +576,7 @@ static void cxx_resolve(struct cxx_fn *f)
 	}
 
 #define CXX_DELETE(sym, params, args, ptr)                                              \
-	CPROF_API void sym params                                                       \
+	INTERPOSER void sym params                                                      \
 	{                                                                               \
 		static struct cxx_fn f = {#sym, NULL, false};                           \
 		void (*fn) params = __atomic_load_n((void (**) params) & f.fn, __ATOMIC_ACQUIRE); \

@@ -32,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <link.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -856,11 +858,27 @@ static void register_atfork(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+/*
+ * A program linked fully statically has no dynamic loader: its C library's
+ * malloc wins over our weak interposers, and libgcc cannot unwind there.
+ */
+static bool statically_linked(void)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	size_t n = (size_t)getauxval(AT_PHNUM);
+	for (size_t i = 0; ph && i < n; i++)
+		if (ph[i].p_type == PT_INTERP)
+			return false;
+	return ph != NULL;
+}
+
 int cprof__heap_start(int64_t rate)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	if (rate < 0 || rate > HEAP_MAX_RATE)
 		return -EINVAL;
+	if (statically_linked())
+		return -ENOTSUP;
 	if (rate == 0)
 		rate = CPROF_HEAP_DEFAULT_RATE;
 	struct heap_thread *t = &cprof__heap_self;
