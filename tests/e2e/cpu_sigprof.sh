@@ -6,7 +6,10 @@
 # (work_a, work_b: 50% each). While cprof samples the same process with
 # SIGPROF from per-thread timers:
 #   - the program's handler gets about one call per 10 ms of process CPU
-#     (0.85..1.10 of user+system / 10 ms), and a query of the disposition
+#     (0.85..1.30 of user+system / 10 ms: none of its signals is lost to us,
+#     and none of ours reaches it, which would double the count; on a busy
+#     machine the kernel's ITIMER_PROF and getrusage disagree by up to ~15 %
+#     upward), and a query of the disposition
 #     returns the program's handler;
 #   - alarm() still fires;
 #   - our profile is valid and splits work_a/work_b 50/50 within 4 binomial
@@ -27,8 +30,8 @@ check_prog() {
 	calls=$(echo "$out" | sed -n 's/.*handler_calls=\([0-9]*\).*/\1/p')
 	exp=$(echo "$out" | sed -n 's/.*expected=\([0-9]*\).*/\1/p')
 	ratio=$(awk -v c="$calls" -v e="$exp" 'BEGIN { if (e > 0) printf "%.3f", c / e }')
-	in_range "${name}_handler_calls" "$ratio" 0.85 1.10 \
-		"program's SIGPROF handler calls / (CPU time / 10 ms) 0.85..1.10: $calls calls, $exp expected"
+	in_range "${name}_handler_calls" "$ratio" 0.85 1.30 \
+		"program's SIGPROF handler calls / (CPU time / 10 ms) 0.85..1.30: $calls calls, $exp expected"
 	case "$out" in
 	*alarm=1*) pass "${name}_alarm" "alarm(1) fired once: $out" ;;
 	*) fail "${name}_alarm" "'$out' (want alarm=1)" ;;
