@@ -102,9 +102,6 @@ add() { # workload name baseline command environment
 	case $2 in glibc | tcmalloc) ;; *) [ -n "$ONLY" ] && ! grep -qE "$ONLY" <<<"$2" && return ;; esac
 	C_WL+=("$1") C_NAME+=("$2") C_BASE+=("$3") C_CMD+=("$4") C_ENV+=("$5")
 }
-# Until the runtime interposes malloc (its heap profiler), its rows are left out and the report says so.
-have_cprof_heap=1
-nm -D --defined-only "$libcprof" 2>/dev/null | grep -qw malloc || have_cprof_heap=0
 for wl in 1t 2t xml; do
 	if [ $wl = xml ]; then
 		w() { echo "xmllint --noout $xml"; }
@@ -112,15 +109,13 @@ for wl in 1t 2t xml; do
 		w() { echo "$heap -t ${wl%t} -n $1"; }
 	fi
 	add $wl glibc - "$(w $NP)" ""
-	if [ $have_cprof_heap = 1 ]; then
-		add $wl cprof-off glibc "$(w $NP)" "LD_PRELOAD=$libcprof"
-		add $wl cprof glibc "$(w $NP)" "$cp_env"
-		add $wl cprof-rate1 glibc "$(w $NP1)" "$cp_env CPROF_MEM_RATE=1"
-	fi
+	add $wl cprof-off glibc "$(w $NP)" "LD_PRELOAD=$libcprof"
+	add $wl cprof glibc "$(w $NP)" "$cp_env"
+	add $wl cprof-rate1 glibc "$(w $NP1)" "$cp_env CPROF_MEM_RATE=1"
 	add $wl heaptrack glibc "heaptrack -o @P@ $(w $NPH)" ""
 	add $wl tcmalloc - "$(w $NP)" "LD_PRELOAD=$libtcmalloc"
 	add $wl tcmalloc-sample tcmalloc "$(w $NP)" "LD_PRELOAD=$libtcmalloc TCMALLOC_SAMPLE_PARAMETER=524288"
-	[ $have_cprof_heap = 1 ] && add $wl cprof-tcmalloc tcmalloc "$(w $NP)" "${cp_env/LD_PRELOAD=$libcprof/LD_PRELOAD=$libcprof:$libtcmalloc}"
+	add $wl cprof-tcmalloc tcmalloc "$(w $NP)" "${cp_env/LD_PRELOAD=$libcprof/LD_PRELOAD=$libcprof:$libtcmalloc}"
 	add $wl gperf-heapprof tcmalloc "$(w $NPG)" "LD_PRELOAD=$libtcmalloc HEAPPROFILE=@P@"
 done
 nconf=${#C_WL[@]}
@@ -400,7 +395,6 @@ out=$tmp/heap.md
 		"libxml2 $(dpkg-query -W -f '${Version}' libxml2 2>/dev/null || echo unknown), $(go version | cut -d' ' -f3) pprof"
 	echo "- workloads: bench_heap (16-512 B malloc+free pairs, 4096 live blocks per thread, call depth 2-17, built -O2" \
 		"-fomit-frame-pointer); xmllint --noout on a $(($(stat -c %s "$xml") / 1024)) KiB XML file of $XML_ITEMS items"
-	[ $have_cprof_heap = 1 ] || echo "- cprof: this build's runtime has no heap profiler (libcprof.so defines no malloc), so its rows are missing"
 	echo
 	awk -F'\t' "BEGIN { $pairs_awk } $report_awk" "$full"
 } >"$out"
