@@ -98,6 +98,8 @@ RUNTIME_FLAGS := $(ALL_CFLAGS) $(PIC_FLAGS) -fno-omit-frame-pointer
 $(B)/rt/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(RUNTIME_FLAGS) -c $< -o $@
+# Wrappers of cancellation points: a cancelled wait unwinds through them and runs their cleanups.
+$(B)/rt/src/runtime/wait_sync.o $(B)/rt/src/runtime/wait_syscall.o: RUNTIME_FLAGS += -fexceptions
 RT_OBJ := $(COMMON_SRC:%.c=$(B)/rt/%.o) $(PROTO_SRC:%.c=$(B)/rt/%.o) $(RUNTIME_SRC:%.c=$(B)/rt/%.o)
 
 $(LIBSO): $(RT_OBJ)

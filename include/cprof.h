@@ -40,6 +40,14 @@
  *                           was largest to path at exit
  *   CPROF_MEMLEAKS=1        at exit, report on stderr what is still allocated,
  *                           grouped by stack
+ *   CPROF_BLOCKPROFILE=path write the block profile to path at exit
+ *                           (recording from load, at CPROF_BLOCK_RATE)
+ *   CPROF_BLOCK_RATE=NS     block profile rate in ns (default 1 when
+ *                           CPROF_BLOCKPROFILE is set: every wait; 0 off)
+ *   CPROF_BLOCK_SYSCALLS=1  blocking system calls go to the block profile
+ *   CPROF_MUTEXPROFILE=path write the mutex profile to path at exit
+ *   CPROF_MUTEX_FRACTION=N  record 1 in N lock contentions (default 1 when
+ *                           CPROF_MUTEXPROFILE is set; 0 off)
  *
  * Programs running with elevated privileges (setuid/setgid, AT_SECURE) ignore
  * the environment: the runtime says so once on stderr and stays off.
@@ -297,6 +305,42 @@ struct cprof_mem_counts {
 };
 int cprof_mem_counting(int on);
 void cprof_mem_counts(struct cprof_mem_counts *out);
+
+/*
+ * Block profile (Go's SetBlockProfileRate): where threads waited, and for
+ * how long: contended pthread mutexes and read-write locks, condition
+ * variables, semaphores, pthread_join, barriers; and, when asked for with
+ * cprof_block_profile_syscalls(), blocking system calls (read, write,
+ * recv*, poll, ppoll, epoll_wait, select, accept, connect, nanosleep,
+ * usleep, sleep...), labelled reason=<call>. Every sample carries the label
+ * reason=<the function that waited>.
+ *
+ * rate_ns: a wait of rate_ns nanoseconds or more is always recorded; a
+ * shorter one of d ns with probability d/rate_ns, counted as rate_ns/d
+ * waits of rate_ns ns in all, so totals stay unbiased. 1 records every
+ * wait; 0 turns recording off (what was recorded stays). -EINVAL when
+ * negative, -ENOMEM when the table cannot be mapped. Any thread.
+ *
+ * The profile is read with cprof_profile_write("block", ...), or written
+ * at exit to CPROF_BLOCKPROFILE.
+ */
+int cprof_block_profile_set_rate(int64_t rate_ns);
+/* The current block profile rate in ns (0: off). Any context. */
+int64_t cprof_block_profile_rate(void);
+/* Record blocking system calls in the block profile too (on != 0), or stop. Any thread. */
+int cprof_block_profile_syscalls(int on);
+
+/*
+ * Mutex profile (Go's SetMutexProfileFraction): the critical sections that
+ * made other threads wait on a pthread mutex or read-write lock, each
+ * charged, at the stack that unlocked, with the time the waiters spent
+ * waiting during it. 1 in n such charges is recorded, weighted by n; 1
+ * records all; 0 turns recording off. -EINVAL when negative, -ENOMEM when
+ * the table cannot be mapped. Any thread.
+ */
+int cprof_mutex_profile_set_fraction(int64_t n);
+/* The current mutex profile fraction (0: off). Any context. */
+int64_t cprof_mutex_profile_fraction(void);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,16 @@ const char cmd_run_usage[] =
 	"Flags (spelled as go test spells them; -flag=value or -flag value):\n"
 	"  -cpuprofile=FILE   write a CPU profile (gzipped pprof) to FILE\n"
 	"  -hz=N              CPU sampling rate per thread, 1..10000 (default 100)\n"
+	"  -blockprofile=FILE write a block profile to FILE: where threads waited\n"
+	"                     (contended locks, condition variables, semaphores,\n"
+	"                     join, barriers) and for how long\n"
+	"  -blockprofilerate=NS  record waits of NS nanoseconds or more, shorter\n"
+	"                     ones in proportion to their length (default 1: all)\n"
+	"  -blocksyscalls     add blocking system calls (read, poll, accept,\n"
+	"                     nanosleep...) to the block profile, label reason\n"
+	"  -mutexprofile=FILE write a mutex profile to FILE: the critical sections\n"
+	"                     that made others wait, charged with their waiting\n"
+	"  -mutexprofilefraction=N  record 1 in N contentions (default 1: all)\n"
 	"  -unwind=MODE       dwarf (default: complete stacks for any code) or fp\n"
 	"                     (faster; needs code built with frame pointers)\n"
 	"  -maxdepth=N        deepest stack recorded, 1..256 (default 128)\n"
@@ -64,6 +74,7 @@ const char cmd_run_usage[] =
 	"  cprof run -wallprofile=wall.prof -- ./server   (then: cprof pprof -tags wall.prof)\n"
 	"  cprof run -memprofile=mem.prof -memleaks -- ./server\n"
 	"  cprof pprof -sample_index=alloc_space -top mem.prof\n"
+	"  cprof run -blockprofile=block.prof -mutexprofile=mutex.prof ./server\n"
 	"  cprof pprof -top cpu.prof\n";
 
 struct run_opts {
@@ -77,6 +88,8 @@ struct run_opts {
 	const char *wallprofile;
 	const char *wallhz;
 	const char *threadsprofile;
+	const char *blockprofile, *blockrate, *mutexprofile, *mutexfraction;
+	int blocksyscalls;
 	int quiet;
 };
 
@@ -251,7 +264,7 @@ static int summarize(const char *report, int quiet)
 		count++;
 		if (quiet)
 			continue;
-		unsigned long long samples = 0, lost = 0, threads = 0, sites = 0, own = 0;
+		unsigned long long samples = 0, lost = 0, threads = 0, sites = 0, own = 0, events = 0;
 		long long dur = 0, rate = 0, inuse = 0, alloc = 0;
 		int hz = 0;
 		for (char *kv = strtok(rest, " "); kv; kv = strtok(NULL, " ")) {
@@ -265,9 +278,15 @@ static int summarize(const char *report, int quiet)
 			sscanf(kv, "inuse_bytes=%lld", &inuse);
 			sscanf(kv, "alloc_bytes=%lld", &alloc);
 			sscanf(kv, "own_bytes=%llu", &own);
+			sscanf(kv, "events=%llu", &events);
 		}
 		if (strcmp(kind, "leaks") == 0) {
 			count--; /* the runtime printed the report itself */
+			continue;
+		}
+		if (strcmp(kind, "block") == 0 || strcmp(kind, "mutex") == 0) {
+			fprintf(stderr, "cprof: %s profile of pid %s written to %s: %llu events recorded, %llu lost\n",
+				kind, pid, path, events, lost);
 			continue;
 		}
 		if (strcmp(kind, "heap") == 0 || strcmp(kind, "peak") == 0) {
@@ -338,6 +357,16 @@ int cmd_run(int argc, char **argv)
 			o.peakprofile = v;
 		else if (strcmp(a, "-memleaks") == 0 || strcmp(a, "--memleaks") == 0)
 			o.memleaks = 1;
+		else if (flag_value(argc, argv, &i, "blockprofilerate", &v))
+			o.blockrate = v;
+		else if (flag_value(argc, argv, &i, "blockprofile", &v))
+			o.blockprofile = v;
+		else if (strcmp(a, "-blocksyscalls") == 0 || strcmp(a, "--blocksyscalls") == 0)
+			o.blocksyscalls = 1;
+		else if (flag_value(argc, argv, &i, "mutexprofilefraction", &v))
+			o.mutexfraction = v;
+		else if (flag_value(argc, argv, &i, "mutexprofile", &v))
+			o.mutexprofile = v;
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "-quiet") == 0 || strcmp(a, "--quiet") == 0)
 			o.quiet = 1;
 		else {
@@ -350,9 +379,21 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	if (!o.cpuprofile && !o.http && !o.wallprofile && !o.threadsprofile && !o.memprofile && !o.peakprofile &&
-	    !o.memleaks) {
+	    !o.memleaks && !o.blockprofile && !o.mutexprofile) {
 		cli_error("run: no profile asked for; add -cpuprofile=FILE, -memprofile=FILE, -memleaks, -wallprofile=FILE, "
-			  "-threadsprofile=FILE or -http=ADDR (see 'cprof help run')");
+			  "-threadsprofile=FILE, -blockprofile=FILE, -mutexprofile=FILE or -http=ADDR (see 'cprof help run')");
+		return 2;
+	}
+	if (o.blockrate && check_int("blockprofilerate", o.blockrate, 0, LONG_MAX))
+		return 2;
+	if (o.mutexfraction && check_int("mutexprofilefraction", o.mutexfraction, 0, LONG_MAX))
+		return 2;
+	if ((o.blockrate || o.blocksyscalls) && !o.blockprofile && !o.http) {
+		cli_error("run: -blockprofilerate and -blocksyscalls need -blockprofile=FILE or -http=ADDR");
+		return 2;
+	}
+	if (o.mutexfraction && !o.mutexprofile && !o.http) {
+		cli_error("run: -mutexprofilefraction needs -mutexprofile=FILE or -http=ADDR");
 		return 2;
 	}
 	if (o.memrate && check_int("memprofilerate", o.memrate, 1, 2147483648L))
@@ -400,9 +441,12 @@ int cmd_run(int argc, char **argv)
 	char *cpu = o.cpuprofile ? absolute(o.cpuprofile) : NULL;
 	char *mem = o.memprofile ? absolute(o.memprofile) : NULL;
 	char *peak = o.peakprofile ? absolute(o.peakprofile) : NULL;
+	char *block = o.blockprofile ? absolute(o.blockprofile) : NULL;
+	char *mutex = o.mutexprofile ? absolute(o.mutexprofile) : NULL;
 	char report[] = "/tmp/cprof-run-XXXXXX";
 	int rfd = mkstemp(report);
-	if ((o.cpuprofile && !cpu) || (o.memprofile && !mem) || (o.peakprofile && !peak) || rfd < 0) {
+	if ((o.cpuprofile && !cpu) || (o.memprofile && !mem) || (o.peakprofile && !peak) ||
+	    (o.blockprofile && !block) || (o.mutexprofile && !mutex) || rfd < 0) {
 		cli_error("run: cannot create a temporary file: %s", strerror(errno));
 		return 2;
 	}
@@ -414,6 +458,10 @@ int cmd_run(int argc, char **argv)
 		unlink(mem);
 	if (peak)
 		unlink(peak);
+	if (block)
+		unlink(block);
+	if (mutex)
+		unlink(mutex);
 
 	const char *old_preload = getenv("LD_PRELOAD");
 	size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -447,6 +495,16 @@ int cmd_run(int argc, char **argv)
 		setenv("CPROF_MEM_RATE", o.memrate, 1);
 	if (o.memleaks)
 		setenv("CPROF_MEMLEAKS", "1", 1);
+	if (block)
+		setenv("CPROF_BLOCKPROFILE", block, 1);
+	if (o.blockrate)
+		setenv("CPROF_BLOCK_RATE", o.blockrate, 1);
+	if (o.blocksyscalls)
+		setenv("CPROF_BLOCK_SYSCALLS", "1", 1);
+	if (mutex)
+		setenv("CPROF_MUTEXPROFILE", mutex, 1);
+	if (o.mutexfraction)
+		setenv("CPROF_MUTEX_FRACTION", o.mutexfraction, 1);
 	setenv("CPROF_REPORT", report, 1);
 	if (o.hz)
 		setenv("CPROF_CPU_HZ", o.hz, 1);
@@ -499,7 +557,7 @@ int cmd_run(int argc, char **argv)
 	int n = summarize(report, o.quiet);
 	if (n == 0 && !o.quiet && cpu) {
 		struct stat pst;
-		if (stat(cpu, &pst) != 0)
+		if (cpu && stat(cpu, &pst) != 0)
 			fprintf(stderr, "cprof: no CPU profile was written to %s: the program ended before the runtime "
 				"could write it (killed by a signal it could not catch, or it called _exit)\n", cpu);
 	}
@@ -509,5 +567,7 @@ int cmd_run(int argc, char **argv)
 	free(threads);
 	free(mem);
 	free(peak);
+	free(block);
+	free(mutex);
 	return code;
 }

@@ -32,6 +32,7 @@ static void before(void)
 {
 	cprof__cpu_before_exec();
 	cprof__heap_before_exec();
+	cprof__wait_before_exec();
 }
 
 static int finish(int rc)

@@ -122,4 +122,5 @@ __attribute__((constructor(102))) static void cprof_init(void)
 	cprof__threads_profile_from_env();
 	cprof__wall_start_from_env();
 	cprof__heap_start_from_env();
+	cprof__wait_start_from_env();
 }

@@ -480,7 +480,7 @@ static void at_exit(void)
  * given; any other process that inherited the environment (a fork child, a
  * spawned command) writes path.<pid>, so no process overwrites another's.
  */
-static void env_path(const char *base, char *out, size_t outlen)
+void cprof__env_path(const char *base, char *out, size_t outlen)
 {
 	const char *owner = getenv("CPROF_OWNER_PID");
 	char me[32];
@@ -529,7 +529,7 @@ void cprof__cpu_start_from_env(void)
 	if (!base || !*base)
 		return;
 	char path[PATH_MAX + 16];
-	env_path(base, path, sizeof path);
+	cprof__env_path(base, path, sizeof path);
 	next_hz = cprof__config.hz;
 	int rc = cprof_cpu_profile_start_path(path);
 	if (rc != 0)

@@ -321,6 +321,80 @@ struct profile *cprof__heap_build_heap(void);
 struct profile *cprof__heap_build_allocs(void);
 struct profile *cprof__heap_build_peak(void);
 
+/*
+ * The path a profile asked for by the environment is written to by this
+ * process: base in the process that started profiling (CPROF_OWNER_PID),
+ * base.<pid> in any other that inherited the environment. Init / thread.
+ */
+void cprof__env_path(const char *base, char *out, size_t outlen);
+
+/* ---- prof_block.c, wait_sync.c, wait_syscall.c: where threads wait ---- */
+
+/* Bits of cprof__wait_flags: what the interposed wait functions do. */
+#define CPROF_WAIT_BLOCK 1u    /* block profile on (rate > 0) */
+#define CPROF_WAIT_MUTEX 2u    /* mutex profile on (fraction > 0) */
+#define CPROF_WAIT_SYSCALLS 4u /* blocking system calls go to the block profile too */
+#define CPROF_WAIT_STATES 8u   /* keep cprof__self.blocked_in up to date */
+/* 0 when every wrapper goes straight to the real function. Any. */
+extern _Atomic unsigned cprof__wait_flags;
+/* Locks with waiting time not yet charged: an unlock looks further only when non-zero. Any. */
+extern _Atomic unsigned cprof__mutex_live;
+/*
+ * Non-zero while the thread runs the wait profilers' own code (recording,
+ * the side table's spin locks, writing a profile): wrappers entered then go
+ * straight to the real function. Any.
+ */
+extern CPROF_TLS int cprof__wait_guard;
+/*
+ * Ask the wrappers to set cprof__self.blocked_in around every blocking call
+ * even when no wait profile is on (the wall-clock profiler's thread states);
+ * calls nest (on, on, off leaves it on). Thread.
+ */
+void cprof__wait_states(bool on);
+/*
+ * A wait of d ns that returned to ra (the interposed call's return address):
+ * sampled by the block rate and recorded under the caller's stack with the
+ * label reason=<reason> (a string literal). Thread (wrappers).
+ */
+void cprof__block_event(const char *reason, int64_t d, const void *ra);
+/*
+ * A thread starts waiting for lock at now: returns its slot in the side
+ * table (-1 when the table is full). wait_end: it stopped waiting.
+ * release: lock is about to be unlocked; take the waiting it caused since
+ * the last accounting, in ns (before the real unlock, so that a waiter it
+ * wakes cannot unlock and take it first). charge: record that delay at the
+ * stack returning to ra, sampled by the mutex fraction. Thread (wrappers).
+ */
+int cprof__mutex_wait_begin(const void *lock, int64_t now);
+void cprof__mutex_wait_end(int slot, int64_t now);
+int64_t cprof__mutex_release(const void *lock);
+void cprof__mutex_charge(int64_t d, const void *ra);
+/* The block and mutex profiles as of now; NULL with errno ENODATA when never enabled, ENOMEM. Thread. */
+struct profile *cprof__block_profile(void);
+struct profile *cprof__mutex_profile(void);
+/* Start from CPROF_BLOCK* / CPROF_MUTEX*; write what we have before exec. Init / thread. */
+void cprof__wait_start_from_env(void);
+void cprof__wait_before_exec(void);
+
+/* ---- waittab.c: table of wait events by (stack, labels, reason) ---- */
+
+struct waittab;
+/* Map a table for nentries keys and nframes frames in all. Thread. */
+struct waittab *cprof__waittab_new(size_t nentries, size_t nframes);
+/* Forget every entry. Only when no writer runs (fork child). Thread. */
+void cprof__waittab_reset(struct waittab *t);
+/*
+ * Add count and delay to the key (pcs[0..n), labels, reason). Never blocks,
+ * never allocates. 0, or -ENOSPC when full. Any.
+ */
+int cprof__waittab_add(struct waittab *t, const uintptr_t *pcs, int n, const void *labels,
+		       const char *reason, uint64_t count, uint64_t delay);
+/* Visit every entry; writers may run (their new entries may be missed). Thread. */
+void cprof__waittab_foreach(struct waittab *t,
+			    void (*fn)(const uintptr_t *pcs, int n, const void *labels, const char *reason,
+				       uint64_t count, uint64_t delay, void *arg),
+			    void *arg);
+
 /* ---- symbolize.c: turn the table into a pprof profile ---- */
 
 struct profile;

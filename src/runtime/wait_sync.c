@@ -1,0 +1,453 @@
+/*
+ * wait_sync.c - the interposed pthread synchronisation calls that feed the
+ * block and mutex profiles: mutexes (lock, timedlock, clocklock, unlock),
+ * read-write locks, condition variables, semaphores, join and barriers.
+ *
+ * Each wrapper goes straight to the C library's function when no wait
+ * profile is on, or when the thread is already inside the profilers' own
+ * code (cprof__wait_guard: an allocator that locks while we record, a
+ * signal handler that locks while we hold the side table). Otherwise a lock
+ * is first tried: when the try succeeds, that is all (no clock read, no
+ * table, nothing shared written). Only when it fails does the wrapper read
+ * the clock, register as a waiter with the mutex profiler, mark the thread
+ * as blocked (cprof__self.blocked_in, which the wall-clock profiler reads),
+ * block in the real call, and record. Unlock reads one counter and goes
+ * straight to the real unlock unless some lock has waiters registered; then
+ * it takes what this lock's waiters are owed while still holding it (a
+ * waiter it wakes could otherwise unlock first and be charged for its own
+ * wait), unlocks, and records.
+ *
+ * Results and errno pass through unchanged (EBUSY, ETIMEDOUT, EDEADLK,
+ * EOWNERDEAD...). Calls that are cancellation points stay so; the file is
+ * built with -fexceptions so that a cancelled wait still restores the
+ * thread's state on its way out.
+ *
+ * Sampling and recording are prof_block.c's.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "runtime/rt.h"
+
+/* ---- the real functions ---- */
+
+/*
+ * Resolved with dlsym(RTLD_NEXT) on first use. dlsym may allocate, and an
+ * allocator may lock: while a thread resolves, its lock calls go to the C
+ * library's own entry points, bound by version below.
+ */
+extern int fb_mutex_lock(pthread_mutex_t *);
+extern int fb_mutex_unlock(pthread_mutex_t *);
+extern int fb_rwlock_rdlock(pthread_rwlock_t *);
+extern int fb_rwlock_wrlock(pthread_rwlock_t *);
+extern int fb_rwlock_unlock(pthread_rwlock_t *);
+__asm__(".symver fb_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
+__asm__(".symver fb_mutex_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
+__asm__(".symver fb_rwlock_rdlock, __pthread_rwlock_rdlock@GLIBC_2.2.5");
+__asm__(".symver fb_rwlock_wrlock, __pthread_rwlock_wrlock@GLIBC_2.2.5");
+__asm__(".symver fb_rwlock_unlock, __pthread_rwlock_unlock@GLIBC_2.2.5");
+
+static CPROF_TLS int resolving;
+
+static void *resolve(const char *name, const char *version)
+{
+	resolving++;
+	void *f = version ? dlvsym(RTLD_NEXT, name, version) : NULL;
+	if (!f)
+		f = dlsym(RTLD_NEXT, name);
+	resolving--;
+	return f;
+}
+
+/* Declares real_<name> of type <name>_fn, resolved; evaluates fallback when it cannot be. */
+#define REAL(name, version, fallback)                                                  \
+	static name##_fn real_##name;                                                  \
+	name##_fn f_##name = __atomic_load_n(&real_##name, __ATOMIC_RELAXED);          \
+	if (__builtin_expect(!f_##name, 0)) {                                          \
+		if (resolving)                                                         \
+			fallback;                                                      \
+		f_##name = (name##_fn)resolve(#name, version);                         \
+		if (!f_##name)                                                         \
+			fallback;                                                      \
+		__atomic_store_n(&real_##name, f_##name, __ATOMIC_RELAXED);            \
+	}
+
+typedef int (*pthread_mutex_lock_fn)(pthread_mutex_t *);
+typedef int (*pthread_mutex_trylock_fn)(pthread_mutex_t *);
+typedef int (*pthread_mutex_unlock_fn)(pthread_mutex_t *);
+typedef int (*pthread_mutex_timedlock_fn)(pthread_mutex_t *, const struct timespec *);
+typedef int (*pthread_mutex_clocklock_fn)(pthread_mutex_t *, clockid_t, const struct timespec *);
+typedef int (*pthread_rwlock_rdlock_fn)(pthread_rwlock_t *);
+typedef int (*pthread_rwlock_wrlock_fn)(pthread_rwlock_t *);
+typedef int (*pthread_rwlock_tryrdlock_fn)(pthread_rwlock_t *);
+typedef int (*pthread_rwlock_trywrlock_fn)(pthread_rwlock_t *);
+typedef int (*pthread_rwlock_timedrdlock_fn)(pthread_rwlock_t *, const struct timespec *);
+typedef int (*pthread_rwlock_timedwrlock_fn)(pthread_rwlock_t *, const struct timespec *);
+typedef int (*pthread_rwlock_unlock_fn)(pthread_rwlock_t *);
+typedef int (*pthread_cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
+typedef int (*pthread_cond_timedwait_fn)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+typedef int (*pthread_cond_clockwait_fn)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+					 const struct timespec *);
+typedef int (*sem_wait_fn)(sem_t *);
+typedef int (*sem_trywait_fn)(sem_t *);
+typedef int (*sem_timedwait_fn)(sem_t *, const struct timespec *);
+typedef int (*sem_clockwait_fn)(sem_t *, clockid_t, const struct timespec *);
+typedef int (*pthread_join_fn)(pthread_t, void **);
+typedef int (*pthread_tryjoin_np_fn)(pthread_t, void **);
+typedef int (*pthread_barrier_wait_fn)(pthread_barrier_t *);
+
+/* ---- the waiting part, shared by every wrapper ---- */
+
+struct wait {
+	int64_t t0;
+	const char *prev; /* blocked_in before this call (a signal handler may nest) */
+	int slot;         /* mutex side-table slot, or -1 */
+	bool active;
+};
+
+static inline bool on(unsigned mask)
+{
+	return (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & mask) && !cprof__wait_guard;
+}
+
+#define LOCKS (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX | CPROF_WAIT_STATES)
+
+static inline void wait_begin(struct wait *w, const char *what, const void *lock)
+{
+	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
+	w->t0 = (f & (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX)) ? cprof__now_ns() : 0;
+	w->slot = lock && (f & CPROF_WAIT_MUTEX) ? cprof__mutex_wait_begin(lock, w->t0) : -1;
+	w->prev = cprof__self.blocked_in;
+	cprof__self.blocked_in = what;
+	w->active = true;
+}
+
+/* The wait ended; record it when recorded is true (the call did wait). */
+static inline void wait_end(struct wait *w, const char *what, const void *ra, bool recorded)
+{
+	cprof__self.blocked_in = w->prev;
+	w->active = false;
+	if (!w->t0)
+		return;
+	int64_t t1 = cprof__now_ns();
+	if (w->slot >= 0)
+		cprof__mutex_wait_end(w->slot, t1);
+	if (recorded)
+		cprof__block_event(what, t1 - w->t0, ra);
+}
+
+/* Unwinding after cancellation: restore the thread's state, withdraw the waiter. */
+static void wait_cancelled(struct wait *w)
+{
+	if (!w->active)
+		return;
+	cprof__self.blocked_in = w->prev;
+	if (w->slot >= 0)
+		cprof__mutex_wait_end(w->slot, cprof__now_ns());
+}
+#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, false}
+
+/* ---- mutexes ---- */
+
+static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, pthread_mutex_lock_fn lock,
+						     const void *ra)
+{
+	WAIT;
+	wait_begin(&w, "pthread_mutex_lock", m);
+	int rc = lock(m);
+	wait_end(&w, "pthread_mutex_lock", ra, rc == 0 || rc == EOWNERDEAD);
+	return rc;
+}
+
+CPROF_API int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	REAL(pthread_mutex_lock, NULL, return fb_mutex_lock(m));
+	REAL(pthread_mutex_trylock, NULL, return fb_mutex_lock(m));
+	if (!on(LOCKS))
+		return f_pthread_mutex_lock(m);
+	int rc = f_pthread_mutex_trylock(m);
+	if (rc != EBUSY)
+		return rc;
+	return mutex_lock_slow(m, f_pthread_mutex_lock, __builtin_return_address(0));
+}
+
+CPROF_API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+	REAL(pthread_mutex_timedlock, NULL, return fb_mutex_lock(m));
+	REAL(pthread_mutex_trylock, NULL, return fb_mutex_lock(m));
+	if (!on(LOCKS))
+		return f_pthread_mutex_timedlock(m, abstime);
+	int rc = f_pthread_mutex_trylock(m);
+	if (rc != EBUSY)
+		return rc;
+	WAIT;
+	wait_begin(&w, "pthread_mutex_timedlock", m);
+	rc = f_pthread_mutex_timedlock(m, abstime);
+	wait_end(&w, "pthread_mutex_timedlock", __builtin_return_address(0),
+		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD);
+	return rc;
+}
+
+CPROF_API int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
+{
+	REAL(pthread_mutex_clocklock, NULL, return fb_mutex_lock(m));
+	REAL(pthread_mutex_trylock, NULL, return fb_mutex_lock(m));
+	if (!on(LOCKS))
+		return f_pthread_mutex_clocklock(m, clock, abstime);
+	int rc = f_pthread_mutex_trylock(m);
+	if (rc != EBUSY)
+		return rc;
+	WAIT;
+	wait_begin(&w, "pthread_mutex_clocklock", m);
+	rc = f_pthread_mutex_clocklock(m, clock, abstime);
+	wait_end(&w, "pthread_mutex_clocklock", __builtin_return_address(0),
+		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD);
+	return rc;
+}
+
+/*
+ * Some lock has waiters registered: if this one has, take what its waiters
+ * are owed while still holding it, unlock, then record.
+ */
+static __attribute__((noinline)) int unlock_slow(void *l, int (*unlock)(void *), const void *ra)
+{
+	int64_t d = cprof__wait_guard ? 0 : cprof__mutex_release(l);
+	int rc = unlock(l);
+	if (d > 0)
+		cprof__mutex_charge(d, ra);
+	return rc;
+}
+
+CPROF_API int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	REAL(pthread_mutex_unlock, NULL, return fb_mutex_unlock(m));
+	if (__builtin_expect(atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0, 1))
+		return f_pthread_mutex_unlock(m);
+	return unlock_slow(m, (int (*)(void *))f_pthread_mutex_unlock, __builtin_return_address(0));
+}
+
+/* ---- read-write locks ---- */
+
+CPROF_API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+	REAL(pthread_rwlock_rdlock, NULL, return fb_rwlock_rdlock(l));
+	REAL(pthread_rwlock_tryrdlock, NULL, return fb_rwlock_rdlock(l));
+	if (!on(LOCKS))
+		return f_pthread_rwlock_rdlock(l);
+	int rc = f_pthread_rwlock_tryrdlock(l);
+	if (rc != EBUSY)
+		return rc;
+	WAIT;
+	wait_begin(&w, "pthread_rwlock_rdlock", l);
+	rc = f_pthread_rwlock_rdlock(l);
+	wait_end(&w, "pthread_rwlock_rdlock", __builtin_return_address(0), rc == 0);
+	return rc;
+}
+
+CPROF_API int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+	REAL(pthread_rwlock_wrlock, NULL, return fb_rwlock_wrlock(l));
+	REAL(pthread_rwlock_trywrlock, NULL, return fb_rwlock_wrlock(l));
+	if (!on(LOCKS))
+		return f_pthread_rwlock_wrlock(l);
+	int rc = f_pthread_rwlock_trywrlock(l);
+	if (rc != EBUSY)
+		return rc;
+	WAIT;
+	wait_begin(&w, "pthread_rwlock_wrlock", l);
+	rc = f_pthread_rwlock_wrlock(l);
+	wait_end(&w, "pthread_rwlock_wrlock", __builtin_return_address(0), rc == 0);
+	return rc;
+}
+
+CPROF_API int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+	REAL(pthread_rwlock_timedrdlock, NULL, return fb_rwlock_rdlock(l));
+	REAL(pthread_rwlock_tryrdlock, NULL, return fb_rwlock_rdlock(l));
+	if (!on(LOCKS))
+		return f_pthread_rwlock_timedrdlock(l, abstime);
+	int rc = f_pthread_rwlock_tryrdlock(l);
+	if (rc != EBUSY)
+		return rc;
+	WAIT;
+	wait_begin(&w, "pthread_rwlock_timedrdlock", l);
+	rc = f_pthread_rwlock_timedrdlock(l, abstime);
+	wait_end(&w, "pthread_rwlock_timedrdlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT);
+	return rc;
+}
+
+CPROF_API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+	REAL(pthread_rwlock_timedwrlock, NULL, return fb_rwlock_wrlock(l));
+	REAL(pthread_rwlock_trywrlock, NULL, return fb_rwlock_wrlock(l));
+	if (!on(LOCKS))
+		return f_pthread_rwlock_timedwrlock(l, abstime);
+	int rc = f_pthread_rwlock_trywrlock(l);
+	if (rc != EBUSY)
+		return rc;
+	WAIT;
+	wait_begin(&w, "pthread_rwlock_timedwrlock", l);
+	rc = f_pthread_rwlock_timedwrlock(l, abstime);
+	wait_end(&w, "pthread_rwlock_timedwrlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT);
+	return rc;
+}
+
+CPROF_API int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	REAL(pthread_rwlock_unlock, NULL, return fb_rwlock_unlock(l));
+	if (__builtin_expect(atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0, 1))
+		return f_pthread_rwlock_unlock(l);
+	return unlock_slow(l, (int (*)(void *))f_pthread_rwlock_unlock, __builtin_return_address(0));
+}
+
+/* ---- condition variables ---- */
+
+/*
+ * Waiting on a condition releases the mutex: that ends the caller's critical
+ * section, so threads waiting for the mutex are charged to it here.
+ */
+static inline void cond_releases(pthread_mutex_t *m, const void *ra)
+{
+	if (atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) != 0)
+		cprof__mutex_charge(cprof__mutex_release(m), ra);
+}
+
+CPROF_API int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	REAL(pthread_cond_wait, "GLIBC_2.3.2", return EINVAL);
+	if (!on(LOCKS))
+		return f_pthread_cond_wait(c, m);
+	const void *ra = __builtin_return_address(0);
+	cond_releases(m, ra);
+	WAIT;
+	wait_begin(&w, "pthread_cond_wait", NULL);
+	int rc = f_pthread_cond_wait(c, m);
+	wait_end(&w, "pthread_cond_wait", ra, rc == 0);
+	return rc;
+}
+
+CPROF_API int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+	REAL(pthread_cond_timedwait, "GLIBC_2.3.2", return EINVAL);
+	if (!on(LOCKS))
+		return f_pthread_cond_timedwait(c, m, abstime);
+	const void *ra = __builtin_return_address(0);
+	cond_releases(m, ra);
+	WAIT;
+	wait_begin(&w, "pthread_cond_timedwait", NULL);
+	int rc = f_pthread_cond_timedwait(c, m, abstime);
+	wait_end(&w, "pthread_cond_timedwait", ra, rc == 0 || rc == ETIMEDOUT);
+	return rc;
+}
+
+CPROF_API int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+				     const struct timespec *abstime)
+{
+	REAL(pthread_cond_clockwait, NULL, return EINVAL);
+	if (!on(LOCKS))
+		return f_pthread_cond_clockwait(c, m, clock, abstime);
+	const void *ra = __builtin_return_address(0);
+	cond_releases(m, ra);
+	WAIT;
+	wait_begin(&w, "pthread_cond_clockwait", NULL);
+	int rc = f_pthread_cond_clockwait(c, m, clock, abstime);
+	wait_end(&w, "pthread_cond_clockwait", ra, rc == 0 || rc == ETIMEDOUT);
+	return rc;
+}
+
+/* ---- semaphores ---- */
+
+/* A semaphore that can be taken at once is not a wait: try first, errno untouched. */
+static inline bool sem_taken(sem_t *s)
+{
+	REAL(sem_trywait, NULL, return false);
+	int saved = errno;
+	if (f_sem_trywait(s) == 0)
+		return true;
+	errno = saved; /* any failure: the real call below decides */
+	return false;
+}
+
+CPROF_API int sem_wait(sem_t *s)
+{
+	REAL(sem_wait, NULL, { errno = ENOSYS; return -1; });
+	if (!on(LOCKS))
+		return f_sem_wait(s);
+	if (sem_taken(s))
+		return 0;
+	WAIT;
+	wait_begin(&w, "sem_wait", NULL);
+	int rc = f_sem_wait(s);
+	int e = errno;
+	wait_end(&w, "sem_wait", __builtin_return_address(0), rc == 0);
+	errno = e;
+	return rc;
+}
+
+CPROF_API int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+	REAL(sem_timedwait, NULL, { errno = ENOSYS; return -1; });
+	if (!on(LOCKS))
+		return f_sem_timedwait(s, abstime);
+	if (sem_taken(s))
+		return 0;
+	WAIT;
+	wait_begin(&w, "sem_timedwait", NULL);
+	int rc = f_sem_timedwait(s, abstime);
+	int e = errno;
+	wait_end(&w, "sem_timedwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT);
+	errno = e;
+	return rc;
+}
+
+CPROF_API int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime)
+{
+	REAL(sem_clockwait, NULL, { errno = ENOSYS; return -1; });
+	if (!on(LOCKS))
+		return f_sem_clockwait(s, clock, abstime);
+	if (sem_taken(s))
+		return 0;
+	WAIT;
+	wait_begin(&w, "sem_clockwait", NULL);
+	int rc = f_sem_clockwait(s, clock, abstime);
+	int e = errno;
+	wait_end(&w, "sem_clockwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT);
+	errno = e;
+	return rc;
+}
+
+/* ---- join and barriers ---- */
+
+CPROF_API int pthread_join(pthread_t th, void **ret)
+{
+	REAL(pthread_join, NULL, return EINVAL);
+	REAL(pthread_tryjoin_np, NULL, return f_pthread_join(th, ret));
+	if (!on(LOCKS))
+		return f_pthread_join(th, ret);
+	/* A thread that has already ended is not a wait. */
+	int rc = f_pthread_tryjoin_np(th, ret);
+	if (rc != EBUSY)
+		return rc;
+	WAIT;
+	wait_begin(&w, "pthread_join", NULL);
+	rc = f_pthread_join(th, ret);
+	wait_end(&w, "pthread_join", __builtin_return_address(0), rc == 0);
+	return rc;
+}
+
+CPROF_API int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	REAL(pthread_barrier_wait, NULL, return EINVAL);
+	if (!on(LOCKS))
+		return f_pthread_barrier_wait(b);
+	WAIT;
+	wait_begin(&w, "pthread_barrier_wait", NULL);
+	int rc = f_pthread_barrier_wait(b);
+	wait_end(&w, "pthread_barrier_wait", __builtin_return_address(0),
+		 rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD);
+	return rc;
+}
