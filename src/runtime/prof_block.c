@@ -52,8 +52,8 @@ static struct wait_prof blockp = {.name = "block"}, mutexp = {.name = "mutex"};
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t start_wall;
 
-_Atomic unsigned cprof__wait_flags;
-_Atomic unsigned cprof__mutex_live;
+_Atomic unsigned cprof__wait_flags __attribute__((aligned(64)));
+_Atomic unsigned cprof__mutex_live __attribute__((aligned(64)));
 CPROF_TLS int cprof__wait_guard;
 static _Atomic int64_t block_rate;   /* ns; 0: off */
 static _Atomic int64_t mutex_frac;   /* 1 in N; 0: off */

@@ -153,26 +153,61 @@ static void wait_cancelled(struct wait *w)
 
 /* ---- mutexes ---- */
 
-static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, pthread_mutex_lock_fn lock,
-						     const void *ra)
+/*
+ * pthread_mutex_lock and _unlock are the hot ones: their own code is a flag
+ * test and a jump to the C library's function (no frame of their own, so
+ * no frame pointer either); everything else is out of line.
+ */
+#define FAST __attribute__((optimize("omit-frame-pointer")))
+
+/* Resolve var (a file-scope pointer) once; evaluate fallback when it cannot be. */
+#define RESOLVE(var, name, fallback)                                                   \
+	if (__builtin_expect(!__atomic_load_n(&var, __ATOMIC_RELAXED), 0)) {           \
+		if (resolving)                                                         \
+			fallback;                                                      \
+		void *f_ = resolve(name, NULL);                                        \
+		if (!f_)                                                               \
+			fallback;                                                      \
+		__atomic_store_n(&var, (__typeof__(var))f_, __ATOMIC_RELAXED);          \
+	}
+
+static pthread_mutex_lock_fn mutex_lock_real, mutex_trylock_real, mutex_unlock_real;
+
+static __attribute__((noinline)) int mutex_lock_wait(pthread_mutex_t *m, const void *ra)
 {
 	WAIT;
 	wait_begin(&w, "pthread_mutex_lock", m);
-	int rc = lock(m);
+	int rc = mutex_lock_real(m);
 	wait_end(&w, "pthread_mutex_lock", ra, rc == 0 || rc == EOWNERDEAD);
 	return rc;
 }
 
-CPROF_API int pthread_mutex_lock(pthread_mutex_t *m)
+static __attribute__((noinline)) int mutex_lock_full(pthread_mutex_t *m, const void *ra)
 {
-	REAL(pthread_mutex_lock, NULL, return fb_mutex_lock(m));
-	REAL(pthread_mutex_trylock, NULL, return fb_mutex_lock(m));
+	RESOLVE(mutex_lock_real, "pthread_mutex_lock", return fb_mutex_lock(m));
+	RESOLVE(mutex_trylock_real, "pthread_mutex_trylock", return fb_mutex_lock(m));
 	if (!on(LOCKS))
-		return f_pthread_mutex_lock(m);
-	int rc = f_pthread_mutex_trylock(m);
+		return mutex_lock_real(m);
+	int rc = mutex_trylock_real(m);
 	if (rc != EBUSY)
 		return rc;
-	return mutex_lock_slow(m, f_pthread_mutex_lock, __builtin_return_address(0));
+	return mutex_lock_wait(m, ra);
+}
+
+CPROF_API FAST int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	pthread_mutex_lock_fn f = __atomic_load_n(&mutex_lock_real, __ATOMIC_RELAXED);
+	pthread_mutex_lock_fn t = __atomic_load_n(&mutex_trylock_real, __ATOMIC_RELAXED);
+	if (__builtin_expect(f && t && !cprof__wait_guard, 1)) {
+		if (!(atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & LOCKS))
+			return f(m);
+		/* A wait profile is on: an uncontended lock is one try. */
+		int rc = t(m);
+		if (__builtin_expect(rc != EBUSY, 1))
+			return rc;
+		return mutex_lock_wait(m, __builtin_return_address(0));
+	}
+	return mutex_lock_full(m, __builtin_return_address(0));
 }
 
 CPROF_API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
@@ -222,12 +257,20 @@ static __attribute__((noinline)) int unlock_slow(void *l, int (*unlock)(void *),
 	return rc;
 }
 
-CPROF_API int pthread_mutex_unlock(pthread_mutex_t *m)
+static __attribute__((noinline)) int mutex_unlock_full(pthread_mutex_t *m, const void *ra)
 {
-	REAL(pthread_mutex_unlock, NULL, return fb_mutex_unlock(m));
-	if (__builtin_expect(atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0, 1))
-		return f_pthread_mutex_unlock(m);
-	return unlock_slow(m, (int (*)(void *))f_pthread_mutex_unlock, __builtin_return_address(0));
+	RESOLVE(mutex_unlock_real, "pthread_mutex_unlock", return fb_mutex_unlock(m));
+	if (atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0)
+		return mutex_unlock_real(m);
+	return unlock_slow(m, (int (*)(void *))mutex_unlock_real, ra);
+}
+
+CPROF_API FAST int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock_fn f = __atomic_load_n(&mutex_unlock_real, __ATOMIC_RELAXED);
+	if (__builtin_expect(f && atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0, 1))
+		return f(m);
+	return mutex_unlock_full(m, __builtin_return_address(0));
 }
 
 /* ---- read-write locks ---- */
