@@ -35,6 +35,10 @@ static const struct rt_profile_kind kinds[] = {
 	{"heap", "A sampling of memory allocations of live objects.", cprof__heap_build_heap, NULL, NULL, NULL, NULL},
 	{"allocs", "A sampling of all past memory allocations.", cprof__heap_build_allocs, NULL, NULL, NULL, NULL},
 	{"peak", "The live objects at the moment the heap was largest.", cprof__heap_build_peak, NULL, NULL, NULL, NULL},
+	{"block", "Stack traces that led to waiting on locks, condition variables, semaphores, joins and barriers "
+		  "(and blocking system calls when asked for)",
+	 cprof__block_profile, NULL, NULL, NULL, NULL},
+	{"mutex", "Stack traces of holders of contended mutexes", cprof__mutex_profile, NULL, NULL, NULL, NULL},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0] - 1)

@@ -93,7 +93,7 @@ static uint64_t rand64(void)
 
 static const void *current_labels(void)
 {
-	return NULL;
+	return cprof__labels_current();
 }
 
 /*
@@ -419,7 +419,7 @@ static void add_entry(const uintptr_t *pcs, int n, const void *labels, const cha
 		b->err = true;
 		return;
 	}
-	struct pp_label lab[1 + 32];
+	struct pp_label lab[1 + CPROF_LABELS_MAX];
 	size_t nl = 0;
 	if (reason) {
 		memset(&lab[0], 0, sizeof lab[0]);
@@ -427,7 +427,13 @@ static void add_entry(const uintptr_t *pcs, int n, const void *labels, const cha
 		lab[0].str = cprof__profile_intern(b->p, reason, (size_t)-1);
 		nl = 1;
 	}
-	(void)labels;
+	size_t nu = cprof__labels_to_pp(b->p, labels, lab + nl, CPROF_LABELS_MAX);
+	for (size_t i = 0; nl == 1 && i < nu; i++)
+		if (lab[1 + i].key == b->reason_key) { /* the program's own "reason" wins */
+			memmove(lab, lab + 1, nu * sizeof lab[0]);
+			nl = 0;
+		}
+	nl += nu;
 	int64_t v[2] = {(int64_t)((count + WAIT_ONE / 2) / WAIT_ONE), (int64_t)delay};
 	if (v[0] == 0)
 		v[0] = 1;

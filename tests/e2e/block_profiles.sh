@@ -57,6 +57,12 @@ check_sync() {
 		0.9 1.1 "block delay under fight_critical / measured (truth 1)"
 	in_range "${n}_fight_mutex" "$(ratio "$(delay_ms "$m" fight_critical)" "$measured")" 0.9 1.1 \
 		"mutex delay under fight_critical / measured (truth 1)"
+	in_range "${n}_labels_block" "$(delay_ms "$b" cond_waiter -tagfocus=phase=cond)" 250 600 \
+		"ms under cond_waiter with its thread's label phase=cond (truth ~300)"
+	in_range "${n}_labels_mutex" "$(ratio "$(delay_ms "$m" fight_critical -tagfocus=phase=fight)" "$measured")" 0.9 1.1 \
+		"mutex delay under fight_critical with label phase=fight / measured (truth 1)"
+	in_range "${n}_labels_none" "$(delay_ms "$b" fight_critical -tagfocus=phase=cond)" 0 0 \
+		"ms under fight_critical with label phase=cond (truth 0)"
 	if has_func "$b" uncontended_loop || has_func "$m" uncontended_loop; then
 		fail "${n}_uncontended" "uncontended_loop appears in a profile"
 	else

@@ -21,8 +21,13 @@
  *   join_waiter         waits ~150 ms in pthread_join
  *   barrier_early       waits ~150 ms in pthread_barrier_wait
  *
+ * Labels: when the cprof runtime is loaded, cond_waiter runs with the label
+ * phase=cond and the fight threads with phase=fight (cprof_labels_push,
+ * found with dlsym so the program runs without the runtime too).
+ *
  * Usage: block_sync [fight iterations per thread]   (default 3000)
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -46,6 +51,14 @@ static void sleep_ms(int ms)
 
 static volatile uint64_t sink;
 
+static void label(const char *key, const char *value)
+{
+	int (*push)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(RTLD_DEFAULT,
+											    "cprof_labels_push");
+	if (push)
+		push(key, value);
+}
+
 __attribute__((noinline)) static void spin_ns(int64_t ns)
 {
 	int64_t end = now_ns() + ns;
@@ -68,6 +81,7 @@ static int cond_flag;
 
 __attribute__((noinline)) void *cond_waiter(void *arg)
 {
+	label("phase", "cond");
 	pthread_mutex_lock(&cond_lock);
 	while (!cond_flag)
 		pthread_cond_wait(&cond, &cond_lock);
@@ -94,6 +108,7 @@ __attribute__((noinline)) int64_t fight_critical(void)
 static void *fight_thread(void *arg)
 {
 	int64_t *m = arg;
+	label("phase", "fight");
 	for (long i = 0; i < fight_iters; i++) {
 		*m += fight_critical();
 		spin_ns(5000);
