@@ -534,15 +534,19 @@ static void write_one(struct wait_prof *w, const char *dest)
 	cprof__wait_guard--;
 }
 
-static bool exited;
+static atomic_bool exited;
 
 static void at_exit(void)
 {
-	if (exited)
+	if (atomic_exchange(&exited, true))
 		return;
-	exited = true;
 	write_one(&blockp, blockp.path);
 	write_one(&mutexp, mutexp.path);
+}
+
+void cprof__wait_at_fatal(void)
+{
+	at_exit();
 }
 
 static void atfork_child(void)
@@ -550,7 +554,7 @@ static void atfork_child(void)
 	/* Another thread may have held a lock of ours at fork; the child has one thread. */
 	pthread_mutex_init(&cfg_lock, NULL);
 	owe_reset();
-	exited = false;
+	atomic_store(&exited, false);
 	/* The child's profiles are its own: the parent's waits stay the parent's. */
 	struct wait_prof *ws[2] = {&blockp, &mutexp};
 	for (int i = 0; i < 2; i++) {
@@ -564,6 +568,8 @@ static void atfork_child(void)
 			snprintf(w->path, sizeof w->path, "%.*s.%d", PATH_MAX - 16, w->base, (int)getpid());
 	}
 	start_wall = cprof__wall_ns();
+	if (blockp.path[0] || mutexp.path[0])
+		cprof__fatal_install();
 }
 
 void cprof__wait_before_exec(void)
@@ -613,6 +619,8 @@ void cprof__wait_start_from_env(void)
 	}
 	if (sys && *sys && strcmp(sys, "0") != 0)
 		cprof_block_profile_syscalls(1);
+	if (blockp.path[0] || mutexp.path[0])
+		cprof__fatal_install();
 	int rc = 0;
 	if (rate > 0 && (rc = cprof_block_profile_set_rate(rate)) != 0)
 		cprof__log("cannot start the block profile: %s", strerror(-rc));

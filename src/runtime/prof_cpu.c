@@ -168,6 +168,8 @@ static void on_fatal(int sig)
 static void *fatal_writer(void *arg)
 {
 	(void)arg;
+	/* The runtime's own thread: its waits are not the program's. */
+	cprof__wait_guard++;
 	unsigned char b;
 	for (;;) {
 		ssize_t r = read(fatal_pipe[0], &b, 1);
@@ -180,6 +182,7 @@ static void *fatal_writer(void *arg)
 	int sig = b;
 	cprof_cpu_profile_stop();
 	cprof__heap_stop_at_exit();
+	cprof__wait_at_fatal();
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;

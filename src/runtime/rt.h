@@ -291,7 +291,8 @@ void cprof__cpu_after_failed_exec(void);
 /*
  * Make SIGINT, SIGTERM and SIGHUP (when the program left them at their
  * default) write the profiles before the process dies, through a writer
- * thread: the CPU profile, and the heap profiles. Thread.
+ * thread: the CPU profile, the heap profiles, and the block and mutex
+ * profiles. Thread.
  */
 void cprof__fatal_install(void);
 
@@ -375,6 +376,8 @@ struct profile *cprof__mutex_profile(void);
 /* Start from CPROF_BLOCK* / CPROF_MUTEX*; write what we have before exec. Init / thread. */
 void cprof__wait_start_from_env(void);
 void cprof__wait_before_exec(void);
+/* A fatal signal ends the process: write the block and mutex profiles now. Thread (the writer thread). */
+void cprof__wait_at_fatal(void);
 
 /* ---- waittab.c: table of wait events by (stack, labels, reason) ---- */
 

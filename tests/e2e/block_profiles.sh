@@ -167,3 +167,25 @@ for alloc in libjemalloc.so.2 libtcmalloc.so.4; do
 		fail "${name}_run" "exit $st under $alloc$([ $st -eq 124 ] && echo ' (timed out: deadlock?)'): $(tail -n 3 "$T/err" | tr '\n' ' ')"
 	fi
 done
+
+# SIGTERM at its default action: the profiles are written, then the signal ends the program.
+rm -f "$T/pid"
+"$CPROF" run -q -blockprofile="$T/term-b.prof" -mutexprofile="$T/term-m.prof" \
+	"$PROGS/fatal_spin" "$T/pid" 10 >/dev/null 2>"$T/err" &
+runpid=$!
+for _ in $(seq 1 300); do [ -s "$T/pid" ] && break; sleep 0.1; done
+if [ -s "$T/pid" ]; then
+	kill -TERM "$(cat "$T/pid")"
+	wait "$runpid"
+	st=$?
+	if [ $st -eq 143 ] && [ -s "$T/term-b.prof" ] && [ -s "$T/term-m.prof" ]; then
+		pass sigterm_written "both profiles written, exit 143"
+		check_valid sigterm_block "$T/term-b.prof"
+		check_valid sigterm_mutex "$T/term-m.prof"
+	else
+		fail sigterm_written "exit $st; files: $(files_in "$T" | tr ' ' '\n' | grep term | tr '\n' ' ')"
+	fi
+else
+	kill -KILL "$runpid" 2>/dev/null
+	fail sigterm_written "fatal_spin did not start: $(head -c 300 "$T/err")"
+fi
