@@ -19,6 +19,7 @@
 #include <time.h>
 
 static pthread_mutex_t shared = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t start; /* the contenders begin together */
 static volatile uint64_t counter;
 static long per_thread;
 
@@ -47,6 +48,7 @@ __attribute__((noinline)) static void uncontended(long n)
 static void *contender(void *arg)
 {
 	uint64_t x = (uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
+	pthread_barrier_wait(&start);
 	for (long i = 0; i < per_thread; i++) {
 		lock_site(&shared, 20);
 		for (int k = 0; k < 40; k++) { /* work outside the lock */
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
 	} else {
 		per_thread = n;
 		pthread_t th[64];
+		pthread_barrier_init(&start, NULL, (unsigned)threads);
 		for (int i = 0; i < threads; i++)
 			pthread_create(&th[i], NULL, contender, (void *)(uintptr_t)i);
 		for (int i = 0; i < threads; i++)

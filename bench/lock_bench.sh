@@ -13,7 +13,9 @@
 #              (rate 1 ns, fraction 1), the heaviest setting
 # Workloads: uncontended (one thread, a mutex nobody else wants) and
 # contended (4 threads on one mutex, short critical section).
-# Result: median ns per pair per configuration, and its ratio to base.
+# Result: median ns per pair per configuration, and its ratio to base; and
+# the instructions per uncontended pair under callgrind, which a loaded
+# machine does not move.
 # Markdown on stdout, appended to BUILD/bench/results.md.
 #
 #   CPROF_BENCH_N=11      rounds
@@ -21,9 +23,9 @@
 set -u
 B=${1:?usage: bench/lock_bench.sh BUILD_DIR}
 N=${CPROF_BENCH_N:-11}
-NU=20000000 NC=400000
+NU=20000000 NC=1000000
 if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
-	N=3 NU=2000000 NC=40000
+	N=3 NU=2000000 NC=100000
 fi
 bin=$B/bench/bench_lock
 lib=$B/lib/libcprof.so
@@ -72,6 +74,28 @@ done
 contentions=$(go tool pprof -raw "$tmp/b.contended.1" 2>/dev/null |
 	awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0 } s && $2 ~ /^[0-9]+:$/ { c += $1 } END { print c + 0 }')
 
+# Instructions per uncontended pair (callgrind), which the machine's load does not move:
+# (instructions of a 2M-pair run - those of a 1M-pair run) / 1M, so start-up and exit cancel out.
+instr() { # cfg -> instructions per pair, or "n/a"
+	local cfg=$1 envs=() n c1 c2
+	command -v valgrind >/dev/null 2>&1 || { echo n/a; return; }
+	case $cfg in
+	preloaded) envs=(LD_PRELOAD="$lib") ;;
+	block+mutex) envs=(LD_PRELOAD="$lib" CPROF_BLOCKPROFILE="$tmp/vb" CPROF_MUTEXPROFILE="$tmp/vm") ;;
+	esac
+	for n in 1000000 2000000; do
+		env "${envs[@]}" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$n" "$bin" -u $n >/dev/null 2>"$tmp/cg.err" ||
+			{ echo n/a; return; }
+	done
+	c1=$(awk '/^summary:/ { print $2 }' "$tmp/cg.1000000")
+	c2=$(awk '/^summary:/ { print $2 }' "$tmp/cg.2000000")
+	awk -v a="$c1" -v b="$c2" 'BEGIN { if (a > 0 && b > a) printf "%.1f\n", (b - a) / 1000000; else print "n/a" }'
+}
+echo "lock_bench: instruction counts (callgrind)" >&2
+I_base=$(instr base)
+I_pre=$(instr preloaded)
+I_on=$(instr block+mutex)
+
 out=$B/bench/results.md
 mkdir -p "$B/bench"
 {
@@ -108,6 +132,10 @@ mkdir -p "$B/bench"
 				}
 			}
 		}' "$res"
+	echo
+	echo "Instructions per uncontended lock/unlock pair (callgrind, 2M-pair run minus 1M-pair run):" \
+		"base $I_base, preloaded $I_pre, block+mutex $I_on" \
+		"($(awk -v a="$I_base" -v b="$I_on" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else print "n/a" }') of base)."
 	echo
 } | tee -a "$out"
 exit $failed

@@ -385,6 +385,8 @@ echo "bench: results also in $out" >&2
 "$top/bench/wall_run.sh" "$B" "$out" || failed=1
 # The benchmark harness's own overhead and run-to-run spread (appends to $out).
 "$top/bench/harness_bench.sh" "$B" || failed=1
+# The block and mutex profilers' cost per lock operation (appends to $out).
+"$top/bench/lock_bench.sh" "$B" || failed=1
 if [ "$failed" != 0 ]; then
 	echo "bench: FAILED: some runs failed or left no profile (see above)" >&2
 	exit 1

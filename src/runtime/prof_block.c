@@ -443,10 +443,6 @@ static void add_entry(const uintptr_t *pcs, int n, const void *labels, const cha
 
 static struct profile *build(struct wait_prof *w)
 {
-	if (!w->tab) {
-		errno = ENODATA;
-		return NULL;
-	}
 	cprof__wait_guard++;
 	struct profile *p = cprof__profile_new();
 	if (!p)
@@ -471,6 +467,13 @@ static struct profile *build(struct wait_prof *w)
 		snprintf(c, sizeof c, "cprof %s: mutex profile, 1 in %lld contentions recorded and weighted",
 			 CPROF_VERSION_STRING, (long long)atomic_load(&mutex_frac));
 	cprof__profile_add_comment(p, c);
+	if (!w->tab) {
+		/* As Go's: a profile that was never turned on is empty, not missing. */
+		snprintf(c, sizeof c, "the %s profile is off: set %s (cprof run %s) to record", w->name,
+			 is_block ? "CPROF_BLOCK_RATE" : "CPROF_MUTEX_FRACTION",
+			 is_block ? "-blockprofile" : "-mutexprofile");
+		cprof__profile_add_comment(p, c);
+	}
 	uint64_t lost = atomic_load(&w->lost_count);
 	if (lost) {
 		snprintf(c, sizeof c, "%llu contentions could not be recorded (table full)",
@@ -485,7 +488,8 @@ static struct profile *build(struct wait_prof *w)
 	struct build b = {p, cprof__sym_begin(p), cprof__profile_intern(p, "reason", (size_t)-1), false};
 	if (!b.s)
 		goto oom;
-	cprof__waittab_foreach(w->tab, add_entry, &b);
+	if (w->tab)
+		cprof__waittab_foreach(w->tab, add_entry, &b);
 	if (lost && !b.err) {
 		uint64_t id = cprof__sym_special(b.s, "[cprof: lost samples]");
 		int64_t v[2] = {(int64_t)((lost + WAIT_ONE - 1) / WAIT_ONE), (int64_t)atomic_load(&w->lost_delay)};

@@ -370,7 +370,10 @@ int cprof__mutex_wait_begin(const void *lock, int64_t now);
 void cprof__mutex_wait_end(int slot, int64_t now);
 int64_t cprof__mutex_release(const void *lock);
 void cprof__mutex_charge(int64_t d, const void *ra);
-/* The block and mutex profiles as of now; NULL with errno ENODATA when never enabled, ENOMEM. Thread. */
+/*
+ * The block and mutex profiles as of now (empty, with a comment saying so,
+ * when never turned on, as Go's are); NULL with errno ENOMEM. Thread.
+ */
 struct profile *cprof__block_profile(void);
 struct profile *cprof__mutex_profile(void);
 /* Start from CPROF_BLOCK* / CPROF_MUTEX*; write what we have before exec. Init / thread. */
