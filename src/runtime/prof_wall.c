@@ -518,6 +518,7 @@ static void settle_all(void)
 static void *sampler_main(void *arg)
 {
 	(void)arg;
+	cprof__wait_guard++; /* the runtime's own waits stay out of the block profile */
 	pid_t me = (pid_t)syscall(SYS_gettid);
 	int64_t next = cprof__now_ns() + wall.period_ns;
 	while (!atomic_load(&wall.stop_req)) {

@@ -99,12 +99,15 @@ else
 fi
 check_sync sync "$T/block.prof" "$T/mutex.prof" "$T/out"
 
-# 1 in 4 contentions recorded, weighted by 4: the total stays right.
+# 1 in 4 contentions recorded, weighted by 4: the total stays right. The
+# bound is wide because a few charges are long (a holder preempted on a busy
+# machine) and whether each is drawn moves the estimate; the exact totals
+# are checked above with every contention recorded.
 LD_PRELOAD="$CPROF_BUILD/lib/libcprof.so" CPROF_MUTEXPROFILE="$T/frac.prof" CPROF_MUTEX_FRACTION=4 \
 	CPROF_BLOCKPROFILE="$T/rate.prof" CPROF_BLOCK_RATE=1000000 "$PROGS/block_sync" 6000 >"$T/out4" 2>"$T/err"
 measured=$(awk -F= '/^fight_measured_ns=/ { printf "%.3f\n", $2 / 1e6 }' "$T/out4")
 if check_valid frac "$T/frac.prof"; then
-	in_range frac_fight "$(ratio "$(delay_ms "$T/frac.prof" fight_critical)" "$measured")" 0.75 1.25 \
+	in_range frac_fight "$(ratio "$(delay_ms "$T/frac.prof" fight_critical)" "$measured")" 0.5 1.5 \
 		"mutex delay under fight_critical / measured with 1 in 4 recorded (truth 1)"
 fi
 # Waits of 1 ms and more recorded as they are, shorter ones sampled by length.
