@@ -3,7 +3,13 @@
  * around its loop only (so start-up and profile writing are not counted),
  * for the cost the block and mutex profilers add to every lock operation.
  *
- *   bench_lock -u N        one thread, N pairs on a mutex nobody else wants
+ *   bench_lock -u N        one thread, N pairs on a mutex nobody else wants;
+ *                          a second thread sleeps throughout, so that the
+ *                          process is multi-threaded as the programs whose
+ *                          locks one profiles are (glibc skips the atomic
+ *                          instructions of lock and unlock while a process
+ *                          has one thread, which would make the baseline
+ *                          a case no profiled program is in)
  *   bench_lock -c N -t T   T threads, N pairs each on one shared mutex, with
  *                          a short critical section and a little work
  *                          outside it, so that threads often find it taken
@@ -17,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t shared = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t start; /* the contenders begin together */
@@ -43,6 +50,13 @@ __attribute__((noinline)) static void uncontended(long n)
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 	for (long i = 0; i < n; i++)
 		lock_site(&m, 1);
+}
+
+static void *sleeper(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
 }
 
 static void *contender(void *arg)
@@ -82,6 +96,9 @@ int main(int argc, char **argv)
 	int64_t t0 = now_ns();
 	long ops;
 	if (mode == 'u') {
+		pthread_t s;
+		pthread_create(&s, NULL, sleeper, NULL);
+		t0 = now_ns();
 		uncontended(n);
 		ops = n;
 	} else {

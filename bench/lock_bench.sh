@@ -11,7 +11,8 @@
 #   block+mutex  LD_PRELOAD=libcprof.so CPROF_BLOCKPROFILE CPROF_MUTEXPROFILE
 #              at their defaults: every wait and every contention recorded
 #              (rate 1 ns, fraction 1), the heaviest setting
-# Workloads: uncontended (one thread, a mutex nobody else wants) and
+# Workloads: uncontended (one thread, a mutex nobody else wants, in a
+# multi-threaded process: see bench_lock.c) and
 # contended (4 threads on one mutex, short critical section).
 # Result: median ns per pair per configuration, and its ratio to base; and
 # the instructions per uncontended pair under callgrind, which a loaded
