@@ -88,6 +88,10 @@ if grep -q 'Could not enable CPU profiling' "$T/go.busy"; then
 else
 	fail http_go_shows_error "$(head -c 300 "$T/go.busy")"
 fi
+# A client that hangs up ends its capture: the next CPU profile is not refused.
+curl -s -o /dev/null --max-time 1 "$BASE/profile?seconds=20"
+sleep 0.5
+in_range http_cpu_hangup_cancels "$(status "$BASE/profile?seconds=1")" 200 200 "200 right after a client left a 20 s capture"
 curl -s -D "$T/h.long" --max-time 10 -o "$T/b.long" "$BASE/profile?seconds=21"
 if grep -q '^HTTP/1.1 400' "$T/h.long" && grep -q 'limit of 20 seconds' "$T/b.long"; then
 	pass http_seconds_capped "seconds=21 over CPROF_HTTP_MAX_SECONDS=20: 400"
