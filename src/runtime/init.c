@@ -94,6 +94,15 @@ static void check_unwinder(void)
 {
 	if (cprof__config.unwinder != CPROF_UNWIND_DWARF)
 		return;
+	if (getauxval(AT_BASE) == 0) {
+		/* No dynamic loader: a static program (libcprof.a linked in). libgcc
+		 * there finds unwind tables by a path that is not signal-safe. */
+		cprof__config.unwinder = CPROF_UNWIND_FP;
+		if (getenv("CPROF_UNWIND") || getenv("CPROF_CPUPROFILE"))
+			cprof__log("a static program: the DWARF unwinder is not signal-safe there; "
+				   "using frame pointers (build with -fno-omit-frame-pointer for complete stacks)");
+		return;
+	}
 	int major = 0, minor = 0;
 	if (sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) == 2 &&
 	    (major > 2 || (major == 2 && minor >= 35)))

@@ -204,15 +204,18 @@ static void make_key(void)
 void cprof__threads_self_bounds(void)
 {
 	pthread_attr_t a;
-	if (pthread_getattr_np(pthread_self(), &a) != 0)
-		return;
-	void *addr;
-	size_t size;
-	if (pthread_attr_getstack(&a, &addr, &size) == 0) {
-		cprof__self.stack_lo = (uintptr_t)addr;
-		cprof__self.stack_hi = (uintptr_t)addr + size;
+	/* glibc allocates here (a CPU set; the main thread's reads maps): ours, not the program's. */
+	cprof__heap_ignore_begin();
+	if (pthread_getattr_np(pthread_self(), &a) == 0) {
+		void *addr;
+		size_t size;
+		if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+			cprof__self.stack_lo = (uintptr_t)addr;
+			cprof__self.stack_hi = (uintptr_t)addr + size;
+		}
+		pthread_attr_destroy(&a);
 	}
-	pthread_attr_destroy(&a);
+	cprof__heap_ignore_end();
 }
 
 int cprof__threads_start(int hz)
