@@ -6,10 +6,11 @@
 # 1. Throughput: tests/progs/http_busy runs its work loop for S seconds and
 #    reports the units done. Configurations, interleaved (each round runs
 #    each once, starting at a different one):
-#      none      LD_PRELOAD=libcprof.so, no endpoint              (baseline)
+#      none      LD_PRELOAD=libcprof.so CPROF_MEMPROFILE=F (the heap profiler
+#                on, so /heap is a real snapshot), no endpoint    (baseline)
 #      idle      the same with CPROF_HTTP=127.0.0.1:0, no client
-#      hammered  the same with 50 clients (bench_http_client, at nice 19 so
-#                the load generator itself takes CPU only when it is free)
+#      hammered  the same with 50 clients (bench_http_client, under SCHED_IDLE
+#                so the load generator itself takes CPU only when it is free)
 #                asking for /debug/pprof/ and /debug/pprof/heap in turn on
 #                keep-alive connections as fast as they are answered
 #    Loss = 1 - median(units) / median(units of none), in wall time (what
@@ -53,17 +54,17 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 run() {
 	local cfg=$1 r=$2 out=$tmp/$1.$2.out err=$tmp/$1.$2.err stop=$tmp/stop.$1.$2 req=""
 	case $cfg in
-	none) LD_PRELOAD=$lib "$busy" "$S" >"$out" 2>"$err" ;;
-	idle) CPROF_HTTP=127.0.0.1:0 LD_PRELOAD=$lib "$busy" "$S" >"$out" 2>"$err" ;;
+	none) CPROF_MEMPROFILE=$tmp/mem.prof LD_PRELOAD=$lib "$busy" "$S" >"$out" 2>"$err" ;;
+	idle) CPROF_MEMPROFILE=$tmp/mem.prof CPROF_HTTP=127.0.0.1:0 LD_PRELOAD=$lib "$busy" "$S" >"$out" 2>"$err" ;;
 	hammered)
-		CPROF_HTTP=127.0.0.1:0 LD_PRELOAD=$lib "$busy" "$S" >"$out" 2>"$err" &
+		CPROF_MEMPROFILE=$tmp/mem.prof CPROF_HTTP=127.0.0.1:0 LD_PRELOAD=$lib "$busy" "$S" >"$out" 2>"$err" &
 		local pid=$! port=""
 		for _ in $(seq 1 100); do
 			port=$(sed -n 's|.*serving /debug/pprof/ on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$err" | head -1)
 			[ -n "$port" ] && break
 			sleep 0.02
 		done
-		nice -n 19 "$client" "$port" "$CLIENTS" "$stop" >"$tmp/client.$r.out" &
+		chrt --idle 0 "$client" "$port" "$CLIENTS" "$stop" >"$tmp/client.$r.out" &
 		local cpid=$!
 		wait "$pid"
 		touch "$stop"
@@ -111,7 +112,7 @@ c_ham=$(awk '$1 == "hammered" { print $6 }' "$tmp/runs" | med)
 errs=$(awk '$1 == "hammered" { e += $5 } END { print e + 0 }' "$tmp/runs")
 l_rt=$(awk '$1 == "runtime" { print $2 / 1e6 }' "$tmp/load" | med)
 l_mhd=$(awk '$1 == "runtime+mhd" { print $2 / 1e6 }' "$tmp/load" | med)
-heap_status=$(LD_PRELOAD=$lib CPROF_HTTP=127.0.0.1:0 "$busy" 1 2>"$tmp/hs.err" >/dev/null &
+heap_status=$(LD_PRELOAD=$lib CPROF_MEMPROFILE=$tmp/mem.prof CPROF_HTTP=127.0.0.1:0 "$busy" 1 2>"$tmp/hs.err" >/dev/null &
 	sleep 0.3
 	p=$(sed -n 's|.*:\([0-9]*\)/debug/pprof/.*|\1|p' "$tmp/hs.err" | head -1)
 	curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/debug/pprof/heap"

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -47,7 +48,7 @@
 #define CONNECTION_MEMORY (32 * 1024) /* request line and headers must fit */
 #define THREAD_STACK (1024 * 1024)
 #define MAX_BUILDS 4 /* profiles built or symbolized at once; more requests wait their turn */
-#define ENDPOINT_NICE 10 /* the endpoint's threads run this much nicer than the process */
+#define ENDPOINT_NICE 10 /* when SCHED_IDLE is refused: this much nicer than the process */
 
 /* ---- libmicrohttpd, resolved at first start ---- */
 
@@ -408,13 +409,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!on_endpoint_thread) {
 		on_endpoint_thread = true;
 		/*
-		 * Below the program's threads: when the CPU is contended, requests
-		 * wait rather than the program (Linux nice values are per thread).
+		 * Below the program's threads: SCHED_IDLE runs a thread only on CPU
+		 * time nothing else wants (weight 3 against 1024 for nice 0, per
+		 * thread), so however many connections are busy, requests wait
+		 * rather than the program. Where the policy is refused, nice +10.
 		 */
-		errno = 0;
-		int prio = getpriority(PRIO_PROCESS, 0);
-		if (errno == 0 && prio < 19)
-			setpriority(PRIO_PROCESS, (id_t)gettid(), prio + ENDPOINT_NICE > 19 ? 19 : prio + ENDPOINT_NICE);
+		struct sched_param sp = {0};
+		if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+			errno = 0;
+			int prio = getpriority(PRIO_PROCESS, 0);
+			if (errno == 0 && prio < 19)
+				setpriority(PRIO_PROCESS, (id_t)gettid(),
+					    prio + ENDPOINT_NICE > 19 ? 19 : prio + ENDPOINT_NICE);
+		}
 	}
 	if (!r->seen) {
 		r->seen = true;
