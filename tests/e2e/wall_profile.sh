@@ -54,14 +54,15 @@ out=$(LD_PRELOAD=$CPROF_BUILD/lib/libcprof.so CPROF_WALLPROFILE=$T/split.prof "$
 info "wall_split: $out; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 check_split wall "$T/split.prof" "$out"
 
-out=$(cprof_run "$T/run.err" -wallprofile="$T/run.prof" -wallhz=200 "$PROGS/wall_split" 2)
+out=$(cprof_run "$T/run.err" -wallprofile="$T/run.prof" "$PROGS/wall_split" 2)
 check_split wall_run "$T/run.prof" "$out"
 if grep -q "wall profile of pid .* written to $T/run.prof" "$T/run.err"; then
 	pass wall_run_summary "$(grep 'wall profile' "$T/run.err" | head -n 1)"
 else
 	fail wall_run_summary "no summary line for the wall profile: $(head -c 300 "$T/run.err")"
 fi
-period=$(go tool pprof -raw "$T/run.prof" 2>/dev/null | awk '$1 == "Period:" { print $2 }')
+cprof_run "$T/run200.err" -wallprofile="$T/run200.prof" -wallhz=200 "$PROGS/wall_split" 0.3 >/dev/null
+period=$(go tool pprof -raw "$T/run200.prof" 2>/dev/null | awk '$1 == "Period:" { print $2 }')
 in_range wall_run_period "$period" 5000000 5000000 "5000000 ns: -wallhz=200"
 
 libdir=$(dirname "$(ldconfig -p 2>/dev/null | awk '/libc.so.6 .*x86-64/ { print $NF; exit }')")
