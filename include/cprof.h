@@ -155,6 +155,23 @@ int cprof_wall_profile_start_path(const char *path);
 int cprof_wall_profile_stop(void);
 
 /*
+ * Continuous profiling: every period (period_ms, at least 100; 0 for
+ * CPROF_CONTINUOUS_PERIOD or 60 s) a thread of the runtime takes the CPU
+ * profile of that period, the heap in use, and the period's allocations,
+ * block and mutex waits (as far as those profilers run), and sends them to
+ * destination: "dir:PATH" (files, kept by age and total size),
+ * "pyroscope:URL" (Grafana Pyroscope's /ingest) or "datadog:URL" (the
+ * Datadog agent, such as http://localhost:8126). What CPROF_CONTINUOUS does
+ * at load, from the program; labels and limits come from the environment
+ * (docs/USAGE.md). The program never waits for the network. Returns 0,
+ * -EINVAL (bad destination or period), -EBUSY (already running), or -errno.
+ * cprof_continuous_stop takes the last, partial period, sends it (waiting
+ * at most 2 s for uploads), and stops; -ESRCH when not running. Thread.
+ */
+int cprof_continuous_start(const char *destination, int period_ms);
+int cprof_continuous_stop(void);
+
+/*
  * Labels: key/value pairs attached to the calling thread and recorded with
  * every sample the profilers take on it (CPU, heap, block, mutex, wall), so
  * that `cprof pprof -tagfocus=key=value` (or -tags, -tagignore, -tagshow)

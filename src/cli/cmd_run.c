@@ -61,6 +61,10 @@ const char cmd_run_usage[] =
 	"                     (default 524288; 1 records every allocation)\n"
 	"  -peakprofile=FILE  write the heap in use at its largest to FILE\n"
 	"  -memleaks          at exit, report what is still allocated, by stack\n"
+	"  -continuous=DEST   continuous profiling: every period, the CPU, heap,\n"
+	"                     allocation, block and mutex profiles of that period to\n"
+	"                     dir:PATH, pyroscope:URL or datadog:URL (CPROF_CONTINUOUS)\n"
+	"  -continuous_period=D  its period (default 60s; CPROF_CONTINUOUS_PERIOD)\n"
 	"  -q                 no summary on stderr\n"
 	"\n"
 	"Children the program forks write FILE.<pid>; a program that execs another\n"
@@ -90,6 +94,7 @@ struct run_opts {
 	const char *threadsprofile;
 	const char *blockprofile, *blockrate, *mutexprofile, *mutexfraction;
 	int blocksyscalls;
+	const char *continuous, *continuous_period;
 	int quiet;
 };
 
@@ -367,6 +372,10 @@ int cmd_run(int argc, char **argv)
 			o.mutexfraction = v;
 		else if (flag_value(argc, argv, &i, "mutexprofile", &v))
 			o.mutexprofile = v;
+		else if (flag_value(argc, argv, &i, "continuous", &v))
+			o.continuous = v;
+		else if (flag_value(argc, argv, &i, "continuous_period", &v))
+			o.continuous_period = v;
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "-quiet") == 0 || strcmp(a, "--quiet") == 0)
 			o.quiet = 1;
 		else {
@@ -378,22 +387,34 @@ int cmd_run(int argc, char **argv)
 		cli_error("run: no program to run; usage: cprof run [flags] -- program [args...]");
 		return 2;
 	}
+	if (o.continuous && strncmp(o.continuous, "dir:", 4) != 0 && strncmp(o.continuous, "pyroscope:", 10) != 0 &&
+	    strncmp(o.continuous, "datadog:", 8) != 0) {
+		cli_error("run: -continuous=%s: want dir:PATH, pyroscope:URL or datadog:URL", o.continuous);
+		return 2;
+	}
+	if (o.continuous && strncmp(o.continuous, "dir:", 4) != 0 && strncmp(o.continuous, "pyroscope:", 10) != 0 &&
+	    strncmp(o.continuous, "datadog:", 8) != 0) {
+		cli_error("run: -continuous=%s: want dir:PATH, pyroscope:URL or datadog:URL", o.continuous);
+		return 2;
+	}
 	if (!o.cpuprofile && !o.http && !o.wallprofile && !o.threadsprofile && !o.memprofile && !o.peakprofile &&
-	    !o.memleaks && !o.blockprofile && !o.mutexprofile) {
+	    !o.memleaks && !o.blockprofile && !o.mutexprofile &&
+	    !o.continuous) {
 		cli_error("run: no profile asked for; add -cpuprofile=FILE, -memprofile=FILE, -memleaks, -wallprofile=FILE, "
-			  "-threadsprofile=FILE, -blockprofile=FILE, -mutexprofile=FILE or -http=ADDR (see 'cprof help run')");
+			  "-threadsprofile=FILE, -blockprofile=FILE, -mutexprofile=FILE, -continuous=DEST or -http=ADDR "
+			  "(see 'cprof help run')");
 		return 2;
 	}
 	if (o.blockrate && check_int("blockprofilerate", o.blockrate, 0, LONG_MAX))
 		return 2;
 	if (o.mutexfraction && check_int("mutexprofilefraction", o.mutexfraction, 0, LONG_MAX))
 		return 2;
-	if ((o.blockrate || o.blocksyscalls) && !o.blockprofile && !o.http) {
-		cli_error("run: -blockprofilerate and -blocksyscalls need -blockprofile=FILE or -http=ADDR");
+	if ((o.blockrate || o.blocksyscalls) && !o.blockprofile && !o.http && !o.continuous) {
+		cli_error("run: -blockprofilerate and -blocksyscalls need -blockprofile=FILE, -continuous=DEST or -http=ADDR");
 		return 2;
 	}
-	if (o.mutexfraction && !o.mutexprofile && !o.http) {
-		cli_error("run: -mutexprofilefraction needs -mutexprofile=FILE or -http=ADDR");
+	if (o.mutexfraction && !o.mutexprofile && !o.http && !o.continuous) {
+		cli_error("run: -mutexprofilefraction needs -mutexprofile=FILE, -continuous=DEST or -http=ADDR");
 		return 2;
 	}
 	if (o.memrate && check_int("memprofilerate", o.memrate, 1, 2147483648L))
@@ -505,6 +526,21 @@ int cmd_run(int argc, char **argv)
 		setenv("CPROF_MUTEXPROFILE", mutex, 1);
 	if (o.mutexfraction)
 		setenv("CPROF_MUTEX_FRACTION", o.mutexfraction, 1);
+	if (o.continuous && strncmp(o.continuous, "dir:", 4) == 0 && o.continuous[4]) {
+		char *d = absolute(o.continuous + 4);
+		size_t dl = d ? strlen(d) + 5 : 0;
+		char *dv = d ? malloc(dl) : NULL;
+		if (dv) {
+			snprintf(dv, dl, "dir:%s", d);
+			setenv("CPROF_CONTINUOUS", dv, 1);
+		}
+		free(dv);
+		free(d);
+	} else if (o.continuous) {
+		setenv("CPROF_CONTINUOUS", o.continuous, 1);
+	}
+	if (o.continuous_period)
+		setenv("CPROF_CONTINUOUS_PERIOD", o.continuous_period, 1);
 	setenv("CPROF_REPORT", report, 1);
 	if (o.hz)
 		setenv("CPROF_CPU_HZ", o.hz, 1);

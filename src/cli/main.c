@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{"pprof", cmd_pprof, "read and report on profiles, as go tool pprof does", cmd_pprof_usage},
 	{"benchstat", cmd_benchstat, "summarize and compare benchmark results, as Go's benchstat does",
 	 cmd_benchstat_usage},
+	{"continuous", cmd_continuous, "show what continuous profiling (CPROF_CONTINUOUS) sent and dropped",
+	 cmd_continuous_usage},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -132,4 +132,5 @@ __attribute__((constructor(102))) static void cprof_init(void)
 	cprof__wall_start_from_env();
 	cprof__heap_start_from_env();
 	cprof__wait_start_from_env();
+	cprof__continuous_start_from_env();
 }

@@ -6,6 +6,13 @@
  * Timers are armed by threads.c, signals routed by sig.c, stacks walked by
  * unwind_*.c, recorded by stacktab.c, and turned into a pprof profile by
  * symbolize.c.
+ *
+ * The continuous collector (continuous.c) runs a profile of its own with no
+ * output and takes it period by period with cprof__cpu_rotate(): the table
+ * is swapped for a fresh one while sampling goes on, so periods have no gap.
+ * Handlers find the table through a generation: each counts itself in its
+ * generation's slot, and the rotation waits for the old slot to drain before
+ * it reads the old table.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +40,13 @@ struct cpu_state {
 	atomic_bool active;
 	atomic_int in_flight; /* handlers between their check of active and their return */
 	struct stacktab *tab;
+	/* The table handlers record into: gtab[gen & 1], entered through gflight. */
+	atomic_uint gen;
+	atomic_int gflight[2];
+	struct stacktab *gtab[2];
+	bool collector;       /* owned by continuous.c: no output, taken by rotation */
+	int64_t period_mono, period_wall;
+	uint64_t period_weight, period_lost;
 	int fd;               /* output when started with an fd, else -1 */
 	char path[PATH_MAX];  /* output when started with a path */
 	pid_t pid;            /* the process the profile belongs to */
@@ -49,6 +63,25 @@ static int next_hz = CPROF_DEFAULT_HZ;
 static bool atexit_done;
 
 /* ---- the sample path: signal handler ---- */
+
+/* The current table, counted in its generation's slot until table_leave. Any. */
+static struct stacktab *table_enter(unsigned *slot)
+{
+	for (;;) {
+		unsigned g = atomic_load(&cpu.gen);
+		atomic_fetch_add(&cpu.gflight[g & 1], 1);
+		if (atomic_load(&cpu.gen) == g) {
+			*slot = g & 1;
+			return cpu.gtab[g & 1];
+		}
+		atomic_fetch_sub(&cpu.gflight[g & 1], 1);
+	}
+}
+
+static void table_leave(unsigned slot)
+{
+	atomic_fetch_sub(&cpu.gflight[slot], 1);
+}
 
 /* Bucket of a duration: 4 buckets per power of two. */
 static unsigned hist_bucket(uint64_t ns)
@@ -105,6 +138,8 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 		atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
 	} else {
 		cprof__self.busy = 1;
+		unsigned slot;
+		struct stacktab *tab = table_enter(&slot);
 		uintptr_t pcs[CPROF_MAX_DEPTH_LIMIT];
 		int n;
 		if (cprof__config.unwinder == CPROF_UNWIND_FP)
@@ -112,8 +147,9 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 					     cprof__self.stack_hi);
 		else
 			n = cprof__unwind_dwarf(uc, pcs, cprof__config.max_depth);
-		if (n <= 0 || cprof__stacktab_add_tagged(cpu.tab, pcs, n, cprof__labels_current(), w) != 0)
+		if (n <= 0 || cprof__stacktab_add_tagged(tab, pcs, n, cprof__labels_current(), w) != 0)
 			atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
+		table_leave(slot);
 		cprof__self.busy = 0;
 	}
 	int64_t dt = cprof__now_ns() - t0;
@@ -134,9 +170,12 @@ void cprof__cpu_thread_tail(uint64_t weight, void *start_fn)
 		uintptr_t pcs[2] = {CPROF_PC_THREAD_TAIL, (uintptr_t)start_fn + 1};
 		atomic_fetch_add(&cpu.weight, weight);
 		atomic_fetch_add(&cpu.tails, weight);
-		if (cprof__stacktab_add_tagged(cpu.tab, pcs, start_fn ? 2 : 1, cprof__labels_current(),
+		unsigned slot;
+		struct stacktab *tab = table_enter(&slot);
+		if (cprof__stacktab_add_tagged(tab, pcs, start_fn ? 2 : 1, cprof__labels_current(),
 					       weight) != 0)
 			atomic_fetch_add(&cpu.lost, weight);
+		table_leave(slot);
 	}
 	atomic_fetch_sub(&cpu.in_flight, 1);
 }
@@ -252,6 +291,8 @@ static int start_locked(int fd, const char *path)
 		return rc;
 	}
 	cpu.tab = t;
+	cpu.gtab[atomic_load(&cpu.gen) & 1] = t;
+	cpu.collector = false;
 	cpu.fd = fd;
 	if (path)
 		snprintf(cpu.path, sizeof cpu.path, "%s", path);
@@ -407,7 +448,7 @@ CPROF_API int cprof_cpu_profile_start_path(const char *path)
 CPROF_API int cprof_cpu_profile_stop(void)
 {
 	pthread_mutex_lock(&cpu.lock);
-	if (!atomic_load(&cpu.active) || !cpu.tab) {
+	if (!atomic_load(&cpu.active) || !cpu.tab || cpu.collector) {
 		pthread_mutex_unlock(&cpu.lock);
 		return -ESRCH;
 	}
@@ -503,6 +544,8 @@ static void atfork_child(void)
 	cprof__threads_after_fork();
 	atexit_done = false;
 	pthread_mutex_init(&cpu.lock, NULL);
+	atomic_store(&cpu.gflight[0], 0);
+	atomic_store(&cpu.gflight[1], 0);
 	if (!atomic_load(&cpu.active))
 		return;
 	/* The child starts its own profile: the parent's samples stay the parent's. */
@@ -510,6 +553,7 @@ static void atfork_child(void)
 	atomic_store(&cpu.in_flight, 0);
 	cprof__stacktab_free(cpu.tab);
 	cpu.tab = NULL;
+	cpu.collector = false; /* the collector is the parent's; the child has no collector thread */
 	if (!cpu.path[0]) {
 		/* Started on a file descriptor: never write through an inherited one. */
 		return;
@@ -567,6 +611,10 @@ void cprof__cpu_before_exec(void)
 				cpu.tab = NULL;
 			}
 			exec_paused = true;
+		} else if (cpu.collector) {
+			cprof__stacktab_free(cpu.tab);
+			cpu.tab = NULL;
+			cpu.collector = false;
 		} else {
 			write_locked(NULL);
 		}
@@ -584,4 +632,108 @@ void cprof__cpu_after_failed_exec(void)
 		start_locked(-1, exec_path);
 	}
 	pthread_mutex_unlock(&cpu.lock);
+}
+
+/* ---- the continuous collector's profile ---- */
+
+int cprof__cpu_collector_start(int hz)
+{
+	if (hz < 0 || hz > CPROF_MAX_HZ)
+		return -EINVAL;
+	pthread_mutex_lock(&cpu.lock);
+	int saved = next_hz;
+	if (hz > 0)
+		next_hz = hz;
+	int rc = start_locked(-1, NULL);
+	next_hz = saved;
+	if (rc == 0) {
+		cpu.collector = true;
+		cpu.period_mono = cpu.start_mono;
+		cpu.period_wall = cpu.start_wall;
+		cpu.period_weight = 0;
+		cpu.period_lost = 0;
+	}
+	pthread_mutex_unlock(&cpu.lock);
+	return rc;
+}
+
+bool cprof__cpu_collector_running(void)
+{
+	return atomic_load(&cpu.active) && cpu.collector && cpu.pid == getpid();
+}
+
+/* Build the profile of table t for the period that ends now. Locked. */
+static struct profile *period_profile(struct stacktab *t, int64_t end_mono)
+{
+	uint64_t weight = atomic_load(&cpu.weight), lost = atomic_load(&cpu.lost);
+	uint64_t dl = lost - cpu.period_lost;
+	char c[2][256];
+	const char *comments[2];
+	size_t nc = 0;
+	snprintf(c[nc], sizeof c[nc], "cprof %s: cpu profile, %d Hz per thread, %s unwinder (continuous)",
+		 CPROF_VERSION_STRING, cpu.hz, cprof__config.unwinder == CPROF_UNWIND_FP ? "fp" : "dwarf");
+	comments[nc] = c[nc];
+	nc++;
+	if (dl > 0) {
+		snprintf(c[nc], sizeof c[nc], "%llu of %llu sample periods could not be recorded (lost)",
+			 (unsigned long long)dl, (unsigned long long)(weight - cpu.period_weight));
+		comments[nc] = c[nc];
+		nc++;
+	}
+	struct cpu_meta m = {1000000000LL / cpu.hz, cpu.period_wall, end_mono - cpu.period_mono, dl,
+			     comments, nc};
+	struct profile *p = cprof__symbolize_cpu(t, &m);
+	cpu.period_weight = weight;
+	cpu.period_lost = lost;
+	return p;
+}
+
+int cprof__cpu_rotate(struct profile **out, bool last)
+{
+	*out = NULL;
+	pthread_mutex_lock(&cpu.lock);
+	if (!atomic_load(&cpu.active) || !cpu.collector || cpu.pid != getpid()) {
+		pthread_mutex_unlock(&cpu.lock);
+		return -ESRCH;
+	}
+	struct stacktab *old = cpu.tab, *fresh = NULL;
+	int64_t end_mono, end_wall;
+	if (last) {
+		quiesce();
+		end_mono = cprof__now_ns();
+		end_wall = cprof__wall_ns();
+		cpu.collector = false;
+		cpu.tab = NULL;
+	} else {
+		fresh = cprof__stacktab_new(TABLE_ENTRIES, TABLE_FRAMES);
+		if (!fresh) {
+			pthread_mutex_unlock(&cpu.lock);
+			return -ENOMEM;
+		}
+		unsigned g = atomic_load(&cpu.gen);
+		cpu.gtab[(g + 1) & 1] = fresh;
+		atomic_store(&cpu.gen, g + 1);
+		end_mono = cprof__now_ns();
+		end_wall = cprof__wall_ns();
+		/* Handlers that entered the old generation finish within microseconds. */
+		int i;
+		for (i = 0; i < 4000 && atomic_load(&cpu.gflight[g & 1]) > 0; i++) {
+			struct timespec ts = {0, 250000};
+			nanosleep(&ts, NULL);
+		}
+		cpu.tab = fresh;
+		if (i == 4000) {
+			/* A handler never left (cannot happen short of a stopped thread): leave the old table be. */
+			cpu.period_mono = end_mono;
+			cpu.period_wall = end_wall;
+			pthread_mutex_unlock(&cpu.lock);
+			return -EBUSY;
+		}
+	}
+	*out = period_profile(old, end_mono);
+	cprof__stacktab_free(old);
+	cpu.period_mono = end_mono;
+	cpu.period_wall = end_wall;
+	pthread_mutex_unlock(&cpu.lock);
+	return *out ? 0 : -ENOMEM;
 }

@@ -285,6 +285,17 @@ void cprof__cpu_stop_at_exit(void);
  */
 int cprof__cpu_start_fd_hz(int fd, int hz);
 int cprof__cpu_stop_fd(int fd);
+/*
+ * The continuous collector's CPU profile: started with no output (-EBUSY
+ * when another CPU profile runs), and taken period by period: rotate swaps
+ * the table for a fresh one while sampling goes on and returns the profile
+ * of the period since the last rotation (since start for the first); with
+ * last, it stops sampling instead. -ESRCH when the collector's profile does
+ * not run. Thread.
+ */
+int cprof__cpu_collector_start(int hz);
+int cprof__cpu_rotate(struct profile **out, bool last);
+bool cprof__cpu_collector_running(void);
 /* Around exec: write what we have, and resume if exec failed. Thread. */
 void cprof__cpu_before_exec(void);
 void cprof__cpu_after_failed_exec(void);
@@ -496,6 +507,11 @@ int cprof__lookup_render(const char *name, int debug, struct buf *out);
  * built into p1 in place. 0 or -ENOMEM. Thread.
  */
 int cprof__profile_delta(struct profile *p1, const struct profile *p0);
+
+/* ---- continuous.c: the continuous collector ---- */
+
+/* Start it if CPROF_CONTINUOUS says so. Init. */
+void cprof__continuous_start_from_env(void);
 
 /* ---- http.c: the /debug/pprof endpoint ---- */
 

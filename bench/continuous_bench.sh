@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/continuous_bench.sh - what the continuous collector costs the
+# program it runs in: a service-like workload (tests/progs/svc_work: threads
+# serving requests of CPU work, allocations and a shared mutex, for a fixed
+# time) with the runtime preloaded and nothing on ("off"), against the same
+# with CPROF_CONTINUOUS on, to a directory, with a short period to stress
+# it, and every profile type this runtime has. Throughput = requests served
+# per second; rounds interleaved; ratio of medians. Also: the collector's
+# memory (max RSS on against off, and the status file's own accounting), and
+# what loading libcurl costs a program that uploads (a network destination
+# dlopens it; no other program maps it).
+#
+# Usage: bench/continuous_bench.sh BUILD_DIR [RESULTS_FILE]   (make bench-continuous)
+#   CPROF_BENCH_N=5        rounds
+#   CPROF_BENCH_QUICK=1    2 rounds of 3 s (checks the script)
+set -u
+B=${1:?usage: bench/continuous_bench.sh BUILD_DIR [RESULTS_FILE]}
+out=${2:-$B/bench/results.md}
+N=${CPROF_BENCH_N:-5}
+SECS=12 PERIOD=2s THREADS=4
+if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
+	N=2 SECS=3 PERIOD=1s
+fi
+prog=$B/tests/progs/svc_work
+lib=$B/lib/libcprof.so
+for f in "$prog" "$lib"; do
+	[ -e "$f" ] || { echo "bench: $f is missing: run make bench-continuous" >&2; exit 1; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-cbench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/store"
+
+# The profilers the collector ships, as far as this runtime has them: each
+# is switched on by its own variable, which an older runtime ignores.
+kinds_env="CPROF_MEMPROFILE=$tmp/exit.heap CPROF_BLOCKPROFILE=$tmp/exit.block CPROF_MUTEXPROFILE=$tmp/exit.mutex"
+
+# run CFG ROUND: one run; appends "cfg round served_per_s maxrss_kb" to runs.
+run() {
+	local cfg=$1 r=$2 envs="LD_PRELOAD=$lib"
+	if [ "$cfg" = on ]; then
+		rm -rf "$tmp/store"
+		envs="$envs $kinds_env CPROF_CONTINUOUS=dir:$tmp/store CPROF_CONTINUOUS_PERIOD=$PERIOD"
+		envs="$envs CPROF_CONTINUOUS_STATUS=$tmp/status.$r"
+	fi
+	python3 - "$cfg" "$r" "$SECS" "$tmp/runs" env $envs "$prog" "$SECS" "$THREADS" 16 <<'EOF'
+import resource, subprocess, sys
+cfg, r, secs, runs = sys.argv[1:5]
+p = subprocess.run(sys.argv[5:], capture_output=True, text=True)
+if p.returncode != 0:
+    sys.exit("bench: %s round %s failed: %s" % (cfg, r, p.stderr))
+served = int(p.stdout.split()[1])
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+open(runs, "a").write("%s %s %.1f %d\n" % (cfg, r, served / float(secs), rss))
+EOF
+}
+
+: >"$tmp/runs"
+start=$SECONDS
+for r in $(seq 1 "$N"); do
+	echo "bench: continuous round $r/$N" >&2
+	if [ $((r % 2)) = 1 ]; then run off "$r" && run on "$r"; else run on "$r" && run off "$r"; fi || exit 1
+done
+last=$(ls "$tmp"/status.* | sort -t. -k2 -n | tail -1)
+st() { awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$last"; }
+
+# libcurl's load: a trivial preloaded program, 40 times, off against a
+# network destination nobody listens on (the upload fails at once).
+dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+load=$(python3 - "$lib" "$dead" <<'EOF'
+import os, statistics, subprocess, sys, time
+lib, port = sys.argv[1:3]
+base = dict(os.environ, LD_PRELOAD=lib)
+net = dict(base, CPROF_CONTINUOUS="pyroscope:http://127.0.0.1:%s" % port, CPROF_CONTINUOUS_PERIOD="60s",
+           CPROF_CONTINUOUS_RETRIES="0", CPROF_CONTINUOUS_STATUS="/dev/null", CPROF_QUIET="1")
+t = {"off": [], "net": []}
+for i in range(40):
+    for k, e in (("off", base), ("net", net)) if i % 2 else (("net", net), ("off", base)):
+        t0 = time.perf_counter()
+        subprocess.run(["/bin/true"], env=e)
+        t[k].append(time.perf_counter() - t0)
+print("%.2f %.2f" % (statistics.median(t["off"]) * 1e3, statistics.median(t["net"]) * 1e3))
+EOF
+)
+needs_curl=$(readelf -d "$lib" | grep -c 'NEEDED.*libcurl')
+
+awk -v n="$N" -v secs="$SECS" -v period="$PERIOD" -v th="$THREADS" -v took=$((SECONDS - start)) \
+	-v kinds="$(st last_kinds)" -v skipped="$(st skipped)" -v batches="$(st batches)" \
+	-v base="$(st baseline_bytes)" -v load="$load" -v needs="$needs_curl" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+	-v cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" -v ncpu="$(nproc)" '
+function median(a, k,   i, j, t) {
+	for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+{ if ($1 == "on") { on[++non] = $3; ron[non] = $4 } else { off[++noff] = $3; roff[noff] = $4 } }
+END {
+	mon = median(on, non); moff = median(off, noff); rsson = median(ron, non); rssoff = median(roff, noff)
+	slow = moff / mon - 1
+	split(load, l, " ")
+	print "## Continuous profiling: the collector on against off"
+	print ""
+	print "- command: `make bench-continuous` (bench/continuous_bench.sh), " n " interleaved rounds of " secs " s; took " took " s"
+	print "- date: " date "; machine: " cpu ", " ncpu " CPUs"
+	print "- workload: tests/progs/svc_work, " th " threads serving requests (1/16 of a work unit of CPU, a malloc of 64..1087 bytes, a shared mutex); throughput = requests per second"
+	print "- on: CPROF_CONTINUOUS=dir:..., period " period " (the default is 60 s), profiles per period: " kinds "; not collected: " skipped
+	print ""
+	print "| | off | on | on/off |"
+	print "|---|---|---|---|"
+	printf "| requests/s (median) | %.0f | %.0f | %.4f |\n", moff, mon, mon / moff
+	printf "| slower by (goal <= 2%%) | | | %.2f%% %s |\n", slow * 100, slow <= 0.02 ? "(met)" : "(missed)"
+	printf "| max RSS, KiB (median) | %d | %d | +%d KiB |\n", rssoff, rsson, rsson - rssoff
+	print ""
+	printf "- the collector kept %d bytes of delta baselines after %d periods (the status file); uploads queue at most CPROF_CONTINUOUS_QUEUE batches (default 4)\n", base, batches
+	printf "- libcurl: libcprof.so does not link it (NEEDED entries naming libcurl: %d); a network destination dlopens it: /bin/true preloaded, median of 40: %.2f ms off, %.2f ms with CPROF_CONTINUOUS=pyroscope:... (+%.2f ms, once per process)\n", needs, l[1], l[2], l[2] - l[1]
+	print ""
+}' "$tmp/runs" | tee -a "$out"

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# continuous.sh - the continuous collector (CPROF_CONTINUOUS): the local
+# store (files, labels, periods that add up to the program's CPU time,
+# retention by age and size, cprof continuous status), and uploads to test
+# receivers that implement Pyroscope's /ingest and the Datadog agent's
+# intake and check every field (continuous_recv.py), including backends that
+# answer 500, are slow, or are down.
+. "$CPROF_TOP/tests/e2e/lib.sh"
+unset CPROF_CONTINUOUS CPROF_CONTINUOUS_PERIOD CPROF_SERVICE CPROF_SERVICE_VERSION CPROF_TAGS \
+	CPROF_CONTINUOUS_MAX_AGE CPROF_CONTINUOUS_MAX_BYTES CPROF_CONTINUOUS_QUEUE CPROF_CONTINUOUS_TIMEOUT \
+	CPROF_CONTINUOUS_RETRIES CPROF_CONTINUOUS_STATUS CPROF_PYROSCOPE_USER CPROF_PYROSCOPE_PASSWORD \
+	CPROF_PYROSCOPE_TOKEN CPROF_PYROSCOPE_TENANT
+LIB=$CPROF_BUILD/lib/libcprof.so
+RECV=$CPROF_TOP/tests/e2e/continuous_recv.py
+HOST=$(python3 -c 'import os; print(os.uname().nodename)')
+
+# st FILE KEY: a value from a status file.
+st() { awk -v k="$2" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$1"; }
+
+# ---- dir: files, labels, periods, status ----
+S=$T/store
+env CPROF_CONTINUOUS=dir:$S CPROF_CONTINUOUS_PERIOD=400ms CPROF_SERVICE=svc.api \
+	CPROF_SERVICE_VERSION=1.2.3 CPROF_TAGS=env:dev,team:core CPROF_CONTINUOUS_STATUS=$T/dir.status LD_PRELOAD=$LIB \
+	"$PROGS/svc_work" 2.2 2 >"$T/svc.out"
+rc=$?
+[ $rc -eq 0 ] && pass dir_run "the program ran and exited 0 with the collector on" || fail dir_run "exit status $rc"
+ncpu=$(ls "$S" | grep -c '^svc_api\.cpu\.[0-9]\{8\}T[0-9]\{6\}Z\.[0-9]*\.[0-9]*\.pb\.gz$')
+in_range dir_cpu_files "$ncpu" 5 8 "one CPU profile per 400 ms period of a 2.2 s run, plus the last partial one"
+first=$(ls "$S"/svc_api.cpu.*.0.pb.gz 2>/dev/null | head -1)
+check_valid continuous_cpu "$first"
+pid=$(st "$T/dir.status" pid)
+seqs=$(ls "$S" | sed -n 's/^svc_api\.cpu\.[^.]*\.'"$pid"'\.\([0-9]*\)\.pb\.gz$/\1/p' | sort -n | tr '\n' ' ')
+want=$(seq 0 $((ncpu - 1)) | tr '\n' ' ')
+[ "$seqs" = "$want" ] && pass dir_seq "periods numbered 0..$((ncpu - 1)) without a gap" ||
+	fail dir_seq "sequence numbers '$seqs', want '$want'"
+if go tool pprof -comments "$first" 2>/dev/null |
+	grep -qx "cprof continuous: service=svc.api version=1.2.3 host=$HOST pid=$pid seq=0 tags=env:dev,team:core"; then
+	pass dir_labels "each profile names its service, version, host, pid, period and tags"
+else
+	fail dir_labels "labels comment: $(go tool pprof -comments "$first" 2>&1 | grep continuous)"
+fi
+# The periods together cover the whole run: their CPU time is the program's.
+samples=0
+for f in "$S"/svc_api.cpu.*.pb.gz; do
+	set -- $(raw_totals "$f")
+	samples=$((samples + ${1:-0}))
+done
+ratio=$(awk -v s="$samples" '{ printf "%.3f", s / 100 / ($NF / 1e9) }' "$T/svc.out")
+in_range dir_cpu_adds_up "$ratio" 0.95 1.05 "sampled CPU of all periods / the workers' CPU time, at 100 Hz"
+[ "$(st "$T/dir.status" batches)" = "$ncpu" ] && [ "$(st "$T/dir.status" running)" = 0 ] &&
+	[ "$(st "$T/dir.status" dropped_queue_full)" = 0 ] &&
+	[ "$(st "$T/dir.status" files_written)" = "$(ls "$S" | grep -c '\.pb\.gz$')" ] &&
+	pass dir_status "status: $ncpu periods, every file counted as written, nothing dropped" ||
+	fail dir_status "$(tr '\n' ' ' <"$T/dir.status")"
+out=$("$CPROF" continuous status "$T/dir.status")
+echo "$out" | grep -q "pid $pid, service svc.api 1.2.3, exited" &&
+	echo "$out" | grep -q "files        $(st "$T/dir.status" files_written) written" &&
+	pass status_cli "cprof continuous status reads the status file" || fail status_cli "$out"
+"$CPROF" continuous status "$T/nonexistent" 2>"$T/err" && fail status_cli_missing "exit 0" ||
+	{ grep -q "^cprof: continuous: $T/nonexistent: No such file" "$T/err" &&
+		pass status_cli_missing "a missing status file is an error naming it" ||
+		fail status_cli_missing "$(cat "$T/err")"; }
+
+# ---- dir: retention by age, then by total size ----
+R=$T/retain
+mkdir -p "$R"
+head -c 100 /dev/urandom >"$R/old.cpu.20200101T000000Z.1.0.pb.gz"
+touch -d '2 days ago' "$R/old.cpu.20200101T000000Z.1.0.pb.gz"
+head -c 40000 /dev/urandom >"$R/a.heap.20200101T000000Z.2.0.pb.gz"
+touch -d '20 minutes ago' "$R/a.heap.20200101T000000Z.2.0.pb.gz"
+head -c 40000 /dev/urandom >"$R/b.heap.20200101T000000Z.3.0.pb.gz"
+touch -d '10 minutes ago' "$R/b.heap.20200101T000000Z.3.0.pb.gz"
+echo keep >"$R/notes.txt"
+touch -d '3 days ago' "$R/notes.txt"
+CPROF_CONTINUOUS=dir:$R CPROF_CONTINUOUS_PERIOD=300ms CPROF_CONTINUOUS_MAX_AGE=1h CPROF_CONTINUOUS_MAX_BYTES=60K \
+	CPROF_CONTINUOUS_STATUS=$T/ret.status CPROF_SERVICE=r LD_PRELOAD=$LIB "$PROGS/svc_work" 0.5 1 >/dev/null
+if [ ! -e "$R/old.cpu.20200101T000000Z.1.0.pb.gz" ] && [ ! -e "$R/a.heap.20200101T000000Z.2.0.pb.gz" ] &&
+	[ -e "$R/b.heap.20200101T000000Z.3.0.pb.gz" ] && [ -e "$R/notes.txt" ] && ls "$R" | grep -q '^r\.cpu\.'; then
+	pass retention "the file past the age went, then the oldest until under the size; other files untouched"
+else
+	fail retention "left: $(ls "$R" | tr '\n' ' ')"
+fi
+total=$(find "$R" -name '*.pb.gz' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+in_range retention_size "$total" 1 61440 "bytes of stored profiles after retention (limit 60K)"
+[ "$(st "$T/ret.status" files_removed)" = 2 ] && pass retention_counted "status counts the 2 files removed" ||
+	fail retention_counted "files_removed $(st "$T/ret.status" files_removed)"
+
+# ---- bad configuration: the program runs, the collector says why it is off ----
+CPROF_CONTINUOUS=s3:bucket LD_PRELOAD=$LIB "$PROGS/svc_work" 0.1 1 >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "CPROF_CONTINUOUS=s3:bucket: want dir:PATH, pyroscope:URL or datadog:URL" "$T/err" &&
+	pass bad_destination "an unknown destination is refused with a message; the program runs" ||
+	fail bad_destination "rc=$rc $(cat "$T/err")"
+
+# ---- receivers ----
+# recv NAME MODE BEHAVIOUR EXPECT...: start a receiver; sets PORT and RDIR.
+recv() {
+	RDIR=$T/$1
+	mkdir -p "$RDIR"
+	shift
+	python3 "$RECV" "$@" >/dev/null 2>"$RDIR/stderr" &
+	RPID=$!
+	for _ in $(seq 100); do
+		[ -s "$RDIR/port" ] && break
+		sleep 0.05
+	done
+	PORT=$(cat "$RDIR/port")
+}
+stop_recv() { kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; }
+
+# check_recv NAME MIN_CPU: every request well formed, enough CPU profiles, each kind decodes.
+check_recv() {
+	local name=$1 min=$2
+	local bad ok
+	bad=$(grep -c '^BAD' "$RDIR/log" 2>/dev/null)
+	ok=$(grep -c '^OK cpu ' "$RDIR/log" 2>/dev/null)
+	if [ "${bad:-0}" -eq 0 ] && [ "${ok:-0}" -ge "$min" ]; then
+		pass "${name}_protocol" "$ok CPU profiles, every request checked field by field"
+	else
+		fail "${name}_protocol" "$(grep -m3 '^BAD' "$RDIR/log") (cpu profiles: ${ok:-0})"
+	fi
+	local kind f
+	for kind in $(awk '$1 == "OK" { print $2 }' "$RDIR/log" | sort -u); do
+		f=$(awk -v k="$kind" '$1 == "OK" && $2 == k { print $3; exit }' "$RDIR/log")
+		check_valid "${name}_$kind" "$f"
+	done
+}
+
+recv pyro pyroscope "$T/pyro" ok service=svc service_version=2.0 tags=env:prod,dc.name:west user=alice password=s3cret
+CPROF_CONTINUOUS=pyroscope:http://127.0.0.1:$PORT/ CPROF_CONTINUOUS_PERIOD=400ms CPROF_SERVICE=svc \
+	CPROF_SERVICE_VERSION=2.0 CPROF_TAGS=env:prod,dc.name:west CPROF_PYROSCOPE_USER=alice CPROF_PYROSCOPE_PASSWORD=s3cret \
+	CPROF_CONTINUOUS_STATUS=$T/pyro.status LD_PRELOAD=$LIB "$PROGS/svc_work" 1.5 2 >/dev/null
+stop_recv
+check_recv pyroscope_basic 3
+sent=$(st "$T/pyro.status" sent)
+got=$(grep -c '^OK' "$RDIR/log")
+[ "$sent" = "$got" ] && [ "$(st "$T/pyro.status" dropped_failed)" = 0 ] &&
+	pass pyroscope_status "status counts the $sent profiles the receiver got" ||
+	fail pyroscope_status "sent=$sent received=$got"
+
+recv pyro2 pyroscope "$T/pyro2" ok service=svc2 token=tok-123 tenant=team-a
+CPROF_CONTINUOUS=pyroscope:http://127.0.0.1:$PORT CPROF_CONTINUOUS_PERIOD=400ms CPROF_SERVICE=svc2 \
+	CPROF_PYROSCOPE_TOKEN=tok-123 CPROF_PYROSCOPE_TENANT=team-a CPROF_CONTINUOUS_STATUS=$T/pyro2.status \
+	LD_PRELOAD=$LIB "$PROGS/svc_work" 0.9 1 >/dev/null
+stop_recv
+check_recv pyroscope_token 2
+
+recv dd datadog "$T/dd" ok service=svc3 service_version=9 tags=env:staging
+CPROF_CONTINUOUS=datadog:http://127.0.0.1:$PORT CPROF_CONTINUOUS_PERIOD=400ms CPROF_SERVICE=svc3 \
+	CPROF_SERVICE_VERSION=9 CPROF_TAGS=env:staging CPROF_CONTINUOUS_STATUS=$T/dd.status \
+	LD_PRELOAD=$LIB "$PROGS/svc_work" 1.5 2 >/dev/null
+stop_recv
+check_recv datadog 3
+
+# ---- failing backends: the program finishes, losses are bounded and accounted ----
+# accounted NAME STATUS: every period was sent, dropped from the full queue, or failed after retries.
+accounted() {
+	local s=$2
+	local b sentp q f lim maxq
+	b=$(st "$s" batches)
+	q=$(st "$s" dropped_queue_full)
+	f=$(st "$s" dropped_failed)
+	lim=$(st "$s" queue_limit)
+	sentp=$3
+	if [ -n "$b" ] && [ "$b" -ge 3 ] && [ $((q + f + sentp)) -eq "$b" ] && [ "$(st "$s" queued)" -le "$lim" ]; then
+		pass "$1" "$b periods: $sentp sent, $q dropped as the queue ($lim) was full, $f failed after retries; last error: $(st "$s" last_error)"
+	else
+		fail "$1" "$(tr '\n' ' ' <"$s")"
+	fi
+}
+
+recv r500 pyroscope "$T/r500" fail500 service=svc
+CPROF_CONTINUOUS=pyroscope:http://127.0.0.1:$PORT CPROF_CONTINUOUS_PERIOD=200ms CPROF_CONTINUOUS_QUEUE=2 \
+	CPROF_CONTINUOUS_RETRIES=1 CPROF_SERVICE=svc CPROF_CONTINUOUS_STATUS=$T/r500.status \
+	timeout 30 env LD_PRELOAD=$LIB "$PROGS/svc_work" 1.2 1 >/dev/null
+rc=$?
+stop_recv
+[ $rc -eq 0 ] && pass backend_500_runs "the program finished while the backend answered 500" || fail backend_500_runs "exit $rc"
+accounted backend_500_accounted "$T/r500.status" 0
+grep -q "HTTP 500" "$T/r500.status" && pass backend_500_reason "the status says why: HTTP 500" ||
+	fail backend_500_reason "$(st "$T/r500.status" last_error)"
+
+recv slow datadog "$T/slow" slow service=svc
+CPROF_CONTINUOUS=datadog:http://127.0.0.1:$PORT CPROF_CONTINUOUS_PERIOD=200ms CPROF_CONTINUOUS_QUEUE=2 \
+	CPROF_CONTINUOUS_RETRIES=0 CPROF_CONTINUOUS_TIMEOUT=300ms CPROF_SERVICE=svc CPROF_CONTINUOUS_STATUS=$T/slow.status \
+	timeout 30 env LD_PRELOAD=$LIB "$PROGS/svc_work" 1.2 1 >/dev/null
+rc=$?
+stop_recv
+[ $rc -eq 0 ] && pass backend_slow_runs "the program finished while the backend took 3 s per request" ||
+	fail backend_slow_runs "exit $rc"
+accounted backend_slow_accounted "$T/slow.status" 0
+grep -qi "timeout\|timed out" "$T/slow.status" && pass backend_slow_reason "the status says why: a timeout" ||
+	fail backend_slow_reason "$(st "$T/slow.status" last_error)"
+
+# A port nobody listens on.
+dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+CPROF_CONTINUOUS=pyroscope:http://127.0.0.1:$dead CPROF_CONTINUOUS_PERIOD=200ms CPROF_CONTINUOUS_QUEUE=3 \
+	CPROF_CONTINUOUS_RETRIES=2 CPROF_SERVICE=svc CPROF_CONTINUOUS_STATUS=$T/down.status \
+	timeout 30 env LD_PRELOAD=$LIB "$PROGS/svc_work" 1.2 1 >/dev/null
+rc=$?
+[ $rc -eq 0 ] && pass backend_down_runs "the program finished with the backend down" || fail backend_down_runs "exit $rc"
+accounted backend_down_accounted "$T/down.status" 0
