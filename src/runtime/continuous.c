@@ -450,6 +450,100 @@ static uint64_t profile_bytes(const struct profile *p)
 	return b;
 }
 
+static uint64_t key_hash(const struct pp_sample *x)
+{
+	uint64_t h = x->nlocation;
+	for (size_t i = 0; i < x->nlocation; i++)
+		h = (h ^ x->location_id[i]) * 0xff51afd7ed558ccdull;
+	for (size_t i = 0; i < x->nlabel; i++) /* an unordered set: combined commutatively */
+		h += ((uint64_t)x->label[i].key * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)x->label[i].str * 0xc2b2ae3d27d4eb4full);
+	return h;
+}
+
+static bool same_key(const struct pp_sample *x, const struct pp_sample *y)
+{
+	if (x->nlocation != y->nlocation || x->nlabel != y->nlabel ||
+	    memcmp(x->location_id, y->location_id, x->nlocation * sizeof *x->location_id) != 0)
+		return false;
+	for (size_t i = 0; i < x->nlabel; i++) {
+		bool found = false;
+		for (size_t j = 0; j < y->nlabel && !found; j++)
+			found = x->label[i].key == y->label[j].key && x->label[i].str == y->label[j].str;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One sample per stack and label set: numeric labels (the heap's mean
+ * block size, which moves as a site allocates other sizes) and the heap's
+ * lifetime=short split (an object moves to it when freed) are dropped and
+ * the samples they told apart are summed, so that a stack's counters are
+ * comparable from one period to the next. 0 or -ENOMEM.
+ */
+static int flatten(struct profile *p)
+{
+	int64_t life = -1;
+	for (size_t i = 0; i < p->nstrings; i++)
+		if (strcmp(p->strings[i], "lifetime") == 0)
+			life = (int64_t)i;
+	for (size_t i = 0; i < p->nsample; i++) {
+		struct pp_sample *x = &p->sample[i];
+		size_t k = 0;
+		for (size_t l = 0; l < x->nlabel; l++)
+			if (x->label[l].str != 0 && x->label[l].key != life)
+				x->label[k++] = x->label[l];
+		x->nlabel = k;
+	}
+	size_t cap = 16;
+	while (cap < 2 * p->nsample + 2)
+		cap *= 2;
+	size_t *slot = calloc(cap, sizeof *slot);
+	if (!slot)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < p->nsample; i++) {
+		struct pp_sample *x = &p->sample[i];
+		size_t j = key_hash(x) & (cap - 1);
+		for (; slot[j]; j = (j + 1) & (cap - 1))
+			if (same_key(&p->sample[slot[j] - 1], x))
+				break;
+		if (slot[j]) {
+			struct pp_sample *y = &p->sample[slot[j] - 1];
+			for (size_t v = 0; v < y->nvalue && v < x->nvalue; v++)
+				y->value[v] += x->value[v];
+			free(x->location_id);
+			free(x->value);
+			free(x->label);
+		} else {
+			p->sample[k] = *x;
+			slot[j] = ++k;
+		}
+	}
+	p->nsample = k;
+	free(slot);
+	return 0;
+}
+
+/* The cumulative counters of delta kind i as of now, flattened; NULL when that profiler is off. */
+static struct profile *counters(size_t i, char *skipped, size_t n)
+{
+	struct profile *p = build(delta_kinds[i], skipped, n);
+	if (!p)
+		return NULL;
+	if (i == 0) {
+		/* allocs: the cumulative columns only (the heap in use goes in its own profile) */
+		static const char *const alloc[] = {"alloc_"};
+		keep_types(p, alloc, 1);
+	}
+	if (flatten(p) != 0) {
+		cprof__profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /*
  * The delta of kind i: this moment's profile minus the baseline. The
  * subtraction runs baseline := baseline - now in place (delta.c), then
@@ -457,7 +551,7 @@ static uint64_t profile_bytes(const struct profile *p)
  */
 static struct profile *delta_of(size_t i, char *skipped, size_t n)
 {
-	struct profile *now = build(delta_kinds[i], skipped, n);
+	struct profile *now = counters(i, skipped, n);
 	if (!now)
 		return NULL;
 	struct profile *d = cs.base[i];
@@ -527,10 +621,6 @@ static struct cont_batch *collect(bool last)
 	uint64_t base_bytes = 0;
 	for (size_t i = 0; i < NDELTA; i++) {
 		struct profile *d = delta_of(i, skipped, sizeof skipped);
-		if (d && i == 0) {
-			static const char *const alloc[] = {"alloc_"};
-			keep_types(d, alloc, 1);
-		}
 		add_part(b, delta_kinds[i], true, d);
 		base_bytes += profile_bytes(cs.base[i]);
 	}
@@ -808,7 +898,7 @@ static int start(const char *dest, int64_t period_ns)
 	char skipped[256] = "";
 	cprof__heap_ignore_begin();
 	for (size_t i = 0; i < NDELTA; i++)
-		cs.base[i] = build(delta_kinds[i], skipped, sizeof skipped);
+		cs.base[i] = counters(i, skipped, sizeof skipped);
 	cprof__heap_ignore_end();
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
