@@ -5,6 +5,7 @@
 #   make demo            profile a bundled example and show the result
 #   make bench           overhead and accuracy against the baseline and gperftools
 #   make bench-heap      only the heap profiler's part of make bench
+#   make bench-continuous  only the continuous collector's part of make bench
 #   make bench-wall      only the wall-clock profiler's part of make bench
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make SAN=address,undefined test   sanitizer build (separate build dir)
@@ -76,6 +77,7 @@ BENCHPROG_SRC := $(wildcard tests/bench/*.c)
 BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: bench-http
+.PHONY: bench-continuous
 .PHONY: all test demo bench bench-heap bench-wall install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
 all: $(LIBBENCH_SO) $(LIBBENCH_A) $(B)/lib/pkgconfig/cprof-bench.pc
@@ -210,6 +212,10 @@ bench-heap: all $(BENCH_BIN)
 bench-http: all $(BENCH_BIN) $(B)/tests/progs/http_busy
 	@scripts/deps.sh bench
 	@bench/http_bench.sh $(abspath $(B))
+
+bench-continuous: all $(B)/tests/progs/svc_work
+	@scripts/deps.sh bench
+	@bench/continuous_bench.sh $(abspath $(B))
 
 bench-wall: all $(BENCH_BIN) $(PROG_BIN)
 	@bench/wall_run.sh $(abspath $(B))

@@ -383,6 +383,8 @@ echo "bench: results also in $out" >&2
 "$top/bench/http_bench.sh" "$B" "$out" || failed=1
 # The wall-clock profiler on 32 mostly idle threads (appends to $out).
 "$top/bench/wall_run.sh" "$B" "$out" || failed=1
+# The continuous collector's cost to a service-like program (appends to $out).
+"$top/bench/continuous_bench.sh" "$B" "$out" || failed=1
 # The benchmark harness's own overhead and run-to-run spread (appends to $out).
 "$top/bench/harness_bench.sh" "$B" || failed=1
 # The block and mutex profilers' cost per lock operation (appends to $out).

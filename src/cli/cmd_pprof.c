@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -34,6 +36,11 @@ const char cmd_pprof_usage[] =
 	"  binary                 optional first argument: the program, to name\n"
 	"                         unsymbolized addresses (else found by build id\n"
 	"                         under $PPROF_BINARY_PATH, default ~/pprof/binaries)\n"
+	"  DIR                    a continuous profiling store (CPROF_CONTINUOUS=dir:DIR):\n"
+	"                         its profiles of one -kind (default cpu) whose period\n"
+	"                         started in [-since, -until), of -service if given, merged\n"
+	"  -since=T -until=T      2026-11-30T13:00:00Z, or a time before now: 90s, 30m, 1h, 7d\n"
+	"  -kind=K -service=S     cpu, heap, allocs, block, mutex; a service name\n"
 	"  -seconds=N             duration of a CPU (or delta) profile fetched over HTTP\n"
 	"  -timeout=N             HTTP timeout in seconds\n"
 	"  -tls_ca=FILE           CA certificates (PEM) to trust for https:// sources\n"
@@ -155,6 +162,7 @@ struct pprof_args {
 	/* sources (source/) */
 	const char *symbolize, *add_comment, *buildid, *tools, *tls_ca, *tls_cert, *tls_key;
 	long long seconds, timeout;
+	const char *since, *until, *kind, *service; /* a store directory's window (source/dir.c) */
 	bool intel_syntax, topproto;
 	/* graphical and export outputs (report/dot.c, callgrind.c, protoout.c, folded.c, flamegraph.c) */
 	bool dot, svg, png, pdf, ps, gif, web, callgrind, proto, folded;
@@ -667,6 +675,10 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		{"symbolize", F_STRING, &a.symbolize, false},
 		{"seconds", F_INT, &a.seconds, false},
 		{"timeout", F_INT, &a.timeout, false},
+		{"since", F_STRING, &a.since, false},
+		{"until", F_STRING, &a.until, false},
+		{"kind", F_STRING, &a.kind, false},
+		{"service", F_STRING, &a.service, false},
 		{"add_comment", F_STRING, &a.add_comment, false},
 		{"buildid", F_STRING, &a.buildid, false},
 		{"topproto", F_BOOL, &a.topproto, false},
@@ -889,9 +901,43 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 	if (a.buildid && a.buildid[0])
 		so.build_id = a.buildid; /* before the leading argument: cli.go */
 	bool remote = false;
+	struct dir_filter df = {a.kind && a.kind[0] ? a.kind : "cpu", a.service && a.service[0] ? a.service : NULL,
+				0, (time_t)1 << 40};
+	time_t now = time(NULL);
+	if ((a.since && a.since[0] && cprof__source_time(a.since, now, &df.since) != 0) ||
+	    (a.until && a.until[0] && cprof__source_time(a.until, now, &df.until) != 0)) {
+		cli_error("pprof: -since/-until: want a time such as 2026-11-30T13:00:00Z or a duration before now "
+			  "such as 30m, 1h, 7d");
+		goto out;
+	}
 	for (int i = cprof__source_take_binary(files, nfiles, &so); i < nfiles; i++) {
 		char err[1024];
 		bool r;
+		struct stat dst;
+		if (strstr(files[i], "://") == NULL && stat(files[i], &dst) == 0 && S_ISDIR(dst.st_mode)) {
+			struct dir_entry *de;
+			size_t nde;
+			if (cprof__source_dir_list(files[i], &df, &de, &nde, err, sizeof(err)) != 0) {
+				cli_error("pprof: %s: %s", files[i], err);
+				continue;
+			}
+			struct profile **grown = realloc(profs, (nprofs + nde + (size_t)nfiles + 1) * sizeof(*profs));
+			if (!grown) {
+				free(de);
+				cli_error("pprof: out of memory");
+				goto out;
+			}
+			profs = grown;
+			for (size_t k = 0; k < nde; k++) {
+				struct profile *p = cprof__source_load(de[k].path, &so, &r, err, sizeof(err));
+				if (p)
+					profs[nprofs++] = p;
+				else
+					cli_error("pprof: %s: %s", de[k].path, err);
+			}
+			free(de);
+			continue;
+		}
 		struct profile *p = cprof__source_load(files[i], &so, &r, err, sizeof(err));
 		if (!p) {
 			cli_error("pprof: %s: %s", files[i], err);

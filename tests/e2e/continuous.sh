@@ -95,6 +95,31 @@ else
 	fail delta_allocs "$nalloc allocs profiles; skipped: $(st "$T/delta.status" skipped)"
 fi
 
+# ---- cprof pprof on the store: a window of one kind, merged ----
+got=$("$CPROF" pprof -kind=allocs -since=1h -service=d -sample_index=alloc_space -focus=handle_alloc -unit=byte -top "$D" 2>/dev/null |
+	sed -n 's/^Showing nodes accounting for \([0-9]*\)B*,.*/\1/p')
+[ "$got" = "$allocated" ] && pass store_window "cprof pprof -kind=allocs -since=1h DIR merges every period: $got bytes" ||
+	fail store_window "got ${got:-nothing}, want $allocated"
+want=0
+for f in "$D"/d.cpu.*.pb.gz; do
+	set -- $(raw_totals "$f")
+	want=$((want + ${1:-0}))
+done
+"$CPROF" pprof -proto -output="$T/merged.pb.gz" -since=1h "$D" 2>/dev/null
+set -- $(raw_totals "$T/merged.pb.gz")
+[ "${1:-x}" = "$want" ] && [ "$want" -gt 0 ] && pass store_kind_default "without -kind, the CPU profiles of the window are merged: $want samples" ||
+	fail store_kind_default "merged ${1:-nothing} samples, want $want"
+"$CPROF" pprof -top -kind=heap -since=2020-01-01T00:00:00Z -until=2020-01-02T00:00:00Z "$D" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -ne 0 ] && grep -q "no heap profiles in the window" "$T/err" &&
+	pass store_empty_window "a window with no profiles is an error that says so" || fail store_empty_window "rc=$rc $(cat "$T/err")"
+"$CPROF" pprof -top -service=nosuch -since=1h "$D" >/dev/null 2>"$T/err"
+[ $? -ne 0 ] && grep -q "no cpu profiles of service nosuch" "$T/err" &&
+	pass store_service_filter "-service selects by service" || fail store_service_filter "$(cat "$T/err")"
+"$CPROF" pprof -top -since=yesterday "$D" >/dev/null 2>"$T/err"
+[ $? -ne 0 ] && grep -q "^cprof: pprof: -since/-until: want a time" "$T/err" &&
+	pass store_bad_time "a bad -since is refused with what to write" || fail store_bad_time "$(cat "$T/err")"
+
 # ---- dir: retention by age, then by total size ----
 R=$T/retain
 mkdir -p "$R"

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "proto/profile.h"
 
@@ -60,6 +61,30 @@ struct profile *cprof__source_parse(const uint8_t *data, size_t len, char *err, 
  * "Could not save profile: ...".
  */
 int cprof__source_save(const struct profile *p);
+
+/* ---- dir.c: the continuous collector's local store ---- */
+
+struct dir_filter {
+	const char *kind;    /* cpu, heap, allocs, block, mutex */
+	const char *service; /* NULL for any */
+	time_t since, until; /* the period's start in [since, until) */
+};
+struct dir_entry {
+	char path[4096];
+	time_t start;
+};
+/*
+ * The stored profiles in dir that f selects, oldest first, in a malloc'd
+ * array. 0, or -1 with a one-line reason in err (also when none matched,
+ * naming the kinds there are).
+ */
+int cprof__source_dir_list(const char *dir, const struct dir_filter *f, struct dir_entry **out, size_t *n,
+			   char *err, size_t errlen);
+/*
+ * A moment for -since/-until: RFC 3339 in UTC (2026-11-30T13:00:00Z) or a
+ * duration before now (90s, 30m, 1h, 7d). 0 or -EINVAL.
+ */
+int cprof__source_time(const char *v, time_t now, time_t *out);
 
 /* ---- legacy.c ---- */
 
