@@ -427,6 +427,15 @@ static struct profile *build(const char *name, char *skipped, size_t n)
 		snprintf(skipped + l, n - l, "%s%s: not in this runtime", l ? "; " : "", name);
 		return NULL;
 	}
+	/* Block and mutex profiles are opt-in, as their cost is (CPROF_BLOCK_RATE, CPROF_MUTEX_FRACTION). */
+	bool off = (strcmp(name, "block") == 0 && cprof_block_profile_rate() <= 0) ||
+		   (strcmp(name, "mutex") == 0 && cprof_mutex_profile_fraction() <= 0);
+	if (off) {
+		size_t l = strlen(skipped);
+		snprintf(skipped + l, n - l, "%s%s: profiler off (CPROF_%s)", l ? "; " : "", name,
+			 name[0] == 'b' ? "BLOCK_RATE" : "MUTEX_FRACTION");
+		return NULL;
+	}
 	errno = 0;
 	struct profile *p = k->build();
 	if (!p) {
@@ -849,7 +858,8 @@ static void deliver(struct cont_batch *b)
 static void *collector(void *arg)
 {
 	(void)arg;
-	cprof__heap_ignore_begin(); /* the collector's own memory is not the program's */
+	cprof__heap_ignore_begin(); /* the collector's own memory and waits are not the program's */
+	cprof__wait_guard++;
 	int64_t next = cprof__now_ns() + cs.cfg.period_ns;
 	pthread_mutex_lock(&cs.wake_lock);
 	while (!cs.stopping) {
@@ -937,6 +947,7 @@ static int stop(int64_t wait_ms)
 	cs.stopping = true;
 	pthread_cond_signal(&cs.wake);
 	pthread_mutex_unlock(&cs.wake_lock);
+	cprof__wait_guard++;
 	pthread_join(cs.th, NULL);
 	cprof__heap_ignore_begin();
 	deliver(collect(true));
@@ -949,6 +960,7 @@ static int stop(int64_t wait_ms)
 	}
 	cs.running = false;
 	cprof__cont_status_write();
+	cprof__wait_guard--;
 	return 0;
 }
 

@@ -447,7 +447,8 @@ static size_t batch_bytes(const struct cont_batch *b)
 static void *uploader(void *arg)
 {
 	(void)arg;
-	cprof__heap_ignore_begin(); /* libcurl's memory is the runtime's, not the program's */
+	cprof__heap_ignore_begin(); /* libcurl's memory and waits are the runtime's, not the program's */
+	cprof__wait_guard++;
 	pthread_mutex_lock(&up.lock);
 	for (;;) {
 		while (up.n == 0 && !up.stopping)

@@ -95,6 +95,34 @@ else
 	fail delta_allocs "$nalloc allocs profiles; skipped: $(st "$T/delta.status" skipped)"
 fi
 
+# Block and mutex (every event: rate 1, fraction 1): the deltas of all
+# periods add up to the cumulative profiles written at exit.
+W=$T/waits
+env CPROF_BLOCKPROFILE=$T/block.prof CPROF_MUTEXPROFILE=$T/mutex.prof CPROF_CONTINUOUS=dir:$W \
+	CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=w CPROF_CONTINUOUS_STATUS=$T/waits.status LD_PRELOAD=$LIB \
+	"$PROGS/svc_work" 1.2 4 16 >/dev/null
+total() { # sample_index files...
+	local si=$1
+	shift
+	go tool pprof -sample_index="$si" -unit=ns -top "$@" 2>/dev/null |
+		sed -n 's/^Showing nodes accounting for \([0-9]*\)\(ns\)*, [0-9.]*% of \([0-9]*\)\(ns\)* total$/\3/p'
+}
+for k in block mutex; do
+	n=$(ls "$W" | grep -c "^w\.$k\.")
+	if [ "$n" -lt 3 ]; then
+		fail "delta_$k" "$n $k profiles; skipped: $(st "$T/waits.status" skipped)"
+		continue
+	fi
+	check_valid "continuous_$k" "$(ls "$W"/w.$k.*.pb.gz | head -1)"
+	for si in contentions delay; do
+		got=$(total "$si" "$W"/w.$k.*.pb.gz)
+		want=$(total "$si" "$T/$k.prof")
+		[ -n "$got" ] && [ "$got" = "$want" ] && [ "$want" -gt 0 ] &&
+			pass "delta_${k}_$si" "$n periods' $si deltas sum to the $want of the cumulative profile at exit" ||
+			fail "delta_${k}_$si" "sum of deltas ${got:-none}, cumulative ${want:-none}"
+	done
+done
+
 # ---- cprof pprof on the store: a window of one kind, merged ----
 got=$("$CPROF" pprof -kind=allocs -since=1h -service=d -sample_index=alloc_space -focus=handle_alloc -unit=byte -top "$D" 2>/dev/null |
 	sed -n 's/^Showing nodes accounting for \([0-9]*\)B*,.*/\1/p')
