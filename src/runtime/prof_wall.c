@@ -308,18 +308,6 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 	int64_t cpu, waiting, slices;
 	if (cprof__capture_schedstat(w->tid, &cpu, &waiting, &slices) != 0)
 		return; /* ended just now */
-	if (w->prev_blocked && w->blk_n > 0 && slices == w->last_slices && cpu == w->last_cpu &&
-	    cpu + waiting == w->last_runnable) {
-		/* Not on a CPU since the last look (the count of times it got
-		 * one is updated as it gets one; the times only later): still
-		 * blocked where it was, no need to ask. */
-		now = cprof__now_ns();
-		w->looks++;
-		record(w->blk_pcs, w->blk_n, true, w->blk_state, intern(w->name), w->labels, 1, now - w->last_ns);
-		w->last_ns = now;
-		wall.reused++;
-		return;
-	}
 	if (cprof__capture_state(w->tid, &st) != 0)
 		return;
 	/* The clock read with the accounting, not at the tick's start: the
