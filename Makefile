@@ -7,6 +7,7 @@
 #   make bench-heap      only the heap profiler's part of make bench
 #   make bench-continuous  only the continuous collector's part of make bench
 #   make bench-wall      only the wall-clock profiler's part of make bench
+#   make bench-trace     only the execution tracer's part of make bench
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make SAN=address,undefined test   sanitizer build (separate build dir)
 #
@@ -78,6 +79,7 @@ BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: bench-http
 .PHONY: bench-continuous
+.PHONY: bench-trace
 .PHONY: all test demo bench bench-heap bench-wall install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
 all: $(LIBBENCH_SO) $(LIBBENCH_A) $(B)/lib/pkgconfig/cprof-bench.pc
@@ -219,6 +221,9 @@ bench-continuous: all $(B)/tests/progs/svc_work
 
 bench-wall: all $(BENCH_BIN) $(PROG_BIN)
 	@bench/wall_run.sh $(abspath $(B))
+
+bench-trace: all $(BENCH_BIN) $(PROG_BIN)
+	@bench/trace_run.sh $(abspath $(B))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

@@ -385,6 +385,8 @@ echo "bench: results also in $out" >&2
 "$top/bench/wall_run.sh" "$B" "$out" || failed=1
 # The continuous collector's cost to a service-like program (appends to $out).
 "$top/bench/continuous_bench.sh" "$B" "$out" || failed=1
+# The execution tracer: annotation cost, a lock-heavy program traced (appends to $out).
+"$top/bench/trace_run.sh" "$B" "$out" || failed=1
 # The benchmark harness's own overhead and run-to-run spread (appends to $out).
 "$top/bench/harness_bench.sh" "$B" || failed=1
 # The block and mutex profilers' cost per lock operation (appends to $out).

@@ -31,3 +31,8 @@ $(FB)/fuzz_benchfmt: fuzz/fuzz_benchfmt.c $(FUZZ_LIB_SRC) $(wildcard src/cli/ben
 $(FB)/fuzz_http: fuzz/fuzz_http.c src/runtime/http_req.c $(wildcard src/common/*.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^
+
+# The execution trace decoder.
+$(FB)/fuzz_trace: fuzz/fuzz_trace.c src/cli/trace_read.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^

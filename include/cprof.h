@@ -359,6 +359,86 @@ int cprof_mutex_profile_set_fraction(int64_t n);
 /* The current mutex profile fraction (0: off). Any context. */
 int64_t cprof_mutex_profile_fraction(void);
 
+/*
+ * Execution tracing: a timeline of what every thread did (thread starts
+ * and ends, the process's counters, and the annotations below), written as
+ * it runs to a file that `cprof trace` reads (docs/FORMAT.md). Started by
+ * CPROF_TRACE=FILE (`cprof run -trace=FILE`) or cprof_trace_start; stopped
+ * at exit or by cprof_trace_stop. Thread context. start returns 0, -EBUSY
+ * (a trace runs), -EBADF/-EINVAL, or -errno of the file; stop returns 0,
+ * -ESRCH (none runs) or -errno of the last write. Events that find the
+ * trace's 16 MiB of buffers full are dropped and counted in the file.
+ */
+int cprof_trace_start(int fd);
+int cprof_trace_start_path(const char *path);
+int cprof_trace_stop(void);
+struct cprof_trace_stats {
+	int running;      /* a trace is being recorded */
+	uint64_t bytes;   /* written to the file so far */
+	uint64_t dropped; /* events dropped for want of a free buffer */
+};
+int cprof_trace_stats(struct cprof_trace_stats *st);
+
+/*
+ * Annotations (Go's runtime/trace user API). While no trace runs each is a
+ * single predictable branch, so they can stay in release builds.
+ *
+ * A task is a logical operation that may cross threads: cprof_task_begin
+ * returns its id (0 while tracing is off), which any thread may pass to
+ * cprof_task_end, to regions and to child tasks (parent 0: none). A region
+ * is a stretch of time on one thread, nested in the thread's open regions;
+ * cprof_region_end ends the innermost. CPROF_REGION(task, "name") opens a
+ * region that ends when the enclosing block is left. cprof_trace_log
+ * records a message (first 1024 bytes) under a category. Names and
+ * categories are interned (at most ~6,000 distinct strings per process);
+ * messages are copied. Thread context.
+ */
+extern volatile int cprof__trace_on;
+uint64_t cprof__task_begin(uint64_t parent, const char *name);
+void cprof__task_end(uint64_t id);
+void cprof__region_begin(uint64_t task, const char *name);
+void cprof__region_end(void);
+void cprof__trace_log(uint64_t task, const char *category, const char *message);
+
+static inline uint64_t cprof_task_begin(uint64_t parent, const char *name)
+{
+	return __builtin_expect(cprof__trace_on, 0) ? cprof__task_begin(parent, name) : 0;
+}
+static inline void cprof_task_end(uint64_t id)
+{
+	if (__builtin_expect(cprof__trace_on, 0) && id)
+		cprof__task_end(id);
+}
+static inline void cprof_region_begin(uint64_t task, const char *name)
+{
+	if (__builtin_expect(cprof__trace_on, 0))
+		cprof__region_begin(task, name);
+}
+static inline void cprof_region_end(void)
+{
+	if (__builtin_expect(cprof__trace_on, 0))
+		cprof__region_end();
+}
+static inline void cprof_trace_log(const char *category, const char *message)
+{
+	if (__builtin_expect(cprof__trace_on, 0))
+		cprof__trace_log(0, category, message);
+}
+static inline void cprof_task_log(uint64_t task, const char *category, const char *message)
+{
+	if (__builtin_expect(cprof__trace_on, 0))
+		cprof__trace_log(task, category, message);
+}
+static inline void cprof__region_scope_end(int *unused)
+{
+	(void)unused;
+	cprof_region_end();
+}
+#define CPROF_REGION(task, name)                                                           \
+	int CPROF__CAT(cprof__region_scope_, __COUNTER__)                                  \
+		__attribute__((cleanup(cprof__region_scope_end), unused)) =                \
+			(cprof_region_begin((task), (name)), 0)
+
 #ifdef __cplusplus
 }
 #endif

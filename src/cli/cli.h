@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);
 int cmd_pprof(int argc, char **argv);
 int cmd_benchstat(int argc, char **argv);
 int cmd_continuous(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 struct profile;
 
@@ -38,6 +39,7 @@ extern const char cmd_run_usage[];
 extern const char cmd_pprof_usage[];
 extern const char cmd_benchstat_usage[];
 extern const char cmd_continuous_usage[];
+extern const char cmd_trace_usage[];
 
 /* Prints "cprof: <fmt>\n" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

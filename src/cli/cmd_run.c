@@ -52,6 +52,8 @@ const char cmd_run_usage[] =
 	"  -wallprofile=FILE  write a wall-clock profile to FILE: every thread, running\n"
 	"                     or waiting, labelled state=running or the call it waits in\n"
 	"  -wallhz=N          wall-clock samples per second per thread, 1..1000 (default 100)\n"
+	"  -trace=FILE        record an execution trace to FILE while the program runs\n"
+	"                     (threads, regions, tasks, logs, counters; cprof trace FILE)\n"
 	"  -threadsprofile=FILE  write every thread's stack, name and state to FILE\n"
 	"                     when the program exits (pprof; see also -http for live dumps)\n"
 	"  -memprofile=FILE   write a heap profile to FILE at exit (in use and\n"
@@ -90,6 +92,7 @@ struct run_opts {
 	const char *maxdepth;
 	const char *http;
 	const char *wallprofile;
+	const char *trace;
 	const char *wallhz;
 	const char *threadsprofile;
 	const char *blockprofile, *blockrate, *mutexprofile, *mutexfraction;
@@ -269,7 +272,7 @@ static int summarize(const char *report, int quiet)
 		count++;
 		if (quiet)
 			continue;
-		unsigned long long samples = 0, lost = 0, threads = 0, sites = 0, own = 0, events = 0;
+		unsigned long long samples = 0, lost = 0, threads = 0, sites = 0, own = 0, events = 0, bytes = 0, dropped = 0;
 		long long dur = 0, rate = 0, inuse = 0, alloc = 0;
 		int hz = 0;
 		for (char *kv = strtok(rest, " "); kv; kv = strtok(NULL, " ")) {
@@ -284,6 +287,15 @@ static int summarize(const char *report, int quiet)
 			sscanf(kv, "alloc_bytes=%lld", &alloc);
 			sscanf(kv, "own_bytes=%llu", &own);
 			sscanf(kv, "events=%llu", &events);
+			sscanf(kv, "bytes=%llu", &bytes);
+			sscanf(kv, "dropped=%llu", &dropped);
+		}
+		if (strcmp(kind, "trace") == 0) {
+			char b[32];
+			human_bytes((long long)bytes, b, sizeof b);
+			fprintf(stderr, "cprof: execution trace of pid %s written to %s: %s, %llu events dropped (cprof trace %s)\n",
+				pid, path, b, dropped, path);
+			continue;
 		}
 		if (strcmp(kind, "leaks") == 0) {
 			count--; /* the runtime printed the report itself */
@@ -350,6 +362,8 @@ int cmd_run(int argc, char **argv)
 			o.http = v;
 		else if (flag_value(argc, argv, &i, "wallprofile", &v))
 			o.wallprofile = v;
+		else if (flag_value(argc, argv, &i, "trace", &v))
+			o.trace = v;
 		else if (flag_value(argc, argv, &i, "wallhz", &v))
 			o.wallhz = v;
 		else if (flag_value(argc, argv, &i, "threadsprofile", &v))
@@ -399,8 +413,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!o.cpuprofile && !o.http && !o.wallprofile && !o.threadsprofile && !o.memprofile && !o.peakprofile &&
 	    !o.memleaks && !o.blockprofile && !o.mutexprofile &&
-	    !o.continuous) {
-		cli_error("run: no profile asked for; add -cpuprofile=FILE, -memprofile=FILE, -memleaks, -wallprofile=FILE, "
+	    !o.continuous && !o.trace) {
+		cli_error("run: no profile asked for; add -cpuprofile=FILE, -memprofile=FILE, -memleaks, -wallprofile=FILE, -trace=FILE, "
 			  "-threadsprofile=FILE, -blockprofile=FILE, -mutexprofile=FILE, -continuous=DEST or -http=ADDR "
 			  "(see 'cprof help run')");
 		return 2;
@@ -501,6 +515,11 @@ int cmd_run(int argc, char **argv)
 	if (wall) {
 		unlink(wall);
 		setenv("CPROF_WALLPROFILE", wall, 1);
+	}
+	char *trace = o.trace ? absolute(o.trace) : NULL;
+	if (trace) {
+		unlink(trace);
+		setenv("CPROF_TRACE", trace, 1);
 	}
 	if (threads) {
 		unlink(threads);

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	 cmd_benchstat_usage},
 	{"continuous", cmd_continuous, "show what continuous profiling (CPROF_CONTINUOUS) sent and dropped",
 	 cmd_continuous_usage},
+	{"trace", cmd_trace, "read an execution trace (cprof run -trace): text or Chrome JSON", cmd_trace_usage},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -33,12 +33,14 @@ static void before(void)
 	cprof__cpu_before_exec();
 	cprof__heap_before_exec();
 	cprof__wait_before_exec();
+	cprof__trace_before_exec();
 }
 
 static int finish(int rc)
 {
 	int e = errno;
 	cprof__cpu_after_failed_exec();
+	cprof__trace_after_failed_exec();
 	errno = e;
 	return rc;
 }

@@ -133,4 +133,5 @@ __attribute__((constructor(102))) static void cprof_init(void)
 	cprof__heap_start_from_env();
 	cprof__wait_start_from_env();
 	cprof__continuous_start_from_env();
+	cprof__trace_start_from_env();
 }

@@ -513,6 +513,22 @@ int cprof__profile_delta(struct profile *p1, const struct profile *p0);
 /* Start it if CPROF_CONTINUOUS says so. Init. */
 void cprof__continuous_start_from_env(void);
 
+/* ---- trace.c: the execution tracer ---- */
+
+/* CPROF_TRACE: start at load, stop at exit. Init. */
+void cprof__trace_start_from_env(void);
+/* A thread created through our pthread_create begins (parent: its creator's tid). Thread (the new thread). */
+void cprof__trace_thread_start(pid_t parent);
+/* The calling thread's tid, cached. Thread. */
+pid_t cprof__trace_tid(void);
+/*
+ * Around exec: a trace started from CPROF_TRACE is finished and renamed
+ * FILE.preexec.<pid> (the new image traces to FILE); resumed to FILE if
+ * exec fails. Thread.
+ */
+void cprof__trace_before_exec(void);
+void cprof__trace_after_failed_exec(void);
+
 /* ---- http.c: the /debug/pprof endpoint ---- */
 
 /* Serve if CPROF_HTTP says so. Init. */

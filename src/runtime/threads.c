@@ -305,6 +305,7 @@ struct start {
 	void *(*fn)(void *);
 	void *arg;
 	const struct rt_labels *labels; /* the creator's, inherited */
+	pid_t parent;                   /* the creator's tid, for the trace */
 	int ncreate;                    /* the stack that created the thread */
 	uintptr_t create[CPROF_CREATE_DEPTH];
 };
@@ -318,6 +319,7 @@ static void *trampoline(void *v)
 	cprof__labels_inherit(s.labels);
 	cprof__threads_self_bounds();
 	cprof__capture_register(s.create, s.ncreate);
+	cprof__trace_thread_start(s.parent);
 	pthread_setspecific(exit_key, (void *)1);
 	if (atomic_load(&running)) {
 		pthread_mutex_lock(&reg_lock);
@@ -344,6 +346,7 @@ CPROF_API int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	s->fn = fn;
 	s->arg = arg;
 	s->labels = cprof__labels_current();
+	s->parent = cprof__trace_tid();
 	s->ncreate = cprof__unwind_self(s->create, CPROF_CREATE_DEPTH, 0);
 	int rc = real(th, attr, trampoline, s);
 	if (rc != 0)

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# bench/trace_run.sh - the execution tracer's cost. `make bench` runs it
+# after bench/run.sh; `make bench-trace` runs it alone.
+#
+# 1. Annotation cost: tests/progs/trace_bench_linked annot N times N
+#    region begin+end pairs on one thread with no trace and with a trace
+#    running (written to a file), and reports ns per pair and the trace's
+#    bytes per event; median of R runs.
+# 2. A lock-heavy program: trace_bench_linked locks M (4 threads, one
+#    mutex, M million critical sections in all, each inside a region),
+#    without and with CPROF_TRACE, interleaved rounds timed by
+#    bench_runner; overhead = median(traced) / median(base) - 1.
+#
+# Output: markdown on stdout, appended to APPEND_TO when given. Exit status
+# 1 when a run fails or a trace does not decode.
+#
+# Usage: bench/trace_run.sh BUILD_DIR [APPEND_TO]
+#   CPROF_TRACE_BENCH_N=11   rounds
+#   CPROF_BENCH_QUICK=1      3 rounds, shorter work
+set -u
+B=${1:?usage: bench/trace_run.sh BUILD_DIR [APPEND_TO]}
+append=${2:-}
+N=${CPROF_TRACE_BENCH_N:-11}
+PAIRS=20000000 MIL=20
+if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
+	N=3 PAIRS=2000000 MIL=4
+fi
+runner=$B/bench/bench_runner
+prog=$B/tests/progs/trace_bench_linked
+cprof=$B/bin/cprof
+for f in "$runner" "$prog" "$cprof"; do
+	[ -e "$f" ] || { echo "bench: $f is missing: run make bench" >&2; exit 1; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-tracebench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+: >"$tmp/annot"
+for ((r = 0; r < 5; r++)); do
+	if ! "$prog" annot "$PAIRS" "$tmp/a.trace" >>"$tmp/annot"; then failed=1; fi
+	echo "bench: trace annotations run $((r + 1))/5: $(tail -n 1 "$tmp/annot")" >&2
+done
+"$cprof" trace -format=text "$tmp/a.trace" >/dev/null || { echo "bench: the annotation trace does not decode" >&2; failed=1; }
+
+names=(base traced)
+: >"$tmp/runs"
+for ((r = 0; r < N; r++)); do
+	for ((k = 0; k < 2; k++)); do
+		c=$(((r + k) % 2))
+		env=""
+		[ "$c" = 1 ] && env="CPROF_TRACE=$tmp/l.trace"
+		# shellcheck disable=SC2086
+		if ! t=$("$runner" -o "$tmp/out" -e "$tmp/err" $env -- "$prog" locks "$MIL"); then
+			echo "bench: ${names[$c]} round $r failed: $(tail -n 2 "$tmp/err")" >&2
+			failed=1
+			continue
+		fi
+		if [ "$c" = 1 ]; then
+			"$cprof" trace -format=text "$tmp/l.trace" >"$tmp/l.txt" 2>/dev/null ||
+				{ echo "bench: traced round $r: the trace does not decode" >&2; failed=1; }
+			ev=$(grep -c region-begin "$tmp/l.txt")
+			sz=$(stat -c %s "$tmp/l.trace")
+			echo "$ev $sz" >>"$tmp/sizes"
+		fi
+		echo "${names[$c]} $r $t" >>"$tmp/runs"
+		echo "bench: trace round $((r + 1))/$N ${names[$c]} $t" >&2
+	done
+done
+{
+	echo
+	echo "### Execution tracer"
+	echo
+	echo "Command: \`bench/trace_run.sh build\` (annotations: 5 runs of $PAIRS pairs; lock-heavy program: $N interleaved rounds of trace_bench_linked locks $MIL; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs; TSC read measured separately on this machine: see docs/BENCHMARKS.md)"
+	echo
+	awk '
+	function median(a, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2] } n = NR }
+	END {
+		for (i = 1; i <= n; i++) { off[i] = v["off_ns", i]; on[i] = v["on_ns", i]; bpe[i] = v["bytes", i] / v["events", i] }
+		mon = median(on, n)
+		printf "| annotation | median ns per region begin+end | goal |\n|---|---|---|\n"
+		printf "| tracing off | %.2f | single branch |\n", median(off, n)
+		printf "| tracing on | %.2f | < 10 ns: %s |\n", mon, mon < 10 ? "met" : "missed"
+		printf "\nTrace size: %.2f bytes per event (region begin or end, with chunk and clock records).\n\n", median(bpe, n)
+	}' "$tmp/annot"
+	echo "| lock-heavy program | median wall | median user+sys | wall overhead | goal |"
+	echo "|---|---|---|---|---|"
+	awk '
+	function median(a, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{ n[$1]++; w[$1, n[$1]] = $3; c[$1, n[$1]] = $4 + $5 }
+	END {
+		split("base traced", order, " ")
+		for (k = 1; k <= 2; k++) {
+			x = order[k]; if (!n[x]) continue
+			for (i = 1; i <= n[x]; i++) { ww[i] = w[x, i]; cc[i] = c[x, i] }
+			mw[x] = median(ww, n[x]); mc[x] = median(cc, n[x])
+		}
+		for (k = 1; k <= 2; k++) {
+			x = order[k]; if (!n[x]) continue
+			ov = k == 1 ? "-" : sprintf("%+.1f%%", 100 * (mw[x] / mw["base"] - 1))
+			goal = k == 2 ? (mw[x] / mw["base"] - 1 <= 0.05 ? "<= 5%: met" : "<= 5%: missed") : ""
+			printf "| %s | %.3f s | %.3f s | %s | %s |\n", x, mw[x] / 1e9, mc[x] / 1e9, ov, goal
+		}
+	}' "$tmp/runs"
+	awk '{ e += $1; s += $2 } END { if (e) printf "\nLock-heavy trace: %.2f bytes per region event on average (%d regions per run).\n", s / (2 * e), e / NR }' "$tmp/sizes"
+} | tee -a "${append:-/dev/null}"
+exit $failed

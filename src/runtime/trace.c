@@ -1,0 +1,931 @@
+/*
+ * trace.c - the execution tracer's recording side: per-thread event buffers
+ * taken from a fixed pool, the compact event encoding (docs/FORMAT.md,
+ * "Execution trace"), interned strings, the background writer thread that
+ * writes self-contained chunks and samples the process's counters, and the
+ * public annotation API (tasks, regions, log messages) with its start/stop.
+ * It does not decode traces (src/cli/trace_read.c) and does not decide when a
+ * thread starts or ends (threads.c calls the hooks below).
+ *
+ * A thread writes events into its own 64 KiB buffer with plain stores and
+ * timestamps from the TSC. A full buffer goes on a FIFO queue the writer
+ * drains; a thread that finds the pool empty drops its events and counts
+ * them. Stopping flips a generation number, then waits (an asymmetric fence
+ * via membarrier) for every thread to leave the event it may be writing,
+ * and takes the partially filled buffers.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cprof.h"
+#include "runtime/rt.h"
+#include "runtime/trace.h"
+
+#define TBUF_DATA (64 * 1024 - 64)
+#define POOL_BUFS 256          /* 16 MiB of event buffers at most */
+#define STR_SLOTS 8192         /* interned strings (power of two) */
+#define STR_ARENA (1 << 20)    /* their bytes */
+#define DEFS_MAX (256 * 1024)  /* string definitions not yet written */
+#define TICK_MS 100            /* counters and clock pairs every 100 ms */
+#define EV_MAX 32              /* room an event needs besides its strings */
+
+struct tbuf {
+	struct tbuf *next;
+	pid_t tid;
+	uint32_t len;
+	uint64_t base_tick;
+	int64_t base_ns;
+	uint8_t data[TBUF_DATA];
+};
+
+/* One thread's writing state, in its TLS; the registry points at it while the thread lives. */
+struct tthread {
+	uint8_t *pos, *end;
+	struct tbuf *buf;
+	uint64_t last_tick;
+	unsigned gen;           /* session the buffer belongs to */
+	volatile int writing;   /* inside an event: the stopper waits */
+	int slot;               /* registry index + 1, 0 when not registered */
+	pid_t tid;
+	/* Names this thread used lately: the string's address and its interned record. */
+	struct {
+		const char *s;
+		const char *rec;
+	} cache[16];
+};
+
+static CPROF_TLS struct tthread me;
+
+CPROF_API volatile int cprof__trace_on;
+
+static struct {
+	atomic_flag lock;            /* spinlock: pool, queue, defs, registry (short sections) */
+	struct tbuf *pool;           /* mmapped once, never unmapped */
+	struct tbuf *free_list;
+	struct tbuf *q_head, *q_tail;
+	struct tthread *reg[CPROF_MAX_THREADS];
+	int nreg;
+	volatile unsigned gen;       /* odd while a session runs */
+	int fd;
+	pthread_t writer;
+	atomic_int wake;             /* futex word */
+	atomic_int stopping;
+	uint8_t *defs;
+	size_t ndefs;
+	_Atomic uint64_t dropped;
+	_Atomic uint64_t events_bytes;
+	bool use_tsc;
+	bool membarrier_ok;
+	pthread_key_t key;
+	bool key_ok;
+	pthread_mutex_t api_lock;
+} T = {.lock = ATOMIC_FLAG_INIT, .fd = -1, .api_lock = PTHREAD_MUTEX_INITIALIZER};
+
+static struct {
+	_Atomic(const char *) slot[STR_SLOTS]; /* points into the arena: u32 id, u32 len, bytes */
+	char *arena;
+	size_t used;
+	uint32_t next_id;
+} S;
+
+static _Atomic uint64_t next_task = 1;
+
+static void spin_lock(void)
+{
+	while (atomic_flag_test_and_set_explicit(&T.lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static void spin_unlock(void)
+{
+	atomic_flag_clear_explicit(&T.lock, memory_order_release);
+}
+
+static inline uint64_t ticks(void)
+{
+#if defined(__x86_64__)
+	if (__builtin_expect(T.use_tsc, 1))
+		return __builtin_ia32_rdtsc();
+#endif
+	return (uint64_t)cprof__now_ns();
+}
+
+static inline uint8_t *put_uv(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* ---- strings ---- */
+
+static uint64_t hash_str(const char *s, size_t *len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *p = s;
+	for (; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	*len = (size_t)(p - s);
+	return h;
+}
+
+static uint32_t intern_slow(const char *s, const char **recp);
+
+/*
+ * The id of s (1...), interned; 0 when the table is full. A per-thread
+ * cache by address saves hashing the name a loop passes again; the bytes
+ * are still compared, so a buffer reused for another name is right. Thread.
+ */
+static inline uint32_t intern(const char *s)
+{
+	if (!s)
+		s = "";
+	unsigned i = (unsigned)((uintptr_t)s >> 3) & 15;
+	const char *rec = me.cache[i].rec;
+	if (me.cache[i].s == s && rec) {
+		const char *a = s, *b = rec + 8;
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b) {
+			uint32_t id;
+			memcpy(&id, rec, 4);
+			return id;
+		}
+	}
+	const char *r = NULL;
+	uint32_t id = intern_slow(s, &r);
+	if (r) {
+		me.cache[i].s = s;
+		me.cache[i].rec = r;
+	}
+	return id;
+}
+
+static uint32_t intern_slow(const char *s, const char **recp)
+{
+	size_t len;
+	uint64_t h = hash_str(s, &len);
+	if (len > 4096)
+		return 0;
+	size_t i = h & (STR_SLOTS - 1);
+	for (size_t probe = 0; probe < STR_SLOTS; probe++, i = (i + 1) & (STR_SLOTS - 1)) {
+		const char *e = atomic_load_explicit(&S.slot[i], memory_order_acquire);
+		if (!e) {
+			spin_lock();
+			e = atomic_load_explicit(&S.slot[i], memory_order_relaxed);
+			if (e) {
+				spin_unlock();
+				probe--;
+				i = (i - 1) & (STR_SLOTS - 1);
+				continue;
+			}
+			uint32_t id = 0;
+			size_t need = 8 + len + 1;
+			if (S.arena && S.used + need <= STR_ARENA && T.ndefs + len + 12 <= DEFS_MAX &&
+			    S.next_id < STR_SLOTS * 3 / 4) {
+				char *rec = S.arena + S.used;
+				id = ++S.next_id;
+				uint32_t l32 = (uint32_t)len;
+				memcpy(rec, &id, 4);
+				memcpy(rec + 4, &l32, 4);
+				memcpy(rec + 8, s, len);
+				rec[8 + len] = 0;
+				S.used += (need + 7) & ~(size_t)7;
+				*recp = rec;
+				uint8_t *d = put_uv(T.defs + T.ndefs, id);
+				d = put_uv(d, len);
+				memcpy(d, s, len);
+				T.ndefs = (size_t)(d + len - T.defs);
+				atomic_store_explicit(&S.slot[i], rec, memory_order_release);
+			}
+			spin_unlock();
+			return id;
+		}
+		uint32_t elen;
+		memcpy(&elen, e + 4, 4);
+		if (elen == len && memcmp(e + 8, s, len) == 0) {
+			uint32_t id;
+			memcpy(&id, e, 4);
+			*recp = e;
+			return id;
+		}
+	}
+	return 0;
+}
+
+/* ---- buffers ---- */
+
+static void enqueue(struct tbuf *b)
+{
+	b->next = NULL;
+	if (T.q_tail)
+		T.q_tail->next = b;
+	else
+		T.q_head = b;
+	T.q_tail = b;
+}
+
+static void wake_writer(void)
+{
+	atomic_store(&T.wake, 1);
+	syscall(SYS_futex, &T.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void on_thread_exit(void *v);
+
+static void new_buffer(struct tbuf *b)
+{
+	b->tid = me.tid;
+	b->len = 0;
+	b->base_tick = ticks();
+	b->base_ns = cprof__now_ns();
+	me.buf = b;
+	me.pos = b->data;
+	me.end = b->data + TBUF_DATA;
+	me.last_tick = b->base_tick;
+}
+
+static void emit_name(void);
+
+/*
+ * The slow path of reserve: register the thread, hand the full buffer over,
+ * take a fresh one. NULL when tracing is off or no buffer is free (the event
+ * is dropped and counted). Called with me.writing set.
+ */
+static uint8_t *reserve_slow(size_t n)
+{
+	if (!(T.gen & 1))
+		return NULL;
+	if (!me.tid)
+		me.tid = gettid_();
+	bool fresh_thread = false;
+	spin_lock();
+	/* Read under the lock the stopper flips it under: a thread that registers
+	 * in a running session is then found by the stopper's scan. */
+	unsigned gen = T.gen;
+	if (!(gen & 1)) {
+		spin_unlock();
+		return NULL;
+	}
+	if (!me.slot) {
+		if (T.nreg >= CPROF_MAX_THREADS) {
+			spin_unlock();
+			atomic_fetch_add(&T.dropped, 1);
+			return NULL;
+		}
+		T.reg[T.nreg++] = &me;
+		me.slot = T.nreg;
+		fresh_thread = true;
+	}
+	if (me.gen == gen && me.buf) {
+		me.buf->len = (uint32_t)(me.pos - me.buf->data);
+		enqueue(me.buf);
+		me.buf = NULL;
+	} else if (me.gen != gen) {
+		me.buf = NULL; /* belongs to a finished session, already taken by its stopper */
+	}
+	me.gen = gen;
+	struct tbuf *b = T.free_list;
+	if (b)
+		T.free_list = b->next;
+	spin_unlock();
+	if (fresh_thread && T.key_ok)
+		pthread_setspecific(T.key, (void *)1);
+	if (T.q_head)
+		wake_writer();
+	if (!b) {
+		me.pos = me.end = NULL;
+		atomic_fetch_add(&T.dropped, 1);
+		return NULL;
+	}
+	new_buffer(b);
+	if (fresh_thread)
+		emit_name();
+	if (me.pos + n > me.end)
+		return NULL;
+	return me.pos;
+}
+
+/*
+ * Room for n bytes of an event in the calling thread's buffer, or NULL
+ * (dropped). The caller brackets reserve ... commit with me.writing.
+ */
+static inline uint8_t *reserve(size_t n)
+{
+	if (__builtin_expect(me.gen != T.gen || me.pos + n > me.end || !me.pos, 0))
+		return reserve_slow(n);
+	return me.pos;
+}
+
+/* Type byte and timestamp delta of an event at p. */
+static inline uint8_t *ev_head(uint8_t *p, int type)
+{
+	uint64_t t = ticks();
+	uint64_t d = t > me.last_tick ? t - me.last_tick : 0;
+	me.last_tick = t > me.last_tick ? t : me.last_tick;
+	*p++ = (uint8_t)type;
+	return put_uv(p, d);
+}
+
+static inline void begin_write(void)
+{
+	me.writing = 1;
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void end_write(void)
+{
+	__asm__ volatile("" ::: "memory");
+	me.writing = 0;
+}
+
+/* Record an event of up to four integer arguments. Thread. */
+static void emit(int type, int nargs, uint64_t a, uint64_t b, uint64_t c)
+{
+	begin_write();
+	uint8_t *p = reserve(EV_MAX);
+	if (p) {
+		p = ev_head(p, type);
+		if (nargs > 0)
+			p = put_uv(p, a);
+		if (nargs > 1)
+			p = put_uv(p, b);
+		if (nargs > 2)
+			p = put_uv(p, c);
+		me.pos = p;
+	}
+	end_write();
+}
+
+static void emit_name(void)
+{
+	char name[32];
+	if (cprof__capture_name(me.tid, name, sizeof name) != 0)
+		return;
+	uint32_t id = intern(name);
+	/* Called inside reserve_slow with room for EV_MAX: write directly. */
+	uint8_t *p = ev_head(me.pos, CPROF_TEV_THREAD_NAME);
+	me.pos = put_uv(p, id);
+}
+
+/* ---- thread lifecycle hooks (threads.c) ---- */
+
+void cprof__trace_thread_start(pid_t parent)
+{
+	if (!cprof__trace_on)
+		return;
+	emit(CPROF_TEV_THREAD_START, 1, (uint64_t)parent, 0, 0);
+}
+
+static void on_thread_exit(void *v)
+{
+	(void)v;
+	if (!me.slot)
+		return;
+	if (cprof__trace_on && me.gen == T.gen) {
+		/* The name may have changed by other means than pthread_setname_np (prctl). */
+		char name[32];
+		if (cprof__capture_name(me.tid, name, sizeof name) == 0)
+			emit(CPROF_TEV_THREAD_NAME, 1, intern(name), 0, 0);
+		emit(CPROF_TEV_THREAD_EXIT, 0, 0, 0, 0);
+	}
+	begin_write();
+	spin_lock();
+	if (me.buf && me.gen == T.gen) {
+		me.buf->len = (uint32_t)(me.pos - me.buf->data);
+		enqueue(me.buf);
+	}
+	me.buf = NULL;
+	me.pos = me.end = NULL;
+	/* Leave the registry: move the last entry into our place. */
+	int i = me.slot - 1;
+	T.reg[i] = T.reg[--T.nreg];
+	if (i < T.nreg)
+		T.reg[i]->slot = i + 1;
+	me.slot = 0;
+	spin_unlock();
+	end_write();
+}
+
+/* Names set with pthread_setname_np reach the trace as they are set. */
+typedef int (*setname_fn)(pthread_t, const char *);
+
+CPROF_API int pthread_setname_np(pthread_t th, const char *name)
+{
+	static setname_fn real;
+	if (!real) {
+		real = (setname_fn)dlsym(RTLD_NEXT, "pthread_setname_np");
+		if (!real)
+			return ENOSYS;
+	}
+	int rc = real(th, name);
+	if (rc == 0 && cprof__trace_on && pthread_equal(th, pthread_self())) {
+		uint32_t id = intern(name);
+		emit(CPROF_TEV_THREAD_NAME, 1, id, 0, 0);
+	}
+	return rc;
+}
+
+pid_t cprof__trace_tid(void)
+{
+	if (!me.tid)
+		me.tid = gettid_();
+	return me.tid;
+}
+
+/* ---- the writer ---- */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_record(int kind, const void *hdr, size_t nhdr, const void *body, size_t nbody)
+{
+	uint8_t h[5];
+	uint32_t len = (uint32_t)(nhdr + nbody);
+	h[0] = (uint8_t)kind;
+	memcpy(h + 1, &len, 4); /* little-endian hosts only (x86_64, aarch64) */
+	int rc = write_all(T.fd, h, 5);
+	if (!rc && nhdr)
+		rc = write_all(T.fd, hdr, nhdr);
+	if (!rc && nbody)
+		rc = write_all(T.fd, body, nbody);
+	if (!rc)
+		atomic_fetch_add(&T.events_bytes, 5 + len);
+	return rc;
+}
+
+static void write_clock(void)
+{
+	uint8_t b[32], *p = b;
+	p = put_uv(p, ticks());
+	p = put_uv(p, (uint64_t)cprof__now_ns());
+	write_record('C', b, (size_t)(p - b), NULL, 0);
+}
+
+/* Write pending string definitions, then every queued buffer, and give the buffers back. Writer. */
+static int drain(void)
+{
+	static uint8_t defs[DEFS_MAX];
+	spin_lock();
+	struct tbuf *q = T.q_head;
+	T.q_head = T.q_tail = NULL;
+	size_t nd = T.ndefs;
+	memcpy(defs, T.defs, nd);
+	T.ndefs = 0;
+	spin_unlock();
+	int rc = 0;
+	if (nd)
+		rc = write_record('S', NULL, 0, defs, nd);
+	struct tbuf *done = NULL, *last = NULL;
+	while (q) {
+		struct tbuf *b = q;
+		q = q->next;
+		if (!rc && b->len) {
+			uint8_t h[40], *p = h;
+			p = put_uv(p, (uint64_t)b->tid);
+			p = put_uv(p, b->base_tick);
+			p = put_uv(p, (uint64_t)b->base_ns);
+			rc = write_record('E', h, (size_t)(p - h), b->data, b->len);
+		}
+		b->next = done;
+		done = b;
+		if (!last)
+			last = b;
+	}
+	if (done) {
+		spin_lock();
+		last->next = T.free_list;
+		T.free_list = done;
+		spin_unlock();
+	}
+	return rc;
+}
+
+static long read_rss_bytes(void)
+{
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char b[128];
+	ssize_t n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = 0;
+	long size, rss;
+	if (sscanf(b, "%ld %ld", &size, &rss) != 2)
+		return -1;
+	return rss * sysconf(_SC_PAGESIZE);
+}
+
+static void sample_counters(void)
+{
+	static uint32_t id_rss, id_cpu, id_inuse, id_alloc;
+	if (!id_rss) {
+		id_rss = intern("process.rss_bytes");
+		id_cpu = intern("process.cpu_ns");
+		id_inuse = intern("heap.inuse_bytes");
+		id_alloc = intern("heap.alloc_bytes");
+	}
+	long rss = read_rss_bytes();
+	if (rss >= 0)
+		emit(CPROF_TEV_COUNTER, 2, id_rss, (uint64_t)rss, 0);
+	struct timespec ts;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+		emit(CPROF_TEV_COUNTER, 2, id_cpu, (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec, 0);
+	struct cprof_heap_stats hs;
+	if (cprof__heap_active() && cprof_heap_profile_stats(&hs) == 0) {
+		emit(CPROF_TEV_COUNTER, 2, id_inuse, hs.inuse_bytes, 0);
+		emit(CPROF_TEV_COUNTER, 2, id_alloc, hs.alloc_bytes, 0);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "cprof-trace");
+	cprof__heap_ignore_begin();
+	int rc = 0;
+	while (!atomic_load(&T.stopping)) {
+		sample_counters();
+		struct timespec to = {0, TICK_MS * 1000000L};
+		syscall(SYS_futex, &T.wake, FUTEX_WAIT_PRIVATE, 0, &to, NULL, 0);
+		atomic_store(&T.wake, 0);
+		if (!rc) {
+			write_clock();
+			rc = drain();
+			if (rc)
+				cprof__log("trace: write: %s; the rest of the trace is dropped", strerror(-rc));
+		}
+	}
+	cprof__heap_ignore_end();
+	return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static int setup_once(void)
+{
+	if (T.pool)
+		return 0;
+	size_t sz = sizeof(struct tbuf) * POOL_BUFS;
+	void *p = mmap(NULL, sz + STR_ARENA + DEFS_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	T.pool = p;
+	S.arena = (char *)p + sz;
+	T.defs = (uint8_t *)S.arena + STR_ARENA;
+	T.free_list = NULL;
+	for (int i = POOL_BUFS - 1; i >= 0; i--) {
+		T.pool[i].next = T.free_list;
+		T.free_list = &T.pool[i];
+	}
+#if defined(__x86_64__)
+	/* The TSC is a usable clock when it is invariant (constant and nonstop). */
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (f) {
+		char line[4096];
+		while (fgets(line, sizeof line, f)) {
+			if (strncmp(line, "flags", 5) == 0) {
+				T.use_tsc = strstr(line, " constant_tsc") && strstr(line, " nonstop_tsc");
+				break;
+			}
+		}
+		fclose(f);
+	}
+#endif
+	T.membarrier_ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	T.key_ok = pthread_key_create(&T.key, on_thread_exit) == 0;
+	return 0;
+}
+
+/* Every thread passes a full barrier, so each one either is seen inside an event or sees the new generation. */
+static void fence_all(void)
+{
+	if (T.membarrier_ok && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	/* No membarrier: give threads inside an event time to leave it. */
+	usleep(20000);
+}
+
+static int start_locked(int fd)
+{
+	if (T.gen & 1)
+		return -EBUSY;
+	int rc = setup_once();
+	if (rc)
+		return rc;
+	T.fd = fd;
+	atomic_store(&T.stopping, 0);
+	atomic_store(&T.dropped, 0);
+	atomic_store(&T.events_bytes, 0);
+	uint8_t h[64], *p = h;
+	static const char magic[8] = {'C', 'P', 'R', 'O', 'F', 'T', 'R', 'C'};
+	p = put_uv(p, CPROF_TRACE_VERSION);
+	p = put_uv(p, (uint64_t)getpid());
+	p = put_uv(p, T.use_tsc ? 1 : 0);
+	p = put_uv(p, ticks());
+	p = put_uv(p, (uint64_t)cprof__now_ns());
+	p = put_uv(p, (uint64_t)cprof__wall_ns());
+	if ((rc = write_all(fd, magic, 8)) || (rc = write_record('H', h, (size_t)(p - h), NULL, 0)))
+		return rc;
+	/* Strings of an earlier session were written to its own file: define them again. */
+	spin_lock();
+	T.ndefs = 0;
+	for (size_t off = 0; off < S.used;) {
+		const char *rec = S.arena + off;
+		uint32_t id, len;
+		memcpy(&id, rec, 4);
+		memcpy(&len, rec + 4, 4);
+		uint8_t *d = put_uv(T.defs + T.ndefs, id);
+		d = put_uv(d, len);
+		memcpy(d, rec + 8, len);
+		T.ndefs = (size_t)(d + len - T.defs);
+		off += (8 + len + 1 + 7) & ~(size_t)7;
+	}
+	T.gen++; /* odd: running */
+	spin_unlock();
+	cprof__trace_on = 1;
+	if ((rc = pthread_create(&T.writer, NULL, writer_main, NULL)) != 0) {
+		cprof__trace_on = 0;
+		T.gen++;
+		return -rc;
+	}
+	return 0;
+}
+
+static int stop_locked(void)
+{
+	if (!(T.gen & 1))
+		return -ESRCH;
+	cprof__trace_on = 0;
+	atomic_store(&T.stopping, 1);
+	wake_writer();
+	pthread_join(T.writer, NULL);
+	spin_lock();
+	T.gen++; /* even: stopped; events begun from now on see it */
+	spin_unlock();
+	fence_all();
+	/* Take every live thread's partial buffer once it is out of its event. */
+	spin_lock();
+	for (int i = 0; i < T.nreg; i++) {
+		struct tthread *t = T.reg[i];
+		while (t->writing) {
+			spin_unlock();
+			sched_yield();
+			spin_lock();
+			if (i >= T.nreg || T.reg[i] != t)
+				break;
+		}
+		if (i >= T.nreg || T.reg[i] != t)
+			continue;
+		if (t->buf && t->gen == T.gen - 1) {
+			t->buf->len = (uint32_t)(t->pos - t->buf->data);
+			enqueue(t->buf);
+			t->buf = NULL;
+		}
+	}
+	spin_unlock();
+	write_clock();
+	int rc = drain();
+	uint64_t dropped = atomic_load(&T.dropped);
+	if (dropped) {
+		uint8_t b[16], *p = put_uv(b, dropped);
+		write_record('D', b, (size_t)(p - b), NULL, 0);
+	}
+	T.fd = -1;
+	return rc;
+}
+
+/* ---- public API ---- */
+
+static int owned_fd = -1;
+static char env_path[4096];
+static char exec_path[4096]; /* the trace stopped before an exec, resumed if it fails */
+static bool in_exec;
+
+CPROF_API int cprof_trace_start(int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	pthread_mutex_lock(&T.api_lock);
+	int rc = start_locked(fd);
+	pthread_mutex_unlock(&T.api_lock);
+	return rc;
+}
+
+CPROF_API int cprof_trace_start_path(const char *path)
+{
+	if (!path || !*path)
+		return -EINVAL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&T.api_lock);
+	int rc = start_locked(fd);
+	if (rc == 0) {
+		owned_fd = fd;
+		snprintf(env_path, sizeof env_path, "%s", path);
+	} else {
+		close(fd);
+	}
+	pthread_mutex_unlock(&T.api_lock);
+	return rc;
+}
+
+CPROF_API int cprof_trace_stop(void)
+{
+	pthread_mutex_lock(&T.api_lock);
+	int rc = stop_locked();
+	if (rc != -ESRCH && owned_fd >= 0) {
+		if (close(owned_fd) != 0 && !rc)
+			rc = -errno;
+		owned_fd = -1;
+		if (env_path[0] && !in_exec)
+			cprof__report("trace", env_path, "bytes=%llu dropped=%llu",
+				      (unsigned long long)atomic_load(&T.events_bytes),
+				      (unsigned long long)atomic_load(&T.dropped));
+		env_path[0] = 0;
+	}
+	pthread_mutex_unlock(&T.api_lock);
+	return rc;
+}
+
+CPROF_API int cprof_trace_stats(struct cprof_trace_stats *st)
+{
+	if (!st)
+		return -EINVAL;
+	st->running = (T.gen & 1) != 0;
+	st->bytes = atomic_load(&T.events_bytes);
+	st->dropped = atomic_load(&T.dropped);
+	return 0;
+}
+
+CPROF_API uint64_t cprof__task_begin(uint64_t parent, const char *name)
+{
+	uint64_t id = atomic_fetch_add(&next_task, 1);
+	uint32_t s = intern(name);
+	emit(CPROF_TEV_TASK_BEGIN, 3, id, parent, s);
+	return id;
+}
+
+CPROF_API void cprof__task_end(uint64_t id)
+{
+	emit(CPROF_TEV_TASK_END, 1, id, 0, 0);
+}
+
+CPROF_API void cprof__region_begin(uint64_t task, const char *name)
+{
+	emit(CPROF_TEV_REGION_BEGIN, 2, task, intern(name), 0);
+}
+
+CPROF_API void cprof__region_end(void)
+{
+	emit(CPROF_TEV_REGION_END, 0, 0, 0, 0);
+}
+
+CPROF_API void cprof__trace_log(uint64_t task, const char *category, const char *message)
+{
+	uint32_t c = intern(category);
+	if (!message)
+		message = "";
+	size_t len = strnlen(message, CPROF_TRACE_LOG_MAX);
+	begin_write();
+	uint8_t *p = reserve(EV_MAX + len);
+	if (p) {
+		p = ev_head(p, CPROF_TEV_LOG);
+		p = put_uv(p, task);
+		p = put_uv(p, c);
+		p = put_uv(p, len);
+		memcpy(p, message, len);
+		me.pos = p + len;
+	}
+	end_write();
+}
+
+/* ---- environment, exit, fork ---- */
+
+static void at_exit(void)
+{
+	if (T.gen & 1)
+		cprof_trace_stop();
+}
+
+void cprof__trace_before_exec(void)
+{
+	pthread_mutex_lock(&T.api_lock);
+	char path[sizeof env_path];
+	snprintf(path, sizeof path, "%s", env_path);
+	pthread_mutex_unlock(&T.api_lock);
+	in_exec = true;
+	int rc = path[0] ? cprof_trace_stop() : -ESRCH;
+	in_exec = false;
+	if (rc != 0)
+		return;
+	/* The new image traces to the same path: keep this one's beside it. */
+	char to[sizeof env_path + 48];
+	snprintf(to, sizeof to, "%s.preexec.%d", path, (int)getpid());
+	if (rename(path, to) == 0)
+		cprof__report("trace", to, "bytes=%llu dropped=%llu", (unsigned long long)atomic_load(&T.events_bytes),
+			      (unsigned long long)atomic_load(&T.dropped));
+	snprintf(exec_path, sizeof exec_path, "%s", path);
+}
+
+void cprof__trace_after_failed_exec(void)
+{
+	if (!exec_path[0])
+		return;
+	int rc = cprof_trace_start_path(exec_path);
+	if (rc)
+		cprof__log("trace: cannot resume after a failed exec: %s", strerror(-rc));
+	exec_path[0] = 0;
+}
+
+static void atfork_child(void)
+{
+	/* The writer thread does not exist in the child: tracing is off there. */
+	cprof__trace_on = 0;
+	if (T.gen & 1)
+		T.gen++;
+	T.nreg = 0;
+	me.slot = 0;
+	me.buf = NULL;
+	me.pos = me.end = NULL;
+	me.tid = 0;
+	/* Events queued by the parent's threads are the parent's to write. */
+	while (T.q_head) {
+		struct tbuf *b = T.q_head;
+		T.q_head = b->next;
+		b->next = T.free_list;
+		T.free_list = b;
+	}
+	T.q_tail = NULL;
+	atomic_flag_clear(&T.lock);
+	pthread_mutex_init(&T.api_lock, NULL);
+	if (owned_fd >= 0)
+		close(owned_fd);
+	owned_fd = -1;
+	T.fd = -1;
+	env_path[0] = 0;
+}
+
+void cprof__trace_start_from_env(void)
+{
+	static bool once;
+	if (!once) {
+		once = true;
+		pthread_atfork(NULL, NULL, atfork_child);
+		atexit(at_exit);
+	}
+	const char *v = getenv("CPROF_TRACE");
+	if (!v || !*v)
+		return;
+	char path[4096];
+	const char *owner = getenv("CPROF_OWNER_PID");
+	char mine[32];
+	snprintf(mine, sizeof mine, "%d", (int)getpid());
+	if (owner && *owner && strcmp(owner, mine) != 0)
+		snprintf(path, sizeof path, "%s.%s", v, mine);
+	else
+		snprintf(path, sizeof path, "%s", v);
+	if (!owner || !*owner)
+		setenv("CPROF_OWNER_PID", mine, 1);
+	int rc = cprof_trace_start_path(path);
+	if (rc)
+		cprof__log("CPROF_TRACE=%s: cannot start the trace: %s", path, strerror(-rc));
+}
