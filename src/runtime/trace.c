@@ -20,6 +20,7 @@
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -576,11 +577,21 @@ static void sample_counters(void)
 static void *writer_main(void *arg)
 {
 	(void)arg;
+	/* The program's signals are for its own threads. */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_setname_np(pthread_self(), "cprof-trace");
 	cprof__heap_ignore_begin();
 	int rc = 0;
+	int64_t next_sample = 0;
 	while (!atomic_load(&T.stopping)) {
-		sample_counters();
+		/* Counters every TICK_MS, however often full buffers wake us. */
+		int64_t now = cprof__now_ns();
+		if (now >= next_sample) {
+			sample_counters();
+			next_sample = now + TICK_MS * 1000000LL;
+		}
 		struct timespec to = {0, TICK_MS * 1000000L};
 		syscall(SYS_futex, &T.wake, FUTEX_WAIT_PRIVATE, 0, &to, NULL, 0);
 		atomic_store(&T.wake, 0);
@@ -591,6 +602,7 @@ static void *writer_main(void *arg)
 				cprof__log("trace: write: %s; the rest of the trace is dropped", strerror(-rc));
 		}
 	}
+	sample_counters(); /* the values at the end */
 	cprof__heap_ignore_end();
 	return NULL;
 }
