@@ -26,6 +26,7 @@ lib=$B/lib/libcprof.so
 for f in "$prog" "$lib"; do
 	[ -e "$f" ] || { echo "bench: $f is missing: run make bench-continuous" >&2; exit 1; }
 done
+mkdir -p "$(dirname "$out")"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-cbench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/store"
@@ -36,11 +37,14 @@ mkdir -p "$tmp/store"
 kinds_env="CPROF_BLOCK_RATE=10000 CPROF_MUTEX_FRACTION=10"
 
 # run CFG ROUND: one run; appends "cfg round served_per_s maxrss_kb" to runs.
+# off: the runtime, nothing on; prof: the profilers the collector would
+# use, on, without the collector; on: the same with the collector.
 run() {
 	local cfg=$1 r=$2 envs="LD_PRELOAD=$lib"
+	[ "$cfg" = off ] || envs="$envs CPROF_MEM_RATE=524288 $kinds_env"
 	if [ "$cfg" = on ]; then
 		rm -rf "$tmp/store"
-		envs="$envs $kinds_env CPROF_CONTINUOUS=dir:$tmp/store CPROF_CONTINUOUS_PERIOD=$PERIOD"
+		envs="$envs CPROF_CONTINUOUS=dir:$tmp/store CPROF_CONTINUOUS_PERIOD=$PERIOD"
 		envs="$envs CPROF_CONTINUOUS_STATUS=$tmp/status.$r"
 	fi
 	python3 - "$cfg" "$r" "$SECS" "$tmp/runs" env $envs "$prog" "$SECS" "$THREADS" 16 <<'EOF'
@@ -59,7 +63,11 @@ EOF
 start=$SECONDS
 for r in $(seq 1 "$N"); do
 	echo "bench: continuous round $r/$N" >&2
-	if [ $((r % 2)) = 1 ]; then run off "$r" && run on "$r"; else run on "$r" && run off "$r"; fi || exit 1
+	case $((r % 3)) in
+	1) run off "$r" && run prof "$r" && run on "$r" ;;
+	2) run prof "$r" && run on "$r" && run off "$r" ;;
+	0) run on "$r" && run off "$r" && run prof "$r" ;;
+	esac || exit 1
 done
 last=$(ls "$tmp"/status.* | sort -t. -k2 -n | tail -1)
 st() { awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$last"; }
@@ -92,23 +100,27 @@ function median(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
 }
-{ if ($1 == "on") { on[++non] = $3; ron[non] = $4 } else { off[++noff] = $3; roff[noff] = $4 } }
+{ if ($1 == "on") { on[++non] = $3; ron[non] = $4 } else if ($1 == "off") { off[++noff] = $3; roff[noff] = $4 }
+  else { pr[++npr] = $3; rpr[npr] = $4 } }
 END {
 	mon = median(on, non); moff = median(off, noff); rsson = median(ron, non); rssoff = median(roff, noff)
-	slow = moff / mon - 1
+	mpr = median(pr, npr); rsspr = median(rpr, npr)
+	slow = moff / mon - 1; cslow = mpr / mon - 1
 	split(load, l, " ")
 	print "## Continuous profiling: the collector on against off"
 	print ""
 	print "- command: `make bench-continuous` (bench/continuous_bench.sh), " n " interleaved rounds of " secs " s; took " took " s"
 	print "- date: " date "; machine: " cpu ", " ncpu " CPUs"
 	print "- workload: tests/progs/svc_work, " th " threads serving requests (1/16 of a work unit of CPU, a malloc of 64..1087 bytes, a shared mutex); throughput = requests per second"
-	print "- on: CPROF_CONTINUOUS=dir:..., period " period " (the default is 60 s), profiles per period: " kinds "; not collected: " skipped
+	print "- collector: CPROF_CONTINUOUS=dir:..., period " period " (the default is 60 s), profiles per period: " kinds "; not collected: " skipped
 	print ""
-	print "| | off | on | on/off |"
-	print "|---|---|---|---|"
-	printf "| requests/s (median) | %.0f | %.0f | %.4f |\n", moff, mon, mon / moff
-	printf "| slower by (goal <= 2%%) | | | %.2f%% %s |\n", slow * 100, slow <= 0.02 ? "(met)" : "(missed)"
-	printf "| max RSS, KiB (median) | %d | %d | +%d KiB |\n", rssoff, rsson, rsson - rssoff
+	print "- off: the runtime preloaded, nothing on; profilers: heap (default rate), block (one sample per 10 us waited) and mutex (1 in 10) on, no collector; on: the same with the collector"
+	print ""
+	print "| | off | profilers | on | on/off | on/profilers |"
+	print "|---|---|---|---|---|---|"
+	printf "| requests/s (median) | %.0f | %.0f | %.0f | %.4f | %.4f |\n", moff, mpr, mon, mon / moff, mon / mpr
+	printf "| slower by (goal <= 2%%) | | | | %.2f%% %s | %.2f%% %s |\n", slow * 100, slow <= 0.02 ? "(met)" : "(missed)", cslow * 100, cslow <= 0.02 ? "(met)" : "(missed)"
+	printf "| max RSS, KiB (median) | %d | %d | %d | +%d KiB | +%d KiB |\n", rssoff, rsspr, rsson, rsson - rssoff, rsson - rsspr
 	print ""
 	printf "- the collector kept %d bytes of delta baselines after %d periods (the status file); uploads queue at most CPROF_CONTINUOUS_QUEUE batches (default 4)\n", base, batches
 	printf "- libcurl: libcprof.so does not link it (NEEDED entries naming libcurl: %d); a network destination dlopens it: /bin/true preloaded, median of 40: %.2f ms off, %.2f ms with CPROF_CONTINUOUS=pyroscope:... (+%.2f ms, once per process)\n", needs, l[1], l[2], l[2] - l[1]
