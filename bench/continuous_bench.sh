@@ -13,11 +13,12 @@
 # Usage: bench/continuous_bench.sh BUILD_DIR [RESULTS_FILE]   (make bench-continuous)
 #   CPROF_BENCH_N=5        rounds
 #   CPROF_BENCH_QUICK=1    2 rounds of 3 s (checks the script)
+#   CPROF_BENCH_SECS=12    seconds per run; CPROF_BENCH_PERIOD=2s  the collector's period
 set -u
 B=${1:?usage: bench/continuous_bench.sh BUILD_DIR [RESULTS_FILE]}
 out=${2:-$B/bench/results.md}
 N=${CPROF_BENCH_N:-5}
-SECS=12 PERIOD=2s THREADS=4
+SECS=${CPROF_BENCH_SECS:-12} PERIOD=${CPROF_BENCH_PERIOD:-2s} THREADS=4
 if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
 	N=2 SECS=3 PERIOD=1s
 fi
@@ -109,7 +110,7 @@ END {
 	split(load, l, " ")
 	print "## Continuous profiling: the collector on against off"
 	print ""
-	print "- command: `make bench-continuous` (bench/continuous_bench.sh), " n " interleaved rounds of " secs " s; took " took " s"
+	print "- command: `" (ENVIRON["CPROF_BENCH_PERIOD"] != "" ? "CPROF_BENCH_N=" n " CPROF_BENCH_SECS=" secs " CPROF_BENCH_PERIOD=" period " " : "") "make bench-continuous` (bench/continuous_bench.sh), " n " interleaved rounds of " secs " s; took " took " s"
 	print "- date: " date "; machine: " cpu ", " ncpu " CPUs"
 	print "- workload: tests/progs/svc_work, " th " threads serving requests (1/16 of a work unit of CPU, a malloc of 64..1087 bytes, a shared mutex); throughput = requests per second"
 	print "- collector: CPROF_CONTINUOUS=dir:..., period " period " (the default is 60 s), profiles per period: " kinds "; not collected: " skipped
