@@ -450,22 +450,6 @@ void cprof__heap_after_fork_child(void)
 	}
 }
 
-/* Like the CPU profile: the process that started profiling writes path, others path.<pid>. */
-static void env_path(const char *base, char *out, size_t outlen)
-{
-	const char *owner = getenv("CPROF_OWNER_PID");
-	char me[32];
-	snprintf(me, sizeof me, "%d", (int)getpid());
-	if (!owner || !*owner) {
-		setenv("CPROF_OWNER_PID", me, 1);
-		snprintf(out, outlen, "%s", base);
-	} else if (strcmp(owner, me) == 0) {
-		snprintf(out, outlen, "%s", base);
-	} else {
-		snprintf(out, outlen, "%s.%s", base, me);
-	}
-}
-
 void cprof__heap_start_from_env(void)
 {
 	heap_pid = getpid();
@@ -487,9 +471,9 @@ void cprof__heap_start_from_env(void)
 			rate = v;
 	}
 	if (mp && *mp)
-		env_path(mp, mem_path, sizeof mem_path);
+		cprof__env_path(mp, mem_path, sizeof mem_path);
 	if (pp && *pp)
-		env_path(pp, peak_path, sizeof peak_path);
+		cprof__env_path(pp, peak_path, sizeof peak_path);
 	atexit(at_exit);
 	int rc = cprof__heap_start(rate);
 	if (rc == -ENOTSUP) {

@@ -94,21 +94,6 @@ int cprof__lookup_render(const char *name, int debug, struct buf *out)
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 CPROF_API int cprof_profile_write(const char *name, int fd, int debug)
 {
 	if (!name || fd < 0 || debug < 0)
@@ -117,7 +102,7 @@ CPROF_API int cprof_profile_write(const char *name, int fd, int debug)
 	cprof__buf_init(&b, 0);
 	int rc = cprof__lookup_render(name, debug, &b);
 	if (rc == 0)
-		rc = write_all(fd, b.data, b.len);
+		rc = cprof__write_all(fd, b.data, b.len);
 	cprof__buf_release(&b);
 	return rc;
 }
@@ -142,7 +127,7 @@ CPROF_API int cprof_profile_write_path(const char *name, const char *path, int d
 		cprof__buf_release(&b);
 		return rc;
 	}
-	rc = write_all(fd, b.data, b.len);
+	rc = cprof__write_all(fd, b.data, b.len);
 	cprof__buf_release(&b);
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;

@@ -452,6 +452,8 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 
 /* ---- writeout.c ---- */
 
+/* Write all n bytes to fd, retrying on EINTR and short writes: 0 or -errno. Thread. */
+int cprof__write_all(int fd, const void *buf, size_t n);
 /* Encode p gzipped and write it to fd. Thread. */
 int cprof__write_fd(const struct profile *p, int fd);
 /* Same, to path through a temporary file and rename(2). Thread. */

@@ -17,8 +17,9 @@
 #include "proto/profile.h"
 #include "runtime/rt.h"
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int cprof__write_all(int fd, const void *buf, size_t n)
 {
+	const uint8_t *p = buf;
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0) {
@@ -39,7 +40,7 @@ int cprof__write_fd(const struct profile *p, int fd)
 	int rc = cprof__profile_encode_gz(p, &buf, &len);
 	if (rc != 0)
 		return rc;
-	rc = write_all(fd, buf, len);
+	rc = cprof__write_all(fd, buf, len);
 	free(buf);
 	return rc;
 }
