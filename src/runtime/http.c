@@ -262,10 +262,45 @@ static int capture_cpu(int seconds, int hz, struct buf *out)
 	return rc ? rc : out->err;
 }
 
+/* An execution trace over seconds, through a memory file the tracer writes to. */
+static int capture_trace(int seconds, struct buf *out)
+{
+	int fd = memfd_create("cprof-http-trace", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = cprof_trace_start(fd);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	int wrc = wait_seconds(seconds);
+	rc = cprof__trace_stop_fd(fd);
+	if (rc == -ESRCH)
+		rc = 0; /* the program stopped it first: it was written all the same */
+	if (wrc != 0)
+		rc = wrc;
+	struct stat st;
+	if (rc == 0 && fstat(fd, &st) != 0)
+		rc = -errno;
+	if (rc == 0 && st.st_size == 0)
+		rc = -EIO;
+	if (rc == 0 && cprof__buf_reserve(out, (size_t)st.st_size) == 0) {
+		ssize_t r = pread(fd, out->data + out->len, (size_t)st.st_size, 0);
+		if (r != st.st_size)
+			rc = -EIO;
+		else
+			out->len += (size_t)r;
+	}
+	close(fd);
+	return rc ? rc : out->err;
+}
+
 static int be_capture(void *arg, const char *name, int seconds, int hz, struct buf *out)
 {
 	if (strcmp(name, "profile") == 0)
 		return capture_cpu(seconds, hz, out);
+	if (strcmp(name, "trace") == 0)
+		return capture_trace(seconds, out);
 	const struct rt_profile_kind *k = cprof__lookup(name);
 	if (!k || !k->start || !k->stop)
 		return -ENOENT;

@@ -301,6 +301,11 @@ static void serve_index(const struct http_backend *be, struct http_resp *rs)
 		"in hz). After you get the profile file, use the go tool pprof command (or cprof pprof) to "
 		"investigate the profile.",
 		true, false, 0};
+	all[n++] = (struct http_profile_info){
+		"trace",
+		"An execution trace of the program (threads, tasks, regions, log messages, counters). You can "
+		"specify the duration in the seconds GET parameter. Read it with cprof trace.",
+		true, false, 0};
 	all[n++] = (struct http_profile_info){"symbol", "Maps program counters to function names (pprof's "
 							"remote symbolization)", false, false, 0};
 	for (size_t i = 0; n < 64; i++) {
@@ -426,7 +431,8 @@ static int capture_seconds(const struct http_backend *be, const struct params *p
 static void serve_capture(const struct http_backend *be, const char *name, const struct params *p,
 			  struct http_resp *rs)
 {
-	int secs = capture_seconds(be, p, 30);
+	/* Go's defaults: 30 s for the CPU profile, 1 s for a trace. */
+	int secs = capture_seconds(be, p, strcmp(name, "trace") == 0 ? 1 : 30);
 	if (secs < 0) {
 		go_error(rs, 400, "profile duration exceeds the endpoint's limit of %d seconds "
 				  "(CPROF_HTTP_MAX_SECONDS)", be->max_seconds);
@@ -438,7 +444,9 @@ static void serve_capture(const struct http_backend *be, const char *name, const
 		return;
 	}
 	int rc = be->capture(be->arg, name, secs, (int)hz, &rs->body);
-	if (rc == -EBUSY) {
+	if (rc == -EBUSY && strcmp(name, "trace") == 0) {
+		go_error(rs, 500, "Could not enable tracing: tracing already enabled");
+	} else if (rc == -EBUSY) {
 		bool cpu = strcmp(name, "profile") == 0;
 		go_error(rs, 500, "Could not enable %s profiling: %s profiling already in use", cpu ? "CPU" : name,
 			 cpu ? "cpu" : name);
@@ -560,6 +568,8 @@ void cprof__http_handle(const struct http_backend *be, const struct http_req *rq
 			serve_symbol(be, rq, &p, rs);
 		else if (strcmp(name, "profile") == 0)
 			serve_capture(be, "profile", &p, rs);
+		else if (strcmp(name, "trace") == 0)
+			serve_capture(be, "trace", &p, rs);
 		else
 			serve_profile(be, strcmp(name, "goroutine") == 0 ? "threads" : name, &p, rs);
 	}

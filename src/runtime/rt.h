@@ -529,6 +529,8 @@ pid_t cprof__trace_tid(void);
  * exec fails. Thread.
  */
 void cprof__trace_before_exec(void);
+/* Stop the trace only if it is the one writing to fd (a capture's); -ESRCH otherwise. Thread. */
+int cprof__trace_stop_fd(int fd);
 void cprof__trace_after_failed_exec(void);
 
 /* ---- http.c: the /debug/pprof endpoint ---- */

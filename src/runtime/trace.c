@@ -798,6 +798,14 @@ CPROF_API int cprof_trace_stop(void)
 	return rc;
 }
 
+int cprof__trace_stop_fd(int fd)
+{
+	pthread_mutex_lock(&T.api_lock);
+	int rc = (T.gen & 1) && T.fd == fd && owned_fd < 0 ? stop_locked() : -ESRCH;
+	pthread_mutex_unlock(&T.api_lock);
+	return rc;
+}
+
 CPROF_API int cprof_trace_stats(struct cprof_trace_stats *st)
 {
 	if (!st)
