@@ -456,33 +456,17 @@ pid_t cprof__trace_tid(void)
 
 /* ---- the writer ---- */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int write_record(int kind, const void *hdr, size_t nhdr, const void *body, size_t nbody)
 {
 	uint8_t h[5];
 	uint32_t len = (uint32_t)(nhdr + nbody);
 	h[0] = (uint8_t)kind;
 	memcpy(h + 1, &len, 4); /* little-endian hosts only (x86_64, aarch64) */
-	int rc = write_all(T.fd, h, 5);
+	int rc = cprof__write_all(T.fd, h, 5);
 	if (!rc && nhdr)
-		rc = write_all(T.fd, hdr, nhdr);
+		rc = cprof__write_all(T.fd, hdr, nhdr);
 	if (!rc && nbody)
-		rc = write_all(T.fd, body, nbody);
+		rc = cprof__write_all(T.fd, body, nbody);
 	if (!rc)
 		atomic_fetch_add(&T.events_bytes, 5 + len);
 	return rc;
@@ -674,7 +658,7 @@ static int start_locked(int fd)
 	p = put_uv(p, ticks());
 	p = put_uv(p, (uint64_t)cprof__now_ns());
 	p = put_uv(p, (uint64_t)cprof__wall_ns());
-	if ((rc = write_all(fd, magic, 8)) || (rc = write_record('H', h, (size_t)(p - h), NULL, 0)))
+	if ((rc = cprof__write_all(fd, magic, 8)) || (rc = write_record('H', h, (size_t)(p - h), NULL, 0)))
 		return rc;
 	/* Strings of an earlier session were written to its own file: define them again. */
 	spin_lock();
@@ -936,15 +920,7 @@ void cprof__trace_start_from_env(void)
 	if (!v || !*v)
 		return;
 	char path[4096];
-	const char *owner = getenv("CPROF_OWNER_PID");
-	char mine[32];
-	snprintf(mine, sizeof mine, "%d", (int)getpid());
-	if (owner && *owner && strcmp(owner, mine) != 0)
-		snprintf(path, sizeof path, "%s.%s", v, mine);
-	else
-		snprintf(path, sizeof path, "%s", v);
-	if (!owner || !*owner)
-		setenv("CPROF_OWNER_PID", mine, 1);
+	cprof__env_path(v, path, sizeof path);
 	int rc = cprof_trace_start_path(path);
 	if (rc)
 		cprof__log("CPROF_TRACE=%s: cannot start the trace: %s", path, strerror(-rc));
