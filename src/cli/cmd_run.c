@@ -620,6 +620,7 @@ int cmd_run(int argc, char **argv)
 	free(cpu);
 	free(wall);
 	free(threads);
+	free(trace);
 	free(mem);
 	free(peak);
 	free(block);
