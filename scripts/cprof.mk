@@ -23,6 +23,9 @@
 #                 of the bytes allocated (alloc_space)
 #   profile-block block and mutex profiles -> $(CPROF_OUT)/block.pprof and
 #                 mutex.pprof (where threads waited, and what made them), reports
+#   trace         execution trace -> $(CPROF_OUT)/trace.out, then its events
+#                 as Chrome trace JSON in $(CPROF_OUT)/trace.json (Perfetto UI
+#                 and chrome://tracing open it)
 #   profile-serve the web UI of cprof pprof -http on $(CPROF_SERVE)
 #
 # The program is a prerequisite of each target, so make builds it first.
@@ -41,14 +44,16 @@ CPROF_ARGS ?= -bench=.
 cprof_cpu_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -cpuprofile=$(CPROF_OUT)/cpu.pprof
 cprof_mem_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -memprofile=$(CPROF_OUT)/mem.pprof -memprofilerate=$(CPROF_MEMRATE)
 cprof_block_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -blockprofile=$(CPROF_OUT)/block.pprof -mutexprofile=$(CPROF_OUT)/mutex.pprof
+cprof_trace_cmd_ = $(CPROF_BENCH) $(CPROF_ARGS) -trace=$(CPROF_OUT)/trace.out
 else
 CPROF_TARGET_ := $(CPROF_PROG)
 cprof_cpu_cmd_ = $(CPROF) run -cpuprofile=$(CPROF_OUT)/cpu.pprof -- $(CPROF_PROG) $(CPROF_ARGS)
 cprof_mem_cmd_ = $(CPROF) run -memprofile=$(CPROF_OUT)/mem.pprof -memprofilerate=$(CPROF_MEMRATE) -- $(CPROF_PROG) $(CPROF_ARGS)
 cprof_block_cmd_ = $(CPROF) run -blockprofile=$(CPROF_OUT)/block.pprof -mutexprofile=$(CPROF_OUT)/mutex.pprof -- $(CPROF_PROG) $(CPROF_ARGS)
+cprof_trace_cmd_ = $(CPROF) run -trace=$(CPROF_OUT)/trace.out -- $(CPROF_PROG) $(CPROF_ARGS)
 endif
 
-.PHONY: profile-cpu profile-mem profile-block profile-serve cprof-check-
+.PHONY: profile-cpu profile-mem profile-block trace profile-serve cprof-check-
 
 cprof-check-:
 	@test -n "$(strip $(CPROF_TARGET_))" || \
@@ -67,6 +72,11 @@ profile-block: cprof-check- $(CPROF_TARGET_)
 	$(cprof_block_cmd_)
 	$(CPROF) pprof $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/block.pprof
 	$(CPROF) pprof $(CPROF_REPORT) $(CPROF_TARGET_) $(CPROF_OUT)/mutex.pprof
+
+trace: cprof-check- $(CPROF_TARGET_)
+	$(cprof_trace_cmd_)
+	$(CPROF) trace -format=json $(CPROF_OUT)/trace.out > $(CPROF_OUT)/trace.json
+	@echo "cprof.mk: trace in $(CPROF_OUT)/trace.out; Chrome trace events in $(CPROF_OUT)/trace.json"
 
 profile-serve: cprof-check-
 	@test -f $(CPROF_SERVE) || { echo "cprof.mk: no $(CPROF_SERVE) yet: run make profile-cpu first" >&2; exit 2; }

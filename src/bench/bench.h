@@ -37,6 +37,7 @@ struct bench_opts {
 	long blockprofilerate;    /* -blockprofilerate (ns; default 1: every wait) */
 	const char *mutexprofile; /* -mutexprofile */
 	long mutexprofilefraction; /* -mutexprofilefraction (default 1: every contention) */
+	const char *trace;        /* -trace: an execution trace of the run */
 };
 
 /* Parse argv into *o. Returns 0, 1 after printing the help (-h), or 2

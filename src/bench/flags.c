@@ -38,6 +38,7 @@ static const char usage[] =
 	"  -mutexprofile=FILE  write a mutex profile (critical sections that made\n"
 	"                      others wait) to FILE\n"
 	"  -mutexprofilefraction=N  record 1 in N contentions (default 1: all)\n"
+	"  -trace=FILE         write an execution trace of the run to FILE (cprof trace)\n"
 	"  -list=REGEXP        list the benchmarks matching REGEXP and exit\n"
 	"  -timeout=D          fail if the benchmarks run longer than D (default: none)\n"
 	"  -json               write JSON records instead of text (one per line)\n"
@@ -214,7 +215,7 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 		static const char *const known[] = {"bench", "benchtime", "count", "cpu", "timeout",
 						    "list", "cpuprofile", "run", "memprofile", "memprofilerate",
 						    "blockprofile", "blockprofilerate", "mutexprofile",
-						    "mutexprofilefraction"};
+						    "mutexprofilefraction", "trace"};
 		int k = -1;
 		for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)
 			if (!strcmp(key, known[j]))
@@ -313,6 +314,13 @@ int cprof__bench_flags_parse(struct bench_opts *o, int argc, char **argv, int de
 				return 2;
 			}
 			*(k == 10 ? &o->blockprofile : &o->mutexprofile) = val;
+			break;
+		case 14:
+			if (!*val) {
+				bad(prog, key, val, "want a file name");
+				return 2;
+			}
+			o->trace = val;
 			break;
 		case 11:
 		case 13: {

@@ -18,6 +18,8 @@ extern int cprof_heap_profile_start(long rate) __attribute__((weak));
 extern int cprof_heap_profile_write_path(const char *name, const char *path) __attribute__((weak));
 extern int cprof_block_profile_set_rate(int64_t rate_ns) __attribute__((weak));
 extern int cprof_mutex_profile_set_fraction(int64_t n) __attribute__((weak));
+extern int cprof_trace_start_path(const char *path) __attribute__((weak));
+extern int cprof_trace_stop(void) __attribute__((weak));
 
 static int missing(const char *flag, const char *what)
 {
@@ -34,6 +36,16 @@ int cprof__bench_profiles_start(const struct bench_opts *o)
 		return missing("blockprofile", "block profiler");
 	if (o->mutexprofile && !cprof_mutex_profile_set_fraction)
 		return missing("mutexprofile", "mutex profiler");
+	if (o->trace && (!cprof_trace_start_path || !cprof_trace_stop))
+		return missing("trace", "execution tracer");
+	if (o->trace) {
+		int e = cprof_trace_start_path(o->trace);
+		if (e) {
+			fprintf(stderr, "cprof: -trace=%s: %s\n", o->trace,
+				e == -EBUSY ? "a trace is already running (is CPROF_TRACE set?)" : strerror(-e));
+			return -1;
+		}
+	}
 	if (o->cpuprofile) {
 		int e = cprof_cpu_profile_start_path(o->cpuprofile);
 		if (e) {
@@ -101,5 +113,12 @@ int cprof__bench_profiles_write(const struct bench_opts *o)
 		bad = 1;
 	if (o->mutexprofile && write_named("mutexprofile", "mutex", o->mutexprofile))
 		bad = 1;
+	if (o->trace) {
+		int e = cprof_trace_stop();
+		if (e) {
+			fprintf(stderr, "cprof: -trace=%s: writing the trace: %s\n", o->trace, strerror(-e));
+			bad = 1;
+		}
+	}
 	return bad ? -1 : 0;
 }

@@ -90,6 +90,16 @@ else
 fi
 fi
 
+make -C "$T/ex" trace CPROF="$cprof" CPROF_ARGS="-bench=CountBits/words=1024 -benchtime=100x" \
+	>"$T/trace.out" 2>"$T/trace.err"
+rc=$?
+if [ "$rc" = 0 ] && python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not d["traceEvents"])' \
+	"$T/ex/cprof-out/trace.json" 2>>"$T/trace.err"; then
+	pass bench_example_trace "make trace (cprof.mk) wrote cprof-out/trace.out and its Chrome trace JSON"
+else
+	fail bench_example_trace "exit $rc: $(tail -n 5 "$T/trace.err" | tr '\n' ' ')"
+fi
+
 # The static library: main() comes from the archive.
 lib=$prefix/lib
 if cc -O2 -I"$prefix/include" -o "$T/static_bench" "$T/ex/popcount_bench.c" "$T/ex/popcount_v2.c" "$lib/libcprof-bench.a" \

@@ -326,6 +326,22 @@ if check_valid bench_cpuprofile "$T/cpu.pprof"; then
 	in_range bench_cpuprofile_func "$pct" 80 100 "BenchmarkSpin100us's cum% in go tool pprof -top (it is nearly all the run)"
 fi
 
+# ---- 11b. -trace: an execution trace of the run, which cprof trace decodes ----
+"$BB" -bench 'Spin100us' -benchtime 20x -trace "$T/bench.trace" >"$T/trace.out" 2>"$T/trace.err"
+trc=$?
+ttxt=$("$CPROF" trace -format=text "$T/bench.trace" 2>&1)
+if [ $trc -eq 0 ] && grep -q 'counter name=process.cpu_ns' <<<"$ttxt" && grep -q '^# pid .* 0 dropped' <<<"$ttxt" &&
+	grep -q '^BenchmarkSpin100us' "$T/trace.out"; then
+	pass bench_trace "-trace wrote a trace that cprof trace decodes: $(tail -n 1 <<<"$ttxt")"
+else
+	fail bench_trace "exit $trc: $(head -c 200 "$T/trace.err") / $(tail -n 2 <<<"$ttxt" | tr '\n' ' ')"
+fi
+if "$BB" -trace= >/dev/null 2>"$T/trace_bad.err"; then
+	fail bench_trace_empty "-trace= was accepted"
+else
+	pass bench_trace_empty "-trace= refused: $(head -n 1 "$T/trace_bad.err")"
+fi
+
 # ---- 12. allocations: exact B/op and allocs/op ----
 BA=$CPROF_BUILD/tests/bench/bench_alloc
 # A libcprof without the heap profiler cannot count: then the harness must
