@@ -229,19 +229,13 @@ static int be_delta(void *arg, const char *name, int seconds, struct buf *out)
 	return rc;
 }
 
-/* The CPU profile over seconds, through a memory file the profiler writes to. */
-static int capture_cpu(int seconds, int hz, struct buf *out)
+/*
+ * The end of a timed capture into the memory file fd: rc is what stopping
+ * the profiler returned, wrc what the wait returned. Appends the file to out
+ * and closes fd.
+ */
+static int capture_finish(int fd, int rc, int wrc, struct buf *out)
 {
-	int fd = memfd_create("cprof-http-cpu", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = cprof__cpu_start_fd_hz(fd, hz);
-	if (rc != 0) {
-		close(fd);
-		return rc;
-	}
-	int wrc = wait_seconds(seconds);
-	rc = cprof__cpu_stop_fd(fd);
 	if (rc == -ESRCH)
 		rc = 0; /* the program stopped it first: it was written all the same */
 	if (wrc != 0)
@@ -262,6 +256,21 @@ static int capture_cpu(int seconds, int hz, struct buf *out)
 	return rc ? rc : out->err;
 }
 
+/* The CPU profile over seconds, through a memory file the profiler writes to. */
+static int capture_cpu(int seconds, int hz, struct buf *out)
+{
+	int fd = memfd_create("cprof-http-cpu", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = cprof__cpu_start_fd_hz(fd, hz);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	int wrc = wait_seconds(seconds);
+	return capture_finish(fd, cprof__cpu_stop_fd(fd), wrc, out);
+}
+
 /* An execution trace over seconds, through a memory file the tracer writes to. */
 static int capture_trace(int seconds, struct buf *out)
 {
@@ -274,25 +283,7 @@ static int capture_trace(int seconds, struct buf *out)
 		return rc;
 	}
 	int wrc = wait_seconds(seconds);
-	rc = cprof__trace_stop_fd(fd);
-	if (rc == -ESRCH)
-		rc = 0; /* the program stopped it first: it was written all the same */
-	if (wrc != 0)
-		rc = wrc;
-	struct stat st;
-	if (rc == 0 && fstat(fd, &st) != 0)
-		rc = -errno;
-	if (rc == 0 && st.st_size == 0)
-		rc = -EIO;
-	if (rc == 0 && cprof__buf_reserve(out, (size_t)st.st_size) == 0) {
-		ssize_t r = pread(fd, out->data + out->len, (size_t)st.st_size, 0);
-		if (r != st.st_size)
-			rc = -EIO;
-		else
-			out->len += (size_t)r;
-	}
-	close(fd);
-	return rc ? rc : out->err;
+	return capture_finish(fd, cprof__trace_stop_fd(fd), wrc, out);
 }
 
 static int be_capture(void *arg, const char *name, int seconds, int hz, struct buf *out)
