@@ -357,16 +357,7 @@ static int top(struct report *r, FILE *f)
 	fputs(",\"rows\":[", f);
 	for (size_t i = 0; i < g->nnode; i++) {
 		const struct rnode *n = &g->node[i];
-		bool inl = false, noinl = false;
-		for (size_t j = 0; j < n->nin; j++) {
-			const struct redge *e = &g->edge[n->in[j]];
-			if (e->removed)
-				continue;
-			if (e->is_inline)
-				inl = true;
-			else
-				noinl = true;
-		}
+		const char *inl = cprof__rnode_inline(g, n);
 		int64_t flat = cprof__rnode_flat(n), cum = cprof__rnode_cum(n);
 		fprintf(f, "%s{\"flat\":%lld,\"cum\":%lld,\"flatText\":", i ? "," : "",
 			(long long)flat, (long long)cum);
@@ -377,7 +368,7 @@ static int top(struct report *r, FILE *f)
 		json_str(f, n->printable);
 		fputs(",\"func\":", f);
 		json_str(f, n->info.name);
-		fprintf(f, ",\"inline\":\"%s\"}", inl ? (noinl ? "partial-inline" : "inline") : "");
+		fprintf(f, ",\"inline\":\"%s\"}", inl);
 	}
 	fputs("]}", f);
 	cprof__rgraph_free(g);

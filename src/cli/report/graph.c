@@ -999,6 +999,21 @@ int64_t cprof__rnode_cum(const struct rnode *n)
 	return n->cum_div ? n->cum / n->cum_div : n->cum;
 }
 
+const char *cprof__rnode_inline(const struct rgraph *g, const struct rnode *n)
+{
+	bool inl = false, noinl = false;
+	for (size_t j = 0; j < n->nin; j++) {
+		const struct redge *e = &g->edge[n->in[j]];
+		if (e->removed)
+			continue;
+		if (e->is_inline)
+			inl = true;
+		else
+			noinl = true;
+	}
+	return inl ? (noinl ? "partial-inline" : "inline") : "";
+}
+
 /*
  * Edges while building, by (src, dst) key: the slot holds the pair and the
  * last sample that added to the edge, so that a frame costs one memory

@@ -125,6 +125,12 @@ struct rgraph {
 /* Value of a node or edge, divided when a mean divisor is present. */
 int64_t cprof__rnode_flat(const struct rnode *n);
 int64_t cprof__rnode_cum(const struct rnode *n);
+/*
+ * How a node is reached, as pprof's top names it: "inline" when all its
+ * remaining in-edges are inlined calls, "partial-inline" when some are,
+ * "" otherwise.
+ */
+const char *cprof__rnode_inline(const struct rgraph *g, const struct rnode *n);
 
 /*
  * A profile prepared for graph building at one granularity: unique node

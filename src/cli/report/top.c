@@ -23,26 +23,17 @@ int cprof__report_text(struct report *r, FILE *out)
 	int64_t flat_sum = 0;
 	for (size_t i = 0; i < g->nnode; i++) {
 		const struct rnode *n = &g->node[i];
-		bool inl = false, noinl = false;
-		for (size_t j = 0; j < n->nin; j++) {
-			const struct redge *e = &g->edge[n->in[j]];
-			if (e->removed)
-				continue;
-			if (e->is_inline)
-				inl = true;
-			else
-				noinl = true;
-		}
+		const char *inl = cprof__rnode_inline(g, n);
 		int64_t flat = cprof__rnode_flat(n), cum = cprof__rnode_cum(n);
 		flat_sum += flat;
 		char fv[128], cv[128], fp[32], sp[32], cp[32];
-		fprintf(out, "%10s %s %s %10s %s  %s%s\n",
+		fprintf(out, "%10s %s %s %10s %s  %s%s%s%s\n",
 			cprof__report_format(r, fv, sizeof(fv), flat),
 			cprof__units_percentage(fp, sizeof(fp), flat, r->total),
 			cprof__units_percentage(sp, sizeof(sp), flat_sum, r->total),
 			cprof__report_format(r, cv, sizeof(cv), cum),
 			cprof__units_percentage(cp, sizeof(cp), cum, r->total), n->printable,
-			inl ? (noinl ? " (partial-inline)" : " (inline)") : "");
+			*inl ? " (" : "", inl, *inl ? ")" : "");
 	}
 	cprof__rgraph_free(g);
 	return ferror(out) ? -EIO : 0;
