@@ -118,8 +118,26 @@ static const char *const ev_names[] = {
 	[CPROF_TEV_THREAD_NAME] = "thread-name",   [CPROF_TEV_TASK_BEGIN] = "task-begin",
 	[CPROF_TEV_TASK_END] = "task-end",         [CPROF_TEV_REGION_BEGIN] = "region-begin",
 	[CPROF_TEV_REGION_END] = "region-end",     [CPROF_TEV_LOG] = "log",
-	[CPROF_TEV_COUNTER] = "counter",
+	[CPROF_TEV_COUNTER] = "counter",           [CPROF_TEV_BLOCK] = "block",
+	[CPROF_TEV_CPU_SAMPLE] = "cpu-sample",
 };
+
+/* " stack=ID at=leaf;caller;..." (function names, leaf first), or nothing without a stack. */
+static void text_stack(FILE *f, const struct trace_stack *st)
+{
+	if (!st)
+		return;
+	fprintf(f, " stack=%u at=", st->id);
+	for (uint32_t i = 0; i < st->n; i++) {
+		const char *fn = st->frames[i].func;
+		if (i)
+			fputc(';', f);
+		if (fn[0])
+			put_text_str(f, fn, strlen(fn));
+		else
+			fprintf(f, "0x%" PRIx64, st->frames[i].pc);
+	}
+}
 
 static int text_event(const struct trace_event *ev, struct out *o)
 {
@@ -136,7 +154,7 @@ static int text_event(const struct trace_event *ev, struct out *o)
 		fprintf(f, " id=%" PRIu64 " parent=%" PRIu64 " name=%s", ev->a, ev->b, ev->str);
 		break;
 	case CPROF_TEV_TASK_END:
-		fprintf(f, " id=%" PRIu64, ev->a);
+		fprintf(f, " id=%" PRIu64 " name=%s", ev->a, ev->str);
 		break;
 	case CPROF_TEV_REGION_BEGIN:
 		fprintf(f, " task=%" PRIu64 " name=%s", ev->a, ev->str);
@@ -147,6 +165,16 @@ static int text_event(const struct trace_event *ev, struct out *o)
 		break;
 	case CPROF_TEV_COUNTER:
 		fprintf(f, " name=%s value=%" PRIu64, ev->str, ev->b);
+		break;
+	case CPROF_TEV_BLOCK:
+		fprintf(f, " reason=%s call=%s dur_ns=%" PRId64 " peer=%d", cprof__trace_reason_name((int)ev->a), ev->str,
+			ev->dur_ns, ev->peer);
+		if (ev->wake_ns >= 0)
+			fprintf(f, " wake_ms=%.6f", (double)ev->wake_ns / 1e6);
+		text_stack(f, ev->stack);
+		break;
+	case CPROF_TEV_CPU_SAMPLE:
+		text_stack(f, ev->stack);
 		break;
 	}
 	fputc('\n', f);
@@ -190,7 +218,8 @@ static int json_event(const struct trace_event *ev, struct out *o)
 		fprintf(f, ",\"cat\":\"task\",\"id\":\"%s\",\"args\":{\"parent\":%" PRIu64 "}}", id, ev->b);
 		break;
 	case CPROF_TEV_TASK_END: {
-		const char *n = task_name(&o->tasks, ev->a);
+		/* The decoder names the task even when its begin comes later in the file. */
+		const char *n = ev->str[0] ? ev->str : task_name(&o->tasks, ev->a);
 		if (!n)
 			n = "task";
 		json_head(o, ev, "e", n, strlen(n));

@@ -1,12 +1,14 @@
 /*
- * trace.h - the execution trace's event numbers and record kinds, shared by
- * the recorder (trace.c) and the decoder (src/cli/trace_read.c). The layout
- * is described in docs/FORMAT.md, "Execution trace".
+ * trace.h - the execution trace's event numbers, record kinds and blocking
+ * reasons, shared by the recorder (trace.c) and the decoder
+ * (src/cli/trace_read.c). The layout is described in docs/FORMAT.md,
+ * "Execution trace".
  */
 #ifndef CPROF_RUNTIME_TRACE_H
 #define CPROF_RUNTIME_TRACE_H
 
-#define CPROF_TRACE_VERSION 1
+#define CPROF_TRACE_VERSION 2     /* written; the decoder also reads version 1 */
+#define CPROF_TRACE_VERSION_MIN 1
 #define CPROF_TRACE_LOG_MAX 1024 /* bytes of a log message kept */
 
 enum cprof_trace_event {
@@ -19,6 +21,23 @@ enum cprof_trace_event {
 	CPROF_TEV_REGION_END = 7,
 	CPROF_TEV_LOG = 8,          /* task id, category string id, length, bytes */
 	CPROF_TEV_COUNTER = 9,      /* name string id, value */
+	/* Version 2: */
+	CPROF_TEV_BLOCK = 10,       /* reason, call string id, stack id, ns waited, peer tid, 1 + ns from release to end (0: unknown) */
+	CPROF_TEV_CPU_SAMPLE = 11,  /* stack id */
 };
+#define CPROF_TEV_MAX CPROF_TEV_CPU_SAMPLE
+
+/* What a BLOCK event's thread waited for. */
+enum cprof_trace_block_reason {
+	CPROF_TBR_MUTEX = 1,
+	CPROF_TBR_RWLOCK_READ = 2,
+	CPROF_TBR_RWLOCK_WRITE = 3,
+	CPROF_TBR_COND = 4,
+	CPROF_TBR_SEM = 5,
+	CPROF_TBR_JOIN = 6,
+	CPROF_TBR_BARRIER = 7,
+	CPROF_TBR_SYSCALL = 8,
+};
+#define CPROF_TBR_MAX CPROF_TBR_SYSCALL
 
 #endif

@@ -59,7 +59,7 @@ thread-exit"
 	for i in 0 1 2 3 4; do want+="
 log task=1 category=queue message=got $i"; done
 	want+="
-task-end id=1
+task-end id=1 name=transfer
 thread-exit"
 	got=$(per_thread "$txt" consumer)
 	if [ -n "$main" ] && [ "$got" = "$want" ]; then pass "${p}_consumer" "5 items in order, then the main thread's task ends here"
@@ -99,8 +99,10 @@ fi
 # Every cut decodes to a prefix of the whole, with a warning.
 if [ -s "$T/run.trace" ]; then
 	size=$(stat -c %s "$T/run.trace")
-	# Times aside: a cut file has fewer clock records to convert TSC ticks with.
-	grep -v '^#' "$T/run.txt" | cut -d' ' -f2- >"$T/full.ev"
+	# Times aside: a cut file has fewer clock records to convert TSC ticks with;
+	# task-end names aside: the begin that names the task may be past the cut.
+	events_of() { grep -v '^#' "$1" | cut -d' ' -f2- | sed 's/^\([0-9]* task-end id=[0-9]*\) name=.*/\1/'; }
+	events_of "$T/run.txt" >"$T/full.ev"
 	bad=0 cuts=0 warned=0
 	# From the end of the header record (8 bytes of magic, 5 of record head, its length).
 	hlen=$(od -An -tu4 -j9 -N4 "$T/run.trace" | tr -d ' ')
@@ -111,7 +113,7 @@ if [ -s "$T/run.trace" ]; then
 			bad=$((bad + 1)); echo "cut at $n: $(cat "$T/cut.err")" >>"$T/cut.log"; continue
 		fi
 		grep -q "cut short" "$T/cut.err" && warned=$((warned + 1))
-		grep -v '^#' "$T/cut.txt" | cut -d' ' -f2- >"$T/cut.ev"
+		events_of "$T/cut.txt" >"$T/cut.ev"
 		if ! cmp -s "$T/cut.ev" <(head -n "$(wc -l <"$T/cut.ev")" "$T/full.ev"); then
 			bad=$((bad + 1)); echo "cut at $n: not a prefix" >>"$T/cut.log"
 		fi
