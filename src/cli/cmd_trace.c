@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/trace_export.h"
 #include "cli/trace_read.h"
+#include "cli/trace_views.h"
 #include "runtime/trace.h"
 
 const char cmd_trace_usage[] =
@@ -35,75 +37,9 @@ const char cmd_trace_usage[] =
 	"A file cut short (a process killed while tracing, a copy in progress)\n"
 	"decodes up to its last whole chunk; cprof says so on stderr.\n";
 
-/* Task names by id, for the JSON end events. */
-struct tasks {
-	uint64_t *id;
-	const char **name;
-	size_t cap, n;
-};
-
-static const char *task_name(struct tasks *t, uint64_t id)
-{
-	if (!t->cap)
-		return NULL;
-	for (size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-		if (t->id[i] == id)
-			return t->name[i];
-		if (!t->id[i])
-			return NULL;
-	}
-}
-
-static int task_put(struct tasks *t, uint64_t id, const char *name)
-{
-	if ((t->n + 1) * 2 > t->cap) {
-		struct tasks nt = {NULL, NULL, t->cap ? t->cap * 2 : 1024, 0};
-		nt.id = calloc(nt.cap, sizeof *nt.id);
-		nt.name = calloc(nt.cap, sizeof *nt.name);
-		if (!nt.id || !nt.name) {
-			free(nt.id);
-			free(nt.name);
-			return -1;
-		}
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->id[i])
-				task_put(&nt, t->id[i], t->name[i]);
-		free(t->id);
-		free(t->name);
-		*t = nt;
-	}
-	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & (t->cap - 1);
-	while (t->id[i] && t->id[i] != id)
-		i = (i + 1) & (t->cap - 1);
-	if (!t->id[i])
-		t->n++;
-	t->id[i] = id;
-	t->name[i] = name;
-	return 0;
-}
-
 struct out {
 	FILE *f;
-	int json;
-	int first;
-	const struct trace_info *info; /* filled by the decoder before the first event */
-	struct tasks tasks;
 };
-
-static void put_json_str(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
 
 static void put_text_str(FILE *f, const char *s, size_t n)
 {
@@ -181,84 +117,14 @@ static int text_event(const struct trace_event *ev, struct out *o)
 	return 0;
 }
 
-static void json_head(struct out *o, const struct trace_event *ev, const char *ph, const char *name, size_t nlen)
-{
-	FILE *f = o->f;
-	fputs(o->first ? "\n" : ",\n", f);
-	o->first = 0;
-	fprintf(f, "{\"ph\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%" PRId64 ".%03d,\"name\":", ph, o->info->pid, ev->tid,
-		ev->ns / 1000, (int)(ev->ns % 1000));
-	put_json_str(f, name, nlen);
-}
-
-static int json_event(const struct trace_event *ev, struct out *o)
-{
-	FILE *f = o->f;
-	char id[32];
-	switch (ev->type) {
-	case CPROF_TEV_THREAD_START:
-		json_head(o, ev, "i", "thread start", 12);
-		fprintf(f, ",\"s\":\"t\",\"cat\":\"thread\",\"args\":{\"parent\":%" PRIu64 "}}", ev->a);
-		break;
-	case CPROF_TEV_THREAD_EXIT:
-		json_head(o, ev, "i", "thread exit", 11);
-		fputs(",\"s\":\"t\",\"cat\":\"thread\"}", f);
-		break;
-	case CPROF_TEV_THREAD_NAME:
-		json_head(o, ev, "M", "thread_name", 11);
-		fputs(",\"args\":{\"name\":", f);
-		put_json_str(f, ev->str, strlen(ev->str));
-		fputs("}}", f);
-		break;
-	case CPROF_TEV_TASK_BEGIN:
-		if (task_put(&o->tasks, ev->a, ev->str) != 0)
-			return -ENOMEM;
-		json_head(o, ev, "b", ev->str, strlen(ev->str));
-		snprintf(id, sizeof id, "%" PRIu64, ev->a);
-		fprintf(f, ",\"cat\":\"task\",\"id\":\"%s\",\"args\":{\"parent\":%" PRIu64 "}}", id, ev->b);
-		break;
-	case CPROF_TEV_TASK_END: {
-		/* The decoder names the task even when its begin comes later in the file. */
-		const char *n = ev->str[0] ? ev->str : task_name(&o->tasks, ev->a);
-		if (!n)
-			n = "task";
-		json_head(o, ev, "e", n, strlen(n));
-		fprintf(f, ",\"cat\":\"task\",\"id\":\"%" PRIu64 "\"}", ev->a);
-		break;
-	}
-	case CPROF_TEV_REGION_BEGIN:
-		json_head(o, ev, "B", ev->str, strlen(ev->str));
-		fprintf(f, ",\"cat\":\"region\",\"args\":{\"task\":%" PRIu64 "}}", ev->a);
-		break;
-	case CPROF_TEV_REGION_END:
-		fputs(o->first ? "\n" : ",\n", f);
-		o->first = 0;
-		fprintf(f, "{\"ph\":\"E\",\"pid\":%d,\"tid\":%d,\"ts\":%" PRId64 ".%03d,\"cat\":\"region\"}", o->info->pid,
-			ev->tid, ev->ns / 1000, (int)(ev->ns % 1000));
-		break;
-	case CPROF_TEV_LOG:
-		json_head(o, ev, "i", ev->str, strlen(ev->str));
-		fprintf(f, ",\"s\":\"t\",\"cat\":\"log\",\"args\":{\"task\":%" PRIu64 ",\"message\":", ev->a);
-		put_json_str(f, ev->msg, ev->msglen);
-		fputs("}}", f);
-		break;
-	case CPROF_TEV_COUNTER:
-		json_head(o, ev, "C", ev->str, strlen(ev->str));
-		fprintf(f, ",\"args\":{\"value\":%" PRIu64 "}}", ev->b);
-		break;
-	}
-	return 0;
-}
-
 static int on_event(const struct trace_event *ev, void *arg)
 {
-	struct out *o = arg;
-	return o->json ? json_event(ev, o) : text_event(ev, o);
+	return text_event(ev, arg);
 }
 
 int cmd_trace(int argc, char **argv)
 {
-	const char *format = NULL, *outpath = NULL, *path = NULL;
+	const char *format = NULL, *outpath = NULL, *path = NULL, *pprof = NULL, *region = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] == '-' && a[1] == '-' && a[2])
@@ -267,6 +133,14 @@ int cmd_trace(int argc, char **argv)
 			format = a + 8;
 		} else if (strcmp(a, "-format") == 0 && i + 1 < argc) {
 			format = argv[++i];
+		} else if (strncmp(a, "-pprof=", 7) == 0) {
+			pprof = a + 7;
+		} else if (strcmp(a, "-pprof") == 0 && i + 1 < argc) {
+			pprof = argv[++i];
+		} else if (strncmp(a, "-region=", 8) == 0) {
+			region = a + 8;
+		} else if (strcmp(a, "-region") == 0 && i + 1 < argc) {
+			region = argv[++i];
 		} else if (strncmp(a, "-o=", 3) == 0) {
 			outpath = a + 3;
 		} else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
@@ -285,19 +159,30 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	if (!path) {
-		cli_error("trace: no trace file given (usage: cprof trace -format=text|json FILE)");
+		cli_error("trace: no trace file given (usage: cprof trace -format=text|json|perfetto FILE)");
 		return 2;
 	}
-	if (!format) {
-		cli_error("trace: say how to write the trace: -format=text or -format=json");
+	if (!format && !pprof) {
+		cli_error("trace: say what to write: -format=text|json|perfetto or -pprof=sync|syscall|sched");
 		return 2;
 	}
-	struct trace_info info;
-	struct out o = {stdout, 0, 1, &info, {NULL, NULL, 0, 0}};
-	if (strcmp(format, "json") == 0)
-		o.json = 1;
-	else if (strcmp(format, "text") != 0) {
-		cli_error("trace: -format=%s: want text or json", format);
+	if (format && pprof) {
+		cli_error("trace: -format and -pprof write different things: give one");
+		return 2;
+	}
+	if (region && !pprof) {
+		cli_error("trace: -region=%s narrows a -pprof profile: give -pprof too", region);
+		return 2;
+	}
+	int kind = 0;
+	if (pprof && !(kind = cprof__trace_view_kind_parse(pprof))) {
+		cli_error("trace: -pprof=%s: want sync (mutex, rwlock, condition, semaphore, join, barrier), "
+			  "syscall or sched (wake-up latency)",
+			  pprof);
+		return 2;
+	}
+	if (format && strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "perfetto") != 0) {
+		cli_error("trace: -format=%s: want text, json or perfetto", format);
 		return 2;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -323,33 +208,42 @@ int cmd_trace(int argc, char **argv)
 		data = m;
 	}
 	close(fd);
-	if (outpath && !(o.f = fopen(outpath, "w"))) {
+	struct trace_info info;
+	char err[256] = "";
+	int rc;
+	uint8_t *prof = NULL;
+	size_t proflen = 0;
+	uint64_t episodes = 0;
+	int64_t total_ns = 0;
+	/* A profile is built whole before anything is written: a failure leaves no partial file. */
+	if (pprof)
+		rc = cprof__trace_export_pprof(data, len, kind, region, &prof, &proflen, &episodes, &total_ns, &info, err,
+					       sizeof err);
+	struct out o = {stdout};
+	if ((!pprof || rc == 0) && outpath && !(o.f = fopen(outpath, "w"))) {
 		cli_error("trace: %s: %s", outpath, strerror(errno));
+		if (len > 0)
+			munmap((void *)data, len);
+		free(prof);
 		return 1;
 	}
-	char err[256];
-	if (o.json) {
-		fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", o.f);
-	}
-	int rc = cprof__trace_decode(data, len, &info, on_event, &o, err, sizeof err);
-	if (o.json) {
-		if (rc == 0) {
-			fputs(o.first ? "\n" : ",\n", o.f);
-			fprintf(o.f,
-				"{\"ph\":\"M\",\"pid\":%d,\"name\":\"process_name\",\"args\":{\"name\":\"pid %d\"}}",
-				info.pid, info.pid);
-		}
-		fprintf(o.f, "\n],\"otherData\":{\"pid\":%d,\"events\":%" PRIu64 ",\"dropped\":%" PRIu64
-			     ",\"truncated\":%s}}\n",
-			info.pid, info.events, info.dropped, info.truncated ? "true" : "false");
-	} else if (rc == 0) {
-		fprintf(o.f, "# pid %d, %" PRIu64 " events, %.3f ms, %" PRIu64 " dropped%s\n", info.pid, info.events,
-			(double)info.duration_ns / 1e6, info.dropped, info.truncated ? ", file cut short" : "");
+	if (pprof) {
+		if (rc == 0)
+			fwrite(prof, 1, proflen, o.f);
+		free(prof);
+	} else if (strcmp(format, "json") == 0) {
+		rc = cprof__trace_export_json(data, len, o.f, &info, err, sizeof err);
+	} else if (strcmp(format, "perfetto") == 0) {
+		rc = cprof__trace_export_perfetto(data, len, o.f, &info, err, sizeof err);
+	} else {
+		rc = cprof__trace_decode(data, len, &info, on_event, &o, err, sizeof err);
+		if (rc == 0)
+			fprintf(o.f, "# pid %d, %" PRIu64 " events, %.3f ms, %" PRIu64 " dropped%s\n", info.pid,
+				info.events, (double)info.duration_ns / 1e6, info.dropped,
+				info.truncated ? ", file cut short" : "");
 	}
 	if (len > 0)
 		munmap((void *)data, len);
-	free(o.tasks.id);
-	free(o.tasks.name);
 	int werr = ferror(o.f);
 	if (o.f != stdout)
 		werr |= fclose(o.f) != 0;
@@ -365,5 +259,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (info.truncated)
 		cli_error("trace: %s: the file is cut short; decoded up to its last whole chunk", path);
+	if (pprof && !episodes)
+		cli_error("trace: %s: no %s episodes%s%s in the trace: the profile is empty", path, pprof,
+			  region ? " in regions named " : "", region ? region : "");
 	return 0;
 }

@@ -130,7 +130,7 @@ const struct trace_hist *cprof__trace_views_wakeup_hist(const struct trace_views
 const struct trace_name_stats *cprof__trace_views_tasks(const struct trace_views *v, size_t *n);
 const struct trace_name_stats *cprof__trace_views_regions(const struct trace_views *v, size_t *n);
 
-/* Every task and region instance (tasks in begin order, regions in end order per thread). */
+/* Every task (in the order its begin or end was first seen) and region instance (in end order; those still open at the end last). */
 const struct trace_span *cprof__trace_views_task_spans(const struct trace_views *v, size_t *n);
 const struct trace_span *cprof__trace_views_region_spans(const struct trace_views *v, size_t *n);
 
