@@ -240,7 +240,7 @@ static pthread_mutex_t fu_lock = PTHREAD_MUTEX_INITIALIZER;
 static Dwfl *fu_dwfl;
 static int64_t fu_built_ns;
 static int fu_mem = -1;
-static uintptr_t fu_sp, fu_pc;
+static uintptr_t fu_sp, fu_pc, fu_fp;
 static char *fu_debuginfo_path;
 
 static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
@@ -275,9 +275,18 @@ static bool fu_memory_read(Dwfl *d, Dwarf_Addr addr, Dwarf_Word *result, void *a
 
 static bool fu_set_initial_registers(Dwfl_Thread *t, void *arg)
 {
-	Dwarf_Word sp = fu_sp;
-	/* x86-64 DWARF register 7 is rsp; the pc is passed on its own. */
+	Dwarf_Word sp = fu_sp, fp = fu_fp;
+	/* x86-64 DWARF register 7 is rsp, 6 rbp; the pc is passed on its own. */
 	if (!dwfl_thread_state_registers(t, 7, 1, &sp))
+		return false;
+	/*
+	 * rbp, when known: the frames between the system call and a wait
+	 * wrapper (the C library's) keep it or save it where their CFI says,
+	 * so at the system call it is the wrapper's frame pointer, with which
+	 * the walk goes on past the wrapper and through callers built with
+	 * frame pointers.
+	 */
+	if (fp && !dwfl_thread_state_registers(t, 6, 1, &fp))
 		return false;
 	dwfl_thread_state_register_pc(t, fu_pc);
 	return true;
@@ -328,7 +337,7 @@ static int on_frame(Dwfl_Frame *f, void *arg)
 	return fr->n < fr->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t *pcs, int max)
+int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t fp, uintptr_t *pcs, int max)
 {
 	if (max <= 0)
 		return 0;
@@ -340,6 +349,8 @@ int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t *pcs
 	if (fu_dwfl) {
 		fu_sp = sp;
 		fu_pc = pc;
+		/* Only a frame on the stack above sp can be the blocked call's wrapper. */
+		fu_fp = fp > sp && fp - sp < (64u << 20) ? fp : 0;
 		dwfl_getthread_frames(fu_dwfl, tid, on_frame, &fr);
 	}
 	pthread_mutex_unlock(&fu_lock);

@@ -30,9 +30,11 @@ typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int)
 
 static void before(void)
 {
+	cprof__wall_before_exec(); /* first: the others' writing is not the program's time */
 	cprof__cpu_before_exec();
 	cprof__heap_before_exec();
 	cprof__wait_before_exec();
+	cprof__threads_before_exec();
 	cprof__trace_before_exec();
 }
 
@@ -40,6 +42,7 @@ static int finish(int rc)
 {
 	int e = errno;
 	cprof__cpu_after_failed_exec();
+	cprof__wall_after_failed_exec();
 	cprof__trace_after_failed_exec();
 	errno = e;
 	return rc;

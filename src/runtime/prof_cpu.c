@@ -219,9 +219,11 @@ static void *fatal_writer(void *arg)
 		return NULL;
 	}
 	int sig = b;
+	cprof__threads_at_fatal(); /* first: the threads as the signal found them */
 	cprof_cpu_profile_stop();
 	cprof__heap_stop_at_exit();
 	cprof__wait_at_fatal();
+	cprof__wall_at_fatal();
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;

@@ -15,10 +15,18 @@
  * in) and its own labels, so -tagfocus=state=futex or -tags slice it.
  *
  * It does not sample over time (prof_wall.c does).
+ *
+ * CPROF_THREADSPROFILE=FILE writes the profile as the process exits, and,
+ * as for the other profiles asked for by the environment, on SIGINT/SIGTERM/
+ * SIGHUP (through prof_cpu.c's writer thread), as a fork child exits
+ * (FILE.<pid>), and just before exec (FILE.preexec.<pid>: the threads as the
+ * old image left them; the new image writes FILE).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +45,7 @@ struct thr {
 	char name[32];
 	char state[40];
 	const struct rt_labels *labels;
+	uintptr_t fp; /* its wait wrapper's frame, 0 when not in one */
 	int n;
 	bool leaf_is_pc;
 	const char *special; /* a pseudo-frame instead of a stack */
@@ -59,6 +68,7 @@ static void from_registry(pid_t tid, const struct rt_thread *self, const uintptr
 		const char *b = self->blocked_in;
 		if (b)
 			snprintf(l->v[i].state, sizeof l->v[i].state, "%s", b);
+		l->v[i].fp = b ? self->blocked_fp : 0;
 		l->v[i].labels = self->labels;
 	}
 }
@@ -127,7 +137,7 @@ static void capture_all(struct list *l)
 		}
 		t->leaf_is_pc = true;
 		if (!st.running) {
-			t->n = cprof__capture_blocked(t->tid, st.sp, st.pc, t->pcs, cprof__config.max_depth);
+			t->n = cprof__capture_blocked(t->tid, st.sp, st.pc, t->fp, t->pcs, cprof__config.max_depth);
 			if (!t->state[0]) {
 				const char *nm = cprof__capture_syscall_name(st.nr);
 				if (nm)
@@ -438,25 +448,61 @@ int cprof__threadcreate_text(struct buf *out, int debug)
 	return rc;
 }
 
-/* ---- at exit: CPROF_THREADSPROFILE ---- */
+/* ---- CPROF_THREADSPROFILE: at exit, fatal signals, fork, exec ---- */
 
 static char exit_path[PATH_MAX];
+static pid_t exit_pid; /* the process exit_path belongs to */
+static bool exit_written;
 
-static void write_at_exit(void)
+static void write_to(const char *path)
 {
-	if (!exit_path[0] || getpid() != (pid_t)atoi(getenv("CPROF_OWNER_PID") ? getenv("CPROF_OWNER_PID") : "0"))
-		return;
 	struct profile *p = cprof__threads_build();
 	if (!p) {
 		cprof__log("cannot build the threads profile: out of memory");
 		return;
 	}
-	int rc = cprof__write_path(p, exit_path);
+	int rc = cprof__write_path(p, path);
 	if (rc != 0)
-		cprof__log("cannot write the threads profile to %s: %s", exit_path, strerror(-rc));
+		cprof__log("cannot write the threads profile to %s: %s", path, strerror(-rc));
 	else
-		cprof__report("threads", exit_path, "threads=%zu", p->nsample);
+		cprof__report("threads", path, "threads=%zu", p->nsample);
 	cprof__profile_free(p);
+}
+
+static void write_at_exit(void)
+{
+	if (!exit_path[0] || exit_pid != getpid() || exit_written)
+		return;
+	exit_written = true;
+	write_to(exit_path);
+}
+
+void cprof__threads_at_fatal(void)
+{
+	write_at_exit();
+}
+
+void cprof__threads_before_exec(void)
+{
+	/* A vfork child shares our memory: not its parent's profile to write. */
+	if (!exit_path[0] || exit_pid != getpid())
+		return;
+	char alt[PATH_MAX + 64];
+	snprintf(alt, sizeof alt, "%s.preexec.%d", exit_path, (int)getpid());
+	write_to(alt);
+}
+
+static void atfork_child(void)
+{
+	if (!exit_path[0])
+		return;
+	const char *base = getenv("CPROF_THREADSPROFILE");
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", base && *base ? base : exit_path);
+	snprintf(exit_path, sizeof exit_path, "%.*s.%d", PATH_MAX - 16, path, (int)getpid());
+	exit_pid = getpid();
+	exit_written = false;
+	cprof__fatal_install();
 }
 
 void cprof__threads_profile_from_env(void)
@@ -464,15 +510,13 @@ void cprof__threads_profile_from_env(void)
 	const char *v = getenv("CPROF_THREADSPROFILE");
 	if (!v || !*v)
 		return;
-	if (strlen(v) >= sizeof exit_path) {
+	if (strlen(v) >= sizeof exit_path - 32) {
 		cprof__log("CPROF_THREADSPROFILE: path too long");
 		return;
 	}
-	snprintf(exit_path, sizeof exit_path, "%s", v);
-	if (!getenv("CPROF_OWNER_PID")) {
-		char me[32];
-		snprintf(me, sizeof me, "%d", (int)getpid());
-		setenv("CPROF_OWNER_PID", me, 1);
-	}
+	cprof__env_path(v, exit_path, sizeof exit_path);
+	exit_pid = getpid();
+	pthread_atfork(NULL, NULL, atfork_child);
 	atexit(write_at_exit);
+	cprof__fatal_install();
 }

@@ -29,7 +29,11 @@
  *
  * The profile is written by cprof_wall_profile_stop() or at exit
  * (CPROF_WALLPROFILE), or returned to the HTTP endpoint's timed capture. A
- * fork child has no sampler thread and writes no wall profile.
+ * profile written to a file lives on as the CPU profile's does: written on
+ * SIGINT/SIGTERM/SIGHUP by prof_cpu.c's writer thread, continued by a fork
+ * child in FILE.<pid> (with a sampler of its own: the parent's did not come
+ * along), and written before exec to FILE.preexec.<pid> (the new image
+ * writes FILE), resumed if exec fails.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,6 +68,7 @@ struct wthread {
 	int64_t last_runnable;   /* and on a CPU or waiting for one, */
 	int64_t last_slices;     /* and times it got a CPU */
 	const char *blocked_in;  /* from the registry, this tick */
+	uintptr_t blocked_fp;    /* and the frame of the wrapper it is in */
 	const struct rt_labels *labels;
 	/* Its latest stack while running (from a signal)... */
 	int run_n;
@@ -273,6 +278,7 @@ static void from_registry(pid_t tid, const struct rt_thread *self, const uintptr
 	struct wthread *w = thread_get(tid, false);
 	if (w) {
 		w->blocked_in = self->blocked_in;
+		w->blocked_fp = self->blocked_in ? self->blocked_fp : 0;
 		w->labels = self->labels;
 	}
 }
@@ -354,7 +360,8 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 		}
 		state = intern(state);
 		if (!(w->blk_n > 0 && w->blk_sp == st.sp && w->blk_pc == st.pc && used >= 0 && used < STILL_NS)) {
-			w->blk_n = cprof__capture_blocked(w->tid, st.sp, st.pc, w->blk_pcs, cprof__config.max_depth);
+			w->blk_n = cprof__capture_blocked(w->tid, st.sp, st.pc, w->blocked_fp, w->blk_pcs,
+						    cprof__config.max_depth);
 			w->blk_sp = st.sp;
 			w->blk_pc = st.pc;
 			wall.unwinds++;
@@ -467,6 +474,7 @@ static void tick(int64_t now, pid_t me)
 			w->masked_tick = -1000;
 		}
 		w->blocked_in = NULL;
+		w->blocked_fp = 0;
 		w->labels = NULL;
 	}
 	closedir(d);
@@ -746,6 +754,8 @@ CPROF_API int cprof_wall_profile_start_path(const char *path)
 	pthread_mutex_lock(&wall.lock);
 	int rc = start_locked(-1, path);
 	pthread_mutex_unlock(&wall.lock);
+	if (rc == 0)
+		cprof__fatal_install();
 	return rc;
 }
 
@@ -757,7 +767,7 @@ CPROF_API int cprof_wall_profile_stop(void)
 	return rc;
 }
 
-/* ---- environment, exit, fork ---- */
+/* ---- environment, exit, fatal signals, fork, exec ---- */
 
 static void at_exit(void)
 {
@@ -765,33 +775,92 @@ static void at_exit(void)
 		cprof_wall_profile_stop();
 }
 
+void cprof__wall_at_fatal(void)
+{
+	/* Not the endpoint's capture: its request dies with the process. */
+	if (atomic_load(&wall.active) && wall.pid == getpid() && (wall.path[0] || wall.fd >= 0))
+		cprof_wall_profile_stop();
+}
+
 static void atfork_child(void)
 {
-	/* The sampler thread did not come along: the child has no wall profile. */
 	pthread_mutex_init(&wall.lock, NULL);
+	if (!atomic_load(&wall.active))
+		return;
+	/*
+	 * The sampler thread did not come along, and it may have been in the
+	 * middle of changing its tables: they are left as they are (not freed),
+	 * and the child samples its own threads from a fresh start.
+	 */
 	atomic_store(&wall.active, false);
+	wall.threads = NULL;
+	wall.samples = NULL;
+	wall.strs = NULL;
+	wall.nsamples = wall.nthreads = wall.nstrs = wall.cap_strs = 0;
+	if (!wall.path[0])
+		return; /* a descriptor or the endpoint's capture: never written through by a child */
+	char path[PATH_MAX + 16];
+	const char *base = getenv("CPROF_WALLPROFILE");
+	snprintf(path, sizeof path, "%s.%d", base && *base ? base : wall.path, (int)getpid());
+	if (start_locked(-1, path) != 0)
+		cprof__log("cannot continue the wall-clock profile in child %d", (int)getpid());
+	else
+		cprof__fatal_install();
+}
+
+static char exec_path[PATH_MAX];
+
+void cprof__wall_before_exec(void)
+{
+	/* A vfork child shares our memory: the profile is its parent's, hands off. */
+	if (wall.pid != getpid())
+		return;
+	pthread_mutex_lock(&wall.lock);
+	exec_path[0] = 0;
+	if (atomic_load(&wall.active) && wall.path[0]) {
+		snprintf(exec_path, sizeof exec_path, "%s", wall.path);
+		uint64_t nthreads = wall.threads_seen;
+		struct profile *p = stop_collect();
+		char alt[PATH_MAX + 64];
+		snprintf(alt, sizeof alt, "%s.preexec.%d", exec_path, (int)getpid());
+		int rc = p ? (p->nsample > 0 ? cprof__write_path(p, alt) : 0) : -ENOMEM;
+		if (rc != 0)
+			cprof__log("cannot write the wall-clock profile to %s: %s", alt, strerror(-rc));
+		else if (p && p->nsample > 0)
+			cprof__report("wall", alt, "samples=%llu threads=%llu duration_ns=%lld hz=%d",
+				      (unsigned long long)p->nsample, (unsigned long long)nthreads,
+				      (long long)p->duration_nanos, wall.hz);
+		cprof__profile_free(p);
+	} else if (atomic_load(&wall.active) && wall.fd >= 0) {
+		stop_locked();
+	}
+	pthread_mutex_unlock(&wall.lock);
+}
+
+void cprof__wall_after_failed_exec(void)
+{
+	if (wall.pid != getpid() || !exec_path[0])
+		return;
+	pthread_mutex_lock(&wall.lock);
+	int rc = start_locked(-1, exec_path);
+	if (rc == 0)
+		cprof__fatal_install();
+	else
+		cprof__log("cannot resume the wall-clock profile after a failed exec: %s", strerror(-rc));
+	exec_path[0] = 0;
+	pthread_mutex_unlock(&wall.lock);
 }
 
 void cprof__wall_start_from_env(void)
 {
 	pthread_atfork(NULL, NULL, atfork_child);
+	atexit(at_exit);
 	const char *base = getenv("CPROF_WALLPROFILE");
 	if (!base || !*base)
 		return;
-	const char *owner = getenv("CPROF_OWNER_PID");
-	char me[32];
-	snprintf(me, sizeof me, "%d", (int)getpid());
 	char path[PATH_MAX + 32];
-	if (!owner || !*owner) {
-		setenv("CPROF_OWNER_PID", me, 1);
-		snprintf(path, sizeof path, "%s", base);
-	} else if (strcmp(owner, me) == 0) {
-		snprintf(path, sizeof path, "%s", base);
-	} else {
-		snprintf(path, sizeof path, "%s.%s", base, me);
-	}
+	cprof__env_path(base, path, sizeof path);
 	next_hz = cprof__config.wall_hz;
-	atexit(at_exit);
 	int rc = cprof_wall_profile_start_path(path);
 	if (rc != 0)
 		cprof__log("cannot start the wall-clock profile: %s", strerror(-rc));

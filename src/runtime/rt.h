@@ -113,6 +113,13 @@ struct rt_thread {
 	 * cleared after, read by the wall-clock profiler. Any.
 	 */
 	const char *volatile blocked_in;
+	/*
+	 * The frame address (rbp) of the wrapper that set blocked_in, 0 outside
+	 * one: a thread blocked in a system call is walked from the sp and pc
+	 * the kernel reports, and a frame whose CFA is rbp-based (the wrapper's,
+	 * a caller's built with frame pointers) needs rbp to go on. Any.
+	 */
+	volatile uintptr_t blocked_fp;
 	/* The thread's labels (labels.c), NULL when none. */
 	const struct rt_labels *volatile labels;
 };
@@ -202,9 +209,11 @@ int64_t cprof__capture_cpu_ns(pid_t tid);
 /*
  * Stack of a thread blocked in a system call, walked from the sp and pc the
  * kernel reports (no signal sent): pcs[0] is that pc, the rest return
- * addresses. At least 1 frame (the pc). Thread; serialized internally.
+ * addresses. fp: the thread's blocked_fp (0 when unknown), taken as rbp
+ * when it lies on the stack above sp. At least 1 frame (the pc). Thread;
+ * serialized internally.
  */
-int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t *pcs, int max);
+int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t fp, uintptr_t *pcs, int max);
 /*
  * Ask a running thread for its stack: returns a ticket >= 0, or -errno
  * (-EAGAIN: all request slots busy; -ESRCH: gone). Every ticket must be
@@ -245,8 +254,11 @@ int cprof__threads_dump(const struct profile *p, struct buf *b);
 /* Threads alive now, and those of them created through pthread_create (lookup.c's count). Thread. */
 long cprof__threads_count(void);
 long cprof__threadcreate_count(void);
-/* CPROF_THREADSPROFILE: write the threads profile at exit. Init. */
+/* CPROF_THREADSPROFILE: write the threads profile at exit (a fork child: FILE.<pid>). Init. */
 void cprof__threads_profile_from_env(void);
+/* Write it now: a fatal signal (the writer thread), or FILE.preexec.<pid> before exec. Thread. */
+void cprof__threads_at_fatal(void);
+void cprof__threads_before_exec(void);
 
 /* ---- prof_wall.c: the wall-clock profiler ---- */
 
@@ -259,6 +271,11 @@ void cprof__wall_start_from_env(void);
  */
 int cprof__wall_capture_start(int hz);
 struct profile *cprof__wall_capture_stop(void);
+/* A fatal signal ends the process: write a wall profile started with a file or descriptor. Thread (the writer thread). */
+void cprof__wall_at_fatal(void);
+/* Around exec: write FILE.preexec.<pid> (FILE is the new image's), and resume to FILE if exec failed. Thread. */
+void cprof__wall_before_exec(void);
+void cprof__wall_after_failed_exec(void);
 
 /* ---- prof_cpu.c ---- */
 
@@ -302,8 +319,8 @@ void cprof__cpu_after_failed_exec(void);
 /*
  * Make SIGINT, SIGTERM and SIGHUP (when the program left them at their
  * default) write the profiles before the process dies, through a writer
- * thread: the CPU profile, the heap profiles, and the block and mutex
- * profiles. Thread.
+ * thread: the threads profile, the CPU profile, the heap profiles, the
+ * block and mutex profiles, and the wall-clock profile. Thread.
  */
 void cprof__fatal_install(void);
 

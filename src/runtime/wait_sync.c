@@ -107,6 +107,7 @@ struct wait {
 	const char *prev; /* blocked_in before this call (a signal handler may nest) */
 	int slot;         /* mutex side-table slot, or -1 */
 	bool active;
+	uintptr_t prev_fp; /* blocked_fp before this call */
 };
 
 static inline bool on(unsigned mask)
@@ -116,12 +117,14 @@ static inline bool on(unsigned mask)
 
 #define LOCKS (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX | CPROF_WAIT_STATES)
 
-static inline void wait_begin(struct wait *w, const char *what, const void *lock)
+static inline __attribute__((always_inline)) void wait_begin(struct wait *w, const char *what, const void *lock)
 {
 	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
 	w->t0 = (f & (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX)) ? cprof__now_ns() : 0;
 	w->slot = lock && (f & CPROF_WAIT_MUTEX) ? cprof__mutex_wait_begin(lock, w->t0) : -1;
 	w->prev = cprof__self.blocked_in;
+	w->prev_fp = cprof__self.blocked_fp;
+	cprof__self.blocked_fp = (uintptr_t)__builtin_frame_address(0); /* inlined: the wrapper's frame */
 	cprof__self.blocked_in = what;
 	w->active = true;
 }
@@ -130,6 +133,7 @@ static inline void wait_begin(struct wait *w, const char *what, const void *lock
 static inline void wait_end(struct wait *w, const char *what, const void *ra, bool recorded)
 {
 	cprof__self.blocked_in = w->prev;
+	cprof__self.blocked_fp = w->prev_fp;
 	w->active = false;
 	if (!w->t0)
 		return;
@@ -146,10 +150,11 @@ static void wait_cancelled(struct wait *w)
 	if (!w->active)
 		return;
 	cprof__self.blocked_in = w->prev;
+	cprof__self.blocked_fp = w->prev_fp;
 	if (w->slot >= 0)
 		cprof__mutex_wait_end(w->slot, cprof__now_ns());
 }
-#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, false}
+#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, false, 0}
 
 /* ---- mutexes ---- */
 

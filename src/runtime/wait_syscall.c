@@ -43,14 +43,17 @@ static inline bool sys_on(void)
 struct swait {
 	int64_t t0;
 	const char *prev;
+	uintptr_t prev_fp;
 	bool active;
 };
 
-static inline void sys_begin(struct swait *w, const char *what)
+static inline __attribute__((always_inline)) void sys_begin(struct swait *w, const char *what)
 {
 	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
 	w->t0 = (f & BS) == BS ? cprof__now_ns() : 0;
 	w->prev = cprof__self.blocked_in;
+	w->prev_fp = cprof__self.blocked_fp;
+	cprof__self.blocked_fp = (uintptr_t)__builtin_frame_address(0); /* inlined: the wrapper's frame */
 	cprof__self.blocked_in = what;
 	w->active = true;
 }
@@ -58,6 +61,7 @@ static inline void sys_begin(struct swait *w, const char *what)
 static inline void sys_end(struct swait *w, const char *what, const void *ra)
 {
 	cprof__self.blocked_in = w->prev;
+	cprof__self.blocked_fp = w->prev_fp;
 	w->active = false;
 	if (w->t0) {
 		int saved = errno;
@@ -68,8 +72,10 @@ static inline void sys_end(struct swait *w, const char *what, const void *ra)
 
 static void sys_cancelled(struct swait *w)
 {
-	if (w->active)
+	if (w->active) {
 		cprof__self.blocked_in = w->prev;
+		cprof__self.blocked_fp = w->prev_fp;
+	}
 }
 
 /*
@@ -92,7 +98,7 @@ static void sys_cancelled(struct swait *w)
 		}                                                                              \
 		if (!sys_on())                                                                 \
 			return f_ args;                                                         \
-		struct swait w_ __attribute__((cleanup(sys_cancelled))) = {0, NULL, false};     \
+		struct swait w_ __attribute__((cleanup(sys_cancelled))) = {0, NULL, 0, false};     \
 		sys_begin(&w_, #name);                                                          \
 		ret_t ret_ = f_ args;                                                              \
 		sys_end(&w_, #name, __builtin_return_address(0));                               \
