@@ -43,6 +43,8 @@ check_test() {
 	# The heap profiler's tests also link programs against them, and against mimalloc.
 	ls /usr/lib/*/libmimalloc.so.2 >/dev/null 2>&1 || need libmimalloc-dev
 	command -v g++ >/dev/null 2>&1 || need g++
+	# protoc decodes cprof trace -format=perfetto output against proto/perfetto_trace.proto.
+	command -v protoc >/dev/null 2>&1 || need protobuf-compiler
 }
 check_bench() {
 	check_test

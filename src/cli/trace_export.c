@@ -135,6 +135,13 @@ static ssize_t smap_put(struct kmap *m, const char *s, size_t n, int *added)
 	return at;
 }
 
+/* A frame the recorder could not name: its address. */
+static const char *frame_name(const struct trace_frame *fr, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%" PRIx64, fr->pc);
+	return buf;
+}
+
 static const char *reason_name(uint64_t r)
 {
 	return cprof__trace_reason_name((int)r);
@@ -190,8 +197,11 @@ static void jstack(FILE *f, const struct trace_stack *s)
 	for (uint32_t i = 0; s && i < s->n; i++) {
 		const struct trace_frame *fr = &s->frames[i];
 		char tmp[1024];
-		int n = fr->line > 0 ? snprintf(tmp, sizeof tmp, "%s %s:%d", fr->func, fr->file, fr->line)
-				     : snprintf(tmp, sizeof tmp, "%s %s", fr->func, fr->file);
+		char hex[32];
+		const char *fn = fr->func[0] ? fr->func : frame_name(fr, hex, sizeof hex);
+		int n = fr->line > 0 ? snprintf(tmp, sizeof tmp, "%s %s:%d", fn, fr->file, fr->line)
+		      : fr->file[0]  ? snprintf(tmp, sizeof tmp, "%s %s", fn, fr->file)
+				     : snprintf(tmp, sizeof tmp, "%s", fn);
 		if (i)
 			fputc(',', f);
 		jstr(f, tmp, n < 0 ? 0 : (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
@@ -291,8 +301,10 @@ static int json_event(const struct trace_event *ev, void *arg)
 		break;
 	}
 	case CPROF_TEV_CPU_SAMPLE: {
-		const char *leaf = ev->stack && ev->stack->n ? ev->stack->frames[0].func : "cpu sample";
-		jhead(j, "i", ev->tid, ev->ns, leaf);
+		char leaf[32] = "cpu sample";
+		if (ev->stack && ev->stack->n)
+			frame_name(&ev->stack->frames[0], leaf, sizeof leaf);
+		jhead(j, "i", ev->tid, ev->ns, ev->stack && ev->stack->n && ev->stack->frames[0].func[0] ? ev->stack->frames[0].func : leaf);
 		fputs(",\"s\":\"t\",\"cat\":\"cpu\",\"args\":{\"sample\":true", f);
 		if (ev->stack)
 			jstack(f, ev->stack);
@@ -628,7 +640,8 @@ static uint64_t pf_callstack(struct pf *p, const struct trace_stack *s)
 	}
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct trace_frame *fr = &s->frames[i];
-		uint64_t fn = iid_of(p, &p->funcs, ID_FUNCTION_NAMES, fr->func);
+		char hex[32];
+		uint64_t fn = iid_of(p, &p->funcs, ID_FUNCTION_NAMES, fr->func[0] ? fr->func : frame_name(fr, hex, sizeof hex));
 		uint64_t key = mix(fr->pc ^ (fn << 40) ^ ((uint64_t)(uint32_t)fr->line << 20));
 		ssize_t fat = kmap_put(&p->frames, key);
 		if (fat < 0) {
@@ -861,6 +874,8 @@ static ssize_t pprof_locations(struct pprof_build *b, const struct trace_stack *
 			struct pp_line lines[64];
 			size_t nl = 0;
 			for (uint32_t k = i; k < j && nl < 64; k++) {
+				if (!s->frames[k].func[0]) /* unnamed: the address alone */
+					continue;
 				uint64_t fid = pprof_function(b, s->frames[k].func, s->frames[k].file);
 				if (!fid)
 					return -1;

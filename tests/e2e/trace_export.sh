@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# trace_export.sh - cprof trace's exports of traces whose structure is known.
+#
+# tests/progs/trace_known_linked (threads, a task across two threads, nested
+# regions, logs, counters): the Chrome JSON parses and has a named track
+# per thread, balanced regions by name, the task begun on main and ended on
+# the consumer, 11 logs, the counters; the Perfetto protobuf decodes with
+# protoc against proto/perfetto_trace.proto and shows the same tracks,
+# slices, instants and counter tracks.
+#
+# A version 2 file with blocking episodes and a CPU sample (the decoder's
+# fuzz corpus): the -pprof profiles (sync, syscall, sched) are read silently
+# by go tool pprof and their totals equal the decoded episodes' sums
+# exactly; the JSON and the Perfetto trace have one blocked span per
+# episode, their durations adding up, one flow per known release, one
+# PerfSample per CPU sample.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+CHECK=$CPROF_TOP/tests/e2e/trace_export_check.py
+SCHEMA=$CPROF_TOP/proto/perfetto_trace.proto
+
+if ! command -v protoc >/dev/null; then
+	fail protoc "protoc is missing (scripts/deps.sh test installs protobuf-compiler)"
+fi
+
+# pyget JSON EXPR: EXPR evaluated on the summary d.
+pyget() {
+	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); v = eval(sys.argv[2]); print(" ".join(map(str, v)) if isinstance(v, tuple) else v)' "$1" "$2"
+}
+
+"$CPROF" run -q -trace="$T/k.trace" -- "$PROGS/trace_known_linked" 2>"$T/k.err" ||
+	fail known_run "$(head -c 300 "$T/k.err")"
+
+# --- JSON, known structure.
+if "$CPROF" trace -format=json "$T/k.trace" >"$T/k.json" 2>"$T/kj.err" &&
+	js=$(python3 "$CHECK" json "$T/k.json" 2>&1); then
+	got=$(pyget "$js" 'd["threads"], d["unbalanced"], sorted(d["regions"].items()), d["logs"], d["process"] != []')
+	want="['consumer', 'cprof-trace', 'producer', 'trace_known_lin'] 0 [('inner', 1), ('outer', 1), ('produce', 5), ('sleep', 1)] 11 True"
+	[ "$got" = "$(tr -d '\n' <<<"$want")" ] && pass json_tracks "$got" || fail json_tracks "got $got"
+	got=$(pyget "$js" '[[b[0], b[2] == d["tid_of"]["trace_known_lin"]] for b in d["task_begins"]], [[e[0], e[2] == d["tid_of"]["consumer"]] for e in d["task_ends"]], d["task_begins"][0][1] == d["task_ends"][0][1]')
+	[ "$got" = "[['transfer', True]] [['transfer', True]] True" ] && pass json_task "begun on main, ended on the consumer, one id, named at both ends" ||
+		fail json_task "got $got"
+	got=$(pyget "$js" 'min(d["counters"].get("process.rss_bytes", 0), d["counters"].get("process.cpu_ns", 0)) >= 1')
+	[ "$got" = True ] && pass json_counters "$(pyget "$js" 'd["counters"]')" || fail json_counters "$(pyget "$js" 'd["counters"]')"
+else
+	fail json_tracks "$(head -c 300 "$T/kj.err") $js"
+fi
+
+# --- Perfetto, known structure.
+if "$CPROF" trace -format=perfetto -o "$T/k.pftrace" "$T/k.trace" 2>"$T/kp.err" &&
+	protoc --decode=perfetto.protos.Trace -I"$(dirname "$SCHEMA")" "$SCHEMA" <"$T/k.pftrace" >"$T/k.pftxt" 2>"$T/kd.err" &&
+	ps=$(python3 "$CHECK" perfetto "$T/k.pftxt" 2>&1); then
+	pass perfetto_decodes "protoc --decode: $(grep -c '^packet {' "$T/k.pftxt") packets from $(stat -c %s "$T/k.pftrace") bytes"
+	got=$(pyget "$ps" 'd["first_flags"], d["other_flags"], d["threads"], sorted(d["regions"].items()), d["unmatched_end"], d["open_at_end"]')
+	want="1 [2] ['consumer', 'cprof-trace', 'producer', 'trace_known_lin'] [('inner', 1), ('outer', 1), ('produce', 5), ('sleep', 1)] 0 0"
+	[ "$got" = "$want" ] && pass perfetto_tracks "$got" || fail perfetto_tracks "got $got"
+	got=$(pyget "$ps" 'd["task_tracks"], d["task_begins"], d["task_ends"], d["log_categories"], sorted(d["counter_tracks"])')
+	want="['transfer'] {'transfer': 1} {'transfer': 1} {'phase': 1, 'queue': 10} ['process.cpu_ns', 'process.rss_bytes']"
+	[ "$got" = "$want" ] && pass perfetto_slices "$got" || fail perfetto_slices "got $got"
+	got=$(pyget "$ps" 'd["counters"]')
+	want=$(pyget "$js" 'd["counters"]' 2>/dev/null)
+	[ "$got" = "$want" ] && pass perfetto_counters "as many counter values as the JSON: $got" || fail perfetto_counters "$got vs JSON $want"
+else
+	fail perfetto_decodes "$(head -c 300 "$T/kp.err" "$T/kd.err") $ps"
+fi
+
+# episodes TEXT: one line per decoded blocking episode:
+# tid reason dur_ns peer latency_ns(-1: unknown) leaf;caller;...
+episodes() {
+	awk '$3 == "block" {
+		r = ""; d = 0; p = 0; w = ""; at = "-"
+		for (i = 4; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "reason") r = kv[2]; else if (kv[1] == "dur_ns") d = kv[2]
+			else if (kv[1] == "peer") p = kv[2]; else if (kv[1] == "wake_ms") w = kv[2]; else if (kv[1] == "at") at = kv[2]
+		}
+		lat = w == "" ? -1 : sprintf("%.0f", ($1 - w) * 1e6)
+		if (lat + 0 < -1) lat = 0
+		print $2, r, d, p, lat, at
+	}' "$1"
+}
+
+# check_exports NAME TRACE: every export of TRACE against its decoded episodes (NAME.eps):
+# -pprof totals equal their sums exactly and go tool pprof reads them silently;
+# the JSON and the Perfetto trace have one blocked span per episode (their
+# durations adding up to the episodes') and one flow per known release.
+check_exports() {
+	local name=$1 trace=$2 kind got want eps=$T/$1.eps
+	for kind in sync syscall sched; do
+		if ! "$CPROF" trace -pprof=$kind "$trace" >"$T/$name.$kind.prof" 2>"$T/$name.$kind.err"; then
+			fail "${name}_pprof_$kind" "$(head -c 300 "$T/$name.$kind.err")"
+			continue
+		fi
+		check_valid "${name}_pprof_$kind" "$T/$name.$kind.prof"
+		got=$(raw_totals "$T/$name.$kind.prof")
+		want=$(awk -v k="$kind" '
+			k == "sync" && $2 != "syscall" { c++; s += $3 }
+			k == "syscall" && $2 == "syscall" { c++; s += $3 }
+			k == "sched" && $5 >= 0 { c++; s += $5 }
+			END { printf "%d %d\n", c, s }' "$eps")
+		if [ "$got" = "$want" ] && [ "${want%% *}" -gt 0 ]; then
+			pass "${name}_pprof_${kind}_totals" "$got (episodes, ns) = the decoded episodes' sums"
+		else
+			fail "${name}_pprof_${kind}_totals" "profile $got, decoded episodes $want"
+		fi
+	done
+	local n_eps flows ns js ps
+	n_eps=$(wc -l <"$eps")
+	flows=$(awk '$4 > 0 && $5 >= 0 { n++ } END { print n + 0 }' "$eps")
+	ns=$(awk '{ s += $3 } END { printf "%d", s }' "$eps")
+	if "$CPROF" trace -format=json "$trace" >"$T/$name.json" 2>"$T/$name.j.err" && js=$(python3 "$CHECK" json "$T/$name.json" 2>&1); then
+		got=$(pyget "$js" 'sum(d["blocked"].values()), round(d["blocked_us"] * 1000), d["flows"]')
+		want="$n_eps $ns [$flows, $flows, $flows]"
+		if [ "$got" = "$want" ] && [ "$n_eps" -gt 0 ]; then
+			pass "${name}_json_blocked" "$got: blocked spans, their ns, flows out/in/paired"
+		else
+			fail "${name}_json_blocked" "got $got, want $want"
+		fi
+	else
+		fail "${name}_json_blocked" "$(head -c 300 "$T/$name.j.err") $js"
+	fi
+	if "$CPROF" trace -format=perfetto "$trace" >"$T/$name.pftrace" 2>"$T/$name.p.err" &&
+		protoc --decode=perfetto.protos.Trace -I"$(dirname "$SCHEMA")" "$SCHEMA" <"$T/$name.pftrace" >"$T/$name.pftxt" 2>>"$T/$name.p.err" &&
+		ps=$(python3 "$CHECK" perfetto "$T/$name.pftxt" 2>&1); then
+		got=$(pyget "$ps" 'sum(d["blocked"].values()), d["blocked_ns"], d["flows"], d["unmatched_end"]')
+		want="$n_eps $ns [$flows, $flows, $flows] 0"
+		if [ "$got" = "$want" ] && [ "$n_eps" -gt 0 ]; then
+			pass "${name}_perfetto_blocked" "$got: blocked slices, their ns, flows out/in/paired, unmatched ends"
+		else
+			fail "${name}_perfetto_blocked" "got $got, want $want"
+		fi
+		local samples
+		samples=$(grep -c ' cpu-sample' "$T/$name.txt")
+		got=$(pyget "$ps" 'd["perf_samples"]')
+		[ "$got" = "$samples" ] && pass "${name}_perfetto_cpu" "$got PerfSample packets, one per CPU sample" ||
+			fail "${name}_perfetto_cpu" "$got PerfSample packets for $samples CPU samples"
+	else
+		fail "${name}_perfetto_blocked" "$(head -c 300 "$T/$name.p.err") $ps"
+	fi
+}
+
+# --- A version 2 file built byte by byte (the decoder's fuzz corpus): a mutex
+# wait released by another thread, a syscall wait, a CPU sample, a task ended
+# before its begin in the file.
+SYN=$CPROF_TOP/fuzz/corpus/trace/v2-synthetic.trace
+if "$CPROF" trace -format=text "$SYN" >"$T/syn.txt" 2>"$T/syn.err"; then
+	episodes "$T/syn.txt" >"$T/syn.eps"
+	check_exports syn "$SYN"
+else
+	fail syn_decodes "$(head -c 300 "$T/syn.err")"
+fi
+
+# Bad flags.
+if ! "$CPROF" trace -pprof=net "$SYN" >/dev/null 2>"$T/bad.err" && grep -q "^cprof: trace: -pprof=net: want sync" "$T/bad.err" &&
+	! "$CPROF" trace -format=json -pprof=sync "$SYN" >/dev/null 2>>"$T/bad.err" &&
+	! "$CPROF" trace -format=xml "$SYN" >/dev/null 2>>"$T/bad.err" &&
+	! "$CPROF" trace -format=json -region=x "$SYN" >/dev/null 2>>"$T/bad.err"; then
+	pass bad_flags "$(tr '\n' '|' <"$T/bad.err" | head -c 300)"
+else
+	fail bad_flags "$(cat "$T/bad.err")"
+fi
