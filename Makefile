@@ -8,6 +8,7 @@
 #   make bench-continuous  only the continuous collector's part of make bench
 #   make bench-wall      only the wall-clock profiler's part of make bench
 #   make bench-trace     only the execution tracer's part of make bench
+#   make bench-webui     only the web UI's part of make bench (flame graph in the browser)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make SAN=address,undefined test   sanitizer build (separate build dir)
 #
@@ -80,6 +81,7 @@ BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 .PHONY: bench-http
 .PHONY: bench-continuous
 .PHONY: bench-trace
+.PHONY: bench-webui
 .PHONY: all test demo bench bench-heap bench-wall install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
 all: $(LIBBENCH_SO) $(LIBBENCH_A) $(B)/lib/pkgconfig/cprof-bench.pc
@@ -224,6 +226,10 @@ bench-wall: all $(BENCH_BIN) $(PROG_BIN)
 
 bench-trace: all $(BENCH_BIN) $(PROG_BIN)
 	@bench/trace_run.sh $(abspath $(B))
+
+bench-webui: all $(B)/bench/bench_bigprof
+	@scripts/deps.sh bench
+	@bench/webui_bench.sh $(abspath $(B))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

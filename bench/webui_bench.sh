@@ -5,14 +5,18 @@
 # a stack), in headless Chromium through playwright-core (tests/web).
 # `make bench` runs it after bench/run.sh.
 #
-# For cprof, tests/web/bench.mjs opens a fresh page per round and reads the
-# page's own performance.now() marks: first draw = navigation start to the
-# flame graph drawn on its canvas (server work, transfer, decoding,
-# drawing); zoom = the redraw after each of six clicks on frames. Round 1
-# is cold (the server builds the tree); later rounds are warm (the server
-# keeps the last two trees). For go tool pprof (Go 1.19's d3 flame graph,
-# SVG), first draw = navigation start to the chart having frames; its zoom
-# is an animated transition, not timed.
+# Both servers run at once and their pages are interleaved, a cprof page
+# then a go page each round, each in a fresh headless browser. For cprof,
+# tests/web/bench.mjs reads the page's own performance.now() marks: first
+# draw = navigation start to the flame graph drawn on its canvas (server
+# work, transfer, decoding, drawing); zoom = from each of six clicks on
+# frames to the redraw, including the fetch of the frames the zoom shows
+# that the first answer left out. Round 0 asks for ?si=cpu, options the
+# server has no tree for yet (it builds the default one as it starts);
+# rounds 1..N the default page. For go tool pprof (Go 1.19's d3 flame
+# graph, SVG), first draw = navigation start to the chart having frames;
+# its zoom is an animated transition, not timed. Server CPU: user+system
+# time of each server process over its whole run (start and every page).
 #
 # Output: a markdown table on stdout, also appended to BUILD/bench/results.md
 # when that file exists. Timing is printed, never judged: the goals column
@@ -32,7 +36,7 @@ if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
 	N=2 sizes="1000 100000"
 fi
 gotimeout=${CPROF_WEBUI_BENCH_GO_TIMEOUT:-180}
-GN=$((N < 2 ? N : 2)) # go tool pprof takes seconds a page: two rounds
+GN=$((N < 2 ? N : 2)) # go tool pprof takes seconds a page: two rounds (rounds 1 and 2)
 cprof=$B/bin/cprof gen=$B/bench/bench_bigprof web=$top/tests/web
 for f in "$cprof" "$gen"; do
 	[ -x "$f" ] || { echo "webui_bench: $f is missing: run make bench" >&2; exit 1; }
@@ -46,35 +50,36 @@ fi
 gopprof=$(go env GOTOOLDIR)/pprof
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-webui-bench.XXXXXX")
-server=""
+cpid="" gpid=""
 cleanup() {
-	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	for p in $cpid $gpid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 export HOME=$tmp/home PPROF_TMPDIR=$tmp/pprof
 mkdir -p "$HOME" "$PPROF_TMPDIR"
 
-# start NAME CMD...: run a server, wait for "Serving web UI on URL" (stdout or stderr), set url.
+# start NAME CMD...: run a server in the background (pid in started), wait for
+# "Serving web UI on URL" (stdout or stderr), set url; 1 if it did not come.
 start() {
 	local name=$1 i
 	shift
 	"$@" >"$tmp/$name.log" 2>&1 &
-	server=$!
+	started=$!
 	url=""
 	for i in $(seq 1 "$((gotimeout * 10))"); do
 		url=$(sed -n 's/.*Serving web UI on \(http[^ ]*\).*/\1/p' "$tmp/$name.log" | head -1)
 		[ -n "$url" ] && return 0
-		kill -0 "$server" 2>/dev/null || break
+		kill -0 "$started" 2>/dev/null || break
 		sleep 0.1
 	done
 	return 1
 }
 stop() {
-	kill "$server" 2>/dev/null
-	wait "$server" 2>/dev/null
-	server=""
+	[ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null
 }
+# cpu PID: the process's user+system CPU time so far, in ms
+cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000 / t }' "/proc/$1/stat" 2>/dev/null; }
 
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -86,39 +91,56 @@ for s in $sizes; do
 	p=$tmp/s$s.pb.gz
 	"$gen" -n $((s * 10)) -s "$s" 2>"$tmp/gen.err" | gzip -1 >"$p" || { cat "$tmp/gen.err" >&2; exit 1; }
 	echo "webui_bench: $(cat "$tmp/gen.err"), $(stat -c %s "$p") bytes gzipped" >&2
-	# cprof
-	c_cold=nan c_warm=nan z_med=nan z_max=nan bytes=nan
-	if start cprof "$cprof" pprof -http=127.0.0.1:0 -no_browser "$p"; then
-		(cd "$web" && timeout 900 node bench.mjs cprof "$url" "$N") >"$tmp/c.jsonl" 2>"$tmp/c.err" ||
-			echo "webui_bench: cprof on $s stacks: $(tail -2 "$tmp/c.err")" >&2
-		stop
-		c_cold=$(head -1 "$tmp/c.jsonl" | field first)
-		c_warm=$(tail -n +2 "$tmp/c.jsonl" | field first | median)
-		z_med=$(sed -n 's/.*"zoom":\[\([^]]*\)\].*/\1/p' "$tmp/c.jsonl" | tr ',' '\n' | median)
-		z_max=$(sed -n 's/.*"zoom":\[\([^]]*\)\].*/\1/p' "$tmp/c.jsonl" | tr ',' '\n' | sort -g | tail -1)
-		bytes=$(head -1 "$tmp/c.jsonl" | field bytes)
-	fi
-	# go tool pprof
-	g_first=nan g_note=""
+	: >"$tmp/c.jsonl"
+	: >"$tmp/g.jsonl"
+	c_cpu=nan g_cpu=nan g_note="" curl_="" gurl=""
+	start cprof "$cprof" pprof -http=127.0.0.1:0 -no_browser "$p" && curl_=$url
+	cpid=$started
 	if start go timeout "$((gotimeout * 3))" "$gopprof" -http=127.0.0.1: -no_browser "$p"; then
-		if (cd "$web" && timeout "$((gotimeout * GN))" node bench.mjs go "$url" "$GN") >"$tmp/g.jsonl" 2>"$tmp/g.err"; then
-			g_first=$(field first <"$tmp/g.jsonl" | median)
-		else
-			g_note=" (gave up after ${gotimeout} s a page)"
-		fi
-		stop
+		gurl=$url
 	else
 		g_note=" (did not start within ${gotimeout} s)"
-		stop
 	fi
-	awk -v s="$s" -v cc="$c_cold" -v cw="$c_warm" -v zm="$z_med" -v zx="$z_max" -v b="$bytes" \
-		-v g="$g_first" -v gn="$g_note" 'BEGIN {
+	gpid=$started
+	# Interleaved: a cprof page, then a go page, each round (a fresh browser
+	# each time). cprof's round 0 asks for ?si=cpu: options whose tree the
+	# server has not built yet.
+	for r in $(seq 0 "$N"); do
+		if [ -n "$curl_" ]; then
+			fresh=""
+			[ "$r" = 0 ] && fresh='?si=cpu'
+			(cd "$web" && timeout 900 node bench.mjs cprof "$curl_" 1 "$fresh") >>"$tmp/c.jsonl" 2>"$tmp/c.err" ||
+				echo "webui_bench: cprof on $s stacks: $(tail -2 "$tmp/c.err")" >&2
+		fi
+		if [ -n "$gurl" ] && [ "$r" -ge 1 ] && [ "$r" -le "$GN" ]; then
+			if ! (cd "$web" && timeout "$gotimeout" node bench.mjs go "$gurl" 1) >>"$tmp/g.jsonl" 2>"$tmp/g.err"; then
+				g_note=" (gave up after ${gotimeout} s a page)"
+				gurl=""
+			fi
+		fi
+	done
+	[ -n "$curl_" ] && c_cpu=$(cpu "$cpid")
+	gp=$(pgrep -P "$gpid" | head -1)
+	[ -n "$gp" ] && g_cpu=$(cpu "$gp")
+	stop "$cpid"
+	stop "$gpid"
+	cpid="" gpid=""
+	c_fresh=$(head -1 "$tmp/c.jsonl" | field first)
+	c_first=$(tail -n +2 "$tmp/c.jsonl" | field first | median)
+	z_med=$(sed -n 's/.*"zoom":\[\([^]]*\)\].*/\1/p' "$tmp/c.jsonl" | tr ',' '\n' | median)
+	z_max=$(sed -n 's/.*"zoom":\[\([^]]*\)\].*/\1/p' "$tmp/c.jsonl" | tr ',' '\n' | sort -g | tail -1)
+	bytes=$(tail -1 "$tmp/c.jsonl" | field bytes)
+	g_first=$(field first <"$tmp/g.jsonl" | median)
+	gn=$(grep -c . "$tmp/g.jsonl")
+	awk -v s="$s" -v cf="$c_fresh" -v c="$c_first" -v zm="$z_med" -v zx="$z_max" -v b="$bytes" \
+		-v g="$g_first" -v gn="$g_note" -v cc="$c_cpu" -v gc="$g_cpu" -v n="$N" -v gnr="$gn" 'BEGIN {
 		goal = ""
-		if (s == 100000) goal = (cc + 0 < 1000 ? "first draw met" : "first draw MISSED (cold)") ", " \
-			(cw + 0 < 1000 ? "warm met" : "warm MISSED") ", " (zx + 0 < 100 ? "zoom met" : "zoom MISSED")
-		ratio = (g == "nan" || cc == "nan") ? "-" : sprintf("%.1fx", g / cc)
-		printf "| %d | %.1f MB | %.0f ms | %.0f ms | %.1f ms / %.1f ms | %s%s | %s | %s |\n",
-			s, b / 1048576, cc, cw, zm, zx, (g == "nan" ? "-" : sprintf("%.0f ms", g)), gn, ratio, goal
+		if (s == 100000) goal = (c + 0 < 1000 ? "first draw met" : "first draw MISSED") ", " \
+			(cf + 0 < 1000 ? "new options met" : "new options MISSED") ", " (zx + 0 < 100 ? "zoom met" : "zoom MISSED")
+		ratio = (g == "nan" || c == "nan") ? "-" : sprintf("%.1fx", g / c)
+		printf "| %d | %.2f MB | %.0f ms | %.0f ms | %.1f ms / %.1f ms | %s ms (%d pages) | %s%s | %s | %s | %s |\n",
+			s, b / 1048576, c, cf, zm, zx, cc, n + 1, (g == "nan" ? "-" : sprintf("%.0f ms", g)), gn,
+			(gc == "nan" || gc == "" ? "-" : gc " ms (" gnr " pages)"), ratio, goal
 	}' >>"$rows"
 done
 
@@ -126,8 +148,8 @@ out=$tmp/table.md
 {
 	echo "### cprof pprof -http vs go tool pprof -http: flame graph in the browser ($N rounds; $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 	echo
-	echo "| stacks | data sent | cprof first draw, cold | cprof first draw, warm (median) | cprof zoom (median / max) | go first draw (median of $GN) | go / cprof cold | goals (100k: < 1 s, < 100 ms) |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+	echo "| stacks | data sent (first page) | cprof first draw (median) | cprof first draw, new options | cprof zoom (median / max) | cprof server CPU | go first draw (median of $GN) | go server CPU | go / cprof first draw | goals (100k: < 1 s, < 100 ms) |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 	cat "$rows"
 	echo
 	echo "Profiles: bench_bigprof -n 10xSTACKS -s STACKS. Browser: $(/usr/bin/chromium --version 2>/dev/null | head -1), headless." \

@@ -71,8 +71,14 @@ var CP = (function () {
   };
 
   /* ---- data ---- */
-  CP.fetch = function (what, kind) {
-    return fetch('/ui/data/' + what + location.search).then(function (r) {
+  /* /ui/data/WHAT with the page's parameters, and extra ones (null or '' leave one out). */
+  CP.fetch = function (what, kind, extra) {
+    var p = CP.params();
+    if (extra) Object.keys(extra).forEach(function (k) {
+      if (extra[k] !== null && extra[k] !== undefined && extra[k] !== '') p.set(k, extra[k]);
+    });
+    var q = p.toString();
+    return fetch('/ui/data/' + what + (q ? '?' + q : '')).then(function (r) {
       if (!r.ok) return r.text().then(function (t) { throw new Error(t.trim() || r.statusText); });
       if (r.headers.get('X-Cprof-Note')) {
         return r.text().then(function (t) { var e = new Error(t.trim()); e.note = true; throw e; });
@@ -215,7 +221,10 @@ var CP = (function () {
     function run() {
       var v = CP.views[CP.view], re = null, txt = s.value.trim();
       if (txt) {
-        try { re = new RegExp(txt); s.setCustomValidity(''); } catch (e) { s.setCustomValidity('bad regexp'); return; }
+        /* a view that searches on the server takes its syntax (Go's (?i), \Q...\E) */
+        try { re = new RegExp(txt); s.setCustomValidity(''); } catch (e) {
+          if (!(v && v.serverSearch)) { s.setCustomValidity('bad regexp'); return; }
+        }
       }
       if (v && v.search) v.search(re, txt);
     }

@@ -1,19 +1,22 @@
 /*
  * flame.js - the flame graph view: the server's tree of calling contexts
- * (/ui/data/flame, typed arrays) drawn on a canvas. Icicle (root at the
- * top) or flame (root at the bottom) orientation; click zooms, search
- * highlights and totals matches, pivot (?p=RE) shows the callers of the
- * matching functions above them and their callees below; tooltips give
- * self and total; colours are stable per library and file; a right-click
- * menu focuses, ignores, hides or shows source. A profile with a base
- * (-diff_base, -base) is drawn as a differential flame graph: widths from
- * the newer profile, red where it grew, blue where it shrank, frames that
- * appeared marked with a bar, frames that vanished with a notch on their
- * caller.
+ * drawn on a canvas. Icicle (root at the top) or flame (root at the bottom)
+ * orientation; click zooms, search highlights and totals matches, pivot
+ * (?p=RE) shows the callers of the matching functions above them and their
+ * callees below; tooltips give self and total; colours are stable per
+ * library and file; a right-click menu focuses, ignores, hides or shows
+ * source. A profile with a base (-diff_base, -base) is drawn as a
+ * differential flame graph: widths from the newer profile, red where it
+ * grew, blue where it shrank, frames that appeared marked with a bar,
+ * frames whose callees vanished with a notch.
  *
- * Drawing visits only what is visible: children come sorted by decreasing
- * width, so the walk stops at the first child narrower than a pixel; a
- * 100,000-stack profile draws in a few milliseconds.
+ * The page holds only what it can draw: the server (src/cli/webui_flame.c)
+ * keeps the whole tree and sends the frames of a subtree wider than a
+ * fraction of a pixel at the page's width, each saying how much of its
+ * callees it left out. Zooming into a frame (or widening the window) that
+ * would show frames left out fetches that subtree again at the new scale
+ * and splices it in; search totals, pivots and the callers tree are
+ * computed by the server on the whole tree.
  */
 'use strict';
 (function () {
@@ -21,34 +24,46 @@
 
   /* ---- the tree ---- */
 
-  /*
-   * Decode the server's binary (see flame() in src/cli/webui_data.c): a
-   * JSON header, then per node in depth-first order value and base part
-   * (diffs only) in units of h.scale (u32 or f64), name (u16 or i32) and
-   * depth (u16). Adds end (one past the subtree) and parent indices.
-   */
-  function values(buf, off, n, h) {
-    var v = new Float64Array(n), src = h.v32 ? new Uint32Array(buf, off, n) : new Float64Array(buf, off, n);
-    for (var i = 0; i < n; i++) v[i] = src[i] * h.scale;
-    return v;
+  /* Names by the server's index, filled as answers bring them. */
+  var NAMES = {names: [], lib: [], file: []};
+  function addNames(h) {
+    for (var j = 0; j < h.ids.length; j++) {
+      var k = h.ids[j];
+      NAMES.names[k] = h.names[j]; NAMES.lib[k] = h.lib[j]; NAMES.file[k] = h.file[j];
+    }
   }
+
+  /*
+   * Decode the server's binary (cprof__webui_flame_send): a JSON header,
+   * then per frame in depth-first order value, base part (diffs only), the
+   * value and base part of the callees left out, the widest callee left out
+   * (f64), node number and name index (u32), depth (u16), flags (u8).
+   */
+  var FIELDS = ['val', 'neg', 'more', 'moreNeg', 'big', 'id', 'name', 'depth', 'flags'];
   function decode(buf) {
     var hl = new DataView(buf).getUint32(0, true);
     var h = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, hl)));
-    var off = 4 + hl, n = h.nodes, vs = h.v32 ? 4 : 8;
+    var off = 4 + hl, n = h.n, c = {n: n, h: h};
     off += (8 - off % 8) % 8;
-    var t = {n: n, names: h.names, lib: h.lib, file: h.file, diff: h.diff, type: h.type, unit: h.unit};
-    t.val = values(buf, off, n, h); off += vs * n;
-    if (h.diff) { t.neg = values(buf, off, n, h); off += vs * n; }
-    if (h.n16) {
-      t.name = new Int32Array(new Uint16Array(buf, off, n));
-      t.name[0] = -1;
-      off += 2 * n;
-    } else {
-      t.name = new Int32Array(buf, off, n);
-      off += 4 * n;
-    }
-    t.depth = new Uint16Array(buf, off, n);
+    function f64() { var a = new Float64Array(buf, off, n); off += 8 * n; return a; }
+    c.val = f64();
+    if (h.diff) c.neg = f64();
+    c.more = f64();
+    if (h.diff) c.moreNeg = f64();
+    c.big = f64();
+    c.id = new Uint32Array(buf, off, n); off += 4 * n;
+    c.name = new Int32Array(new Uint32Array(buf, off, n)); off += 4 * n; /* the root's 2^32-1 is -1 */
+    c.depth = new Uint16Array(buf, off, n); off += 2 * n;
+    c.flags = new Uint8Array(buf, off, n);
+    addNames(h);
+    return c;
+  }
+
+  /* A tree of the page from the server's first answer for it (fv: '', 'up' or 'down'). */
+  function newTree(c, fv) {
+    var h = c.h, t = {n: c.n, names: NAMES.names, lib: NAMES.lib, file: NAMES.file, diff: h.diff,
+      type: h.type, unit: h.unit, rootName: h.root, all: h.all, allBase: h.allBase, nnames: h.nnames, fv: fv};
+    FIELDS.forEach(function (f) { if (c[f]) t[f] = c[f]; });
     links(t);
     return t;
   }
@@ -61,7 +76,7 @@
       while (sp > 0 && t.depth[stack[sp - 1]] >= d) end[stack[--sp]] = i;
       parent[i] = sp ? stack[sp - 1] : -1;
       stack[sp++] = i;
-      if (d > maxd) maxd = d;
+      if (d - t.depth[0] > maxd) maxd = d - t.depth[0];
     }
     while (sp > 0) end[stack[--sp]] = n;
     t.end = end;
@@ -69,125 +84,25 @@
     t.maxDepth = maxd;
   }
 
-  /*
-   * A tree made of paths (pivot's callers and callees, the callers view):
-   * node(parent, name) finds or adds a child; finish() orders it as the
-   * server does (depth-first, children by decreasing width).
-   */
-  function Builder(src) {
-    this.src = src;
-    this.nm = [-1]; this.val = [0]; this.neg = [0]; this.kids = [null];
-  }
-  Builder.prototype.node = function (parent, name) {
-    var k = this.kids[parent];
-    if (!k) k = this.kids[parent] = new Map();
-    var c = k.get(name);
-    if (c === undefined) {
-      c = this.nm.length;
-      k.set(name, c);
-      this.nm.push(name); this.val.push(0); this.neg.push(0); this.kids.push(null);
-    }
-    return c;
-  };
-  Builder.prototype.add = function (node, v, b) {
-    this.val[node] += v;
-    if (b) this.neg[node] += b;
-  };
-  Builder.prototype.finish = function (rootName) {
-    var self = this, n = this.nm.length, src = this.src;
-    var t = {n: n, names: src.names, lib: src.lib, file: src.file, diff: src.diff, type: src.type,
-      unit: src.unit, rootName: rootName};
-    t.val = new Float64Array(n); t.name = new Int32Array(n); t.depth = new Uint16Array(n);
-    if (src.diff) t.neg = new Float64Array(n);
-    var order = 0, stack = [[0, 0]];
-    while (stack.length) {
-      var top = stack.pop(), i = top[0], d = top[1];
-      t.val[order] = self.val[i]; t.name[order] = self.nm[i]; t.depth[order] = Math.min(d, 65535);
-      if (t.neg) t.neg[order] = self.neg[i];
-      order++;
-      var k = self.kids[i];
-      if (!k) continue;
-      var cs = Array.from(k.values());
-      cs.sort(function (a, b) { return self.val[b] - self.val[a] || self.neg[b] - self.neg[a]; });
-      for (var j = cs.length - 1; j >= 0; j--) stack.push([cs[j], d + 1]);
-    }
+  /* Replace the subtree at i with the server's fuller copy c of it. */
+  function splice(t, i, c) {
+    var e = t.end[i], n = t.n - (e - i) + c.n;
+    FIELDS.forEach(function (f) {
+      if (!t[f]) return;
+      var a = new t[f].constructor(n);
+      a.set(t[f].subarray(0, i), 0);
+      a.set(c[f], i);
+      a.set(t[f].subarray(e), i + c.n);
+      t[f] = a;
+    });
+    t.n = n;
     links(t);
-    return t;
-  };
-
-  /* Which names a regexp matches (as pprof: the full name, file included). */
-  function matchNames(t, re) {
-    var m = new Uint8Array(t.names.length);
-    for (var k = 0; k < t.names.length; k++) if (re.test(t.names[k])) m[k] = 1;
-    return m;
+    return c.n - (e - i);
   }
 
-  /* The total of the outermost matching frames: no sample counted twice. */
-  function matchedTotal(t, m) {
-    var sum = 0, i = 1;
-    while (i < t.n) {
-      if (m[t.name[i]]) { sum += t.val[i]; i = t.end[i]; } else i++;
-    }
-    return sum;
-  }
-
-  /*
-   * Pivot on the frames whose names match: their callers (paths up to the
-   * root, reversed) and their callees (their subtrees merged), both rooted
-   * at one node standing for all matches. Recursion counts once: only the
-   * outermost match of each stack.
-   */
-  function pivot(t, m, label) {
-    var up = new Builder(t), down = new Builder(t), i = 1;
-    var dstack = [];
-    while (i < t.n) {
-      if (!m[t.name[i]]) { i++; continue; }
-      var v = t.val[i], b = t.neg ? t.neg[i] : 0;
-      up.add(0, v, b);
-      down.add(0, v, b);
-      var c = up.node(0, t.name[i]);
-      up.add(c, v, b);
-      for (var p = t.parent[i]; p > 0; p = t.parent[p]) {
-        c = up.node(c, t.name[p]);
-        up.add(c, v, b);
-      }
-      /* the subtree, merged under one node per matched name */
-      var base = t.depth[i];
-      dstack.length = 0;
-      for (var j = i; j < t.end[i]; j++) {
-        var d = t.depth[j] - base;
-        var parent = d === 0 ? 0 : dstack[d - 1];
-        var node = down.node(parent, t.name[j]);
-        down.add(node, t.val[j], t.neg ? t.neg[j] : 0);
-        dstack[d] = node;
-      }
-      i = t.end[i];
-    }
-    return {up: up.finish(label), down: down.finish(label)};
-  }
-
-  /* The callers (bottom-up) tree: each frame's self value charged up its stack. */
-  function bottomUp(t) {
-    var b = new Builder(t);
-    for (var i = 1; i < t.n; i++) {
-      var self = t.val[i], sneg = t.neg ? t.neg[i] : 0;
-      for (var c = i + 1; c < t.end[i]; c = t.end[c]) {
-        self -= t.val[c];
-        if (t.neg) sneg -= t.neg[c];
-      }
-      if (self <= 0 && sneg <= 0) continue;
-      b.add(0, self, sneg);
-      var node = 0;
-      for (var p = i; p > 0; p = t.parent[p]) {
-        node = b.node(node, t.name[p]);
-        b.add(node, self, sneg);
-      }
-    }
-    return b.finish('all');
-  }
-
+  /* A frame's own value: its value less its callees', those left out included. */
   function selfOf(t, i) {
-    var s = t.val[i], sn = t.neg ? t.neg[i] : 0;
+    var s = t.val[i] - t.more[i], sn = t.neg ? t.neg[i] - t.moreNeg[i] : 0;
     for (var c = i + 1; c < t.end[i]; c = t.end[c]) {
       s -= t.val[c];
       if (t.neg) sn -= t.neg[c];
@@ -195,12 +110,12 @@
     return [s, sn];
   }
 
-  function funcName(t, k) {
-    var n = t.names[k], f = t.file[k];
+  function funcName(k) {
+    var n = NAMES.names[k], f = NAMES.file[k];
     return f && n.length > f.length && n.slice(-f.length - 1) === ' ' + f ? n.slice(0, -f.length - 1) : n;
   }
 
-  function label(t, i) { return i === 0 ? (t.rootName || 'all') : t.names[t.name[i]]; }
+  function label(t, i) { return i === 0 ? (t.rootName || 'all') : NAMES.names[t.name[i]]; }
 
   /* ---- colours ---- */
   /* The package or namespace of a name: "crypto/sha256" of Go's "crypto/sha256.block", "std" of "std::sort". */
@@ -222,32 +137,56 @@
       var g = dark ? 70 : 205, c = d >= 0 ? [225, 45, 45] : [45, 95, 225];
       return 'rgb(' + [0, 1, 2].map(function (j) { return Math.round(g + (c[j] - g) * a); }).join(',') + ')';
     }
+    var cache = dark ? colours.dark : colours.light, c = cache[k];
+    if (c) return c;
     var group = (t.lib[k] || '') + '|' + pkg(t.names[k]), file = t.file[k] || '';
     var hue = (CP.hash(group) % 360 + (CP.hash(file) % 40) - 20 + 360) % 360;
     var light = (dark ? 36 : 70) + (CP.hash(file) >>> 9) % 10 - 5;
-    return 'hsl(' + hue + ',' + (dark ? 45 : 62) + '%,' + light + '%)';
+    return (cache[k] = 'hsl(' + hue + ',' + (dark ? 45 : 62) + '%,' + light + '%)');
   }
+  /* A name's colour, once worked out, by name index. */
+  var colours = {light: [], dark: []};
 
   /* ---- the view ---- */
   var V = {};
   CP.views.flamegraph = V;
-  CP.flame = {decode: decode, bottomUp: bottomUp, selfOf: selfOf, funcName: funcName, label: label,
-    matchNames: matchNames, matchedTotal: matchedTotal};
+  CP.flame = {names: NAMES, addNames: addNames, funcName: funcName};
 
-  var tree, parts, canvas, ctx, wrap, hits, orient, match = null, cur = null, total;
-  /* The tree is fetched at once, while the page asks for the profile's description. */
-  var prefetch = CP.view === 'flamegraph' ? CP.fetch('flame', 'bin') : null;
+  var parts, canvas, ctx, wrap, hits, orient, match = null, cur = null, total, info0;
+
+  /*
+   * The parts to draw: the tree, or with ?p=RE the pivot's callers (up)
+   * and callees (down). fw: the page's width, so that the server leaves
+   * out what would be narrower than a pixel.
+   */
+  function pageWidth() { return Math.max(document.documentElement.clientWidth || 0, 400); }
+  function fetchParts() {
+    var fw = pageWidth();
+    if (!CP.params().get('p')) return Promise.all([CP.fetch('flame', 'bin', {fw: fw})]);
+    return Promise.all([CP.fetch('flame', 'bin', {fv: 'up', fw: fw}), CP.fetch('flame', 'bin', {fv: 'down', fw: fw})]);
+  }
+  /* Fetched at once, while the page asks for the profile's description. */
+  var prefetch = CP.view === 'flamegraph' ? fetchParts() : null;
   if (prefetch) prefetch.catch(function () {});
+
+  /* Requests under way; the benchmark waits for none before it reads a time. */
+  window.cpBusy = 0;
+  function busy(d) { window.cpBusy += d; }
 
   V.show = function (main) {
     var t0 = 0; /* the fetch started with the page */
     orient = CP.params().get('orient') || localStorage.getItem('cprof.orient') || 'icicle';
-    return (prefetch || CP.fetch('flame', 'bin')).then(function (buf) {
+    return (prefetch || fetchParts()).then(function (bufs) {
       var t1 = performance.now();
-      tree = decode(buf);
+      var cs = bufs.map(decode), pv = CP.params().get('p');
       /* where the first draw's time goes, for bench/webui_bench.sh */
-      window.cpTimes = {fetch: t1 - t0, decode: performance.now() - t1, bytes: buf.byteLength};
-      total = tree.val[0];
+      window.cpTimes = {fetch: t1 - t0, decode: performance.now() - t1,
+        bytes: bufs.reduce(function (s, b) { return s + b.byteLength; }, 0)};
+      parts = pv ? [{t: newTree(cs[0], 'up'), zoom: 0, dir: -1, callers: true}, {t: newTree(cs[1], 'down'), zoom: 0, dir: 1}]
+        : [{t: newTree(cs[0], ''), zoom: 0, dir: 1}];
+      parts.forEach(function (p) { p.done = {}; });
+      info0 = parts[0].t;
+      total = info0.all;
       main.textContent = '';
       var tools = CP.el('div', {id: 'flame-tools'});
       var ob = CP.el('button', {id: 'orient', title: 'Switch between icicle (root at the top) and flame (root at the bottom)'},
@@ -263,9 +202,9 @@
       tools.appendChild(ob);
       tools.appendChild(reset);
       var info = CP.el('span', {'class': 'legend'});
-      info.textContent = tree.type + ': ' + CP.format(total, tree.unit) + ' total';
-      if (tree.diff) {
-        info.textContent += ' (base ' + CP.format(tree.neg[0], tree.unit) + ')  ';
+      info.textContent = info0.type + ': ' + CP.format(total, info0.unit) + ' total';
+      if (info0.diff) {
+        info.textContent += ' (base ' + CP.format(info0.allBase, info0.unit) + ')  ';
         [['rgb(225,45,45)', 'grew'], ['rgb(45,95,225)', 'shrank'], ['', '\u25ae appeared  \u25e3 callees vanished']]
           .forEach(function (s) {
             if (s[0]) info.appendChild(CP.el('span', {'class': 'swatch', style: 'background:' + s[0]}));
@@ -273,11 +212,12 @@
           });
       }
       tools.appendChild(info);
-      var pv = CP.params().get('p');
       if (pv) {
         var un = CP.el('button', {id: 'unpivot'}, 'Unpivot');
         un.addEventListener('click', function () { CP.navigate({p: null}); });
         tools.appendChild(un);
+        var down = parts[1].t;
+        if (down.val[0] === 0 && down.n === 1) CP.details('pivot: nothing matches ' + pv);
       }
       main.appendChild(tools);
       wrap = CP.el('div', {id: 'flame-wrap'});
@@ -286,14 +226,6 @@
       wrap.appendChild(canvas);
       main.appendChild(wrap);
       ctx = canvas.getContext('2d');
-      parts = [{t: tree, zoom: 0, dir: 1}];
-      if (pv) {
-        var re;
-        try { re = new RegExp(pv); } catch (e) { throw new Error('bad pivot regexp: ' + pv); }
-        var m = matchNames(tree, re), pt = pivot(tree, m, 'pivot: ' + pv);
-        if (pt.down.val[0] === 0 && pt.down.n === 1) CP.details('pivot: nothing matches ' + pv);
-        parts = [{t: pt.up, zoom: 0, dir: -1, callers: true}, {t: pt.down, zoom: 0, dir: 1}];
-      }
       events();
       draw();
       window.cpFirstDraw = performance.now();
@@ -303,6 +235,56 @@
       if (typeof ResizeObserver !== 'undefined') new ResizeObserver(function () { draw(); }).observe(main);
     });
   };
+
+  /*
+   * A part whose drawing at this width would show frames the server left
+   * out gets its zoomed subtree again at the current scale, spliced in
+   * place; then the page is drawn again. Each (frame, width) is asked for
+   * once, so a subtree whose left-out callees are all narrower than a pixel
+   * is not asked for again and again.
+   */
+  function refill(pi, W) {
+    var part = parts[pi], t = part.t, z = part.zoom, id = t.id[z], key = id + '@' + Math.round(W);
+    if (part.done[key]) return;
+    part.done[key] = 1;
+    busy(1);
+    CP.fetch('flame', 'bin', {fv: t.fv, fz: id, fw: Math.round(W)}).then(function (buf) {
+      var c = decode(buf), i = -1;
+      t = part.t;
+      /* the subtree's frame now (an earlier splice may have moved it) */
+      for (var a = part.zoom; a >= 0 && i < 0; a = t.parent[a]) if (t.id[a] === id) i = a;
+      for (var j = 0; j < t.n && i < 0; j++) if (t.id[j] === id) i = j;
+      if (i < 0) return;
+      var e = t.end[i], keep = cur && cur.pi === pi ? t.id[cur.i] : -1, zid = t.id[part.zoom];
+      var grew = splice(t, i, c);
+      if (part.zoom >= e) part.zoom += grew;
+      else if (part.zoom > i) part.zoom = find(t, i, zid);
+      if (keep >= 0) {
+        if (cur.i >= e) cur.i += grew;
+        else if (cur.i > i) cur.i = find(t, i, keep);
+      }
+      draw();
+    }).catch(function (e) { CP.details('could not fetch more of the flame graph: ' + (e.message || e)); })
+      .then(function () {
+        busy(-1);
+        if (!window.cpBusy && interaction) { window.cpLastInteraction = performance.now() - interaction; interaction = 0; }
+      });
+  }
+  /* Whether drawing part p at width W would show frames the server left out. */
+  function needs(p, W) {
+    var t = p.t, z = p.zoom, scale = W / (t.val[z] || 1), stack = [z];
+    while (stack.length) {
+      var i = stack.pop();
+      if (t.big[i] * scale >= MIN_W) return true;
+      for (var c = i + 1; c < t.end[i] && t.val[c] * scale >= MIN_W; c = t.end[c]) stack.push(c);
+    }
+    return false;
+  }
+  /* The frame numbered id in the subtree at i, else i. */
+  function find(t, i, id) {
+    for (var j = i; j < t.end[i]; j++) if (t.id[j] === id) return j;
+    return i;
+  }
 
   /* Row of depth d of part pi, top to bottom. */
   function layoutRows() {
@@ -359,8 +341,7 @@
             ctx.fillStyle = dark ? '#ffb0b0' : '#7a0000';
             ctx.fillRect(x, y, Math.min(3, w), ROW - 1);
           }
-          var last = t.end[i] > i + 1 ? lastChild(t, i) : -1;
-          if (last > 0 && t.val[last] === 0 && t.neg[last] > 0 && w > 6) { /* a callee vanished */
+          if ((t.flags[i] & 2) && w > 6) { /* a callee vanished */
             ctx.fillStyle = dark ? '#9fc0ff' : '#0a2f9a';
             ctx.beginPath();
             ctx.moveTo(x + w - 1, y); ctx.lineTo(x + w - 1, y + ROW - 1); ctx.lineTo(x + w - 8, y + ROW - 1);
@@ -387,6 +368,7 @@
       while (stack.length) {
         var x = stack.pop(), i = stack.pop(), w = t.val[i] * scale;
         box(i, x, w, false);
+        if (t.big[i] * scale >= MIN_W) part.need = true; /* the server left out a frame this wide */
         var cx = x, kids = [];
         for (var c = i + 1; c < t.end[i]; c = t.end[c]) {
           var cwid = t.val[c] * scale;
@@ -399,12 +381,10 @@
     });
     hits.forEach(function (h) { h.sort(function (a, b) { return a[0] - b[0]; }); });
     window.cpLastDraw = performance.now() - t0;
-  }
-
-  function lastChild(t, i) {
-    var last = -1;
-    for (var c = i + 1; c < t.end[i]; c = t.end[c]) last = c;
-    return last;
+    parts.forEach(function (part, pi) {
+      if (part.need) refill(pi, W);
+      part.need = false;
+    });
   }
 
   function hitAt(ev) {
@@ -435,22 +415,29 @@
       lines.push('total ' + CP.format(v, t.unit) + ' (' + CP.pct(v, total) + ')  \u2502  self ' +
         CP.format(s[0], t.unit) + ' (' + CP.pct(s[0], total) + ')');
     }
-    if (t.diff) {
+    if (t.diff && (t.flags[i] & 2)) {
       var gone = [];
       for (var c = i + 1; c < t.end[i]; c = t.end[c])
         if (t.val[c] === 0 && t.neg[c] > 0) gone.push(label(t, c) + ' (' + CP.format(t.neg[c], t.unit) + ')');
-      if (gone.length) lines.push('vanished callees: ' + gone.slice(0, 5).join(', ') + (gone.length > 5 ? ', ...' : ''));
+      lines.push('vanished callees: ' + (gone.length ? gone.slice(0, 5).join(', ') : 'too small to list') +
+        (gone.length > 5 || (t.flags[i] & 1) ? ', ...' : ''));
     }
     return lines.join('\n');
   }
 
+  /* When the interaction under way started (its time is taken when its fetches are done). */
+  var interaction = 0;
   function zoomTo(h) {
     var t0 = performance.now();
     if (!h) parts.forEach(function (p) { p.zoom = 0; });
     else parts[h.pi].zoom = h.i;
     cur = h;
+    interaction = t0;
+    /* what the zoom will show that the page does not hold is asked for before drawing */
+    var W = wrap.clientWidth || 800;
+    parts.forEach(function (p, pi) { if (needs(p, W)) refill(pi, W); });
     draw();
-    window.cpLastInteraction = performance.now() - t0;
+    if (!window.cpBusy) { window.cpLastInteraction = performance.now() - t0; interaction = 0; }
   }
 
   function pivotOn(h) {
@@ -478,7 +465,7 @@
       e.preventDefault();
       CP.tooltip(null);
       var t = parts[h.pi].t;
-      CP.menu({name: t.names[t.name[h.i]], func: funcName(t, t.name[h.i]),
+      CP.menu({name: t.names[t.name[h.i]], func: funcName(t.name[h.i]),
         act: function (a) { if (a === 'zoom') zoomTo(h); else pivotOn(h); }}, e.clientX, e.clientY);
     });
     canvas.addEventListener('keydown', function (e) {
@@ -497,7 +484,7 @@
       else if (e.key === 'ContextMenu' || (e.shiftKey && e.key === 'F10')) {
         e.preventDefault();
         var r = canvas.getBoundingClientRect();
-        CP.menu({name: t.names[t.name[i]], func: funcName(t, t.name[i]),
+        CP.menu({name: t.names[t.name[i]], func: funcName(t.name[i]),
           act: function (a) { if (a === 'zoom') zoomTo({pi: pi, i: i}); else pivotOn({pi: pi, i: i}); }},
         r.left + 20, r.top + 20);
         return;
@@ -511,25 +498,41 @@
     });
   }
 
-  V.search = function (re) {
-    if (!tree) return;
-    var t0 = performance.now();
-    match = re ? matchNames(tree, re) : null;
-    if (parts.length > 1) parts.forEach(function (p) { p.match = match; });
-    var m = CP.$('matched');
-    if (re) {
-      var s = matchedTotal(tree, match);
-      m.textContent = 'Matched: ' + CP.format(s, tree.unit) + ' (' + CP.pct(s, total) + ')';
-    } else m.textContent = '';
-    draw();
-    window.cpLastInteraction = performance.now() - t0;
+  /*
+   * Search: the server matches the regexp (the syntax of every other
+   * regexp here) against every frame's name and totals the outermost
+   * matches over the whole tree; the page highlights the names it lists.
+   */
+  var searchSeq = 0;
+  V.serverSearch = true;
+  V.search = function (re, txt) {
+    if (!parts) return;
+    var t0 = performance.now(), seq = ++searchSeq, m = CP.$('matched');
+    if (!txt) {
+      match = null;
+      m.textContent = '';
+      draw();
+      window.cpLastInteraction = performance.now() - t0;
+      return;
+    }
+    busy(1);
+    CP.fetch('flamesearch', 'json', {q: txt}).then(function (r) {
+      if (seq !== searchSeq) return;
+      match = new Uint8Array(info0.nnames);
+      r.match.forEach(function (k) { match[k] = 1; });
+      m.textContent = 'Matched: ' + CP.format(r.total, info0.unit) + ' (' + CP.pct(r.total, total) + ')';
+      draw();
+      window.cpLastInteraction = performance.now() - t0;
+    }, function (e) {
+      if (seq === searchSeq) m.textContent = String(e.message || e);
+    }).then(function () { busy(-1); });
   };
   /* Enter in the search box pivots on the regexp, as pprof does. */
   V.enter = function (txt) { CP.navigate({p: txt}); };
   V.selection = function () {
     if (!cur || cur.i === 0) return '';
     var t = parts[cur.pi].t;
-    return CP.quote(funcName(t, t.name[cur.i]));
+    return CP.quote(funcName(t.name[cur.i]));
   };
   addEventListener('resize', function () { if (canvas) draw(); });
 })();

@@ -113,83 +113,97 @@
   })();
 
   /* ---- Callers: the bottom-up tree ---- */
+  /*
+   * The server computes it on the whole tree, one level at a time: a row is
+   * a path of name indices from a function with self cost outwards
+   * (data-path "k.k2..."), and expanding it fetches the callers of that path.
+   */
   V.bottomup = (function () {
-    var t, total, box, re = null;
-    function row(i, depth) {
-      var div = CP.el('div', {'class': 'row', tabindex: '0', role: 'treeitem', 'aria-expanded': 'false'});
-      div.dataset.i = i;
+    var total, unit, diff, box, re = null, names = CP.flame.names;
+    function level(path) {
+      return CP.fetch('callers', 'json', {path: path}).then(function (d) {
+        CP.flame.addNames(d);
+        total = d.all;
+        unit = d.unit;
+        diff = d.diff;
+        return d;
+      });
+    }
+    function row(r, path, depth) {
+      var k = r[0], div = CP.el('div', {'class': 'row', tabindex: '0', role: 'treeitem', 'aria-expanded': 'false'});
+      div.dataset.path = path === '' ? String(k) : path + '.' + k;
+      div.dataset.k = k;
       div.style.paddingLeft = (depth * 16) + 'px';
-      var leaf = t.end[i] === i + 1;
-      div.appendChild(CP.el('span', {'class': 'tw'}, leaf ? '' : '\u25b8'));
-      div.appendChild(CP.el('span', {'class': 'val'}, CP.format(t.val[i], t.unit)));
-      div.appendChild(CP.el('span', {'class': 'pct'}, CP.pct(t.val[i], total)));
-      if (t.diff) div.appendChild(CP.el('span', {'class': 'pct', title: 'base'}, CP.format(t.neg[i], t.unit)));
-      var name = CP.el('span', {'class': 'name'}, CP.flame.label(t, i));
-      if (re && re.test(CP.flame.label(t, i))) name.style.fontWeight = '700';
+      div.dataset.leaf = r[3] ? '' : '1';
+      div.appendChild(CP.el('span', {'class': 'tw'}, r[3] ? '\u25b8' : ''));
+      div.appendChild(CP.el('span', {'class': 'val'}, CP.format(r[1], unit)));
+      div.appendChild(CP.el('span', {'class': 'pct'}, CP.pct(r[1], total)));
+      if (diff) div.appendChild(CP.el('span', {'class': 'pct', title: 'base'}, CP.format(r[2], unit)));
+      var name = CP.el('span', {'class': 'name'}, names.names[k]);
+      if (re && re.test(names.names[k])) name.style.fontWeight = '700';
       div.appendChild(name);
       return div;
     }
+    function depthOf(div) { return parseInt(div.style.paddingLeft, 10) / 16; }
     function expand(div, open) {
-      var i = +div.dataset.i, depth = parseInt(div.style.paddingLeft, 10) / 16;
+      var depth = depthOf(div);
       var isOpen = div.getAttribute('aria-expanded') === 'true';
-      if (open === isOpen || t.end[i] === i + 1) return;
+      if (open === isOpen || div.dataset.leaf || div.dataset.loading) return;
       if (isOpen) {
         var n = div.nextSibling;
-        while (n && parseInt(n.style.paddingLeft, 10) / 16 > depth) {
+        while (n && depthOf(n) > depth) {
           var nx = n.nextSibling;
           n.remove();
           n = nx;
         }
-      } else {
-        var after = div, shown = 0;
-        for (var c = i + 1; c < t.end[i] && shown < 200; c = t.end[c], shown++) {
-          var r = row(c, depth + 1);
-          after.after(r);
-          after = r;
-        }
+        div.setAttribute('aria-expanded', 'false');
+        div.firstChild.textContent = '\u25b8';
+        return;
       }
-      div.setAttribute('aria-expanded', String(!isOpen));
-      div.firstChild.textContent = isOpen ? '\u25b8' : '\u25be';
-    }
-    function render() {
-      box.textContent = '';
-      var shown = 0;
-      for (var c = 1; c < t.n && shown < 2000; c = t.end[c], shown++) box.appendChild(row(c, 0));
+      div.dataset.loading = '1';
+      level(div.dataset.path).then(function (d) {
+        var after = div;
+        d.rows.slice(0, 200).forEach(function (r) {
+          var e = row(r, div.dataset.path, depth + 1);
+          after.after(e);
+          after = e;
+        });
+        div.setAttribute('aria-expanded', 'true');
+        div.firstChild.textContent = '\u25be';
+      }).catch(CP.error).then(function () { delete div.dataset.loading; });
     }
     return {
       show: function (main) {
-        return CP.fetch('flame', 'bin').then(function (buf) {
-          t = CP.flame.bottomUp(CP.flame.decode(buf));
-          total = t.val[0];
+        return level('').then(function (d) {
           main.textContent = '';
-          main.appendChild(CP.el('p', {'class': 'note'}, 'Callers: each function\'s own (self) ' + t.type +
+          main.appendChild(CP.el('p', {'class': 'note'}, 'Callers: each function\'s own (self) ' + d.type +
             ', then who called it, and who called them. Click or press Right to expand.'));
           box = CP.el('div', {'class': 'tree', role: 'tree', id: 'callers'});
           box.addEventListener('click', function (e) {
-            var d = e.target.closest('.row');
-            if (d) expand(d, d.getAttribute('aria-expanded') !== 'true');
+            var r = e.target.closest('.row');
+            if (r) expand(r, r.getAttribute('aria-expanded') !== 'true');
           });
           box.addEventListener('keydown', function (e) {
-            var d = e.target.closest('.row');
-            if (!d) return;
-            if (e.key === 'ArrowRight') expand(d, true);
-            else if (e.key === 'ArrowLeft') expand(d, false);
-            else if (e.key === 'Enter' || e.key === ' ') expand(d, d.getAttribute('aria-expanded') !== 'true');
-            else if (e.key === 'ArrowDown' && d.nextSibling) d.nextSibling.focus();
-            else if (e.key === 'ArrowUp' && d.previousSibling) d.previousSibling.focus();
+            var r = e.target.closest('.row');
+            if (!r) return;
+            if (e.key === 'ArrowRight') expand(r, true);
+            else if (e.key === 'ArrowLeft') expand(r, false);
+            else if (e.key === 'Enter' || e.key === ' ') expand(r, r.getAttribute('aria-expanded') !== 'true');
+            else if (e.key === 'ArrowDown' && r.nextSibling) r.nextSibling.focus();
+            else if (e.key === 'ArrowUp' && r.previousSibling) r.previousSibling.focus();
             else return;
             e.preventDefault();
           });
           box.addEventListener('contextmenu', function (e) {
-            var d = e.target.closest('.row');
-            if (!d) return;
+            var r = e.target.closest('.row');
+            if (!r) return;
             e.preventDefault();
-            var i = +d.dataset.i, k = t.name[i];
-            CP.menu({name: t.names[k], func: CP.flame.funcName(t, k), only: ['f', 'i', 'h', 'sf', 'source']},
+            var k = +r.dataset.k;
+            CP.menu({name: names.names[k], func: CP.flame.funcName(k), only: ['f', 'i', 'h', 'sf', 'source']},
               e.clientX, e.clientY);
           });
           main.appendChild(box);
-          render();
+          d.rows.slice(0, 2000).forEach(function (r) { box.appendChild(row(r, '', 0)); });
         });
       },
       search: function (r) {

@@ -10,7 +10,8 @@
  * every piece of data they fetch is produced by the report engine under
  * report/ (webui_data.c formats what the browser needs as JSON or binary).
  * Each request derives its report afresh from the loaded profile, which is
- * never modified. All requests are answered one at a time on the server's
+ * never modified, except the flame graph's trees, which are kept across
+ * requests (a bounded cache, below). All requests are answered one at a time on the server's
  * one thread, so the report engine runs single-threaded as it expects.
  */
 #include <arpa/inet.h>
@@ -30,22 +31,26 @@
 #include "cli/webui.h"
 
 /*
- * The flame graph's tree is the costliest data (a second on a profile of
- * 100,000 stacks) and the flame graph, callers view and every pivot ask
- * for the same one: the last two are kept, by query (without the
- * parameters only the browser uses).
+ * The flame graph's tree (webui_flame.c) is the costliest data, and every
+ * zoom, search and pivot of a page asks about the same one: trees are kept
+ * by their options (the query without the parameters only the page uses),
+ * the most recently used first, at most NCACHE of them and CACHE_BYTES of
+ * memory (the two most recent are kept whatever their size).
  */
-#define NCACHE 2
+#define NCACHE 8
+#define CACHE_BYTES ((size_t)1 << 30)
 struct cached {
 	char *key;
-	struct webui_reply rep;
+	struct webui_flame *m;
 };
 
 struct server {
+	pthread_mutex_t lock; /* one request at a time, and not during the first tree's building */
 	const struct profile *prof;
 	const struct report_options *base; /* the command line's options */
 	bool local_only;
 	struct cached cache[NCACHE]; /* [0] most recent */
+	size_t ncache;
 };
 
 /* A parameter of the query string, NULL when absent or empty. */
@@ -227,7 +232,7 @@ struct qbuf {
 	char *p;
 	size_t len, cap;
 	bool full;
-	bool skip_view; /* leave out what only the page uses (p, orient, q) */
+	bool skip_view; /* leave out what only the page uses (p, orient, q, fz, fw, fv, path) */
 };
 
 static void qput(struct qbuf *q, const char *s, bool encode)
@@ -255,8 +260,11 @@ static void qput(struct qbuf *q, const char *s, bool encode)
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct qbuf *q = cls;
-	if (q->skip_view && (strcmp(key, "p") == 0 || strcmp(key, "orient") == 0 || strcmp(key, "q") == 0))
-		return MHD_YES;
+	static const char *const page_only[] = {"p", "orient", "q", "fz", "fw", "fv", "path"};
+	if (q->skip_view)
+		for (size_t k = 0; k < sizeof(page_only) / sizeof(page_only[0]); k++)
+			if (strcmp(key, page_only[k]) == 0)
+				return MHD_YES;
 	qput(q, q->p[q->len - 1] == '?' ? "" : "&", false);
 	qput(q, key, true);
 	if (value) {
@@ -279,46 +287,148 @@ static const char *query_url(struct MHD_Connection *c, const char *path, char *b
 	return buf;
 }
 
-/* The cache slot of the request's data, or NULL. key: the data's name and query. */
-static struct cached *cache_find(struct server *s, const char *key)
+/* The tree kept under key, made the most recent; NULL if none. */
+static struct webui_flame *cache_find(struct server *s, const char *key)
 {
-	for (int i = 0; i < NCACHE; i++)
-		if (s->cache[i].key && strcmp(s->cache[i].key, key) == 0) {
+	for (size_t i = 0; i < s->ncache; i++)
+		if (strcmp(s->cache[i].key, key) == 0) {
 			struct cached hit = s->cache[i];
-			memmove(&s->cache[1], &s->cache[0], (size_t)i * sizeof(hit));
+			memmove(&s->cache[1], &s->cache[0], i * sizeof(hit));
 			s->cache[0] = hit;
-			return &s->cache[0];
+			return hit.m;
 		}
 	return NULL;
 }
 
-static void cache_put(struct server *s, const char *key, const struct webui_reply *rep)
+/* Keep m under key as the most recent (m is the cache's; freed if it cannot be kept). */
+static int cache_put(struct server *s, const char *key, struct webui_flame *m)
 {
 	char *k = strdup(key);
-	char *copy = malloc(rep->len ? rep->len : 1);
-	if (!k || !copy) {
-		free(k);
-		free(copy);
-		return;
+	if (!k) {
+		cprof__webui_flame_free(m);
+		return -ENOMEM;
 	}
-	memcpy(copy, rep->data, rep->len);
-	free(s->cache[NCACHE - 1].key);
-	free(s->cache[NCACHE - 1].rep.data);
-	memmove(&s->cache[1], &s->cache[0], (NCACHE - 1) * sizeof(s->cache[0]));
-	s->cache[0].key = k;
-	s->cache[0].rep = *rep;
-	s->cache[0].rep.data = copy;
+	if (s->ncache == NCACHE) {
+		s->ncache--;
+		free(s->cache[s->ncache].key);
+		cprof__webui_flame_free(s->cache[s->ncache].m);
+	}
+	memmove(&s->cache[1], &s->cache[0], s->ncache * sizeof(s->cache[0]));
+	s->cache[0] = (struct cached){k, m};
+	s->ncache++;
+	size_t bytes = 0;
+	for (size_t i = 0; i < s->ncache; i++)
+		bytes += s->cache[i].m->bytes;
+	while (s->ncache > 2 && bytes > CACHE_BYTES) {
+		s->ncache--;
+		bytes -= s->cache[s->ncache].m->bytes;
+		free(s->cache[s->ncache].key);
+		cprof__webui_flame_free(s->cache[s->ncache].m);
+	}
+	return 0;
+}
+
+/*
+ * The tree of the request's options, or with fv=up or fv=down the callers
+ * or callees of its pivot (p), from the cache or made. NULL with rc set.
+ */
+static struct webui_flame *flame_tree(struct server *s, struct MHD_Connection *c,
+				      const struct report_options *o, bool pivot, int *rc,
+				      char *err, size_t errlen)
+{
+	char key[8192];
+	struct qbuf q = {key, 0, sizeof(key) - 1024, false, true};
+	key[0] = '\0';
+	qput(&q, "flame?", false);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+	if (q.full) {
+		snprintf(err, errlen, "query too long");
+		*rc = -EINVAL;
+		return NULL;
+	}
+	struct webui_flame *m = cache_find(s, key), *pm;
+	if (!m) {
+		if ((*rc = cprof__webui_flame_build(s->prof, o, &m, err, errlen)) < 0)
+			return NULL;
+		if ((*rc = cache_put(s, key, m)) < 0)
+			return NULL;
+	}
+	const char *fv = param(c, "fv"), *p = param(c, "p");
+	if (!pivot || !fv)
+		return m;
+	if ((strcmp(fv, "up") != 0 && strcmp(fv, "down") != 0) || !p) {
+		snprintf(err, errlen, "invalid value \"%s\" for parameter fv (up or down, with p)", fv);
+		*rc = -EINVAL;
+		return NULL;
+	}
+	q.cap = sizeof(key);
+	qput(&q, "&fv=", false);
+	qput(&q, fv, true);
+	qput(&q, "&p=", false);
+	qput(&q, p, true);
+	if (q.full) {
+		snprintf(err, errlen, "query too long");
+		*rc = -EINVAL;
+		return NULL;
+	}
+	if ((pm = cache_find(s, key)))
+		return pm;
+	if ((*rc = cprof__webui_flame_pivot(m, p, strcmp(fv, "up") == 0, &pm, err, errlen)) < 0)
+		return NULL;
+	if ((*rc = cache_put(s, key, pm)) < 0)
+		return NULL;
+	return pm;
+}
+
+/* /ui/data/flame (fz: the subtree's node, fw: the page's width), flamesearch (q), callers (path). */
+static int flame_data(struct server *s, struct MHD_Connection *c, const struct report_options *o,
+		      const char *what, struct webui_reply *rep, char *err, size_t errlen)
+{
+	int rc = 0;
+	struct webui_flame *m = flame_tree(s, c, o, strcmp(what, "flame") == 0, &rc, err, errlen);
+	if (!m)
+		return rc;
+	if (strcmp(what, "flamesearch") == 0) {
+		const char *re = param(c, "q");
+		if (!re) {
+			snprintf(err, errlen, "flamesearch needs q, a regexp");
+			return -EINVAL;
+		}
+		return cprof__webui_flame_search(m, re, rep, err, errlen);
+	}
+	if (strcmp(what, "callers") == 0)
+		return cprof__webui_flame_callers(m, param(c, "path"), rep, err, errlen);
+	const char *v;
+	char *end;
+	unsigned long z = 0;
+	double w = 1600;
+	if ((v = param(c, "fz"))) {
+		z = strtoul(v, &end, 10);
+		if (*end || v[0] == '-') {
+			snprintf(err, errlen, "invalid value \"%s\" for parameter fz", v);
+			return -EINVAL;
+		}
+	}
+	if ((v = param(c, "fw"))) {
+		w = strtod(v, &end);
+		if (*end || !(w > 0)) {
+			snprintf(err, errlen, "invalid value \"%s\" for parameter fw", v);
+			return -EINVAL;
+		}
+	}
+	rc = cprof__webui_flame_send(m, z, w, rep);
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "no node %lu in this flame graph", z);
+	return rc;
 }
 
 /* The pages of the UI: each is index.html, whose script picks the view from the path. */
 static const char *const views[] = {"flamegraph", "top", "graph", "source", "peek", "disasm",
 				    "bottomup"};
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **con_cls)
+static enum MHD_Result serve_request(struct server *s, struct MHD_Connection *c, const char *url,
+				     const char *method)
 {
-	struct server *s = cls;
 	if (s->local_only) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -354,21 +464,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return respond_text(c, MHD_HTTP_BAD_REQUEST, err);
 	struct webui_reply rep = {0};
 	int rc;
-	char key[8192];
-	bool cacheable = strcmp(path, "data/flame") == 0;
-	if (cacheable) {
-		struct qbuf q = {key, 0, sizeof(key), false, true};
-		key[0] = '\0';
-		qput(&q, path, false);
-		qput(&q, "?", false);
-		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
-		cacheable = !q.full;
-		struct cached *hit = cacheable ? cache_find(s, key) : NULL;
-		if (hit)
-			return respond(c, MHD_HTTP_OK, hit->rep.type, hit->rep.data, hit->rep.len,
-				       MHD_RESPMEM_MUST_COPY, NULL, false);
-	}
-	if (strcmp(path, "download") == 0)
+	if (strcmp(path, "data/flame") == 0 || strcmp(path, "data/flamesearch") == 0 ||
+	    strcmp(path, "data/callers") == 0)
+		rc = flame_data(s, c, &o, path + 5, &rep, err, sizeof(err));
+	else if (strcmp(path, "download") == 0)
 		rc = cprof__webui_download(s->prof, &o, &rep, err, sizeof(err));
 	else if (strncmp(path, "data/", 5) == 0)
 		rc = cprof__webui_data(s->prof, &o, path + 5, &rep, err, sizeof(err));
@@ -381,10 +480,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (rc < 0)
 		return respond_text(c, rc == -ENOSYS ? MHD_HTTP_NOT_IMPLEMENTED : MHD_HTTP_BAD_REQUEST,
 				    err[0] ? err : "bad request\n");
-	if (cacheable)
-		cache_put(s, key, &rep);
 	return respond(c, MHD_HTTP_OK, rep.type, rep.data, rep.len, MHD_RESPMEM_MUST_FREE,
 		       rep.disposition, rep.note);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct server *s = cls;
+	pthread_mutex_lock(&s->lock);
+	enum MHD_Result r = serve_request(s, c, url, method);
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 /* "host:port", "host:", ":port" or ":": host and port (NULL: any free one). */
@@ -474,7 +582,7 @@ int cprof__webui_serve(const struct profile *p, const struct report_options *o,
 		cli_error("pprof: -http: %s", err);
 		return 1;
 	}
-	struct server s = {p, o, local, {{0}}};
+	struct server s = {PTHREAD_MUTEX_INITIALIZER, p, o, local, {{0}}, 0};
 	/* SIGINT/SIGTERM stop the server: blocked here (the server's thread inherits it), awaited below. */
 	sigset_t stop, old;
 	sigemptyset(&stop);
@@ -483,16 +591,23 @@ int cprof__webui_serve(const struct profile *p, const struct report_options *o,
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
 	signal(SIGPIPE, SIG_IGN);
+	pthread_mutex_lock(&s.lock); /* until the first tree is built, below */
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &s,
 		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		MHD_OPTION_END);
 	if (!d) {
+		pthread_mutex_unlock(&s.lock);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		close(fd);
 		cli_error("pprof: -http: starting the HTTP server failed");
 		return 1;
 	}
+	/*
+	 * The flame graph is the page the browser opens: its tree is built
+	 * now, while the browser starts, rather than when the page asks (which
+	 * waits for it; other requests too, one at a time as always).
+	 */
 	printf("Serving web UI on %s\n", url);
 	fflush(stdout);
 	if (!no_browser) {
@@ -504,14 +619,18 @@ int cprof__webui_serve(const struct profile *p, const struct report_options *o,
 		else
 			fprintf(stderr, "cprof: no display and no $BROWSER: open %s/ui/ in a browser\n", url);
 	}
+	struct webui_flame *m = NULL;
+	if (!cache_find(&s, "flame?") && cprof__webui_flame_build(p, o, &m, err, sizeof(err)) == 0)
+		cache_put(&s, "flame?", m); /* the key of a page without parameters (flame_tree) */
+	pthread_mutex_unlock(&s.lock);
 	int sig = 0;
 	while (sigwait(&stop, &sig) != 0)
 		;
 	MHD_stop_daemon(d);
 	close(fd);
-	for (int i = 0; i < NCACHE; i++) {
+	for (size_t i = 0; i < s.ncache; i++) {
 		free(s.cache[i].key);
-		free(s.cache[i].rep.data);
+		cprof__webui_flame_free(s.cache[i].m);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;

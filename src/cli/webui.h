@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cli/report/report.h"
 
@@ -42,8 +43,7 @@ struct webui_reply {
 };
 
 /*
- * /ui/data/<what> for the options o: "meta" (sample types, diff or not),
- * "flame" (the tree of calling contexts, binary: see web/flame.js), "top"
+ * /ui/data/<what> for the options o: "meta" (sample types, diff or not), "top"
  * (rows as JSON), "graph" (Graphviz SVG), "peek", "disasm" (text),
  * "source" (HTML; a note as text with out->note when the profile has
  * nothing to show there). 0; -ENOENT unknown or nothing matched; -EINVAL bad
@@ -51,6 +51,60 @@ struct webui_reply {
  */
 int cprof__webui_data(const struct profile *p, const struct report_options *o, const char *what,
 		      struct webui_reply *out, char *err, size_t errlen);
+/*
+ * The flame graph's tree of calling contexts for one set of options, kept
+ * by the server across requests (webui_flame.c): nodes in depth-first
+ * order, children by decreasing width, so a subtree is the range
+ * [i, end[i]). Pages fetch the part of it wide enough to draw
+ * (cprof__webui_flame_send) and ask the server for what needs the whole
+ * tree: search totals, pivots, the callers tree.
+ */
+struct webui_names;
+struct webui_flame {
+	size_t n;
+	int64_t *val;      /* the newer profile's part (all of it outside a diff) */
+	int64_t *neg;      /* the base's part, NULL outside a diff */
+	uint32_t *name;    /* index in names; the root's is UINT32_MAX */
+	uint32_t *parent;  /* the root's is UINT32_MAX */
+	uint32_t *end;     /* one past the subtree */
+	uint16_t *depth;   /* the root's is 0; capped at 65535 */
+	int64_t *self, *self_neg; /* made on first use (callers tree) */
+	struct webui_names *names; /* shared with the trees derived from it */
+	char *type, *unit; /* the sample type shown, its unit */
+	char *root;        /* what the root stands for ("pivot: RE"), NULL: all */
+	int64_t all, all_neg; /* the whole profile's root values (a pivot's source tree) */
+	size_t bytes;      /* memory held, for the server's cache bound */
+};
+
+/* The tree for the options o (the report engine's samples, filters, granularity). */
+int cprof__webui_flame_build(const struct profile *p, const struct report_options *o,
+			     struct webui_flame **out, char *err, size_t errlen);
+/*
+ * Pivot: callers (up) or callees (down) of the outermost frames whose name
+ * matches re, each a tree rooted at one node standing for all matches.
+ * -EINVAL bad regexp (err); -ENOMEM.
+ */
+int cprof__webui_flame_pivot(const struct webui_flame *m, const char *re, bool up,
+			     struct webui_flame **out, char *err, size_t errlen);
+void cprof__webui_flame_free(struct webui_flame *m);
+/*
+ * The subtree of node z (binary; see decode() in web/flame.js) without the
+ * frames narrower than a pixel on a page width pixels wide; each node sent
+ * says how much of its callees was left out. -ENOENT no node z.
+ */
+int cprof__webui_flame_send(const struct webui_flame *m, size_t z, double width,
+			    struct webui_reply *out);
+/* Search: the total of the outermost matches of re and the names it matches (JSON). */
+int cprof__webui_flame_search(const struct webui_flame *m, const char *re,
+			      struct webui_reply *out, char *err, size_t errlen);
+/*
+ * The callers (bottom-up) tree, one level at a time: the callers of the
+ * path ("" for the functions with self cost; else name indices, innermost
+ * first, joined by '.'), with the self cost that goes through each (JSON).
+ */
+int cprof__webui_flame_callers(struct webui_flame *m, const char *path,
+			       struct webui_reply *out, char *err, size_t errlen);
+
 /* /ui/download: the filtered profile as gzipped profile.proto. */
 int cprof__webui_download(const struct profile *p, const struct report_options *o,
 			  struct webui_reply *out, char *err, size_t errlen);

@@ -1,11 +1,9 @@
 /*
  * webui_data.c - the data behind each view of the web UI, made by the
- * report engine under report/ and packed for the browser: the flame graph's
- * tree of calling contexts (flamegraph.c's tree, sent as typed arrays so
- * that millions of frames load without parsing), the top table's rows
+ * report engine under report/ and packed for the browser: the top table's rows
  * (report.c's trimmed graph), the call graph (dot.c through Graphviz), peek
  * (tree.c), source (weblist.c) and disassembly (disasm.c), the profile
- * download (protoout.c).
+ * download (protoout.c). The flame graph's tree is webui_flame.c's.
  *
  * It owns only the packing and the per-view option overrides (pprof's
  * applyCommandOverrides); drawing is the browser's (web/).
@@ -106,229 +104,6 @@ static int meta(const struct profile *p, const struct report *r, FILE *f)
 	}
 	fputs("]}", f);
 	return ferror(f) ? -ENOMEM : 0;
-}
-
-/* ---- the flame graph's tree ---- */
-
-struct order_ctx {
-	const struct flame_tree *t;
-	char **names;
-};
-
-/* Children by decreasing width (the newer profile's part in a diff), then name. */
-static int by_width(const void *a, const void *b, void *arg)
-{
-	const struct order_ctx *c = arg;
-	const struct flame_node *x = &c->t->n[*(const size_t *)a], *y = &c->t->n[*(const size_t *)b];
-	int64_t wx = x->value - x->neg, wy = y->value - y->neg;
-	if (wx != wy)
-		return wx > wy ? -1 : 1;
-	if (x->value != y->value)
-		return x->value > y->value ? -1 : 1;
-	return strcmp(c->names[x->name], c->names[y->name]);
-}
-
-static const char *base_name(const char *s)
-{
-	const char *b = strrchr(s, '/');
-	return b ? b + 1 : s;
-}
-
-/*
- * Binary: a little-endian u32 n, n bytes of JSON (names, their library and
- * file, totals, scale, v32, n16), zero padding to a multiple of 8, then
- * per node in depth-first order (children by decreasing width): value /
- * scale (u32 if v32, else f64), base part likewise (diff profiles only),
- * name (u16 if n16, the root 65535; else i32, the root -1), u16 depth.
- */
-static int flame(struct report *r, char **body, size_t *blen)
-{
-	struct flame_tree t;
-	size_t nk = cprof__rview_nkeys(r->view);
-	char **names = calloc(nk + 1, sizeof(char *));
-	int32_t *jsidx = malloc((nk + 1) * sizeof(int32_t));
-	size_t *order = NULL, *stack = NULL, *kids = NULL;
-	int rc = -ENOMEM;
-	if (!names || !jsidx) {
-		free(names);
-		free(jsidx);
-		return -ENOMEM;
-	}
-	if (cprof__flame_build(r, &t) < 0)
-		goto out_names;
-	for (size_t k = 0; k < nk; k++)
-		jsidx[k] = -1;
-	/* Names only of the keys in the tree, numbered in order of first use. */
-	int32_t nnames = 0;
-	for (size_t i = 1; i < t.len; i++) {
-		size_t k = t.n[i].name;
-		if (jsidx[k] >= 0)
-			continue;
-		if (!(names[k] = cprof__flame_name(cprof__rview_key_info(r->view, k))))
-			goto out;
-		jsidx[k] = nnames++;
-	}
-	bool diff = t.n[0].neg > 0;
-	/* Preorder with sorted children. */
-	order = malloc(t.len * sizeof(size_t));
-	stack = malloc(t.len * sizeof(size_t));
-	kids = malloc(t.len * sizeof(size_t));
-	if (!order || !stack || !kids)
-		goto out;
-	struct order_ctx ctx = {&t, names};
-	size_t sp = 0, no = 0;
-	stack[sp++] = 0;
-	while (sp) {
-		size_t cur = stack[--sp];
-		order[no++] = cur;
-		size_t nc = 0;
-		for (size_t c = t.n[cur].child; c != SIZE_MAX; c = t.n[c].next)
-			kids[nc++] = c;
-		if (nc > 1)
-			qsort_r(kids, nc, sizeof(size_t), by_width, &ctx);
-		for (size_t a = nc; a-- > 0;)
-			stack[sp++] = kids[a];
-	}
-	/*
-	 * Values go as multiples of their greatest common divisor (a CPU
-	 * profile's period), 32-bit when they fit; names 16-bit when few: 8
-	 * bytes a frame instead of 14 for most profiles.
-	 */
-	uint64_t g = 0;
-	for (size_t i = 0; i < t.len; i++) {
-		uint64_t a[2] = {(uint64_t)(t.n[i].value - t.n[i].neg), (uint64_t)t.n[i].neg};
-		for (int k = 0; k < 2; k++) {
-			uint64_t x = g, y = a[k];
-			while (y) {
-				uint64_t m = x % y;
-				x = y;
-				y = m;
-			}
-			g = x;
-		}
-	}
-	if (g == 0)
-		g = 1;
-	bool v32 = (uint64_t)t.n[0].value / g <= UINT32_MAX;
-	bool n16 = nnames < 65535;
-	/* The JSON header, then the arrays. */
-	char *hdr = NULL;
-	size_t hlen = 0;
-	FILE *h = open_memstream(&hdr, &hlen);
-	if (!h)
-		goto out;
-	fprintf(h, "{\"nodes\":%zu,\"diff\":%s,\"total\":%lld,\"base\":%lld,\"scale\":%llu,"
-		"\"v32\":%s,\"n16\":%s,\"type\":", t.len, diff ? "true" : "false",
-		(long long)(t.n[0].value - t.n[0].neg), (long long)t.n[0].neg, (unsigned long long)g,
-		v32 ? "true" : "false", n16 ? "true" : "false");
-	json_str(h, r->sample_type);
-	fputs(",\"unit\":", h);
-	json_str(h, r->sample_unit);
-	fputs(",\"names\":[", h);
-	/* jsidx order: keys by first use */
-	size_t *bykey = kids; /* reuse: jsidx -> key */
-	for (size_t k = 0; k < nk; k++)
-		if (jsidx[k] >= 0)
-			bykey[jsidx[k]] = k;
-	for (int32_t i = 0; i < nnames; i++) {
-		if (i)
-			fputc(',', h);
-		json_str(h, names[bykey[i]]);
-	}
-	/* Each frame's library: its key's objfile, else the mapping of a location it comes from. */
-	const char **lib = calloc(nk + 1, sizeof(char *));
-	if (!lib) {
-		fclose(h);
-		free(hdr);
-		goto out;
-	}
-	const struct profile *prof = r->prof;
-	for (size_t l = 0; l < prof->nlocation; l++) {
-		const struct pp_mapping *m = cprof__profile_mapping(prof, prof->location[l].mapping_id);
-		if (!m || m->filename <= 0 || (size_t)m->filename >= prof->nstrings)
-			continue;
-		size_t n;
-		const size_t *keys = cprof__rview_loc_keys(r->view, l, &n);
-		for (size_t j = 0; j < n; j++)
-			if (!lib[keys[j]])
-				lib[keys[j]] = prof->strings[m->filename];
-	}
-	fputs("],\"lib\":[", h);
-	for (int32_t i = 0; i < nnames; i++) {
-		if (i)
-			fputc(',', h);
-		const char *o = cprof__rview_key_info(r->view, bykey[i])->objfile;
-		json_str(h, base_name(o[0] ? o : lib[bykey[i]] ? lib[bykey[i]] : ""));
-	}
-	free(lib);
-	fputs("],\"file\":[", h);
-	for (int32_t i = 0; i < nnames; i++) {
-		if (i)
-			fputc(',', h);
-		json_str(h, cprof__rview_key_info(r->view, bykey[i])->file);
-	}
-	fputs("]}", h);
-	if (fclose(h) != 0) {
-		free(hdr);
-		goto out;
-	}
-	/*
-	 * One allocation of the exact size, arrays written in place (x86-64 and
-	 * aarch64 Linux are little-endian, as typed arrays are).
-	 */
-	size_t pad = (8 - (4 + hlen) % 8) % 8;
-	size_t vsz = v32 ? 4 : 8, nsz = n16 ? 2 : 4;
-	size_t size = 4 + hlen + pad + no * (vsz * (diff ? 2 : 1) + nsz + sizeof(uint16_t));
-	char *buf = malloc(size);
-	if (!buf) {
-		free(hdr);
-		goto out;
-	}
-	uint32_t hl = (uint32_t)hlen;
-	buf[0] = (char)(hl & 0xff);
-	buf[1] = (char)((hl >> 8) & 0xff);
-	buf[2] = (char)((hl >> 16) & 0xff);
-	buf[3] = (char)(hl >> 24);
-	memcpy(buf + 4, hdr, hlen);
-	free(hdr);
-	memset(buf + 4 + hlen, 0, pad);
-	/* Arrays in place, widest first so each is aligned (little-endian, as typed arrays). */
-	char *at = buf + 4 + hlen + pad;
-	for (int part = 0; part < (diff ? 2 : 1); part++, at += vsz * no)
-		for (size_t i = 0; i < no; i++) {
-			const struct flame_node *x = &t.n[order[i]];
-			uint64_t v = (uint64_t)(part ? x->neg : x->value - x->neg) / g;
-			if (v32)
-				((uint32_t *)(void *)at)[i] = (uint32_t)v;
-			else
-				((double *)(void *)at)[i] = (double)v;
-		}
-	for (size_t i = 0; i < no; i++) {
-		int32_t nm = order[i] ? jsidx[t.n[order[i]].name] : -1;
-		if (n16)
-			((uint16_t *)(void *)at)[i] = (uint16_t)nm; /* the root's -1 is 65535 */
-		else
-			((int32_t *)(void *)at)[i] = nm;
-	}
-	at += nsz * no;
-	for (size_t i = 0; i < no; i++) {
-		int d = t.n[order[i]].depth + 1;
-		((uint16_t *)(void *)at)[i] = d > 65535 ? 65535 : (uint16_t)d;
-	}
-	*body = buf;
-	*blen = size;
-	rc = 0;
-out:
-	cprof__flame_release(&t);
-out_names:
-	for (size_t k = 0; k < nk; k++)
-		free(names[k]);
-	free(names);
-	free(jsidx);
-	free(order);
-	free(stack);
-	free(kids);
-	return rc;
 }
 
 /* ---- top ---- */
@@ -509,8 +284,7 @@ int cprof__webui_data(const struct profile *p, const struct report_options *base
 	struct body b;
 	const char *type = "application/json";
 	int rc;
-	bool known = strcmp(what, "meta") == 0 || strcmp(what, "flame") == 0 ||
-		     strcmp(what, "top") == 0 || strcmp(what, "graph") == 0 ||
+	bool known = strcmp(what, "meta") == 0 || strcmp(what, "top") == 0 || strcmp(what, "graph") == 0 ||
 		     strcmp(what, "peek") == 0 || strcmp(what, "source") == 0 ||
 		     strcmp(what, "disasm") == 0;
 	if (!known) {
@@ -526,12 +300,7 @@ int cprof__webui_data(const struct profile *p, const struct report_options *base
 		out->note = rc == 1;
 		return body_close(&b, rc == 1 ? 0 : rc, out, type);
 	}
-	if (strcmp(what, "flame") == 0) {
-		/* pprof's flame graph: whole profile, file+function frames unless g= says */
-		o.trim = false;
-		o.call_tree = false;
-		type = "application/octet-stream";
-	} else if (strcmp(what, "top") == 0) {
+	if (strcmp(what, "top") == 0) {
 		o.format = REPORT_TEXT;
 		if (o.nodecount < 0)
 			o.nodecount = 500; /* pprof's top view */
@@ -549,16 +318,6 @@ int cprof__webui_data(const struct profile *p, const struct report_options *base
 	}
 	if (strcmp(what, "meta") == 0) {
 		rc = meta(p, &r, b.f);
-	} else if (strcmp(what, "flame") == 0) {
-		char *fb = NULL;
-		size_t fl = 0;
-		rc = flame(&r, &fb, &fl);
-		cprof__report_release(&r);
-		body_close(&b, -ENOMEM, out, type); /* unused: the tree has its own buffer */
-		if (rc < 0)
-			return rc;
-		*out = (struct webui_reply){fb, fl, type, NULL, false};
-		return 0;
 	} else if (strcmp(what, "top") == 0) {
 		rc = top(&r, b.f);
 	} else {

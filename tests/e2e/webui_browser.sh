@@ -2,7 +2,8 @@
 # cprof pprof -http in a real browser: Debian's chromium, headless, driven by
 # playwright-core (npm, tests/web). One server per profile - a C CPU profile
 # of cpu_split, Go's heap and CPU profiles from tests/data, and a
-# -diff_base of two collapsed-stack files, and one without samples - then tests/web/webui.mjs loads
+# -diff_base of two collapsed-stack files, one without samples and one with
+# frames too narrow to draw until zoomed into - then tests/web/webui.mjs loads
 # every view of each (no console errors, non-blank screenshots kept under
 # build/test-artifacts/webui) and drives the flame graph, search, pivot,
 # sample menu, refine menu, top sorting, graph and callers views.
@@ -38,6 +39,8 @@ fi
 printf 'main;parse;lex 50\nmain;parse;tokens 30\nmain;render 40\nmain;fresh 20\n' >"$T/new.txt"
 printf 'main;parse;lex 20\nmain;parse;tokens 30\nmain;render 80\nmain;gone 25\n' >"$T/base.txt"
 printf 'main;idle 0\n' >"$T/empty.txt" # no samples: every view says so, none fails
+# callees under 0.3 px at the first draw: left out by the server until zoomed into
+printf 'm;big 100000\nm;small;s1 20\nm;small;s2 20\n' >"$T/wide.txt"
 
 pids=""
 stop_servers() {
@@ -62,8 +65,9 @@ serve heap "$top/tests/data/go-heap.pb.gz"
 serve diff -diff_base="$T/base.txt" "$T/new.txt"
 serve go "$top/tests/data/go-cpu.pb.gz"
 serve empty "$T/empty.txt"
+serve wide "$T/wide.txt"
 # shellcheck disable=SC2154
-if [ -z "$URL_cpu" ] || [ -z "$URL_heap" ] || [ -z "$URL_diff" ] || [ -z "$URL_go" ] || [ -z "$URL_empty" ]; then
+if [ -z "$URL_cpu" ] || [ -z "$URL_heap" ] || [ -z "$URL_diff" ] || [ -z "$URL_go" ] || [ -z "$URL_empty" ] || [ -z "$URL_wide" ]; then
 	fail webui_serve "a server did not start: $(cat "$T"/*.err | head -5 | tr '\n' ' ')"
 	exit 1
 fi
@@ -103,5 +107,5 @@ if [ ! -d "$web/node_modules/playwright-core" ]; then
 	}
 fi
 # Chromium wants a writable home of its own.
-HOME=$T/home node "$web/webui.mjs" "$art" cpu="$URL_cpu" heap="$URL_heap" diff="$URL_diff" go="$URL_go" empty="$URL_empty"
+HOME=$T/home node "$web/webui.mjs" "$art" cpu="$URL_cpu" heap="$URL_heap" diff="$URL_diff" go="$URL_go" empty="$URL_empty" wide="$URL_wide"
 info "screenshots in $art"

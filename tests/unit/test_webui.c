@@ -1,9 +1,10 @@
 /*
  * test_webui.c - the web UI's data on profiles with known stacks (collapsed
  * stacks written to a temporary file): the flame graph's tree of calling
- * contexts (flamegraph.c) and its binary encoding for the browser
- * (webui_data.c: depth-first order, children by decreasing width, values as
- * multiples of their divisor, the base part of a diff), the top rows, the
+ * contexts and the pieces of it the browser gets (webui_flame.c:
+ * depth-first order, children by decreasing width, frames too narrow to
+ * draw left out with their value on their caller, the base part of a
+ * diff; search totals, pivots, the callers tree), the top rows, the
  * download, and the errors a bad request gets. Exact values throughout.
  */
 #include <errno.h>
@@ -32,11 +33,11 @@ static struct profile *folded(const char *text)
 	return p;
 }
 
-/* The decoded /ui/data/flame: per node in order, its name, depth, value, base. */
+/* The decoded /ui/data/flame: per frame sent in order, its name, depth, values. */
 struct frame {
 	char name[32];
-	int depth;
-	double value, base;
+	unsigned id, depth, flags;
+	double value, base, more, more_base, big;
 };
 
 static int decode(const struct webui_reply *r, struct frame *out, size_t max, size_t *n, bool *diff)
@@ -47,17 +48,20 @@ static int decode(const struct webui_reply *r, struct frame *out, size_t max, si
 	if (!h)
 		return -1;
 	size_t nodes = 0;
-	unsigned long long scale = 0;
 	const char *s;
-	if ((s = strstr(h, "\"nodes\":")))
-		nodes = strtoull(s + 8, NULL, 10);
-	if ((s = strstr(h, "\"scale\":")))
-		scale = strtoull(s + 8, NULL, 10);
+	if ((s = strstr(h, "{\"n\":")))
+		nodes = strtoull(s + 5, NULL, 10);
 	*diff = strstr(h, "\"diff\":true") != NULL;
-	bool v32 = strstr(h, "\"v32\":true") != NULL, n16 = strstr(h, "\"n16\":true") != NULL;
-	/* names: ["a","b",...] without escapes in these tests */
+	/* the names sent: "ids":[i,...] and "names":["a",...] (no escapes in these tests) */
+	unsigned ids[16];
 	char names[16][32];
-	size_t nn = 0;
+	size_t nn = 0, ni = 0;
+	s = strstr(h, "\"ids\":[");
+	for (s = s ? s + 7 : ""; *s >= '0' && *s <= '9' && ni < 16; ni++) {
+		char *e;
+		ids[ni] = (unsigned)strtoul(s, &e, 10);
+		s = e + (*e == ',');
+	}
 	s = strstr(h, "\"names\":[");
 	for (s = s ? s + 9 : ""; *s == '"' && nn < 16; nn++) {
 		const char *e = strchr(s + 1, '"');
@@ -65,57 +69,77 @@ static int decode(const struct webui_reply *r, struct frame *out, size_t max, si
 		s = e + 1 + (e[1] == ',');
 	}
 	free(h);
-	if (nodes > max || !scale)
+	if (nodes > max || nn != ni)
 		return -1;
 	size_t off = 4 + hl;
 	off += (8 - off % 8) % 8;
-	size_t vs = v32 ? 4 : 8, ns = n16 ? 2 : 4;
-	if (off + nodes * (vs * (*diff ? 2 : 1) + ns + 2) != r->len)
+	size_t nf = *diff ? 5 : 3;
+	if (off + nodes * (nf * 8 + 4 + 4 + 2 + 1) != r->len)
 		return -1;
+	const unsigned char *u = b + off + nodes * nf * 8;
 	for (size_t i = 0; i < nodes; i++) {
-		const unsigned char *v = b + off + i * vs, *bv = b + off + (nodes + i) * vs;
-		double x, y = 0;
-		if (v32) {
-			uint32_t a, c;
-			memcpy(&a, v, 4);
-			memcpy(&c, bv, 4);
-			x = a;
-			y = c;
-		} else {
-			memcpy(&x, v, 8);
-			memcpy(&y, bv, 8);
-		}
-		out[i].value = x * (double)scale;
-		out[i].base = *diff ? y * (double)scale : 0;
-		size_t at = off + nodes * vs * (*diff ? 2 : 1);
-		int32_t nm;
-		if (n16) {
-			uint16_t u;
-			memcpy(&u, b + at + i * 2, 2);
-			nm = i ? u : -1;
-		} else {
-			memcpy(&nm, b + at + i * 4, 4);
-		}
+		double f[5] = {0};
+		for (size_t k = 0; k < nf; k++)
+			memcpy(&f[k], b + off + (k * nodes + i) * 8, 8);
+		out[i].value = f[0];
+		out[i].base = *diff ? f[1] : 0;
+		out[i].more = *diff ? f[2] : f[1];
+		out[i].more_base = *diff ? f[3] : 0;
+		out[i].big = *diff ? f[4] : f[2];
+		uint32_t id, nm;
 		uint16_t d;
-		memcpy(&d, b + at + nodes * ns + i * 2, 2);
+		memcpy(&id, u + i * 4, 4);
+		memcpy(&nm, u + nodes * 4 + i * 4, 4);
+		memcpy(&d, u + nodes * 8 + i * 2, 2);
+		out[i].id = id;
 		out[i].depth = d;
-		snprintf(out[i].name, sizeof(out[i].name), "%s", nm < 0 ? "(root)" : (size_t)nm < nn ? names[nm] : "?");
+		out[i].flags = u[nodes * 10 + i];
+		const char *name = nm == UINT32_MAX ? "(root)" : "?";
+		for (size_t k = 0; k < nn; k++)
+			if (ids[k] == nm)
+				name = names[k];
+		snprintf(out[i].name, sizeof(out[i].name), "%.31s", name);
 	}
 	*n = nodes;
 	return 0;
 }
 
-static int flame(const struct profile *p, struct frame *f, size_t max, size_t *n, bool *diff)
+/* The tree of p with o (NULL: the defaults), or its pivot (pivot "up"/"down" on re). */
+static struct webui_flame *tree(const struct profile *p, const struct report_options *o,
+				const char *pivot, const char *re)
 {
-	struct report_options o;
-	cprof__report_options_init(&o);
-	struct webui_reply r = {0};
+	struct report_options def;
+	cprof__report_options_init(&def);
+	struct webui_flame *m = NULL, *pm = NULL;
 	char err[256];
-	if (cprof__webui_data(p, &o, "flame", &r, err, sizeof(err)) < 0)
+	if (!p || cprof__webui_flame_build(p, o ? o : &def, &m, err, sizeof(err)) < 0)
+		return NULL;
+	if (!pivot)
+		return m;
+	int rc = cprof__webui_flame_pivot(m, re, strcmp(pivot, "up") == 0, &pm, err, sizeof(err));
+	cprof__webui_flame_free(m);
+	return rc < 0 ? NULL : pm;
+}
+
+/* The frames of subtree z sent for a page width pixels wide. */
+static int flame(const struct webui_flame *m, size_t z, double width, struct frame *f, size_t max,
+		 size_t *n, bool *diff)
+{
+	struct webui_reply r = {0};
+	if (!m || cprof__webui_flame_send(m, z, width, &r) < 0)
 		return -1;
 	int rc = decode(&r, f, max, n, diff);
 	free(r.data);
 	return rc;
+}
+
+/* A JSON answer (search, callers) as a string. */
+static char *answer(int rc, struct webui_reply *r)
+{
+	char *s = rc == 0 && r->data ? strndup(r->data, r->len) : NULL;
+	free(r->data);
+	*r = (struct webui_reply){0};
+	return s;
 }
 
 #define CHECK_FRAME(f, nm, d, v)                                                \
@@ -129,10 +153,11 @@ static void test_flame_tree(void)
 {
 	/* Interleaved stacks, one repeated: the tree merges them whatever their order. */
 	struct profile *p = folded("a;b;c 3\nx 1\na;b 2\na;d 6\na;b;c 4\n");
+	struct webui_flame *m = tree(p, NULL, NULL, NULL);
 	struct frame f[16];
 	size_t n = 0;
 	bool diff = true;
-	CHECK(p && flame(p, f, 16, &n, &diff) == 0);
+	CHECK(flame(m, 0, 1000, f, 16, &n, &diff) == 0);
 	CHECK(!diff);
 	CHECK_EQ_INT(n, 6);
 	if (n == 6) {
@@ -143,7 +168,15 @@ static void test_flame_tree(void)
 		CHECK_FRAME(f[3], "c", 3, 7);
 		CHECK_FRAME(f[4], "d", 2, 6);
 		CHECK_FRAME(f[5], "x", 1, 1);
+		for (size_t i = 0; i < n; i++) { /* nothing left out */
+			CHECK_EQ_INT(f[i].flags, 0);
+			CHECK_EQ_INT((long long)f[i].more, 0);
+			CHECK_EQ_INT(f[i].id, i);
+		}
 	}
+	CHECK_EQ_INT(m ? m->end[1] : 0, 5);   /* a's subtree: a, b, c, d */
+	CHECK_EQ_INT(m ? m->parent[4] : 0, 1); /* d's caller is a */
+	cprof__webui_flame_free(m);
 	cprof__profile_free(p);
 }
 
@@ -179,16 +212,121 @@ static void test_flame_tree_build(void)
 	cprof__profile_free(p);
 }
 
+static void test_flame_partial(void)
+{
+	/*
+	 * 100,040 in all on a page 1,000 pixels wide: frames under 30 (0.3 px)
+	 * are left out, their value on their caller.
+	 */
+	struct profile *p = folded("m;big 100000\nm;small;s1 20\nm;small;s2 20\n");
+	struct webui_flame *m = tree(p, NULL, NULL, NULL);
+	struct frame f[16];
+	size_t n = 0;
+	bool diff;
+	CHECK(flame(m, 0, 1000, f, 16, &n, &diff) == 0);
+	CHECK_EQ_INT(n, 4);
+	if (n == 4) {
+		CHECK_FRAME(f[0], "(root)", 0, 100040);
+		CHECK_FRAME(f[1], "m", 1, 100040);
+		CHECK_FRAME(f[2], "big", 2, 100000);
+		CHECK_FRAME(f[3], "small", 2, 40);
+		CHECK_EQ_INT(f[3].flags, 1);
+		CHECK_EQ_INT((long long)f[3].more, 40); /* its self value is 40 - 40: exact */
+		CHECK_EQ_INT((long long)f[3].big, 20);  /* the widest left out */
+		CHECK_EQ_INT(f[2].flags, 0);
+	}
+	/* zoomed into small: its callees are wide enough now */
+	size_t z = n == 4 ? f[3].id : 0;
+	CHECK(flame(m, z, 1000, f, 16, &n, &diff) == 0);
+	CHECK_EQ_INT(n, 3);
+	if (n == 3) {
+		CHECK_FRAME(f[0], "small", 2, 40);
+		CHECK_EQ_INT(f[0].flags, 0);
+		CHECK_FRAME(f[1], "s1", 3, 20);
+		CHECK_FRAME(f[2], "s2", 3, 20);
+	}
+	struct webui_reply r = {0};
+	CHECK_EQ_INT(m ? cprof__webui_flame_send(m, 99, 1000, &r) : 0, -ENOENT);
+	cprof__webui_flame_free(m);
+	cprof__profile_free(p);
+}
+
+static void test_flame_search_and_pivot(void)
+{
+	/* r under itself counts once; r as a root too */
+	struct profile *p = folded("a;r;r;x 5\na;y 3\nr 2\n");
+	struct webui_flame *m = tree(p, NULL, NULL, NULL);
+	struct webui_reply r = {0};
+	char err[256] = "";
+	char *s = m ? answer(cprof__webui_flame_search(m, "^r$", &r, err, sizeof(err)), &r) : NULL;
+	CHECK(s && strncmp(s, "{\"total\":7,\"base\":0,\"match\":[", 29) == 0);
+	free(s);
+	s = m ? answer(cprof__webui_flame_search(m, "^(x|y)$", &r, err, sizeof(err)), &r) : NULL;
+	CHECK(s && strncmp(s, "{\"total\":8,", 11) == 0);
+	free(s);
+	CHECK_EQ_INT(m ? cprof__webui_flame_search(m, "(", &r, err, sizeof(err)) : 0, -EINVAL);
+	CHECK(strstr(err, "bad regexp"));
+	cprof__webui_flame_free(m);
+	/* callers above the pivot: r's callers are a (5) and nothing (the root's 2) */
+	struct webui_flame *up = tree(p, NULL, "up", "^r$");
+	struct frame f[16];
+	size_t n = 0;
+	bool diff;
+	CHECK(flame(up, 0, 1000, f, 16, &n, &diff) == 0);
+	CHECK_EQ_INT(n, 3);
+	if (n == 3) {
+		CHECK_FRAME(f[0], "(root)", 0, 7);
+		CHECK_FRAME(f[1], "r", 1, 7);
+		CHECK_FRAME(f[2], "a", 2, 5);
+	}
+	CHECK(up && up->root && strcmp(up->root, "pivot: ^r$") == 0 && up->all == 10);
+	cprof__webui_flame_free(up);
+	/* callees below: the subtrees of the outermost r merged */
+	struct webui_flame *down = tree(p, NULL, "down", "^r$");
+	CHECK(flame(down, 0, 1000, f, 16, &n, &diff) == 0);
+	CHECK_EQ_INT(n, 4);
+	if (n == 4) {
+		CHECK_FRAME(f[0], "(root)", 0, 7);
+		CHECK_FRAME(f[1], "r", 1, 7);
+		CHECK_FRAME(f[2], "r", 2, 5);
+		CHECK_FRAME(f[3], "x", 3, 5);
+	}
+	cprof__webui_flame_free(down);
+	cprof__profile_free(p);
+}
+
+static void test_flame_callers(void)
+{
+	struct profile *p = folded("a;b;c 3\nd;c 2\na;b 4\n");
+	struct webui_flame *m = tree(p, NULL, NULL, NULL);
+	struct webui_reply r = {0};
+	char err[256] = "";
+	/* names are numbered in order of first use in the sorted stacks: a 0, b 1, c 2, d 3 */
+	char *s = m ? answer(cprof__webui_flame_callers(m, "", &r, err, sizeof(err)), &r) : NULL;
+	CHECK(s && strstr(s, "\"rows\":[[2,5,0,1],[1,4,0,1]]"));
+	free(s);
+	s = m ? answer(cprof__webui_flame_callers(m, "2", &r, err, sizeof(err)), &r) : NULL;
+	CHECK(s && strstr(s, "\"rows\":[[1,3,0,1],[3,2,0,0]]"));
+	free(s);
+	s = m ? answer(cprof__webui_flame_callers(m, "2.1", &r, err, sizeof(err)), &r) : NULL;
+	CHECK(s && strstr(s, "\"rows\":[[0,3,0,0]]"));
+	free(s);
+	CHECK_EQ_INT(m ? cprof__webui_flame_callers(m, "2.x", &r, err, sizeof(err)) : 0, -EINVAL);
+	cprof__webui_flame_free(m);
+	cprof__profile_free(p);
+}
+
 static void test_flame_diff(void)
 {
 	struct profile *base = folded("a;b 4\na;gone 3\n");
 	struct profile *now = folded("a;b 6\na;fresh 2\n");
 	char err[256];
 	struct profile *d = base && now ? cprof__report_merge_base(now, base, true, false, err, sizeof(err)) : NULL;
+	struct webui_flame *m = tree(d, NULL, NULL, NULL);
 	struct frame f[16];
 	size_t n = 0;
 	bool diff = false;
-	CHECK(d && flame(d, f, 16, &n, &diff) == 0);
+	CHECK(flame(m, 0, 1000, f, 16, &n, &diff) == 0);
 	CHECK(diff);
 	CHECK_EQ_INT(n, 5);
 	if (n == 5) {
@@ -197,6 +335,7 @@ static void test_flame_diff(void)
 		CHECK_EQ_INT((long long)f[0].base, 7);
 		CHECK_FRAME(f[1], "a", 1, 8);
 		CHECK_EQ_INT((long long)f[1].base, 7);
+		CHECK_EQ_INT(f[1].flags, 2); /* a callee vanished */
 		CHECK_FRAME(f[2], "b", 2, 6);
 		CHECK_EQ_INT((long long)f[2].base, 4);
 		CHECK_FRAME(f[3], "fresh", 2, 2); /* appeared */
@@ -204,6 +343,7 @@ static void test_flame_diff(void)
 		CHECK_FRAME(f[4], "gone", 2, 0); /* vanished: no width, its base kept */
 		CHECK_EQ_INT((long long)f[4].base, 3);
 	}
+	cprof__webui_flame_free(m);
 	cprof__profile_free(base);
 	cprof__profile_free(now);
 	cprof__profile_free(d);
@@ -246,18 +386,19 @@ static void test_filters_and_errors(void)
 	o.sample_index = NULL;
 	CHECK_EQ_INT(cprof__webui_data(p, &o, "nothing", &r, err, sizeof(err)), -ENOENT);
 	o.focus = "(";
-	CHECK_EQ_INT(cprof__webui_data(p, &o, "flame", &r, err, sizeof(err)), -EINVAL);
+	struct webui_flame *m = NULL;
+	CHECK_EQ_INT(cprof__webui_flame_build(p, &o, &m, err, sizeof(err)), -EINVAL);
 	/* -ignore narrows the flame graph's tree */
 	o.focus = NULL;
 	o.ignore = "^c$";
 	struct frame f[8];
 	size_t n = 0;
 	bool diff;
-	CHECK(cprof__webui_data(p, &o, "flame", &r, err, sizeof(err)) == 0);
-	CHECK(decode(&r, f, 8, &n, &diff) == 0);
-	free(r.data);
+	m = tree(p, &o, NULL, NULL);
+	CHECK(flame(m, 0, 1000, f, 8, &n, &diff) == 0);
 	CHECK_EQ_INT(n, 3);
 	CHECK_EQ_INT((long long)f[0].value, 3);
+	cprof__webui_flame_free(m);
 	/* the download: a gzipped profile.proto, as an attachment */
 	r = (struct webui_reply){0};
 	CHECK(cprof__webui_download(p, &o, &r, err, sizeof(err)) == 0);
@@ -271,6 +412,9 @@ int main(void)
 {
 	RUN(test_flame_tree);
 	RUN(test_flame_tree_build);
+	RUN(test_flame_partial);
+	RUN(test_flame_search_and_pivot);
+	RUN(test_flame_callers);
 	RUN(test_flame_diff);
 	RUN(test_top_and_meta);
 	RUN(test_filters_and_errors);

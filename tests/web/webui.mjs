@@ -1,13 +1,14 @@
 // webui.mjs - browser tests of `cprof pprof -http`, run by
 // tests/e2e/webui_browser.sh with one running server per profile:
 //
-//   node webui.mjs ARTIFACT_DIR cpu=URL heap=URL diff=URL go=URL empty=URL
+//   node webui.mjs ARTIFACT_DIR cpu=URL heap=URL diff=URL go=URL empty=URL wide=URL
 //
 // cpu: a C CPU profile of tests/progs/cpu_split (func_sixty, func_thirty,
 // func_ten); heap: Go's heap profile (tests/data/go-heap.pb.gz); diff: a
 // -diff_base of two collapsed-stack files (lex grew, render shrank, fresh
 // appeared, gone vanished); go: Go's CPU profile (tests/data/go-cpu.pb.gz);
-// empty: a profile whose only sample is zero.
+// empty: a profile whose only sample is zero; wide: one whose small frames
+// are too narrow to draw until zoomed into (the server leaves them out).
 // Every view of every profile loads without a console error and its
 // screenshot is not blank; then the interactions. Prints PASS/FAIL lines.
 import { mkdirSync } from 'node:fs';
@@ -92,6 +93,21 @@ const page = await newPage(browser);
     done = true;
   }
   if (!done) fail('webui_flame_click_zooms', 'no row with two frames to tell a zoom from no zoom');
+}
+
+// ---- frames too narrow to draw are left out, fetched when a zoom shows them ----
+{
+  await open(page, `${urls.wide}/ui/flamegraph`);
+  const sent = await page.evaluate(() => window.cpTimes.bytes);
+  await page.focus('#flame');
+  for (const k of ['ArrowDown', 'ArrowDown', 'ArrowRight']) await page.keyboard.press(k);
+  const small = await page.locator('#details').innerText();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !window.cpBusy, null, { timeout: 10000 });
+  const left = await hover(page, 4, 3), right = await hover(page, -4, 3);
+  check(/^small\b/.test(small) && /self 0 /.test(small) && left === 's1' && right === 's2' && page.errors.length === 0,
+    'webui_flame_zoom_fetches',
+    `selected "${small}" (self exact though its callees were left out of ${sent} bytes); zoomed into it, row 3 shows "${left}" .. "${right}"`);
 }
 
 // ---- the keyboard: arrows move between frames, Enter zooms, Escape resets ----
@@ -248,6 +264,8 @@ const page = await newPage(browser);
   const firstRow = page.locator('#callers .row').first();
   const name = await firstRow.locator('.name').innerText();
   await firstRow.click();
+  await page.waitForFunction(() => document.querySelector('#callers .row[aria-expanded="true"]'), null, { timeout: 10000 })
+    .catch(() => {});
   const child = await page.locator('#callers .row').nth(1).locator('.name').innerText();
   check(name === 'crypto/sha256.block' && child === 'crypto/sha256.(*digest).Write', 'webui_callers_tree',
     `top self "${name}", its caller "${child}"`);
