@@ -11,6 +11,13 @@
 #    without and with CPROF_TRACE, interleaved rounds timed by
 #    bench_runner; overhead = median(traced) / median(base) - 1.
 #
+# 3. Exports: a trace of trace_bench_linked locks E (E million critical
+#    sections, 4 threads) written by cprof trace as text, Chrome JSON and
+#    Perfetto protobuf, and as the sync profile (-pprof=sync): bytes per
+#    event of each output, and the time to write it (to /dev/null) in
+#    interleaved rounds timed by bench_runner: events per second of wall and
+#    of user+sys time, medians.
+#
 # Output: markdown on stdout, appended to APPEND_TO when given. Exit status
 # 1 when a run fails or a trace does not decode.
 #
@@ -21,9 +28,9 @@ set -u
 B=${1:?usage: bench/trace_run.sh BUILD_DIR [APPEND_TO]}
 append=${2:-}
 N=${CPROF_TRACE_BENCH_N:-11}
-PAIRS=20000000 MIL=8
+PAIRS=20000000 MIL=8 EMIL=2
 if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
-	N=3 PAIRS=2000000 MIL=4
+	N=3 PAIRS=2000000 MIL=4 EMIL=1
 fi
 runner=$B/bench/bench_runner
 prog=$B/tests/progs/trace_bench_linked
@@ -66,6 +73,34 @@ for ((r = 0; r < N; r++)); do
 		echo "bench: trace round $((r + 1))/$N ${names[$c]} $t" >&2
 	done
 done
+# Exports of one trace: sizes once, then interleaved timed rounds.
+if CPROF_TRACE=$tmp/e.trace "$prog" locks "$EMIL" >/dev/null 2>"$tmp/e.err"; then
+	eev=$("$cprof" trace -format=text "$tmp/e.trace" 2>/dev/null | tail -n 1 | awk '$1 == "#" { print $4 }')
+	: >"$tmp/exports"
+	for x in text json perfetto pprof; do
+		if [ $x = pprof ]; then args="-pprof=sync"; else args="-format=$x"; fi
+		"$cprof" trace $args -o "$tmp/e.out" "$tmp/e.trace" 2>/dev/null || { echo "bench: export $x failed" >&2; failed=1; }
+		echo "size $x $(stat -c %s "$tmp/e.out")" >>"$tmp/exports"
+		rm -f "$tmp/e.out"
+	done
+	xs=(text json perfetto pprof)
+	for ((r = 0; r < N; r++)); do
+		for ((k = 0; k < 4; k++)); do
+			x=${xs[$(((r + k) % 4))]}
+			if [ $x = pprof ]; then args="-pprof=sync"; else args="-format=$x"; fi
+			if t=$("$runner" -e "$tmp/err" -- "$cprof" trace $args -o /dev/null "$tmp/e.trace"); then
+				echo "time $x $t" >>"$tmp/exports"
+			else
+				echo "bench: export $x round $r failed: $(tail -n 2 "$tmp/err")" >&2
+				failed=1
+			fi
+		done
+		echo "bench: export round $((r + 1))/$N" >&2
+	done
+else
+	echo "bench: the export trace failed: $(tail -n 2 "$tmp/e.err")" >&2
+	failed=1
+fi
 {
 	echo
 	echo "### Execution tracer"
@@ -109,5 +144,29 @@ done
 		}
 	}' "$tmp/runs"
 	awk '{ e += $1; s += $2 } END { if (e) printf "\nLock-heavy trace: %.2f bytes per event on average (%d events per run, nearly all region begins and ends).\n", s / e, e / NR }' "$tmp/sizes"
+	if [ -s "$tmp/exports" ]; then
+		echo
+		echo "Exports of one trace of \`trace_bench_linked locks $EMIL\` (${eev:-?} events, $(stat -c %s "$tmp/e.trace" 2>/dev/null) bytes; $N interleaved rounds, output to /dev/null):"
+		echo
+		echo "| cprof trace | output bytes per event | median wall | median user+sys | events/s (wall) | events/s (user+sys) |"
+		echo "|---|---|---|---|---|---|"
+		awk -v ev="${eev:-0}" '
+		function median(a, n,   i, j, t) {
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		$1 == "size" { size[$2] = $3 }
+		$1 == "time" { n[$2]++; w[$2, n[$2]] = $3; c[$2, n[$2]] = $4 + $5 }
+		END {
+			split("text json perfetto pprof", order, " ")
+			label["text"] = "-format=text"; label["json"] = "-format=json"; label["perfetto"] = "-format=perfetto"; label["pprof"] = "-pprof=sync"
+			for (k = 1; k <= 4; k++) {
+				x = order[k]; if (!n[x] || !ev) continue
+				for (i = 1; i <= n[x]; i++) { ww[i] = w[x, i]; cc[i] = c[x, i] }
+				mw = median(ww, n[x]); mc = median(cc, n[x])
+				printf "| %s | %s | %.3f s | %.3f s | %.2f M | %.2f M |\n", label[x], x == "pprof" ? sprintf("%d bytes in all", size[x]) : sprintf("%.1f", size[x] / ev), mw / 1e9, mc / 1e9, ev / (mw / 1e9) / 1e6, ev / (mc / 1e9) / 1e6
+			}
+		}' "$tmp/exports"
+	fi
 } | tee -a "${append:-/dev/null}"
 exit $failed

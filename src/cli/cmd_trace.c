@@ -1,9 +1,9 @@
 /*
  * cmd_trace.c - `cprof trace`: reads an execution trace written by the
  * runtime (cprof run -trace, CPROF_TRACE, cprof_trace_start) and writes it
- * out as text (one line per event) or as Chrome trace-event JSON, which
- * Perfetto UI and chrome://tracing open. Output is streamed event by event.
- * Decoding lives in trace_read.c.
+ * out as text (one line per event, here), as Chrome trace-event JSON or
+ * Perfetto's protobuf, or as a pprof profile of its waits (those three in
+ * trace_export.c). Decoding lives in trace_read.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,19 +22,39 @@
 #include "runtime/trace.h"
 
 const char cmd_trace_usage[] =
-	"Usage: cprof trace -format=text|json [-o OUT] FILE\n"
+	"Usage: cprof trace -format=text|json|perfetto [-o OUT] FILE\n"
+	"       cprof trace -pprof=sync|syscall|sched [-region=NAME] [-o OUT] FILE\n"
 	"\n"
-	"Reads an execution trace (cprof run -trace=FILE) and writes its events.\n"
+	"Reads an execution trace (cprof run -trace=FILE) and writes its events,\n"
+	"or a profile derived from them.\n"
 	"\n"
-	"  -format=text   one line per event: time since the start in ms, thread id,\n"
-	"                 event and arguments; each thread's events in the order it\n"
-	"                 recorded them, threads' chunks interleaved as written\n"
-	"  -format=json   Chrome trace events (open in ui.perfetto.dev or\n"
-	"                 chrome://tracing): a track per thread with its regions,\n"
-	"                 tasks as async spans, log messages as instants, counters\n"
-	"  -o OUT         write to OUT instead of standard output\n"
+	"  -format=text      one line per event: time since the start in ms, thread\n"
+	"                    id, event and arguments; each thread's events in the\n"
+	"                    order it recorded them, threads' chunks interleaved\n"
+	"  -format=json      Chrome trace events (open in ui.perfetto.dev or\n"
+	"                    chrome://tracing): a track per thread named after it,\n"
+	"                    regions as nested spans, tasks as async spans, blocked\n"
+	"                    spans with their reason and releasing thread, wake-up\n"
+	"                    arrows from the release to the resume, log messages and\n"
+	"                    CPU samples as instants, counters as graphs\n"
+	"  -format=perfetto  the same as Perfetto's protobuf trace (open in\n"
+	"                    ui.perfetto.dev), smaller and faster to load for big\n"
+	"                    traces; CPU samples as Perfetto stack samples\n"
+	"  -pprof=KIND       a pprof profile of the waits, as go tool trace -pprof\n"
+	"                    writes it (contentions/count, delay/nanoseconds), for\n"
+	"                    cprof pprof or go tool pprof:\n"
+	"                      sync     blocked on a mutex, rwlock, condition variable,\n"
+	"                               semaphore, join or barrier\n"
+	"                      syscall  blocked in a system call (traced with\n"
+	"                               CPROF_BLOCK_SYSCALLS=1)\n"
+	"                      sched    wake-up latency: from the release by another\n"
+	"                               thread to the resume, by where it waited\n"
+	"  -region=NAME      with -pprof: only waits while a region NAME was open on\n"
+	"                    the waiting thread\n"
+	"  -o OUT            write to OUT instead of standard output\n"
 	"\n"
-	"A file cut short (a process killed while tracing, a copy in progress)\n"
+	"Output is written as the file is read (a profile once it is whole). A\n"
+	"file cut short (a process killed while tracing, a copy in progress)\n"
 	"decodes up to its last whole chunk; cprof says so on stderr.\n";
 
 struct out {

@@ -142,6 +142,13 @@ static const char *frame_name(const struct trace_frame *fr, char *buf, size_t le
 	return buf;
 }
 
+/* How much of a wait to draw: not before the trace's start. */
+static int64_t block_dur(const struct trace_event *ev)
+{
+	int64_t d = ev->dur_ns > 0 ? ev->dur_ns : 0;
+	return d > ev->ns && ev->ns >= 0 ? ev->ns : d;
+}
+
 static const char *reason_name(uint64_t r)
 {
 	return cprof__trace_reason_name((int)r);
@@ -270,7 +277,7 @@ static int json_event(const struct trace_event *ev, void *arg)
 		fprintf(f, ",\"cat\":\"counter\",\"args\":{\"value\":%" PRIu64 "}}", ev->b);
 		break;
 	case CPROF_TEV_BLOCK: {
-		int64_t dur = ev->dur_ns > 0 ? ev->dur_ns : 0;
+		int64_t dur = block_dur(ev);
 		int wake = ev->peer && ev->wake_ns >= 0;
 		jhead(j, "X", ev->tid, ev->ns - dur, reason_name(ev->a));
 		jts(f, "dur", dur);
@@ -409,7 +416,6 @@ struct pf {
 	struct buf pk;  /* the packet being built */
 	struct buf in;  /* its new interned entries (InternedData body) */
 	const struct trace_info *info; /* the decoder fills it before the first event */
-	int64_t base;   /* added to every time: the trace's start on the wall clock */
 	uint64_t flow;
 	struct kmap names, cats, dnames, funcs; /* interned strings -> iid */
 	struct kmap frames;   /* (pc, function iid) -> frame iid */
@@ -454,7 +460,7 @@ static void pf_emit(struct pf *p, int64_t ns, int flags)
 	struct buf *b = &p->pk;
 	if (ns != INT64_MIN) {
 		cprof__pb_put_tag(b, TP_TIMESTAMP, PB_VARINT);
-		cprof__pb_put_varint(b, (uint64_t)(p->base + (ns > 0 ? ns : 0)));
+		cprof__pb_put_varint(b, (uint64_t)(ns > 0 ? ns : 0)); /* ns since the trace started, as in the JSON */
 	}
 	cprof__pb_put_uint64(b, TP_SEQ_ID, 1);
 	cprof__pb_put_uint64(b, TP_SEQ_FLAGS, (uint64_t)flags);
@@ -678,6 +684,8 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	size_t mk;
 	uint64_t n;
 	pf_track_thread(p, ev->tid, ev->type == CPROF_TEV_THREAD_NAME ? ev->str : NULL);
+	if (p->oom)
+		return -ENOMEM;
 	uint64_t track = UUID_THREAD(ev->tid);
 	switch (ev->type) {
 	case CPROF_TEV_THREAD_START:
@@ -706,15 +714,21 @@ static int pf_event(const struct trace_event *ev, void *arg)
 		te_end(p, mk, ev->ns);
 		break;
 	case CPROF_TEV_REGION_BEGIN:
+		p->tracks.val[kmap_find(&p->tracks, (uint32_t)ev->tid)]++; /* the thread's track exists by now */
 		mk = te_begin(p, track, TYPE_SLICE_BEGIN, "region", ev->str);
 		if (ev->a)
 			da_uint(p, "task", ev->a);
 		te_end(p, mk, ev->ns);
 		break;
-	case CPROF_TEV_REGION_END:
+	case CPROF_TEV_REGION_END: {
+		uint64_t *depth = &p->tracks.val[kmap_find(&p->tracks, (uint32_t)ev->tid)];
+		if (!*depth) /* its begin is before the trace */
+			break;
+		--*depth;
 		mk = te_begin(p, track, TYPE_SLICE_END, NULL, NULL);
 		te_end(p, mk, ev->ns);
 		break;
+	}
 	case CPROF_TEV_LOG:
 		mk = te_begin(p, track, TYPE_INSTANT, "log", ev->str);
 		da_str(p, "message", ev->msg ? ev->msg : "", ev->msglen);
@@ -731,7 +745,7 @@ static int pf_event(const struct trace_event *ev, void *arg)
 		te_end(p, mk, ev->ns);
 		break;
 	case CPROF_TEV_BLOCK: {
-		int64_t dur = ev->dur_ns > 0 ? ev->dur_ns : 0;
+		int64_t dur = block_dur(ev);
 		const char *reason = reason_name(ev->a);
 		mk = te_begin(p, track, TYPE_SLICE_BEGIN, "blocked", reason);
 		da_str(p, "call", ev->str, strlen(ev->str));
@@ -780,7 +794,6 @@ static void pf_start(struct pf *p)
 {
 	char pname[32];
 	snprintf(pname, sizeof pname, "pid %d", p->info->pid);
-	p->base = p->info->wall_ns > 0 ? p->info->wall_ns : 1;
 	pf_begin(p);
 	size_t td = cprof__pb_msg_begin(&p->pk, TP_TRACK_DESCRIPTOR);
 	cprof__pb_put_uint64(&p->pk, TD_UUID, UUID_PROCESS);
