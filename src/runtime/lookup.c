@@ -9,6 +9,12 @@
  * The CPU profile is not here: it is a capture over a duration with its own
  * API (prof_cpu.c). Timed kinds (start/stop) are listed for the endpoint
  * but cannot be written as a snapshot.
+ *
+ * What the endpoint serves for a profiler that is off is here too: Go's
+ * handler writes any profile it knows, recorded or not (block and mutex at
+ * rate 0 are empty, valid profiles), so the heap kinds, whose profiler
+ * starts only at load, answer an empty profile with their sample types and
+ * a comment saying why, not an error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,19 +63,43 @@ const struct rt_profile_kind *cprof__lookup_all(size_t *n)
 	return kinds;
 }
 
-static int render(const char *name, int debug, struct buf *out)
+#define HEAP_OFF "the heap profiler is off in this process (it starts at load: cprof run -memprofile=FILE " \
+		 "or -memprofilerate=N, CPROF_MEM_RATE=N): this profile is empty"
+
+struct profile *cprof__lookup_empty(const char *name)
 {
-	const struct rt_profile_kind *k = cprof__lookup(name);
-	if (!k)
-		return -ENOENT;
-	if (debug > 0 && k->text)
-		return k->text(out, debug);
-	if (!k->build)
-		return -EINVAL; /* timed: needs a duration */
-	errno = 0;
-	struct profile *p = k->build();
+	bool peak = strcmp(name, "peak") == 0;
+	if (!peak && strcmp(name, "heap") != 0 && strcmp(name, "allocs") != 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	struct profile *p = cprof__profile_new();
 	if (!p)
-		return errno == ENODATA ? -ENODATA : -ENOMEM;
+		goto oom;
+	bool ok = true;
+	if (!peak)
+		ok = cprof__profile_add_sample_type(p, "alloc_objects", "count") &&
+		     cprof__profile_add_sample_type(p, "alloc_space", "bytes");
+	ok = ok && cprof__profile_add_sample_type(p, "inuse_objects", "count") &&
+	     cprof__profile_add_sample_type(p, "inuse_space", "bytes");
+	p->period_type.type = cprof__profile_intern(p, "space", (size_t)-1);
+	p->period_type.unit = cprof__profile_intern(p, "bytes", (size_t)-1);
+	if (strcmp(name, "allocs") == 0)
+		p->default_sample_type = cprof__profile_intern(p, "alloc_space", (size_t)-1);
+	p->time_nanos = cprof__wall_ns();
+	if (!ok || p->period_type.type < 0 || p->period_type.unit < 0 || cprof__profile_add_comment(p, HEAP_OFF) != 0) {
+		cprof__profile_free(p);
+		goto oom;
+	}
+	return p;
+oom:
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* p as proto (debug 0, gzipped) or Go's legacy text, appended to out. */
+static int emit(const char *name, int debug, struct profile *p, struct buf *out)
+{
 	int rc;
 	if (debug > 0) {
 		rc = cprof__lookup_text(name, p, out);
@@ -82,6 +112,30 @@ static int render(const char *name, int debug, struct buf *out)
 			free(gz);
 		}
 	}
+	return rc;
+}
+
+static int render(const char *name, int debug, bool empty_when_off, struct buf *out)
+{
+	const struct rt_profile_kind *k = cprof__lookup(name);
+	if (!k)
+		return -ENOENT;
+	if (debug > 0 && k->text)
+		return k->text(out, debug);
+	if (!k->build)
+		return -EINVAL; /* timed: needs a duration */
+	errno = 0;
+	struct profile *p = k->build();
+	bool off = false;
+	if (!p && errno == ENODATA && empty_when_off) {
+		p = cprof__lookup_empty(name);
+		off = p != NULL;
+	}
+	if (!p)
+		return errno == ENODATA ? -ENODATA : -ENOMEM;
+	int rc = emit(name, debug, p, out);
+	if (rc == 0 && off && debug > 0)
+		rc = cprof__buf_puts(out, "# cprof: " HEAP_OFF "\n");
 	cprof__profile_free(p);
 	return rc;
 }
@@ -89,7 +143,15 @@ static int render(const char *name, int debug, struct buf *out)
 int cprof__lookup_render(const char *name, int debug, struct buf *out)
 {
 	cprof__heap_ignore_begin(); /* building and encoding allocate: not the program's */
-	int rc = render(name, debug, out);
+	int rc = render(name, debug, false, out);
+	cprof__heap_ignore_end();
+	return rc;
+}
+
+int cprof__lookup_serve(const char *name, int debug, struct buf *out)
+{
+	cprof__heap_ignore_begin();
+	int rc = render(name, debug, true, out);
 	cprof__heap_ignore_end();
 	return rc;
 }

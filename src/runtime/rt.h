@@ -521,6 +521,18 @@ int cprof__lookup_text(const char *name, struct profile *p, struct buf *b);
 /* The named snapshot profile into out: proto (debug 0, gzipped) or text. 0 or -errno. Thread. */
 int cprof__lookup_render(const char *name, int debug, struct buf *out);
 /*
+ * What the endpoint serves: as cprof__lookup_render, but a profiler that is
+ * off gives the empty profile of cprof__lookup_empty (Go's handler serves
+ * block and mutex at rate 0 as empty profiles) instead of -ENODATA. Thread.
+ */
+int cprof__lookup_serve(const char *name, int debug, struct buf *out);
+/*
+ * The empty profile of a kind whose profiler is off (heap, allocs, peak):
+ * its sample types and period type, no samples, a comment saying why. NULL
+ * with errno ENOENT (no such kind off) or ENOMEM. Thread.
+ */
+struct profile *cprof__lookup_empty(const char *name);
+/*
  * The difference p1 - p0 of two profiles of one kind taken at two moments
  * (samples matched by stack addresses and labels; all-zero samples dropped),
  * built into p1 in place. 0 or -ENOMEM. Thread.
