@@ -142,11 +142,32 @@ static const char *frame_name(const struct trace_frame *fr, char *buf, size_t le
 	return buf;
 }
 
-/* How much of a wait to draw: not before the trace's start. */
-static int64_t block_dur(const struct trace_event *ev)
+/*
+ * How much of a wait to draw: from its begin, but not before the thread's
+ * previous event (prev, -1: none) nor the trace's start. The wait's length
+ * is measured on another clock than the events' times, so its begin may
+ * come out a few microseconds before the event that preceded it (a region
+ * begin), which viewers would take for badly nested slices.
+ */
+static int64_t block_dur(const struct trace_event *ev, int64_t prev)
 {
 	int64_t d = ev->dur_ns > 0 ? ev->dur_ns : 0;
-	return d > ev->ns && ev->ns >= 0 ? ev->ns : d;
+	int64_t floor = prev > 0 ? prev : 0;
+	if (ev->ns - d < floor)
+		d = ev->ns > floor ? ev->ns - floor : 0;
+	return d;
+}
+
+/* The time of tid's latest event (-1: none yet), then ns becomes it. -2 on out of memory. */
+static int64_t swap_last(struct kmap *last, int32_t tid, int64_t ns)
+{
+	ssize_t at = kmap_put(last, (uint32_t)tid);
+	if (at < 0)
+		return -2;
+	int64_t prev = last->val[at] ? (int64_t)(last->val[at] - 1) : -1;
+	if (ns >= 0 && (uint64_t)ns + 1 > last->val[at])
+		last->val[at] = (uint64_t)ns + 1;
+	return prev;
 }
 
 static const char *reason_name(uint64_t r)
@@ -162,6 +183,7 @@ struct json {
 	const struct trace_info *info; /* the decoder fills it before the first event */
 	uint64_t flow;
 	struct kmap depth; /* tid -> open regions we wrote a B for */
+	struct kmap last;  /* tid -> 1 + the time of its latest event */
 };
 
 static void jstr(FILE *f, const char *s, size_t n)
@@ -221,6 +243,9 @@ static int json_event(const struct trace_event *ev, void *arg)
 	struct json *j = arg;
 	FILE *f = j->f;
 	ssize_t at;
+	int64_t prev = swap_last(&j->last, ev->tid, ev->ns);
+	if (prev == -2)
+		return -ENOMEM;
 	switch (ev->type) {
 	case CPROF_TEV_THREAD_START:
 		jhead(j, "i", ev->tid, ev->ns, "thread start");
@@ -277,7 +302,7 @@ static int json_event(const struct trace_event *ev, void *arg)
 		fprintf(f, ",\"cat\":\"counter\",\"args\":{\"value\":%" PRIu64 "}}", ev->b);
 		break;
 	case CPROF_TEV_BLOCK: {
-		int64_t dur = block_dur(ev);
+		int64_t dur = block_dur(ev, prev);
 		int wake = ev->peer && ev->wake_ns >= 0;
 		jhead(j, "X", ev->tid, ev->ns - dur, reason_name(ev->a));
 		jts(f, "dur", dur);
@@ -289,6 +314,7 @@ static int json_event(const struct trace_event *ev, void *arg)
 			fprintf(f, ",\"released_by\":%d", ev->peer);
 		if (ev->wake_ns >= 0)
 			fprintf(f, ",\"wakeup_latency_ns\":%" PRId64, ev->ns - ev->wake_ns);
+		fprintf(f, ",\"wait_ns\":%" PRId64, ev->dur_ns);
 		if (ev->stack)
 			jstack(f, ev->stack);
 		fputs("}}", f);
@@ -325,7 +351,7 @@ static int json_event(const struct trace_event *ev, void *arg)
 int cprof__trace_export_json(const uint8_t *data, size_t len, FILE *out, struct trace_info *info, char *err,
 			     size_t errlen)
 {
-	struct json j = {out, 1, info, 0, {0}};
+	struct json j = {out, 1, info, 0, {0}, {0}};
 	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", out);
 	int rc = cprof__trace_decode(data, len, info, json_event, &j, err, errlen);
 	if (rc == 0) {
@@ -337,6 +363,7 @@ int cprof__trace_export_json(const uint8_t *data, size_t len, FILE *out, struct 
 		info->pid, info->events, info->dropped, info->truncated ? "true" : "false",
 		rc != 0 ? ",\"error\":true" : "");
 	kmap_free(&j.depth);
+	kmap_free(&j.last);
 	return rc;
 }
 
@@ -423,6 +450,7 @@ struct pf {
 	struct kmap tracks;   /* tid -> written */
 	struct kmap tasks;    /* task id -> track number */
 	struct kmap counters; /* name -> track number */
+	struct kmap last;     /* tid -> 1 + the time of its latest event */
 	uint64_t ntasks, ncounters, nframes, nstacks;
 	int mapping_done;
 	int started;
@@ -684,7 +712,8 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	size_t mk;
 	uint64_t n;
 	pf_track_thread(p, ev->tid, ev->type == CPROF_TEV_THREAD_NAME ? ev->str : NULL);
-	if (p->oom)
+	int64_t prev = swap_last(&p->last, ev->tid, ev->ns);
+	if (p->oom || prev == -2)
 		return -ENOMEM;
 	uint64_t track = UUID_THREAD(ev->tid);
 	switch (ev->type) {
@@ -745,10 +774,11 @@ static int pf_event(const struct trace_event *ev, void *arg)
 		te_end(p, mk, ev->ns);
 		break;
 	case CPROF_TEV_BLOCK: {
-		int64_t dur = block_dur(ev);
+		int64_t dur = block_dur(ev, prev);
 		const char *reason = reason_name(ev->a);
 		mk = te_begin(p, track, TYPE_SLICE_BEGIN, "blocked", reason);
 		da_str(p, "call", ev->str, strlen(ev->str));
+		da_int(p, "wait_ns", ev->dur_ns);
 		if (ev->peer)
 			da_int(p, "released_by", ev->peer);
 		if (ev->wake_ns >= 0)
@@ -831,7 +861,7 @@ int cprof__trace_export_perfetto(const uint8_t *data, size_t len, FILE *out, str
 	cprof__buf_release(&p.pk);
 	cprof__buf_release(&p.in);
 	struct kmap *maps[] = {&p.names, &p.cats, &p.dnames, &p.funcs, &p.frames, &p.stacks, &p.tracks, &p.tasks,
-			       &p.counters};
+			       &p.counters, &p.last};
 	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
 		kmap_free(maps[i]);
 	return rc;

@@ -66,25 +66,34 @@ else
 fi
 
 # episodes TEXT: one line per decoded blocking episode:
-# tid reason dur_ns peer latency_ns(-1: unknown) leaf;caller;...
+# tid reason dur_ns peer latency_ns(-1: unknown) leaf;caller;... drawn_ns
+# where drawn_ns is the span the exports draw: from the wait's begin, but not
+# before the thread's previous event (the wait is timed on another clock).
 episodes() {
-	awk '$3 == "block" {
-		r = ""; d = 0; p = 0; w = ""; at = "-"
-		for (i = 4; i <= NF; i++) {
-			split($i, kv, "=")
-			if (kv[1] == "reason") r = kv[2]; else if (kv[1] == "dur_ns") d = kv[2]
-			else if (kv[1] == "peer") p = kv[2]; else if (kv[1] == "wake_ms") w = kv[2]; else if (kv[1] == "at") at = kv[2]
+	awk '$1 == "#" { next }
+	{
+		t = sprintf("%.0f", $1 * 1e6) + 0
+		floor = ($2 in prev) ? prev[$2] : 0
+		if ($3 == "block") {
+			r = ""; d = 0; p = 0; w = ""; at = "-"
+			for (i = 4; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == "reason") r = kv[2]; else if (kv[1] == "dur_ns") d = kv[2]
+				else if (kv[1] == "peer") p = kv[2]; else if (kv[1] == "wake_ms") w = kv[2]; else if (kv[1] == "at") at = kv[2]
+			}
+			lat = w == "" ? -1 : sprintf("%.0f", ($1 - w) * 1e6)
+			if (lat + 0 < -1) lat = 0
+			drawn = t - d < floor ? (t > floor ? t - floor : 0) : d
+			print $2, r, d, p, lat, at, drawn
 		}
-		lat = w == "" ? -1 : sprintf("%.0f", ($1 - w) * 1e6)
-		if (lat + 0 < -1) lat = 0
-		print $2, r, d, p, lat, at
+		if (!($2 in prev) || t > prev[$2]) prev[$2] = t
 	}' "$1"
 }
 
 # check_exports NAME TRACE: every export of TRACE against its decoded episodes (NAME.eps):
 # -pprof totals equal their sums exactly and go tool pprof reads them silently;
 # the JSON and the Perfetto trace have one blocked span per episode (their
-# durations adding up to the episodes') and one flow per known release.
+# lengths adding up to the episodes' drawn spans) and one flow per known release.
 check_exports() {
 	local name=$1 trace=$2 kind got want eps=$T/$1.eps
 	for kind in sync syscall sched; do
@@ -108,7 +117,7 @@ check_exports() {
 	local n_eps flows ns js ps
 	n_eps=$(wc -l <"$eps")
 	flows=$(awk '$4 > 0 && $5 >= 0 { n++ } END { print n + 0 }' "$eps")
-	ns=$(awk '{ s += $3 } END { printf "%d", s }' "$eps")
+	ns=$(awk '{ s += $7 } END { printf "%d", s }' "$eps")
 	if "$CPROF" trace -format=json "$trace" >"$T/$name.json" 2>"$T/$name.j.err" && js=$(python3 "$CHECK" json "$T/$name.json" 2>&1); then
 		got=$(pyget "$js" 'sum(d["blocked"].values()), round(d["blocked_us"] * 1000), d["flows"]')
 		want="$n_eps $ns [$flows, $flows, $flows]"
