@@ -9,6 +9,7 @@
 #   make bench-wall      only the wall-clock profiler's part of make bench
 #   make bench-trace     only the execution tracer's part of make bench
 #   make bench-webui     only the web UI's part of make bench (flame graph in the browser)
+#   make bench-trace-viewer  the trace viewer in the browser on a 10-million-event trace
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make SAN=address,undefined test   sanitizer build (separate build dir)
 #
@@ -51,9 +52,13 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 # The web UI's files (web/), compiled into the CLI as C arrays.
-WEB_SRC := $(sort $(wildcard web/*))
+WEB_SRC := $(sort $(filter-out web/trace,$(wildcard web/*)))
 WEB_OBJ := $(B)/obj/gen/webui_assets.o
 CLI_OBJ += $(WEB_OBJ)
+# The trace viewer's files (web/trace/), likewise (trace_assets).
+TRACE_WEB_SRC := $(sort $(wildcard web/trace/*))
+TRACE_WEB_OBJ := $(B)/obj/gen/trace_assets.o
+CLI_OBJ += $(TRACE_WEB_OBJ)
 
 LIBSO := $(B)/lib/libcprof.so
 LIBA := $(B)/lib/libcprof.a
@@ -80,7 +85,7 @@ BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: bench-http
 .PHONY: bench-continuous
-.PHONY: bench-trace
+.PHONY: bench-trace bench-trace-viewer
 .PHONY: bench-webui
 .PHONY: all test demo bench bench-heap bench-wall install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
@@ -141,6 +146,13 @@ $(B)/gen/webui_assets.c: $(WEB_SRC) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
 $(WEB_OBJ): $(B)/gen/webui_assets.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(B)/gen/trace_assets.c: $(TRACE_WEB_SRC) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh -n trace_assets $(TRACE_WEB_SRC) > $@.tmp && mv $@.tmp $@
+$(TRACE_WEB_OBJ): $(B)/gen/trace_assets.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
 
@@ -230,6 +242,10 @@ bench-trace: all $(BENCH_BIN) $(PROG_BIN)
 bench-webui: all $(B)/bench/bench_bigprof
 	@scripts/deps.sh bench
 	@bench/webui_bench.sh $(abspath $(B))
+
+bench-trace-viewer: all $(B)/tests/progs/trace_big_linked
+	@scripts/deps.sh test
+	@bench/trace_viewer_bench.sh $(abspath $(B))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

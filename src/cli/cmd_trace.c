@@ -19,14 +19,31 @@
 #include "cli/trace_export.h"
 #include "cli/trace_read.h"
 #include "cli/trace_views.h"
+#include "cli/trace_web.h"
 #include "runtime/trace.h"
 
 const char cmd_trace_usage[] =
-	"Usage: cprof trace -format=text|json|perfetto [-o OUT] FILE\n"
+	"Usage: cprof trace [-http=[host]:[port]] [-no_browser] FILE\n"
+	"       cprof trace -format=text|json|perfetto [-o OUT] FILE\n"
 	"       cprof trace -pprof=sync|syscall|sched [-region=NAME] [-o OUT] FILE\n"
 	"\n"
-	"Reads an execution trace (cprof run -trace=FILE) and writes its events,\n"
-	"or a profile derived from them.\n"
+	"Reads an execution trace (cprof run -trace=FILE). With no -format or\n"
+	"-pprof, serves a viewer in the browser (as go tool trace does): a zoomable\n"
+	"timeline with a track per thread (running, blocked by reason, in system\n"
+	"calls), regions, tasks, wake-up arrows, CPU samples and counters, details\n"
+	"on click and search; and the derived views: blocking profiles (sync,\n"
+	"syscall) with their pprof downloads, wake-up latency, and task and region\n"
+	"duration histograms. Otherwise writes its events, or a profile derived\n"
+	"from them.\n"
+	"\n"
+	"  -http=ADDR        serve the viewer on ADDR ([host]:[port]; default\n"
+	"                    localhost on a free port). Only local clients are\n"
+	"                    answered unless a host that is not loopback is given\n"
+	"  -no_browser       print the viewer's URL without opening a browser (also\n"
+	"                    what happens when there is no display). Viewer keys:\n"
+	"                    W/S zoom, A/D pan, 0 everything, / search, Escape\n"
+	"                    closes the details; the wheel zooms at the pointer, a\n"
+	"                    drag pans\n"
 	"\n"
 	"  -format=text      one line per event: time since the start in ms, thread\n"
 	"                    id, event and arguments; each thread's events in the\n"
@@ -144,7 +161,8 @@ static int on_event(const struct trace_event *ev, void *arg)
 
 int cmd_trace(int argc, char **argv)
 {
-	const char *format = NULL, *outpath = NULL, *path = NULL, *pprof = NULL, *region = NULL;
+	const char *format = NULL, *outpath = NULL, *path = NULL, *pprof = NULL, *region = NULL, *http = NULL;
+	bool no_browser = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] == '-' && a[1] == '-' && a[2])
@@ -165,6 +183,12 @@ int cmd_trace(int argc, char **argv)
 			outpath = a + 3;
 		} else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
 			outpath = argv[++i];
+		} else if (strncmp(a, "-http=", 6) == 0) {
+			http = a + 6;
+		} else if (strcmp(a, "-http") == 0 && i + 1 < argc) {
+			http = argv[++i];
+		} else if (strcmp(a, "-no_browser") == 0) {
+			no_browser = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
 			fputs(cmd_trace_usage, stdout);
 			return 0;
@@ -182,8 +206,9 @@ int cmd_trace(int argc, char **argv)
 		cli_error("trace: no trace file given (usage: cprof trace -format=text|json|perfetto FILE)");
 		return 2;
 	}
-	if (!format && !pprof) {
-		cli_error("trace: say what to write: -format=text|json|perfetto or -pprof=sync|syscall|sched");
+	if ((format || pprof) && (http || no_browser)) {
+		cli_error("trace: -%s serves the viewer: it does not go with -%s", http ? "http" : "no_browser",
+			  format ? "format" : "pprof");
 		return 2;
 	}
 	if (format && pprof) {
@@ -228,9 +253,15 @@ int cmd_trace(int argc, char **argv)
 		data = m;
 	}
 	close(fd);
+	if (!format && !pprof) {
+		int src = cprof__trace_web_serve(path, data, len, http ? http : "localhost:0", no_browser);
+		if (len > 0)
+			munmap((void *)data, len);
+		return src;
+	}
 	struct trace_info info;
 	char err[256] = "";
-	int rc;
+	int rc = 0;
 	uint8_t *prof = NULL;
 	size_t proflen = 0;
 	uint64_t episodes = 0;

@@ -635,3 +635,38 @@ int cprof__webui_serve(const struct profile *p, const struct report_options *o,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
 }
+
+/*
+ * For other servers on the same rules (the trace viewer, trace_web.c): the
+ * address parsing and listening socket, the loopback-only check of a
+ * client, and opening the browser. cmd names the command in messages.
+ */
+int cprof__webui_listen(const char *cmd, const char *addr, bool *local, char *url, size_t ulen)
+{
+	char host[256], port[32], err[512];
+	if (split_addr(addr, host, sizeof(host), port, sizeof(port)) < 0) {
+		cli_error("%s: -http=%s: want [host]:[port], e.g. -http=:8080 or -http=localhost:0", cmd, addr);
+		return -2;
+	}
+	int fd = listen_on(host, port, local, url, ulen, err, sizeof(err));
+	if (fd < 0) {
+		cli_error("%s: -http: %s", cmd, err);
+		return -1;
+	}
+	return fd;
+}
+
+bool cprof__webui_client_local(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci && is_loopback(ci->client_addr);
+}
+
+void cprof__webui_open_browser(const char *page)
+{
+	const char *b = getenv("BROWSER"), *disp = getenv("DISPLAY"), *way = getenv("WAYLAND_DISPLAY");
+	if ((b && b[0]) || (disp && disp[0]) || (way && way[0]))
+		cprof__report_web_open(page);
+	else
+		fprintf(stderr, "cprof: no display and no $BROWSER: open %s in a browser\n", page);
+}

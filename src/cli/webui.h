@@ -22,6 +22,9 @@ struct webui_asset {
 };
 extern const struct webui_asset webui_assets[];
 extern const size_t webui_nassets;
+/* The trace viewer's files (web/trace/, served by trace_web.c). */
+extern const struct webui_asset trace_assets[];
+extern const size_t trace_nassets;
 
 /*
  * `cprof pprof -http=ADDR`: serve the UI for p, with o (the command line's
@@ -108,5 +111,18 @@ int cprof__webui_flame_callers(struct webui_flame *m, const char *path,
 /* /ui/download: the filtered profile as gzipped profile.proto. */
 int cprof__webui_download(const struct profile *p, const struct report_options *o,
 			  struct webui_reply *out, char *err, size_t errlen);
+
+/*
+ * The server's rules for other servers (the trace viewer): listen on ADDR
+ * ("[host]:[port]"), filling url ("http://host:port") and *local (bound to
+ * loopback: answer local clients only); the socket, or -2 for a bad address,
+ * -1 when listening failed (message printed, cmd naming the command). Whether
+ * a connection's client is on loopback. Open page in the browser, or say on
+ * stderr to open it when there is no display.
+ */
+struct MHD_Connection;
+int cprof__webui_listen(const char *cmd, const char *addr, bool *local, char *url, size_t ulen);
+bool cprof__webui_client_local(struct MHD_Connection *c);
+void cprof__webui_open_browser(const char *page);
 
 #endif

@@ -1,0 +1,282 @@
+/*
+ * test_trace_web.c - the trace viewer's index (trace_web_index.c) on a file
+ * built byte by byte: level of detail (1000 regions of 10 ns, 100 ns apart,
+ * merged ten to a pixel at 1 us a pixel, one item each at 1 ns a pixel, a
+ * long region kept whole), a blocking episode with its releaser, stack and
+ * wake-up arrow, a CPU sample, a task across threads, item details, search,
+ * bad requests, and a file cut in the middle.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli/trace_web.h"
+#include "runtime/trace.h"
+
+struct w {
+	uint8_t b[65536];
+	size_t n, rec;
+};
+
+static void put(struct w *w, const void *p, size_t n)
+{
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+static void uv(struct w *w, uint64_t v)
+{
+	while (v >= 0x80) {
+		w->b[w->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	w->b[w->n++] = (uint8_t)v;
+}
+
+static void str(struct w *w, uint64_t id, const char *s)
+{
+	uv(w, id);
+	uv(w, strlen(s));
+	put(w, s, strlen(s));
+}
+
+static void open_rec(struct w *w, char kind)
+{
+	w->rec = w->n;
+	w->b[w->n++] = (uint8_t)kind;
+	w->n += 4;
+}
+
+static void close_rec(struct w *w)
+{
+	uint32_t len = (uint32_t)(w->n - w->rec - 5);
+	memcpy(w->b + w->rec + 1, &len, 4);
+}
+
+static void ev(struct w *w, int type, uint64_t delta)
+{
+	w->b[w->n++] = (uint8_t)type;
+	uv(w, delta);
+}
+
+/* Ticks are ns and start at 1000 in every chunk: an event's time is the sum of its chunk's deltas. */
+static void build(struct w *w)
+{
+	w->n = 0;
+	put(w, "CPROFTRC", 8);
+	open_rec(w, 'H');
+	uv(w, 2), uv(w, 4242), uv(w, 0), uv(w, 1000), uv(w, 1000), uv(w, 5);
+	close_rec(w);
+	open_rec(w, 'S');
+	str(w, 1, "r");
+	str(w, 2, "long");
+	str(w, 3, "pthread_mutex_lock");
+	str(w, 4, "job");
+	str(w, 5, "worker");
+	close_rec(w);
+	open_rec(w, 'Y');
+	str(w, 1, "consume");
+	str(w, 2, "prog.c");
+	close_rec(w);
+	open_rec(w, 'L');
+	uv(w, 1), uv(w, 0x401000), uv(w, 1);
+	uv(w, 1), uv(w, 2), uv(w, 30);
+	close_rec(w);
+	open_rec(w, 'K');
+	uv(w, 1), uv(w, 1), uv(w, 1);
+	close_rec(w);
+	open_rec(w, 'E');
+	uv(w, 7), uv(w, 1000), uv(w, 1000);
+	ev(w, CPROF_TEV_THREAD_NAME, 0), uv(w, 5);
+	ev(w, CPROF_TEV_TASK_BEGIN, 0), uv(w, 99), uv(w, 0), uv(w, 4);
+	uint64_t t = 0;
+	for (int k = 0; k < 1000; k++) {
+		ev(w, CPROF_TEV_REGION_BEGIN, (uint64_t)k * 100 - t), uv(w, 0), uv(w, 1);
+		ev(w, CPROF_TEV_REGION_END, 10);
+		t = (uint64_t)k * 100 + 10;
+	}
+	ev(w, CPROF_TEV_REGION_BEGIN, 100000 - t), uv(w, 99), uv(w, 2);
+	ev(w, CPROF_TEV_REGION_END, 100000);
+	/* blocked on a mutex from 220000 to 250000, released by thread 8 at 240000 */
+	ev(w, CPROF_TEV_BLOCK, 50000);
+	uv(w, CPROF_TBR_MUTEX), uv(w, 3), uv(w, 1), uv(w, 30000), uv(w, 8), uv(w, 1 + 10000);
+	close_rec(w);
+	open_rec(w, 'E');
+	uv(w, 8), uv(w, 1000), uv(w, 1000);
+	ev(w, CPROF_TEV_TASK_END, 210000), uv(w, 99);
+	ev(w, CPROF_TEV_CPU_SAMPLE, 10000), uv(w, 1);
+	close_rec(w);
+	open_rec(w, 'C');
+	uv(w, 301000), uv(w, 301000);
+	close_rec(w);
+}
+
+static char *window(struct trace_index *ix, int64_t t0, int64_t t1, int px)
+{
+	struct buf b;
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_window(ix, t0, t1, px, &b), 0);
+	size_t n;
+	return (char *)cprof__buf_detach(&b, &n);
+}
+
+/*
+ * The index numbers strings in the order the decode meets them: "worker" 1,
+ * "job" 2, "r" 3, "long" 4, "pthread_mutex_lock" 5, "consume" 6, "prog.c" 7.
+ */
+
+/* The JSON array of lane items [t0,t1,name,index,count] for k in [0, n) as the test expects them. */
+static char *expect(int n, int step, int count)
+{
+	struct buf b;
+	cprof__buf_init(&b, 0);
+	cprof__buf_putc(&b, '[');
+	for (int k = 0; k < n; k++)
+		cprof__buf_printf(&b, "%s[%d,%d,3,%d,%d]", k ? "," : "", k * step * 100, k * step * 100 + (step - 1) * 100 + 10,
+				  k * step, count);
+	cprof__buf_putc(&b, ']');
+	size_t len;
+	return (char *)cprof__buf_detach(&b, &len);
+}
+
+static struct w W;
+static struct trace_index *ix;
+
+static void test_trace_web_lod(void)
+{
+	/* 1 us a pixel: ten 10 ns regions 100 ns apart to a pixel, merged */
+	char *j = window(ix, 0, 100000, 100), *e = expect(100, 10, 10);
+	CHECK(j && strstr(j, "\"regions\":[") && strstr(j, e));
+	CHECK(j && !strstr(j, "\"long\"") && !strstr(j, "[100000,200000"));
+	free(j);
+	free(e);
+	/* 1 ns a pixel: every region its own item */
+	j = window(ix, 0, 100000, 100000);
+	e = expect(1000, 1, 1);
+	CHECK(j && strstr(j, e));
+	free(j);
+	free(e);
+	/* a region longer than a pixel stays whole among merged neighbours */
+	j = window(ix, 99000, 200000, 101);
+	CHECK(j && strstr(j, "[99000,99910,3,990,10],[100000,200000,4,1000,1]"));
+	free(j);
+}
+
+static void test_trace_web_block(void)
+{
+	char *j = window(ix, 150000, 300000, 150);
+	CHECK(j && strstr(j, "{\"tid\":7,\"state\":[[220000,250000,1,0,1]]"));
+	CHECK(j && strstr(j, "{\"tid\":8,\"state\":[],\"regions\":[],\"samples\":[[220000,0,1]]"));
+	CHECK(j && strstr(j, "\"arrows\":[[240000,8,250000,7,0]],\"arrows_in_window\":1"));
+	CHECK(j && strstr(j, "\"tasks\":[[[0,210000,2,0,1]]]"));
+	free(j);
+	struct buf b;
+	char err[256] = "";
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_item(ix, "state", 7, 0, 0, &b, err, sizeof err), 0);
+	cprof__buf_putc(&b, 0);
+	const char *s = (const char *)b.data;
+	CHECK(strstr(s, "\"reason\":\"mutex\",\"name\":\"pthread_mutex_lock\",\"t0\":220000,\"t1\":250000,\"wake\":240000"));
+	CHECK(strstr(s, "\"tid\":7,\"tid_name\":\"worker\",\"peer\":8"));
+	CHECK(strstr(s, "\"stack\":[{\"func\":\"consume\",\"file\":\"prog.c\",\"line\":30,\"pc\":\"0x401000\"}]"));
+	cprof__buf_release(&b);
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_item(ix, "task", 0, 0, 0, &b, err, sizeof err), 0);
+	cprof__buf_putc(&b, 0);
+	CHECK(strstr((const char *)b.data, "\"name\":\"job\",\"id\":99,\"parent\":0,\"t0\":0,\"t1\":210000,\"ended\":true"));
+	CHECK(strstr((const char *)b.data, "\"end_tid\":8"));
+	cprof__buf_release(&b);
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_item(ix, "region", 7, 0, 1000, &b, err, sizeof err), 0);
+	cprof__buf_putc(&b, 0);
+	CHECK(strstr((const char *)b.data, "\"name\":\"long\",\"t0\":100000,\"t1\":200000,\"depth\":0"));
+	CHECK(strstr((const char *)b.data, "\"task\":99,\"task_name\":\"job\""));
+	cprof__buf_release(&b);
+}
+
+static void test_trace_web_search(void)
+{
+	struct buf b;
+	char err[256] = "";
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_search(ix, "^LONG$", 10, &b, err, sizeof err), 0);
+	cprof__buf_putc(&b, 0);
+	CHECK(strstr((const char *)b.data, "{\"matches\":[[\"region\",7,0,1000,100000,200000,\"long\"]],\"total\":1}"));
+	cprof__buf_release(&b);
+	/* a function on a stack finds the blocking episode and the sample */
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_search(ix, "consume", 10, &b, err, sizeof err), 0);
+	cprof__buf_putc(&b, 0);
+	CHECK(strstr((const char *)b.data, "[\"state\",7,0,0,220000,250000,\"pthread_mutex_lock\"]"));
+	CHECK(strstr((const char *)b.data, "[\"sample\",8,0,0,220000,220000,\"CPU sample\"]"));
+	CHECK(strstr((const char *)b.data, "\"total\":2}"));
+	cprof__buf_release(&b);
+	/* 1000 matches, 5 listed */
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_search(ix, "^r$", 5, &b, err, sizeof err), 0);
+	cprof__buf_putc(&b, 0);
+	CHECK(strstr((const char *)b.data, "\"total\":1000}"));
+	cprof__buf_release(&b);
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_search(ix, "(", 10, &b, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "bad search regexp"));
+	CHECK_EQ_INT(cprof__trace_index_item(ix, "region", 7, 1, 0, &b, err, sizeof err), -EINVAL);
+	CHECK_EQ_INT(cprof__trace_index_item(ix, "state", 9, 0, 0, &b, err, sizeof err), -EINVAL);
+	CHECK_EQ_INT(cprof__trace_index_item(ix, "bogus", 7, 0, 0, &b, err, sizeof err), -EINVAL);
+	cprof__buf_release(&b);
+}
+
+static void test_trace_web_meta_cut(void)
+{
+	const struct w *w = &W;
+	char err[256] = "";
+	struct trace_index *mx = cprof__trace_index_new(w->b, w->n, err, sizeof err);
+	CHECK(mx != NULL);
+	struct buf b;
+	cprof__buf_init(&b, 0);
+	if (mx)
+		CHECK_EQ_INT(cprof__trace_index_meta(mx, &b), 0);
+	cprof__buf_putc(&b, 0);
+	const char *s = (const char *)b.data;
+	CHECK(strstr(s, "\"duration\":300000,\"events\":2007,\"dropped\":0,\"truncated\":false,\"tasks\":1,\"task_rows\":1,\"arrows\":1"));
+	CHECK(strstr(s, "{\"tid\":7,\"name\":"));
+	CHECK(strstr(s, "\"depth\":1,\"blocks\":1,\"samples\":0,\"logs\":0}"));
+	cprof__buf_release(&b);
+	cprof__trace_index_free(mx);
+	/* cut inside thread 7's chunk: what came before stays */
+	size_t cut = 0;
+	for (size_t i = 8; i + 1 < w->n;) { /* the start of the first 'E' record */
+		uint32_t len;
+		memcpy(&len, w->b + i + 1, 4);
+		if (w->b[i] == 'E') {
+			cut = i + 100;
+			break;
+		}
+		i += 5 + len;
+	}
+	mx = cprof__trace_index_new(w->b, cut, err, sizeof err);
+	CHECK(mx != NULL);
+	CHECK(mx && cprof__trace_index_info(mx)->truncated);
+	cprof__trace_index_free(mx);
+	CHECK(cprof__trace_index_new((const uint8_t *)"not a trace", 11, err, sizeof err) == NULL);
+	CHECK(strstr(err, "CPROFTRC"));
+}
+
+int main(void)
+{
+	build(&W);
+	char err[256] = "";
+	ix = cprof__trace_index_new(W.b, W.n, err, sizeof err);
+	if (!ix) {
+		printf("FAIL trace_web_index: %s\n", err);
+		return 1;
+	}
+	RUN(test_trace_web_lod);
+	RUN(test_trace_web_block);
+	RUN(test_trace_web_search);
+	cprof__trace_index_free(ix);
+	RUN(test_trace_web_meta_cut);
+	CHECK_EXIT();
+}
