@@ -45,10 +45,11 @@ trap cleanup EXIT
 export HOME=$tmp/home
 mkdir -p "$HOME"
 load() { cut -d' ' -f1 /proc/loadavg; }
-cpu_ms() { awk '{ printf "%.0f", ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
+# CPU time of a process in ms: the run time of each of its threads (schedstat, in ns).
+cpu_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.1f", s / 1e6 }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A url pid events bytes idx_ms idx_cpu
+declare -A url pid events bytes idx_ms idx_cpu rss
 for m in 1 10; do
 	t=$tmp/m$m.trace
 	if ! CPROF_TRACE=$t "$prog" "$m" >/dev/null 2>"$tmp/rec.err"; then
@@ -68,9 +69,10 @@ for m in 1 10; do
 	done
 	idx_ms[$m]=$((($(date +%s%N) - start) / 1000000))
 	idx_cpu[$m]=$(cpu_ms "${pid[$m]}")
+	rss[$m]=$(awk '/^VmRSS/ { print $2 }' "/proc/${pid[$m]}/status")
 	url[$m]=$(sed -n 's/^Serving trace viewer on //p' "$tmp/s$m.out")
 	[ -n "${url[$m]}" ] || { echo "trace_viewer_bench: server did not start: $(cat "$tmp/s$m.err")" >&2; exit 1; }
-	echo "trace_viewer_bench: ${events[$m]} events, ${bytes[$m]} bytes, indexed in ${idx_ms[$m]} ms (${idx_cpu[$m]} ms CPU)" >&2
+	echo "trace_viewer_bench: ${events[$m]} events, ${bytes[$m]} bytes, indexed in ${idx_ms[$m]} ms (${idx_cpu[$m]} ms CPU), RSS ${rss[$m]} kB" >&2
 done
 
 l0=$(load)
@@ -79,7 +81,7 @@ for ((r = 0; r < N; r++)); do
 		c0=$(cpu_ms "${pid[$m]}")
 		(cd "$web" && timeout 600 node trace_bench.mjs "${url[$m]}" 1) >>"$tmp/r$m.jsonl" 2>"$tmp/b.err" ||
 			{ echo "trace_viewer_bench: browser round failed: $(tail -3 "$tmp/b.err")" >&2; exit 1; }
-		echo $(($(cpu_ms "${pid[$m]}") - c0)) >>"$tmp/cpu$m"
+		awk -v a="$c0" -v b="$(cpu_ms "${pid[$m]}")" 'BEGIN { printf "%.1f\n", b - a }' >>"$tmp/cpu$m"
 	done
 done
 l1=$(load)
@@ -97,12 +99,12 @@ out=$tmp/table.md
 {
 	echo "### cprof trace -http: the timeline on big traces ($N rounds a size, alternating; $(nproc) CPUs, load $l0 -> $l1)"
 	echo
-	echo "| events | file | decode + index (wall / CPU) | first draw (median) | zoom/pan (median / max of $((N * 10))) | server CPU a page (first window + 10 interactions, median) |"
-	echo "|---:|---:|---:|---:|---:|---:|"
+	echo "| events | file | decode + index (wall / CPU) | server memory (RSS, file mapped) | first draw (median) | zoom/pan (median / max of $((N * 10))) | server CPU a page (first windows + 10 interactions, median) |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|"
 	for m in 1 10; do
 		awk -v e="${events[$m]}" -v b="${bytes[$m]}" -v iw="${idx_ms[$m]}" -v ic="${idx_cpu[$m]}" -v f="${first[$m]}" \
-			-v im="${inter[$m]}" -v ix="${imax[$m]}" -v sc="${scpu[$m]}" 'BEGIN {
-			printf "| %d | %.1f MiB | %d ms / %d ms | %.0f ms | %.1f ms / %.1f ms | %d ms |\n", e, b / 1048576, iw, ic, f, im, ix, sc }'
+			-v im="${inter[$m]}" -v ix="${imax[$m]}" -v sc="${scpu[$m]}" -v r="${rss[$m]}" 'BEGIN {
+			printf "| %d | %.1f MiB | %d ms / %.0f ms | %.0f MiB | %.0f ms | %.1f ms / %.1f ms | %.1f ms |\n", e, b / 1048576, iw, ic, r / 1024, f, im, ix, sc }'
 	done
 	awk -v a="${first[1]}" -v b="${first[10]}" -v c="${inter[1]}" -v d="${inter[10]}" 'BEGIN {
 		printf "\nRatio of medians, 10M / 1M events: first draw %.2f, zoom/pan %.2f.\n", b / a, d / c }'

@@ -139,6 +139,26 @@ const page = await newPage(browser);
   `"${matched}", listed ${JSON.stringify(items)}, click zooms to ${(span(v) / 1e6).toFixed(3)} ms and shows ${JSON.stringify(text.slice(0, 80))}`);
 }
 
+// ---- N and P step through the matches of a search, each zoomed to and detailed ----
+{
+  await open(page, '/trace/timeline');
+  await settled(page);
+  await page.fill('#search', '^produce$');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => /match/.test(document.getElementById('matched').textContent), null, { timeout: 5000 });
+  await page.focus('#tl');
+  const starts = [];
+  for (const k of ['n', 'n', 'n', 'p']) {
+    await page.keyboard.press(k);
+    await page.waitForFunction(() => document.getElementById('detail').textContent.includes('produce'), null, { timeout: 5000 });
+    await settled(page);
+    starts.push((await page.evaluate(() => window.cpTrace.view())));
+  }
+  const mid = starts.map((v) => (v.t0 + v.t1) / 2);
+  check(mid[0] < mid[1] && mid[1] < mid[2] && Math.abs(mid[3] - mid[1]) < 1 && page.errors.length === 0, 'trace_search_keys',
+    `N N N P centre the view on ${mid.map((m) => (m / 1e6).toFixed(3) + ' ms').join(', ')} (want increasing, then back to the second)`);
+}
+
 // ---- every derived view loads ----
 const expect = { sync: /blocking profile/i, syscall: /blocking profile/i, wakeup: /Wake-up latency/, tasks: /transfer/, regions: /outer/ };
 for (const view of Object.keys(expect)) {

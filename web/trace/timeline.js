@@ -106,7 +106,7 @@ TV.timeline = function (meta) {
     s.appendChild(document.createTextNode(l[0]));
     legend.appendChild(s);
   });
-  legend.appendChild(TV.el('span', null, 'W/S zoom \u00b7 A/D pan \u00b7 0 all \u00b7 wheel zooms at the pointer \u00b7 drag pans'));
+  legend.appendChild(TV.el('span', null, 'W/S zoom \u00b7 A/D pan \u00b7 0 all \u00b7 wheel zooms at the pointer \u00b7 drag pans \u00b7 / search, N/P next/previous match'));
   main.appendChild(legend);
   var wrap = TV.el('div', {id: 'tl-wrap'});
   var axis = TV.el('canvas', {id: 'axis', height: AXIS});
@@ -156,6 +156,7 @@ TV.timeline = function (meta) {
   var height = y + 4;
 
   /* ---- state ---- */
+  var mi = -1; /* the search match n/p last went to */
   var v0 = 0, v1 = total, win = null, inflight = null, seq = 0, hits = [], matches = [], sel = null;
   var pending = null, first = true, W = 0, dpr = window.devicePixelRatio || 1;
   var taskRows = [];
@@ -216,13 +217,18 @@ TV.timeline = function (meta) {
     out.step = step;
     return out;
   }
-  /* A tick's label in the unit of its spacing, with the decimals the spacing needs. */
+  /* A tick's label in the unit of the times shown, with the decimals the spacing needs (at most 3; else the spacing's unit). */
   function tickLabel(t, step) {
-    var units = [[1e9, 's'], [1e6, 'ms'], [1e3, '\u00b5s'], [1, 'ns']], k = 0;
-    while (k < 3 && step < units[k][0]) k++;
-    var u = units[k], dec = 0;
-    while (dec < 6 && Math.abs(Math.round(step / u[0] * Math.pow(10, dec)) - step / u[0] * Math.pow(10, dec)) > 1e-6) dec++;
-    return (t / u[0]).toFixed(dec) + u[1];
+    var units = [[1e9, 's'], [1e6, 'ms'], [1e3, '\u00b5s'], [1, 'ns']];
+    var decimals = function (u) {
+      var d = 0;
+      while (d < 7 && Math.abs(Math.round(step / u * Math.pow(10, d)) - step / u * Math.pow(10, d)) > 1e-6) d++;
+      return d;
+    };
+    var k = 0, big = Math.max(Math.abs(v0), Math.abs(v1));
+    while (k < 3 && big < units[k][0]) k++;
+    while (k < 3 && decimals(units[k][0]) > 3) k++;
+    return (t / units[k][0]).toFixed(decimals(units[k][0])) + units[k][1];
   }
 
   function drawAxis(fg, muted, line) {
@@ -588,6 +594,12 @@ TV.timeline = function (meta) {
     else if (k === 'd') pan(0.15);
     else if (k === '0' || k === 'home') { mark(); setView(0, total); }
     else if (k === 'escape') { sel = null; TV.side(null, false); draw(); }
+    else if ((k === 'n' || k === 'p') && matches.length) {
+      /* the next (previous) search match: zoom to it and show its details */
+      mi = (mi + (k === 'n' ? 1 : matches.length - 1)) % matches.length;
+      TV.zoomTo(matches[mi].t0, matches[mi].t1);
+      select(matches[mi]);
+    }
     else return;
     e.preventDefault();
   });
@@ -645,6 +657,7 @@ TV.timeline = function (meta) {
       return;
     }
     TV.get('search', {q: q, max: 1000}).then(function (r) {
+      mi = -1;
       matches = r.matches.map(function (m) { return {k: m[0], tid: m[1], d: m[2], i: m[3], t0: m[4], t1: m[5], name: m[6]}; });
       TV.$('matched').textContent = r.total + ' match' + (r.total === 1 ? '' : 'es') + (r.total > matches.length ? ' (' + matches.length + ' listed)' : '');
       res.textContent = '';
@@ -693,11 +706,11 @@ TV.timeline = function (meta) {
 
   /* For tests and benchmarks: where an item of a kind is drawn, in page coordinates. */
   window.cpTrace = {
-    find: function (kind, single) {
+    find: function (kind, single, prefix) {
       var r = cv.getBoundingClientRect();
       for (var i = 0; i < hits.length; i++) {
         var h = hits[i];
-        if (h.k === kind && (!single || h.n === 1) && h.b - h.a >= 3) return {x: r.left + (h.a + h.b) / 2, y: r.top + h.y + h.h / 2, name: h.name, n: h.n};
+        if (h.k === kind && (!single || h.n === 1) && h.b - h.a >= 3 && (!prefix || h.name.indexOf(prefix) === 0)) return {x: r.left + (h.a + h.b) / 2, y: r.top + h.y + h.h / 2, name: h.name, n: h.n};
       }
       return null;
     },

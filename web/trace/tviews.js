@@ -23,13 +23,19 @@
     if (!h.count) { box.appendChild(TV.el('div', {'class': 'note'}, 'nothing recorded')); return box; }
     box.appendChild(TV.kv([['count', h.count], ['total', TV.dur(h.sum)], ['min', TV.dur(h.min)], ['median', TV.dur(h.p50)],
       ['90th percentile', TV.dur(h.p90)], ['99th percentile', TV.dur(h.p99)], ['max', TV.dur(h.max)]]));
-    var mx = 0;
-    h.buckets.forEach(function (b) { if (b[1] > mx) mx = b[1]; });
+    /* every bucket from the first to the last that holds something, empty ones too (bounds 1-2-5 apart) */
+    var all = [], have = {}, mx = 0;
+    h.buckets.forEach(function (b) { have[b[0]] = b[1]; if (b[1] > mx) mx = b[1]; });
+    var lo = h.buckets[0][0], hi = h.buckets[h.buckets.length - 1][0];
+    for (var x = lo; x <= hi; x = x === 0 ? 1 : String(x)[0] === '2' ? x * 2.5 : x * 2) {
+      all.push([x, have[x] || 0]);
+      if (all.length > 64) break;
+    }
     var bars = TV.el('div', {'class': 'hist', role: 'img', 'aria-label': 'duration histogram'});
     var labels = TV.el('div', {'class': 'hist-labels'});
-    h.buckets.forEach(function (b) {
+    all.forEach(function (b) {
       var bar = TV.el('div', {'class': 'b', title: '\u2265 ' + TV.dur(b[0]) + ': ' + b[1]});
-      bar.style.height = Math.max(2, 100 * b[1] / mx) + '%';
+      bar.style.height = (b[1] ? Math.max(2, 100 * b[1] / mx) : 0) + '%';
       bars.appendChild(bar);
       labels.appendChild(TV.el('span', {title: TV.dur(b[0])}, TV.dur(b[0])));
     });
