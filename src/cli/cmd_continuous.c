@@ -75,7 +75,10 @@ static int show(const char *path)
 	}
 	int pid = atoi(get(&s, "pid"));
 	bool alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-	const char *state = !alive ? "exited" : strcmp(get(&s, "running"), "1") == 0 ? "running" : "stopped";
+	const char *state = strcmp(get(&s, "ended"), "exec") == 0 ? "ended by exec (the pid runs a new image)"
+			    : !alive				   ? "exited"
+			    : strcmp(get(&s, "running"), "1") == 0 ? "running"
+								   : "stopped";
 	printf("%s: pid %d, service %s%s%s, %s\n", path, pid, get(&s, "service"),
 	       get(&s, "version")[0] ? " " : "", get(&s, "version"), state);
 	printf("  destination  %s, every %.3g s\n", get(&s, "destination"), atof(get(&s, "period_ms")) / 1000);
@@ -84,16 +87,22 @@ static int show(const char *path)
 	printf("  collected    %s periods, %s profiles; last period: %s\n", get(&s, "batches"), get(&s, "profiles"),
 	       get(&s, "last_kinds")[0] ? get(&s, "last_kinds") : "(none)");
 	printf("  not collected %s\n", get(&s, "skipped"));
-	printf("  sent         %s profiles, %s bytes\n", get(&s, "sent"), get(&s, "sent_bytes"));
-	printf("  dropped      %s periods (queue full), %s periods (failed after %s retries in all)\n",
-	       get(&s, "dropped_queue_full"), get(&s, "dropped_failed"), get(&s, "retries"));
+	printf("  sent         %s profiles, %s bytes; %s periods whole\n", get(&s, "sent"), get(&s, "sent_bytes"),
+	       get(&s, "sent_batches"));
+	printf("  dropped      queue full: %s periods (%s profiles); failed after retries: %s periods (%s profiles, "
+	       "%s retries in all); at the stop: %s periods (%s profiles)\n",
+	       get(&s, "dropped_queue_full"), get(&s, "dropped_queue_full_profiles"), get(&s, "dropped_failed"),
+	       get(&s, "dropped_failed_profiles"), get(&s, "retries"), get(&s, "dropped_stop"),
+	       get(&s, "dropped_stop_profiles"));
 	if (strncmp(get(&s, "destination"), "dir:", 4) == 0)
 		printf("  files        %s written, %s removed by retention, %s write errors\n", get(&s, "files_written"),
 		       get(&s, "files_removed"), get(&s, "write_errors"));
 	else
 		printf("  queue        %s of %s periods waiting (%s bytes; at most %s so far)\n", get(&s, "queued"),
 		       get(&s, "queue_limit"), get(&s, "queued_bytes"), get(&s, "max_queued_bytes"));
-	printf("  memory       %s bytes of delta baselines\n", get(&s, "baseline_bytes"));
+	printf("  memory       %s bytes of delta baselines, %s bytes of names of %s addresses (read afresh %s times)\n",
+	       get(&s, "baseline_bytes"), get(&s, "symbol_cache_bytes"), get(&s, "symbol_cache_pcs"),
+	       get(&s, "symbol_cache_reloads"));
 	printf("  last error   %s\n", get(&s, "last_error"));
 	return 0;
 }
@@ -114,7 +123,8 @@ static int show_dir(const char *dir, bool quiet_empty)
 	char **names = NULL;
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
-		if (l < 8 || strcmp(e->d_name + l - 7, ".status") != 0)
+		/* PID.status, and PID.status.preexec.PID left by an image that exec'd */
+		if ((l < 8 || strcmp(e->d_name + l - 7, ".status") != 0) && !strstr(e->d_name, ".status.preexec."))
 			continue;
 		char **nn = realloc(names, (size_t)(n + 1) * sizeof *names);
 		if (!nn)

@@ -9,14 +9,19 @@
  * (here), or Pyroscope and the Datadog agent (upload.c). It keeps a status
  * file that `cprof continuous status` reads.
  *
- * Deltas come from the profilers' own builders in lookup.c: the collector
- * keeps the profile it built at the end of the previous period and
- * subtracts it from this period's, sample by sample, by stack and labels,
- * in memory (delta.c); nothing is re-encoded or parsed. Profiles whose
- * profiler is off (lookup.c answers ENODATA or has no such line) are
- * skipped and named in the status.
+ * The heap, allocs, block and mutex profiles are built from the
+ * profilers' own per-stack counters, with the previous period's counters
+ * kept per entry (continuous_prof.c); profiles whose profiler is off are
+ * skipped and named in the status. The collector thread runs at nice 19
+ * (CPROF_CONTINUOUS_NICE), keeps symbol names between periods
+ * (symbolize.c), reuses one deflate stream, and takes the SIGPROF of the
+ * CPU profile it sends, so its own CPU time shows in that profile.
  *
- * It does not own the CPU profiler, the builders or the network code.
+ * Around exec, the last period is delivered and the status file moved to
+ * STATUS.preexec.<pid> before the new image starts its own; a fork child
+ * has no collector and leaves the parent's status file alone.
+ *
+ * It does not own the CPU profiler, the tables or the network code.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,9 +33,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "common/buf.h"
 #include "cprof.h"
@@ -42,9 +49,6 @@
 
 struct cont_stats cprof__cont_stats;
 
-/* The delta kinds: the previous period's profile is kept as the baseline. */
-static const char *const delta_kinds[] = {"allocs", "block", "mutex"};
-#define NDELTA (sizeof delta_kinds / sizeof delta_kinds[0])
 
 static struct {
 	pthread_mutex_t lock;      /* start/stop */
@@ -56,8 +60,14 @@ static struct {
 	struct cont_config cfg;
 	uint64_t seq;
 	int64_t period_start_wall;
-	struct profile *base[NDELTA];
+	struct cont_counters *counters; /* the previous period's per-stack counters */
 	int64_t started_wall;
+	char dest_arg[1100];       /* as started: for a restart after a failed exec */
+	int64_t period_arg;
+	bool from_env, exec_paused;
+	const char *ended;         /* why the last collector stopped: exit, stop, exec */
+	z_stream z; /* one deflate stream for every profile, reset between them */
+	bool z_ready;
 } cs = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.stat_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -201,7 +211,7 @@ static void program_name(char *out, size_t n)
 }
 
 /* Fill c from the destination and the environment. 0, or -EINVAL after logging why. */
-static int read_config(struct cont_config *c, const char *dest, int64_t period_ns)
+static int read_config(struct cont_config *c, const char *dest, int64_t period_ns, bool from_env)
 {
 	memset(c, 0, sizeof *c);
 	const char *v;
@@ -313,6 +323,14 @@ static int read_config(struct cont_config *c, const char *dest, int64_t period_n
 		else
 			c->retries = (int)n;
 	}
+	c->nice = 19;
+	if ((v = env("CPROF_CONTINUOUS_NICE"))) {
+		long n = strtol(v, NULL, 10);
+		if (n < 0 || n > 19 || !isdigit_str(v))
+			cprof__log("CPROF_CONTINUOUS_NICE=%s: want 0 to 19; using 19", v);
+		else
+			c->nice = (int)n;
+	}
 	if ((v = env("CPROF_PYROSCOPE_USER")))
 		snprintf(c->user, sizeof c->user, "%s", v);
 	if ((v = env("CPROF_PYROSCOPE_PASSWORD")))
@@ -322,7 +340,11 @@ static int read_config(struct cont_config *c, const char *dest, int64_t period_n
 	if ((v = env("CPROF_PYROSCOPE_TENANT")))
 		snprintf(c->tenant, sizeof c->tenant, "%s", v);
 	if ((v = env("CPROF_CONTINUOUS_STATUS"))) {
-		snprintf(c->status_path, sizeof c->status_path, "%s", v);
+		/* As profile paths from the environment: a process that inherited it (a child that exec'd) writes PATH.<pid>. */
+		if (from_env)
+			cprof__env_path(v, c->status_path, sizeof c->status_path);
+		else
+			snprintf(c->status_path, sizeof c->status_path, "%s", v);
 	} else {
 		const char *tmp = env("TMPDIR");
 		char d[512];
@@ -335,48 +357,6 @@ static int read_config(struct cont_config *c, const char *dest, int64_t period_n
 }
 
 /* ---- one period's profiles ---- */
-
-/* Keep only the sample types whose name starts with one of prefixes; drop samples left all zero. */
-static void keep_types(struct profile *p, const char *const *prefixes, size_t nprefix)
-{
-	bool keep[16] = {false};
-	size_t nt = p->nsample_type < 16 ? p->nsample_type : 16, nk = 0;
-	for (size_t t = 0; t < nt; t++)
-		for (size_t i = 0; i < nprefix && !keep[t]; i++)
-			if (strncmp(cprof__profile_str(p, p->sample_type[t].type), prefixes[i],
-				    strlen(prefixes[i])) == 0)
-				keep[t] = true;
-	size_t k = 0;
-	for (size_t i = 0; i < p->nsample; i++) {
-		struct pp_sample *s = &p->sample[i];
-		size_t nv = 0;
-		bool zero = true;
-		for (size_t t = 0; t < s->nvalue && t < nt; t++)
-			if (keep[t]) {
-				s->value[nv] = s->value[t];
-				zero = zero && s->value[nv] == 0;
-				nv++;
-			}
-		s->nvalue = nv;
-		if (zero) {
-			free(s->location_id);
-			free(s->value);
-			free(s->label);
-		} else {
-			p->sample[k++] = *s;
-		}
-	}
-	p->nsample = k;
-	for (size_t t = 0; t < nt; t++)
-		if (keep[t])
-			p->sample_type[nk++] = p->sample_type[t];
-	p->nsample_type = nk;
-	bool def = false;
-	for (size_t t = 0; t < nk; t++)
-		def = def || p->sample_type[t].type == p->default_sample_type;
-	if (!def)
-		p->default_sample_type = nk ? p->sample_type[nk - 1].type : 0;
-}
 
 /* The part's sample types as "type/unit,...". */
 static void part_types(const struct profile *p, char *out, size_t n)
@@ -399,11 +379,60 @@ static void add_label_comments(struct profile *p, const struct cont_batch *b)
 	cprof__profile_add_comment(p, c);
 }
 
+/*
+ * p encoded and gzipped through the collector's one deflate stream: reset,
+ * not set up again, for each profile (deflate's state is some 270 KiB).
+ * 0 or -ENOMEM.
+ */
+static int encode_gz(const struct profile *p, uint8_t **out, size_t *outlen)
+{
+	uint8_t *raw;
+	size_t rawlen;
+	int rc = cprof__profile_encode(p, &raw, &rawlen);
+	if (rc != 0)
+		return rc;
+	if (!cs.z_ready) {
+		memset(&cs.z, 0, sizeof cs.z);
+		/* 15 + 16: a gzip header and trailer, as every profile file has */
+		if (deflateInit2(&cs.z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(raw);
+			return -ENOMEM;
+		}
+		cs.z_ready = true;
+	} else {
+		deflateReset(&cs.z);
+	}
+	size_t cap = deflateBound(&cs.z, (uLong)rawlen) + 32;
+	uint8_t *gz = malloc(cap);
+	if (!gz || rawlen > UINT_MAX || cap > UINT_MAX) {
+		free(raw);
+		free(gz);
+		return -ENOMEM;
+	}
+	cs.z.next_in = raw;
+	cs.z.avail_in = (uInt)rawlen;
+	cs.z.next_out = gz;
+	cs.z.avail_out = (uInt)cap;
+	int zrc = deflate(&cs.z, Z_FINISH);
+	free(raw);
+	if (zrc != Z_STREAM_END) {
+		free(gz);
+		return -ENOMEM;
+	}
+	*out = gz;
+	*outlen = cap - cs.z.avail_out;
+	return 0;
+}
+
 /* Encode p into the batch's next part (p is freed). */
 static void add_part(struct cont_batch *b, const char *kind, bool delta, struct profile *p)
 {
 	if (!p)
 		return;
+	if (b->nparts >= CONT_MAX_PARTS) {
+		cprof__profile_free(p);
+		return;
+	}
 	p->time_nanos = b->start_wall;
 	p->duration_nanos = b->end_wall - b->start_wall;
 	add_label_comments(p, b);
@@ -411,187 +440,11 @@ static void add_part(struct cont_batch *b, const char *kind, bool delta, struct 
 	snprintf(pt->kind, sizeof pt->kind, "%s", kind);
 	pt->delta = delta;
 	part_types(p, pt->types, sizeof pt->types);
-	if (cprof__profile_encode_gz(p, &pt->gz, &pt->len) == 0 && b->nparts < CONT_MAX_PARTS)
+	if (encode_gz(p, &pt->gz, &pt->len) == 0)
 		b->nparts++;
 	else
 		__atomic_add_fetch(&cprof__cont_stats.build_errors, 1, __ATOMIC_RELAXED);
 	cprof__profile_free(p);
-}
-
-/* A snapshot from lookup.c's builder; NULL (with why in skipped) when that profiler is off. */
-static struct profile *build(const char *name, char *skipped, size_t n)
-{
-	const struct rt_profile_kind *k = cprof__lookup(name);
-	if (!k || !k->build) {
-		size_t l = strlen(skipped);
-		snprintf(skipped + l, n - l, "%s%s: not in this runtime", l ? "; " : "", name);
-		return NULL;
-	}
-	/* Block and mutex profiles are opt-in, as their cost is (CPROF_BLOCK_RATE, CPROF_MUTEX_FRACTION). */
-	bool off = (strcmp(name, "block") == 0 && cprof_block_profile_rate() <= 0) ||
-		   (strcmp(name, "mutex") == 0 && cprof_mutex_profile_fraction() <= 0);
-	if (off) {
-		size_t l = strlen(skipped);
-		snprintf(skipped + l, n - l, "%s%s: profiler off (CPROF_%s)", l ? "; " : "", name,
-			 name[0] == 'b' ? "BLOCK_RATE" : "MUTEX_FRACTION");
-		return NULL;
-	}
-	errno = 0;
-	struct profile *p = k->build();
-	if (!p) {
-		size_t l = strlen(skipped);
-		snprintf(skipped + l, n - l, "%s%s: %s", l ? "; " : "", name,
-			 errno == ENODATA ? "profiler off" : "out of memory");
-	}
-	return p;
-}
-
-static uint64_t profile_bytes(const struct profile *p)
-{
-	if (!p)
-		return 0;
-	uint64_t b = sizeof *p + p->nsample * sizeof(struct pp_sample) + p->nlocation * sizeof(struct pp_location) +
-		     p->nfunction * sizeof(struct pp_function) + p->nmapping * sizeof(struct pp_mapping);
-	for (size_t i = 0; i < p->nsample; i++)
-		b += p->sample[i].nlocation * 8 + p->sample[i].nvalue * 8 + p->sample[i].nlabel * sizeof(struct pp_label);
-	for (size_t i = 0; i < p->nstrings; i++)
-		b += strlen(p->strings[i]) + 1 + sizeof(char *);
-	return b;
-}
-
-static uint64_t key_hash(const struct pp_sample *x)
-{
-	uint64_t h = x->nlocation;
-	for (size_t i = 0; i < x->nlocation; i++)
-		h = (h ^ x->location_id[i]) * 0xff51afd7ed558ccdull;
-	for (size_t i = 0; i < x->nlabel; i++) /* an unordered set: combined commutatively */
-		h += ((uint64_t)x->label[i].key * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)x->label[i].str * 0xc2b2ae3d27d4eb4full);
-	return h;
-}
-
-static bool same_key(const struct pp_sample *x, const struct pp_sample *y)
-{
-	if (x->nlocation != y->nlocation || x->nlabel != y->nlabel ||
-	    memcmp(x->location_id, y->location_id, x->nlocation * sizeof *x->location_id) != 0)
-		return false;
-	for (size_t i = 0; i < x->nlabel; i++) {
-		bool found = false;
-		for (size_t j = 0; j < y->nlabel && !found; j++)
-			found = x->label[i].key == y->label[j].key && x->label[i].str == y->label[j].str;
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-/*
- * One sample per stack and label set: numeric labels (the heap's mean
- * block size, which moves as a site allocates other sizes) and the heap's
- * lifetime=short split (an object moves to it when freed) are dropped and
- * the samples they told apart are summed, so that a stack's counters are
- * comparable from one period to the next. 0 or -ENOMEM.
- */
-static int flatten(struct profile *p)
-{
-	int64_t life = -1;
-	for (size_t i = 0; i < p->nstrings; i++)
-		if (strcmp(p->strings[i], "lifetime") == 0)
-			life = (int64_t)i;
-	for (size_t i = 0; i < p->nsample; i++) {
-		struct pp_sample *x = &p->sample[i];
-		size_t k = 0;
-		for (size_t l = 0; l < x->nlabel; l++)
-			if (x->label[l].str != 0 && x->label[l].key != life)
-				x->label[k++] = x->label[l];
-		x->nlabel = k;
-	}
-	size_t cap = 16;
-	while (cap < 2 * p->nsample + 2)
-		cap *= 2;
-	size_t *slot = calloc(cap, sizeof *slot);
-	if (!slot)
-		return -ENOMEM;
-	size_t k = 0;
-	for (size_t i = 0; i < p->nsample; i++) {
-		struct pp_sample *x = &p->sample[i];
-		size_t j = key_hash(x) & (cap - 1);
-		for (; slot[j]; j = (j + 1) & (cap - 1))
-			if (same_key(&p->sample[slot[j] - 1], x))
-				break;
-		if (slot[j]) {
-			struct pp_sample *y = &p->sample[slot[j] - 1];
-			for (size_t v = 0; v < y->nvalue && v < x->nvalue; v++)
-				y->value[v] += x->value[v];
-			free(x->location_id);
-			free(x->value);
-			free(x->label);
-		} else {
-			p->sample[k] = *x;
-			slot[j] = ++k;
-		}
-	}
-	p->nsample = k;
-	free(slot);
-	return 0;
-}
-
-/* The cumulative counters of delta kind i as of now, flattened; NULL when that profiler is off. */
-static struct profile *counters(size_t i, char *skipped, size_t n)
-{
-	struct profile *p = build(delta_kinds[i], skipped, n);
-	if (!p)
-		return NULL;
-	if (i == 0) {
-		/* allocs: the cumulative columns only (the heap in use goes in its own profile) */
-		static const char *const alloc[] = {"alloc_"};
-		keep_types(p, alloc, 1);
-	}
-	if (flatten(p) != 0) {
-		cprof__profile_free(p);
-		return NULL;
-	}
-	return p;
-}
-
-/*
- * The delta of kind i: this moment's profile minus the baseline. The
- * subtraction runs baseline := baseline - now in place (delta.c), then
- * negates, so that `now` stays whole as the next baseline.
- */
-static struct profile *delta_of(size_t i, char *skipped, size_t n)
-{
-	struct profile *now = counters(i, skipped, n);
-	if (!now)
-		return NULL;
-	struct profile *d = cs.base[i];
-	cs.base[i] = now;
-	if (!d)
-		return NULL; /* the profiler came on during this period: the next one has a baseline */
-	if (cprof__profile_delta(d, now) != 0) {
-		cprof__profile_free(d);
-		__atomic_add_fetch(&cprof__cont_stats.build_errors, 1, __ATOMIC_RELAXED);
-		return NULL;
-	}
-	for (size_t s = 0; s < d->nsample; s++)
-		for (size_t v = 0; v < d->sample[s].nvalue; v++)
-			d->sample[s].value[v] = -d->sample[s].value[v];
-	/* A sample whose counters went down (a profiler reset) has no meaningful delta. */
-	size_t k = 0;
-	for (size_t s = 0; s < d->nsample; s++) {
-		bool neg = false;
-		for (size_t v = 0; v < d->sample[s].nvalue; v++)
-			neg = neg || d->sample[s].value[v] < 0;
-		if (neg) {
-			free(d->sample[s].location_id);
-			free(d->sample[s].value);
-			free(d->sample[s].label);
-		} else {
-			d->sample[k++] = d->sample[s];
-		}
-	}
-	d->nsample = k;
-	d->ncomment = 0; /* the baseline's comments describe another moment */
-	return d;
 }
 
 /* Take this period's profiles. last: the final period (the CPU profile stops). */
@@ -614,30 +467,34 @@ static struct cont_batch *collect(bool last)
 		/* Someone else's CPU profile ran at start: try again, it may have ended. */
 		if (!last && cprof__cpu_collector_start(cprof__config.hz) == 0)
 			cs.own_cpu = true;
-		snprintf(skipped, sizeof skipped, "cpu: another CPU profile was running");
+		snprintf(skipped, sizeof skipped, "cpu: %s",
+			 env("CPROF_CPUPROFILE") ? "CPROF_CPUPROFILE holds the CPU profiler"
+						 : "another CPU profile holds the CPU profiler");
 	}
 	b->end_wall = cprof__wall_ns();
 	cs.period_start_wall = b->end_wall;
 	if (cpu && b->end_wall - b->start_wall > 0)
 		cpu->duration_nanos = b->end_wall - b->start_wall;
 	add_part(b, "cpu", false, cpu);
-	struct profile *heap = build("heap", skipped, sizeof skipped);
-	if (heap) {
-		static const char *const inuse[] = {"inuse_"};
-		keep_types(heap, inuse, 1);
-		add_part(b, "heap", false, heap);
-	}
-	uint64_t base_bytes = 0;
-	for (size_t i = 0; i < NDELTA; i++) {
-		struct profile *d = delta_of(i, skipped, sizeof skipped);
-		add_part(b, delta_kinds[i], true, d);
-		base_bytes += profile_bytes(cs.base[i]);
-	}
+	struct profile *heap = NULL, *allocs = NULL, *block = NULL, *mutex = NULL;
+	int rc = cprof__cont_heap(cs.counters, &heap, &allocs, skipped, sizeof skipped);
+	add_part(b, "heap", false, heap);
+	add_part(b, "allocs", true, allocs);
+	int rb = cprof__cont_waits(cs.counters, false, &block, skipped, sizeof skipped);
+	add_part(b, "block", true, block);
+	int rm = cprof__cont_waits(cs.counters, true, &mutex, skipped, sizeof skipped);
+	add_part(b, "mutex", true, mutex);
+	uint64_t sym_bytes, sym_pcs, sym_reloads;
+	cprof__sym_keep_stats(&sym_bytes, &sym_pcs, &sym_reloads);
 	cprof__cont_lock();
 	struct cont_stats *st = &cprof__cont_stats;
 	st->batches++;
 	st->profiles += b->nparts;
-	st->baseline_bytes = base_bytes;
+	st->baseline_bytes = cprof__cont_counters_bytes(cs.counters);
+	st->symbol_bytes = sym_bytes;
+	st->symbol_pcs = sym_pcs;
+	st->symbol_reloads = sym_reloads;
+	st->build_errors += (rc == -ENOMEM) + (rb == -ENOMEM) + (rm == -ENOMEM);
 	size_t l = 0;
 	st->kinds[0] = 0;
 	for (size_t i = 0; i < b->nparts; i++)
@@ -676,6 +533,7 @@ static void dir_write(const struct cont_batch *b)
 	gmtime_r(&t, &tm);
 	char when[32];
 	strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
+	size_t failed = 0;
 	for (size_t i = 0; i < b->nparts; i++) {
 		char path[PATH_MAX], tmp[PATH_MAX + 16];
 		snprintf(path, sizeof path, "%s/%s.%s.%s.%d.%llu.pb.gz", cs.cfg.target, svc, b->part[i].kind, when,
@@ -696,6 +554,7 @@ static void dir_write(const struct cont_batch *b)
 			cprof__cont_stats.write_errors++;
 			cprof__cont_unlock();
 			cprof__cont_error("cannot write %s: %s", path, err ? strerror(err) : "short write");
+			failed++;
 			continue;
 		}
 		cprof__cont_lock();
@@ -705,6 +564,14 @@ static void dir_write(const struct cont_batch *b)
 		cprof__cont_stats.last_sent_wall = cprof__wall_ns();
 		cprof__cont_unlock();
 	}
+	cprof__cont_lock();
+	if (failed) {
+		cprof__cont_stats.dropped_failed++;
+		cprof__cont_stats.dropped_failed_profiles += failed;
+	} else {
+		cprof__cont_stats.sent_batches++;
+	}
+	cprof__cont_unlock();
 }
 
 struct stored {
@@ -806,20 +673,28 @@ void cprof__cont_status_write(void)
 	cprof__buf_printf(&b, "destination %s:%s\nperiod_ms %lld\nstarted_unix_ms %lld\nupdated_unix_ms %lld\n",
 			  dest_name(cs.cfg.dest), cs.cfg.target, (long long)(cs.cfg.period_ns / 1000000),
 			  (long long)(cs.started_wall / 1000000), (long long)(cprof__wall_ns() / 1000000));
+	cprof__buf_printf(&b, "ended %s\n", cs.running && !cs.stopping ? "-" : cs.ended ? cs.ended : "-");
 	cprof__buf_printf(&b, "running %d\nbatches %llu\nprofiles %llu\nlast_kinds %s\nskipped %s\n",
 			  cs.running && !cs.stopping, (unsigned long long)st->batches,
 			  (unsigned long long)st->profiles, st->kinds, st->skipped[0] ? st->skipped : "-");
 	cprof__buf_printf(&b, "sent %llu\nsent_bytes %llu\nlast_sent_unix_ms %lld\n", (unsigned long long)st->sent,
 			  (unsigned long long)st->sent_bytes, (long long)(st->last_sent_wall / 1000000));
-	cprof__buf_printf(&b, "dropped_queue_full %llu\ndropped_failed %llu\nretries %llu\n",
+	cprof__buf_printf(&b, "sent_batches %llu\n", (unsigned long long)st->sent_batches);
+	cprof__buf_printf(&b, "dropped_queue_full %llu\ndropped_failed %llu\ndropped_stop %llu\nretries %llu\n",
 			  (unsigned long long)st->dropped_queue, (unsigned long long)st->dropped_failed,
-			  (unsigned long long)st->retries);
+			  (unsigned long long)st->dropped_stop, (unsigned long long)st->retries);
+	cprof__buf_printf(&b, "dropped_queue_full_profiles %llu\ndropped_failed_profiles %llu\ndropped_stop_profiles %llu\n",
+			  (unsigned long long)st->dropped_queue_profiles, (unsigned long long)st->dropped_failed_profiles,
+			  (unsigned long long)st->dropped_stop_profiles);
 	cprof__buf_printf(&b, "queued %llu\nqueue_limit %d\nqueued_bytes %llu\nmax_queued_bytes %llu\n",
 			  (unsigned long long)st->queued, cs.cfg.dest == CONT_DIR ? 0 : cs.cfg.queue,
 			  (unsigned long long)st->queued_bytes, (unsigned long long)st->max_queued_bytes);
 	cprof__buf_printf(&b, "baseline_bytes %llu\nfiles_written %llu\nfiles_removed %llu\nwrite_errors %llu\n",
 			  (unsigned long long)st->baseline_bytes, (unsigned long long)st->files_written,
 			  (unsigned long long)st->files_removed, (unsigned long long)st->write_errors);
+	cprof__buf_printf(&b, "symbol_cache_bytes %llu\nsymbol_cache_pcs %llu\nsymbol_cache_reloads %llu\n",
+			  (unsigned long long)st->symbol_bytes, (unsigned long long)st->symbol_pcs,
+			  (unsigned long long)st->symbol_reloads);
 	cprof__buf_printf(&b, "build_errors %llu\nlast_error_unix_ms %lld\nlast_error %s\n",
 			  (unsigned long long)st->build_errors, (long long)(st->last_error_wall / 1000000),
 			  st->last_error[0] ? st->last_error : "-");
@@ -841,6 +716,22 @@ void cprof__cont_status_write(void)
 
 /* ---- the collector thread ---- */
 
+void cprof__cont_lower_priority(const struct cont_config *c)
+{
+	/*
+	 * nice 19: weight 15 against 1024 for a nice-0 thread, so on a busy
+	 * machine the collector takes at most about 1.5% of a CPU the program
+	 * wants, and all it wants of an idle one. Not SCHED_IDLE (the
+	 * endpoint's choice): the program's exit joins the collector, and a
+	 * thread that only runs on otherwise idle CPUs could hold the exit
+	 * for as long as the machine stays busy.
+	 */
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno == 0 && c->nice > now)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), c->nice);
+}
+
 static void deliver(struct cont_batch *b)
 {
 	if (!b)
@@ -858,8 +749,19 @@ static void deliver(struct cont_batch *b)
 static void *collector(void *arg)
 {
 	(void)arg;
+	/*
+	 * The collector's own CPU time shows in the CPU profile it sends (thread
+	 * cprof-collect, under collector()): the profiling signal is the one
+	 * signal it takes; the program's signals go to the program's threads.
+	 */
+	sigset_t prof;
+	sigemptyset(&prof);
+	sigaddset(&prof, CPROF_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &prof, NULL);
 	cprof__heap_ignore_begin(); /* the collector's own memory and waits are not the program's */
 	cprof__wait_guard++;
+	cprof__sym_keep(true); /* each address named once per process, not once per period */
+	cprof__cont_lower_priority(&cs.cfg);
 	int64_t next = cprof__now_ns() + cs.cfg.period_ns;
 	pthread_mutex_lock(&cs.wake_lock);
 	while (!cs.stopping) {
@@ -881,11 +783,41 @@ static void *collector(void *arg)
 	return NULL;
 }
 
-static int start(const char *dest, int64_t period_ns)
+/* The next sequence number for this pid in the store: past any file an earlier image of this process wrote. */
+static uint64_t next_seq(void)
+{
+	DIR *d = opendir(cs.cfg.target);
+	if (!d)
+		return 0;
+	char mid[32];
+	snprintf(mid, sizeof mid, ".%d.", cs.cfg.pid);
+	uint64_t next = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!stored_name(e->d_name))
+			continue;
+		/* SERVICE.KIND.TIME.PID.SEQ.pb.gz: the pid between the 3rd and 4th dots from the end */
+		const char *end = e->d_name + strlen(e->d_name) - 6, *p = end;
+		while (p > e->d_name && p[-1] != '.')
+			p--;
+		const char *pid = p - 1;
+		while (pid > e->d_name && pid[-1] != '.')
+			pid--;
+		if (pid > e->d_name && strncmp(pid - 1, mid, strlen(mid)) == 0) {
+			uint64_t s = strtoull(p, NULL, 10);
+			if (s + 1 > next)
+				next = s + 1;
+		}
+	}
+	closedir(d);
+	return next;
+}
+
+static int start(const char *dest, int64_t period_ns, bool from_env)
 {
 	if (cs.running)
 		return -EBUSY;
-	int rc = read_config(&cs.cfg, dest, period_ns);
+	int rc = read_config(&cs.cfg, dest, period_ns, from_env);
 	if (rc != 0)
 		return rc;
 	if (cs.cfg.dest == CONT_DIR && mkdir(cs.cfg.target, 0755) != 0 && errno != EEXIST) {
@@ -895,7 +827,11 @@ static int start(const char *dest, int64_t period_ns)
 	memset(&cprof__cont_stats, 0, sizeof cprof__cont_stats);
 	if (cs.cfg.dest != CONT_DIR && (rc = cprof__upload_start(&cs.cfg)) != 0)
 		return rc;
-	cs.seq = 0;
+	snprintf(cs.dest_arg, sizeof cs.dest_arg, "%s", dest);
+	cs.period_arg = period_ns;
+	cs.from_env = from_env;
+	cs.ended = NULL;
+	cs.seq = cs.cfg.dest == CONT_DIR ? next_seq() : 0;
 	cs.started_wall = cprof__wall_ns();
 	cs.period_start_wall = cs.started_wall;
 	/* The heap in use needs the heap profiler from the start: on at its default rate unless already on. */
@@ -905,11 +841,22 @@ static int start(const char *dest, int64_t period_ns)
 	if (!cs.own_cpu)
 		cprof__log("continuous: another CPU profile runs (CPROF_CPUPROFILE or a capture); the collector "
 			   "sends CPU profiles once it has ended");
-	char skipped[256] = "";
 	cprof__heap_ignore_begin();
-	for (size_t i = 0; i < NDELTA; i++)
-		cs.base[i] = counters(i, skipped, sizeof skipped);
+	cs.counters = cprof__cont_counters_new();
+	if (cs.counters)
+		cprof__cont_counters_baseline(cs.counters);
 	cprof__heap_ignore_end();
+	if (!cs.counters) {
+		cprof__log("continuous: out of memory; the collector is off");
+		if (cs.own_cpu) {
+			struct profile *p;
+			cprof__cpu_rotate(&p, true);
+			cprof__profile_free(p);
+		}
+		if (cs.cfg.dest != CONT_DIR)
+			cprof__upload_stop(0);
+		return -ENOMEM;
+	}
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -950,14 +897,20 @@ static int stop(int64_t wait_ms)
 	cprof__wait_guard++;
 	pthread_join(cs.th, NULL);
 	cprof__heap_ignore_begin();
+	cprof__sym_keep(true);
 	deliver(collect(true));
+	cprof__sym_keep(false);
 	cprof__heap_ignore_end();
 	if (cs.cfg.dest != CONT_DIR)
 		cprof__upload_stop(wait_ms);
-	for (size_t i = 0; i < NDELTA; i++) {
-		cprof__profile_free(cs.base[i]);
-		cs.base[i] = NULL;
-	}
+	cprof__heap_ignore_begin();
+	cprof__cont_counters_free(cs.counters);
+	cs.counters = NULL;
+	if (cs.z_ready)
+		deflateEnd(&cs.z);
+	cs.z_ready = false;
+	cprof__sym_keep_release();
+	cprof__heap_ignore_end();
 	cs.running = false;
 	cprof__cont_status_write();
 	cprof__wait_guard--;
@@ -980,7 +933,7 @@ CPROF_API int cprof_continuous_start(const char *destination, int period_ms)
 		return -EINVAL;
 	pthread_once(&hooks_once, hooks);
 	pthread_mutex_lock(&cs.lock);
-	int rc = start(destination, (int64_t)period_ms * 1000000);
+	int rc = start(destination, (int64_t)period_ms * 1000000, false);
 	pthread_mutex_unlock(&cs.lock);
 	return rc;
 }
@@ -988,6 +941,7 @@ CPROF_API int cprof_continuous_start(const char *destination, int period_ms)
 CPROF_API int cprof_continuous_stop(void)
 {
 	pthread_mutex_lock(&cs.lock);
+	cs.ended = "stop";
 	int rc = cs.running && cs.cfg.pid == (int)getpid() ? stop(2000) : -ESRCH;
 	pthread_mutex_unlock(&cs.lock);
 	return rc;
@@ -997,8 +951,10 @@ static void at_exit(void)
 {
 	/* The last period goes out too; uploads get at most a second. */
 	pthread_mutex_lock(&cs.lock);
-	if (cs.running && cs.cfg.pid == (int)getpid())
+	if (cs.running && cs.cfg.pid == (int)getpid()) {
+		cs.ended = "exit";
 		stop(1000);
+	}
 	pthread_mutex_unlock(&cs.lock);
 }
 
@@ -1009,8 +965,45 @@ static void atfork_child(void)
 	pthread_mutex_init(&cs.stat_lock, NULL);
 	pthread_mutex_init(&cs.wake_lock, NULL);
 	cs.running = false;
-	for (size_t i = 0; i < NDELTA; i++)
-		cs.base[i] = NULL; /* the parent's, left to the child's exit */
+	cs.exec_paused = false;
+	cs.counters = NULL; /* the parent's, left to the child's exit */
+	/* The status file stays the parent's: nothing in the child writes it. */
+	cs.cfg.status_path[0] = 0;
+}
+
+void cprof__continuous_before_exec(void)
+{
+	/*
+	 * The image that runs now ends: its last (partial) period is taken and
+	 * delivered (uploads get half a second), and its final status moves to
+	 * STATUS.preexec.<pid>, so that the new image, which has the same pid
+	 * and, with the same environment, the same status path, starts its own
+	 * file instead of overwriting this one. A vfork child shares our memory:
+	 * the collector is its parent's, hands off.
+	 */
+	if (pthread_mutex_trylock(&cs.lock) != 0)
+		return; /* starting or stopping on another thread: leave it be */
+	cs.exec_paused = false;
+	if (cs.running && cs.cfg.pid == (int)getpid()) {
+		cs.ended = "exec";
+		stop(500);
+		char pre[sizeof cs.cfg.status_path + 32];
+		snprintf(pre, sizeof pre, "%s.preexec.%d", cs.cfg.status_path, cs.cfg.pid);
+		if (cs.cfg.status_path[0])
+			rename(cs.cfg.status_path, pre);
+		cs.exec_paused = true;
+	}
+	pthread_mutex_unlock(&cs.lock);
+}
+
+void cprof__continuous_after_failed_exec(void)
+{
+	pthread_mutex_lock(&cs.lock);
+	if (cs.exec_paused && cs.cfg.pid == (int)getpid()) {
+		cs.exec_paused = false;
+		start(cs.dest_arg, cs.period_arg, cs.from_env);
+	}
+	pthread_mutex_unlock(&cs.lock);
 }
 
 void cprof__continuous_start_from_env(void)
@@ -1020,6 +1013,6 @@ void cprof__continuous_start_from_env(void)
 		return;
 	pthread_once(&hooks_once, hooks);
 	pthread_mutex_lock(&cs.lock);
-	start(d, 0);
+	start(d, 0, true);
 	pthread_mutex_unlock(&cs.lock);
 }

@@ -5,7 +5,12 @@
  *
  * Both profiles come from the same builder in the same process, so a frame
  * is identified by its address (or, for the runtime's pseudo-frames without
- * one, by its function name) and a sample by its frames and labels. Samples
+ * one, by its function name) and a sample by its frames and string labels.
+ * Numeric labels are not part of a sample's identity: the heap's "bytes"
+ * label is the mean size of a site's sampled blocks, which moves whenever a
+ * site allocates other sizes, and matching on it would turn such a site's
+ * delta into p1's whole count beside p0's negated one. A matched sample
+ * keeps p1's numeric labels. Samples
  * of p0 that p1 lacks are imported into p1 with negated values, with their
  * locations, functions and mappings; samples whose values all cancel are
  * dropped. Location ids of the two profiles are never compared directly:
@@ -67,45 +72,48 @@ static uint64_t sample_hash(const struct profile *p, const struct pp_sample *s)
 	for (size_t i = 0; i < s->nlocation; i++)
 		h = mix(h, loc_hash(p, s->location_id[i]));
 	for (size_t i = 0; i < s->nlabel; i++) {
+		if (!s->label[i].str)
+			continue; /* numeric: not part of the identity */
 		/* Labels are an unordered set: combine them commutatively. */
 		uint64_t lh = mix(hash_str(cprof__profile_str(p, s->label[i].key)),
-				  s->label[i].str ? hash_str(cprof__profile_str(p, s->label[i].str))
-						  : (uint64_t)s->label[i].num);
+				  hash_str(cprof__profile_str(p, s->label[i].str)));
 		h += lh * 0x2545f4914f6cdd1dull;
 	}
 	return h;
 }
 
+/* Whether s has the string label l (of profile a). */
 static bool has_label(const struct profile *a, const struct pp_label *l, const struct profile *b,
 		      const struct pp_sample *s)
 {
 	const char *k = cprof__profile_str(a, l->key);
 	for (size_t i = 0; i < s->nlabel; i++) {
 		const struct pp_label *m = &s->label[i];
-		if (strcmp(cprof__profile_str(b, m->key), k) != 0)
-			continue;
-		if (l->str || m->str) {
-			if (l->str && m->str &&
-			    strcmp(cprof__profile_str(a, l->str), cprof__profile_str(b, m->str)) == 0)
-				return true;
-		} else if (l->num == m->num &&
-			   strcmp(cprof__profile_str(a, l->num_unit), cprof__profile_str(b, m->num_unit)) == 0) {
+		if (m->str && strcmp(cprof__profile_str(b, m->key), k) == 0 &&
+		    strcmp(cprof__profile_str(a, l->str), cprof__profile_str(b, m->str)) == 0)
 			return true;
-		}
 	}
 	return false;
+}
+
+static size_t string_labels(const struct pp_sample *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->nlabel; i++)
+		n += s->label[i].str != 0;
+	return n;
 }
 
 static bool same_sample(const struct profile *a, const struct pp_sample *x, const struct profile *b,
 			const struct pp_sample *y)
 {
-	if (x->nlocation != y->nlocation || x->nlabel != y->nlabel)
+	if (x->nlocation != y->nlocation || string_labels(x) != string_labels(y))
 		return false;
 	for (size_t i = 0; i < x->nlocation; i++)
 		if (!same_loc(a, x->location_id[i], b, y->location_id[i]))
 			return false;
 	for (size_t i = 0; i < x->nlabel; i++)
-		if (!has_label(a, &x->label[i], b, y))
+		if (x->label[i].str && !has_label(a, &x->label[i], b, y))
 			return false;
 	return true;
 }

@@ -31,6 +31,7 @@ typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int)
 static void before(void)
 {
 	cprof__wall_before_exec(); /* first: the others' writing is not the program's time */
+	cprof__continuous_before_exec(); /* before the CPU profile's: its last period takes that profile's samples */
 	cprof__cpu_before_exec();
 	cprof__heap_before_exec();
 	cprof__wait_before_exec();
@@ -44,6 +45,7 @@ static int finish(int rc)
 	cprof__cpu_after_failed_exec();
 	cprof__wall_after_failed_exec();
 	cprof__trace_after_failed_exec();
+	cprof__continuous_after_failed_exec();
 	errno = e;
 	return rc;
 }

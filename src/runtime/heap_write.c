@@ -495,3 +495,40 @@ void cprof__heap_start_from_env(void)
 		cprof__heap_busy_exit(t);
 	}
 }
+
+/* ---- per-site counters (the continuous collector's deltas) ---- */
+
+int64_t cprof__heap_rate(void)
+{
+	return cprof__heap.map ? atomic_load(&cprof__heap.rate) : 0;
+}
+
+int cprof__heap_counters(void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels, const char *kind,
+				    const struct rt_heap_counts *c, void *arg),
+			 void *arg)
+{
+	struct heap_state *h = &cprof__heap;
+	if (!h->map)
+		return -ENODATA;
+	struct heap_thread *t = &cprof__heap_self;
+	cprof__heap_busy_enter(t);
+	uint32_t n = atomic_load(&h->nsite_list);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t si = h->site_list[i];
+		const struct heap_site *site = &h->sites[si];
+		if (si != 0 && atomic_load(&site->hash) < 2)
+			continue;
+		struct heap_sums v;
+		cprof__heap_site_sums(site, &v);
+		int64_t in_b = v.alloc_bytes - v.free_bytes;
+		struct rt_heap_counts c = {objs(v.alloc_obj), v.alloc_bytes, objs(v.alloc_obj - v.free_obj),
+					   in_b > 0 ? in_b : 0, v.raw_obj, v.raw_bytes};
+		const char *kind = site->kind && site->kind < HEAP_NKINDS ? kind_names[site->kind] : NULL;
+		if (si == 0)
+			fn(0, NULL, 0, NULL, NULL, &c, arg);
+		else
+			fn(si, &h->frames[site->off], (int)site->depth, site->labels, kind, &c, arg);
+	}
+	cprof__heap_busy_exit(t);
+	return 0;
+}

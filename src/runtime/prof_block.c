@@ -507,6 +507,40 @@ oom:
 	return NULL;
 }
 
+struct counters {
+	void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels, const char *reason,
+		   int64_t contentions, int64_t delay, void *arg);
+	void *arg;
+};
+
+static void count_entry(size_t id, const uintptr_t *pcs, int n, const void *labels, const char *reason,
+			uint64_t count, uint64_t delay, void *arg)
+{
+	struct counters *c = arg;
+	if (count == 0 && delay == 0)
+		return;
+	int64_t k = (int64_t)((count + WAIT_ONE / 2) / WAIT_ONE); /* as add_entry rounds */
+	c->fn(id, pcs, n, labels, reason, k ? k : 1, (int64_t)delay, c->arg);
+}
+
+int cprof__wait_counters(bool mutex,
+			 void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels, const char *reason,
+				    int64_t contentions, int64_t delay, void *arg),
+			 void *arg, int64_t lost[2])
+{
+	struct wait_prof *w = mutex ? &mutexp : &blockp;
+	if (!w->tab)
+		return -ENODATA;
+	cprof__wait_guard++;
+	struct counters c = {fn, arg};
+	cprof__waittab_foreach_id(w->tab, count_entry, &c);
+	uint64_t lc = atomic_load(&w->lost_count);
+	lost[0] = (int64_t)((lc + WAIT_ONE - 1) / WAIT_ONE); /* as build() rounds */
+	lost[1] = (int64_t)atomic_load(&w->lost_delay);
+	cprof__wait_guard--;
+	return 0;
+}
+
 struct profile *cprof__block_profile(void)
 {
 	return build(&blockp);

@@ -12,7 +12,8 @@
  * is swapped for a fresh one while sampling goes on, so periods have no gap.
  * Handlers find the table through a generation: each counts itself in its
  * generation's slot, and the rotation waits for the old slot to drain before
- * it reads the old table.
+ * it reads the old table. The table read is emptied and kept as the next
+ * period's, so a rotation maps nothing and the pages sampling touched stay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,7 @@ struct cpu_state {
 	atomic_int gflight[2];
 	struct stacktab *gtab[2];
 	bool collector;       /* owned by continuous.c: no output, taken by rotation */
+	struct stacktab *spare; /* the collector's next table, emptied */
 	int64_t period_mono, period_wall;
 	uint64_t period_weight, period_lost;
 	int fd;               /* output when started with an fd, else -1 */
@@ -556,6 +558,8 @@ static void atfork_child(void)
 	cprof__stacktab_free(cpu.tab);
 	cpu.tab = NULL;
 	cpu.collector = false; /* the collector is the parent's; the child has no collector thread */
+	cprof__stacktab_free(cpu.spare);
+	cpu.spare = NULL;
 	if (!cpu.path[0]) {
 		/* Started on a file descriptor: never write through an inherited one. */
 		return;
@@ -616,6 +620,8 @@ void cprof__cpu_before_exec(void)
 		} else if (cpu.collector) {
 			cprof__stacktab_free(cpu.tab);
 			cpu.tab = NULL;
+			cprof__stacktab_free(cpu.spare);
+			cpu.spare = NULL;
 			cpu.collector = false;
 		} else {
 			write_locked(NULL);
@@ -706,8 +712,11 @@ int cprof__cpu_rotate(struct profile **out, bool last)
 		end_wall = cprof__wall_ns();
 		cpu.collector = false;
 		cpu.tab = NULL;
+		cprof__stacktab_free(cpu.spare);
+		cpu.spare = NULL;
 	} else {
-		fresh = cprof__stacktab_new(TABLE_ENTRIES, TABLE_FRAMES);
+		fresh = cpu.spare ? cpu.spare : cprof__stacktab_new(TABLE_ENTRIES, TABLE_FRAMES);
+		cpu.spare = NULL;
 		if (!fresh) {
 			pthread_mutex_unlock(&cpu.lock);
 			return -ENOMEM;
@@ -733,7 +742,12 @@ int cprof__cpu_rotate(struct profile **out, bool last)
 		}
 	}
 	*out = period_profile(old, end_mono);
-	cprof__stacktab_free(old);
+	if (last) {
+		cprof__stacktab_free(old);
+	} else {
+		cprof__stacktab_clear(old);
+		cpu.spare = old;
+	}
 	cpu.period_mono = end_mono;
 	cpu.period_wall = end_wall;
 	pthread_mutex_unlock(&cpu.lock);

@@ -96,6 +96,8 @@ void cprof__stacktab_foreach_tagged(struct stacktab *t,
 				    void (*fn)(const uintptr_t *pcs, int n, const void *tag, uint64_t weight,
 					       void *arg),
 				    void *arg);
+/* Empty the table for reuse, touching only the pages in use. Only when no writer runs. Thread. */
+void cprof__stacktab_clear(struct stacktab *t);
 /* Rewrite frames in [lo, hi) with f(pc, arg). Thread; racing writers are tolerated. */
 void cprof__stacktab_rewrite(struct stacktab *t, uintptr_t lo, uintptr_t hi,
 			     uintptr_t (*f)(uintptr_t pc, void *arg), void *arg);
@@ -351,6 +353,25 @@ struct profile *cprof__heap_build_allocs(void);
 struct profile *cprof__heap_build_peak(void);
 
 /*
+ * The heap profiler's own per-site counters, for the continuous collector:
+ * fn gets every site's cumulative counts since heap profiling started (id:
+ * the site's index, stable for the process's life; n 0 for the site that
+ * holds samples the table could not take; kind NULL for plain malloc).
+ * Objects are whole objects, rounded as the heap and allocs profiles round
+ * them. 0, or -ENODATA when heap profiling never ran. Thread; calls fn with
+ * the thread's allocations unrecorded.
+ */
+struct rt_heap_counts {
+	int64_t alloc_objects, alloc_bytes, inuse_objects, inuse_bytes;
+	int64_t sampled, sampled_bytes; /* the sampled blocks themselves, unweighted */
+};
+int cprof__heap_counters(void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels, const char *kind,
+				    const struct rt_heap_counts *c, void *arg),
+			 void *arg);
+/* The heap profiler's sampling rate in bytes (0 before it started). Any. */
+int64_t cprof__heap_rate(void);
+
+/*
  * The path a profile asked for by the environment is written to by this
  * process: base in the process that started profiling (CPROF_OWNER_PID),
  * base.<pid> in any other that inherited the environment. Init / thread.
@@ -404,6 +425,17 @@ void cprof__mutex_charge(int64_t d, const void *ra);
  */
 struct profile *cprof__block_profile(void);
 struct profile *cprof__mutex_profile(void);
+/*
+ * The block (mutex false) or mutex profile's own per-entry counters, for
+ * the continuous collector's deltas: fn gets each entry's cumulative
+ * contentions (rounded as the profile rounds them) and delay in ns, id
+ * stable for the process's life; lost[0..1] the contentions and delay the
+ * full table refused. -ENODATA when that profiler never ran. Thread.
+ */
+int cprof__wait_counters(bool mutex,
+			 void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels, const char *reason,
+				    int64_t contentions, int64_t delay, void *arg),
+			 void *arg, int64_t lost[2]);
 /* Start from CPROF_BLOCK* / CPROF_MUTEX*; write what we have before exec. Init / thread. */
 void cprof__wait_start_from_env(void);
 void cprof__wait_before_exec(void);
@@ -428,6 +460,14 @@ void cprof__waittab_foreach(struct waittab *t,
 			    void (*fn)(const uintptr_t *pcs, int n, const void *labels, const char *reason,
 				       uint64_t count, uint64_t delay, void *arg),
 			    void *arg);
+/*
+ * Same, with each entry's index: an entry keeps its index for the table's
+ * life (the key of the continuous collector's per-entry baselines). Thread.
+ */
+void cprof__waittab_foreach_id(struct waittab *t,
+			       void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels,
+					  const char *reason, uint64_t count, uint64_t delay, void *arg),
+			       void *arg);
 
 /* ---- symbolize.c: turn the table into a pprof profile ---- */
 
@@ -459,6 +499,16 @@ int cprof__sym_stack(struct rt_sym *s, const uintptr_t *pcs, int n, bool leaf_is
 uint64_t cprof__sym_special(struct rt_sym *s, const char *name);
 /* Finish: 0, or -ENOMEM when p is incomplete (the caller discards it). */
 int cprof__sym_end(struct rt_sym *s);
+/*
+ * Sessions the calling thread begins from now on (on) keep libdwfl's
+ * state, the mappings and every address's names for the next session,
+ * read again only after a dlopen or dlclose: each address is named once
+ * per process. release frees what is kept; stats says how much is kept
+ * (bytes, addresses) and how often it was read afresh. Thread.
+ */
+void cprof__sym_keep(bool on);
+void cprof__sym_keep_release(void);
+void cprof__sym_keep_stats(uint64_t *bytes, uint64_t *pcs, uint64_t *reloads);
 
 /*
  * Build the CPU profile from t: mappings from /proc/self/maps, locations
@@ -543,6 +593,13 @@ int cprof__profile_delta(struct profile *p1, const struct profile *p0);
 
 /* Start it if CPROF_CONTINUOUS says so. Init. */
 void cprof__continuous_start_from_env(void);
+/*
+ * Around exec: the collector's last period is delivered and its status file
+ * moved to STATUS.preexec.<pid> (the new image starts its own); if exec
+ * fails, the collector starts again. Thread.
+ */
+void cprof__continuous_before_exec(void);
+void cprof__continuous_after_failed_exec(void);
 
 /* ---- trace.c: the execution tracer ---- */
 

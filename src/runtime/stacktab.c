@@ -157,6 +157,14 @@ void cprof__stacktab_foreach(struct stacktab *t,
 	cprof__stacktab_foreach_tagged(t, call_untagged, &u);
 }
 
+void cprof__stacktab_clear(struct stacktab *t)
+{
+	for (size_t i = 0; i <= t->mask; i++)
+		if (atomic_load_explicit(&t->entries[i].hash, memory_order_relaxed) != HASH_EMPTY)
+			memset(&t->entries[i], 0, sizeof t->entries[i]);
+	atomic_store(&t->used, 0);
+}
+
 void cprof__stacktab_rewrite(struct stacktab *t, uintptr_t lo, uintptr_t hi,
 			     uintptr_t (*f)(uintptr_t pc, void *arg), void *arg)
 {

@@ -12,6 +12,13 @@
  * cprof__symbolize_note_unload(); they are named from the library's file,
  * which was recorded before it went away.
  *
+ * A thread that asks (cprof__sym_keep: the continuous collector, which
+ * symbolizes every period) keeps the session's libdwfl state, the mappings
+ * and every address's names from one session to the next, so that each
+ * address is looked up once per process; they are read again only when a
+ * library was loaded or unloaded since (the loader's dlpi_adds/dlpi_subs
+ * counters), or when the cache outgrows its ceiling.
+ *
  * It does not sample, and knows the table only through stacktab.h's walk.
  */
 #include <dlfcn.h>
@@ -22,6 +29,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -138,6 +146,7 @@ struct sym_frame {
 
 struct ctx {
 	struct profile *p;
+	bool kept;     /* dwfl and names belong to the kept state, not to this session */
 	Dwfl *dwfl;
 	struct maps maps;
 	/* pc -> location id */
@@ -459,6 +468,131 @@ static Dwfl_Module *offline_module(struct ctx *c, struct unloaded *u)
 	return mod;
 }
 
+/* ---- the kept state: names of addresses across sessions ---- */
+
+#define KEEP_MAX_BYTES (16u << 20) /* names cached; past it, the next session starts afresh */
+
+struct kept_frame {
+	const char *name, *system_name, *file;
+	int64_t line, start_line;
+};
+
+/* One address's names: the frames and their strings in one allocation. */
+struct kept_pc {
+	uintptr_t pc;
+	int n;
+	bool has_line;
+	struct kept_frame fr[];
+};
+
+static CPROF_TLS bool keep_wanted;
+/* Read and written only under unloaded_lock (held for a whole session). */
+static struct {
+	bool valid;
+	pid_t pid;
+	unsigned long long adds, subs;
+	Dwfl *dwfl;
+	struct maps maps;
+	struct kept_pc **slot;
+	size_t cap, n;
+	uint64_t bytes, reloads;
+} keep;
+
+static size_t keep_index(uintptr_t pc, size_t cap)
+{
+	return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static const struct kept_pc *keep_get(uintptr_t pc)
+{
+	if (!keep.cap)
+		return NULL;
+	for (size_t j = keep_index(pc, keep.cap); keep.slot[j]; j = (j + 1) & (keep.cap - 1))
+		if (keep.slot[j]->pc == pc)
+			return keep.slot[j];
+	return NULL;
+}
+
+/* Remember pc's frames; on out of memory, nothing is remembered. */
+static void keep_put(uintptr_t pc, const struct sym_frame *fr, int n, bool has_line)
+{
+	if ((keep.n + 1) * 2 > keep.cap) {
+		size_t cap = keep.cap ? keep.cap * 2 : 4096;
+		struct kept_pc **v = calloc(cap, sizeof *v);
+		if (!v)
+			return;
+		for (size_t i = 0; i < keep.cap; i++)
+			if (keep.slot[i]) {
+				size_t j = keep_index(keep.slot[i]->pc, cap);
+				while (v[j])
+					j = (j + 1) & (cap - 1);
+				v[j] = keep.slot[i];
+			}
+		free(keep.slot);
+		keep.slot = v;
+		keep.bytes += (cap - keep.cap) * sizeof *v;
+		keep.cap = cap;
+	}
+	size_t len = sizeof(struct kept_pc) + (size_t)n * sizeof(struct kept_frame);
+	for (int i = 0; i < n; i++)
+		len += strlen(fr[i].name) + strlen(fr[i].system_name) + (fr[i].file ? strlen(fr[i].file) : 0) + 3;
+	struct kept_pc *e = malloc(len);
+	if (!e)
+		return;
+	e->pc = pc;
+	e->n = n;
+	e->has_line = has_line;
+	char *s = (char *)&e->fr[n];
+	for (int i = 0; i < n; i++) {
+		const char *src[3] = {fr[i].name, fr[i].system_name, fr[i].file ? fr[i].file : ""};
+		const char **dst[3] = {&e->fr[i].name, &e->fr[i].system_name, &e->fr[i].file};
+		for (int k = 0; k < 3; k++) {
+			size_t l = strlen(src[k]) + 1;
+			memcpy(s, src[k], l);
+			*dst[k] = s;
+			s += l;
+		}
+		if (!fr[i].file)
+			e->fr[i].file = NULL;
+		e->fr[i].line = fr[i].line;
+		e->fr[i].start_line = fr[i].start_line;
+	}
+	size_t j = keep_index(pc, keep.cap);
+	while (keep.slot[j])
+		j = (j + 1) & (keep.cap - 1);
+	keep.slot[j] = e;
+	keep.n++;
+	keep.bytes += len;
+}
+
+static void keep_clear(void)
+{
+	for (size_t i = 0; i < keep.cap; i++)
+		free(keep.slot[i]);
+	free(keep.slot);
+	keep.slot = NULL;
+	keep.cap = keep.n = 0;
+	keep.bytes = 0;
+	if (keep.dwfl && keep.pid == getpid())
+		dwfl_end(keep.dwfl);
+	keep.dwfl = NULL;
+	for (size_t i = 0; i < keep.maps.n; i++)
+		free(keep.maps.v[i].path);
+	free(keep.maps.v);
+	memset(&keep.maps, 0, sizeof keep.maps);
+	keep.valid = false;
+}
+
+static int loader_counts(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	unsigned long long *g = arg;
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+		g[0] = info->dlpi_adds;
+		g[1] = info->dlpi_subs;
+	}
+	return 1;
+}
+
 /* Location id for a (possibly tagged) frame address. */
 static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 {
@@ -530,13 +664,26 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 		}
 	} else {
 		m = find_map(&c->maps, pc);
-		mod = c->dwfl ? dwfl_addrmodule(c->dwfl, pc) : NULL;
 	}
 
 	struct sym_frame fr[64];
 	bool has_line;
 	char namebuf[256];
-	int n = describe(mod, pc, fr, 64, &has_line, namebuf, sizeof namebuf);
+	int n;
+	const struct kept_pc *kp = c->kept && !(raw & TAG_BIT) ? keep_get(key) : NULL;
+	if (kp) {
+		n = kp->n;
+		has_line = kp->has_line;
+		for (int i = 0; i < n; i++)
+			fr[i] = (struct sym_frame){kp->fr[i].name, kp->fr[i].system_name, NULL, kp->fr[i].file,
+						   kp->fr[i].line, kp->fr[i].start_line};
+	} else {
+		if (!(raw & TAG_BIT))
+			mod = c->dwfl ? dwfl_addrmodule(c->dwfl, pc) : NULL;
+		n = describe(mod, pc, fr, 64, &has_line, namebuf, sizeof namebuf);
+		if (c->kept && !(raw & TAG_BIT))
+			keep_put(key, fr, n, has_line);
+	}
 	struct pp_line lines[64];
 	for (int i = 0; i < n; i++) {
 		lines[i].function_id = function_id(c, fr[i].name, fr[i].system_name, fr[i].file, fr[i].start_line);
@@ -664,28 +811,93 @@ static const Dwfl_Callbacks proc_callbacks = {
 
 /* ---- sessions: any profile's stacks ---- */
 
+/* This process's modules in a new Dwfl; NULL (logged) when libdwfl cannot read them. */
+static Dwfl *proc_dwfl(void)
+{
+	Dwfl *d = dwfl_begin(&proc_callbacks);
+	if (d) {
+		dwfl_report_begin(d);
+		if (dwfl_linux_proc_report(d, getpid()) != 0 || dwfl_report_end(d, NULL, NULL) != 0) {
+			dwfl_end(d);
+			d = NULL;
+		}
+	}
+	if (!d)
+		cprof__log("cannot read this process's modules with libdwfl (%s); the profile has addresses only",
+			   dwfl_errmsg(-1));
+	return d;
+}
+
+/* The kept state, read again when the loader's counts moved. unloaded_lock held. */
+static bool keep_ready(void)
+{
+	unsigned long long g[2] = {~0ull, ~0ull};
+	dl_iterate_phdr(loader_counts, g);
+	if (keep.valid && keep.pid == getpid() && g[0] == keep.adds && g[1] == keep.subs && g[0] != ~0ull &&
+	    keep.bytes <= KEEP_MAX_BYTES)
+		return true;
+	if (keep.pid != getpid())
+		keep.dwfl = NULL; /* a fork child's copy: the parent's to end */
+	keep_clear();
+	keep.pid = getpid();
+	keep.adds = g[0];
+	keep.subs = g[1];
+	read_maps(&keep.maps);
+	keep.dwfl = proc_dwfl();
+	keep.reloads++;
+	keep.valid = keep.dwfl != NULL;
+	return keep.valid;
+}
+
 struct rt_sym *cprof__sym_begin(struct profile *p)
 {
 	struct ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	c->p = p;
-	read_maps(&c->maps);
 	read_debuginfo_policy();
-	c->dwfl = dwfl_begin(&proc_callbacks);
-	if (c->dwfl) {
-		dwfl_report_begin(c->dwfl);
-		if (dwfl_linux_proc_report(c->dwfl, getpid()) != 0 || dwfl_report_end(c->dwfl, NULL, NULL) != 0) {
-			dwfl_end(c->dwfl);
-			c->dwfl = NULL;
+	if (keep_wanted) {
+		/* The kept state is the session's: taken under the lock the session holds. */
+		pthread_mutex_lock(&unloaded_lock);
+		if (keep_ready()) {
+			c->kept = true;
+			c->dwfl = keep.dwfl;
+			for (size_t i = 0; i < keep.maps.n && !c->err; i++)
+				if (maps_add(&c->maps, keep.maps.v[i].start, keep.maps.v[i].end, keep.maps.v[i].offset,
+					     keep.maps.v[i].path) != 0)
+					c->err = -ENOMEM;
+			return (struct rt_sym *)c;
 		}
+		pthread_mutex_unlock(&unloaded_lock);
 	}
-	if (!c->dwfl)
-		cprof__log("cannot read this process's modules with libdwfl (%s); the profile has addresses only",
-			   dwfl_errmsg(-1));
+	read_maps(&c->maps);
+	c->dwfl = proc_dwfl();
 	/* Tags of unloaded modules index a table that must hold still until the end. */
 	pthread_mutex_lock(&unloaded_lock);
 	return (struct rt_sym *)c;
+}
+
+void cprof__sym_keep(bool on)
+{
+	keep_wanted = on;
+}
+
+void cprof__sym_keep_release(void)
+{
+	pthread_mutex_lock(&unloaded_lock);
+	if (keep.pid != getpid())
+		keep.dwfl = NULL;
+	keep_clear();
+	pthread_mutex_unlock(&unloaded_lock);
+}
+
+void cprof__sym_keep_stats(uint64_t *bytes, uint64_t *pcs, uint64_t *reloads)
+{
+	pthread_mutex_lock(&unloaded_lock);
+	*bytes = keep.bytes;
+	*pcs = keep.n;
+	*reloads = keep.reloads;
+	pthread_mutex_unlock(&unloaded_lock);
 }
 
 int cprof__sym_stack(struct rt_sym *s, const uintptr_t *pcs, int n, bool leaf_is_pc, uint64_t *ids)
@@ -759,7 +971,7 @@ int cprof__sym_end(struct rt_sym *s)
 		c->err = -ENOMEM;
 	free(map_id);
 
-	if (c->dwfl)
+	if (c->dwfl && !c->kept)
 		dwfl_end(c->dwfl);
 	if (c->offline)
 		dwfl_end(c->offline);

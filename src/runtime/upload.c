@@ -55,6 +55,8 @@ static struct {
 	struct cont_batch *q[MAX_QUEUE];
 	size_t head, n;
 	bool stopping, done;
+	struct cont_batch *inflight; /* being sent by the uploader */
+	bool abandoned; /* the stop gave up waiting: what is in flight was counted as dropped */
 	int64_t deadline; /* monotonic ns after which nothing more is tried (stopping) */
 	pthread_t th;
 	const struct cont_config *cfg;
@@ -349,21 +351,23 @@ static struct curl_slist *common_headers(const struct cont_config *c, const char
 	return l;
 }
 
-static void count_result(int rc, size_t nprofiles, size_t bytes, const char *why)
+/* What one batch's requests delivered. */
+struct delivered {
+	size_t profiles, bytes;
+};
+
+static void count_result(struct delivered *d, int rc, size_t nprofiles, size_t bytes, const char *why)
 {
-	cprof__cont_lock();
 	if (rc == 0) {
-		cprof__cont_stats.sent += nprofiles;
-		cprof__cont_stats.sent_bytes += bytes;
-		cprof__cont_stats.last_sent_wall = cprof__wall_ns();
-	}
-	cprof__cont_unlock();
-	if (rc != 0)
+		d->profiles += nprofiles;
+		d->bytes += bytes;
+	} else {
 		cprof__cont_error("%s", why);
+	}
 }
 
-/* Post a batch; false when some of it was given up. */
-static bool send_batch(const struct cont_batch *bt)
+/* Post a batch; false when some of it was given up. What was delivered goes to *d. */
+static bool send_batch(const struct cont_batch *bt, struct delivered *d)
 {
 	const struct cont_config *c = up.cfg;
 	char boundary[64], why[1200] = "";
@@ -399,7 +403,7 @@ static bool send_batch(const struct cont_batch *bt)
 			int rc = url.err || body.err ? -1 : send_retrying((const char *)url.data, hdr, &body, basic, why, sizeof why);
 			if (url.err || body.err)
 				snprintf(why, sizeof why, "out of memory building a request");
-			count_result(rc, 1, pt->len, why);
+			count_result(d, rc, 1, pt->len, why);
 			ok = ok && rc == 0;
 			cprof__buf_release(&name);
 			cprof__buf_release(&url);
@@ -427,7 +431,7 @@ static bool send_batch(const struct cont_batch *bt)
 		int rc = url.err || body.err ? -1 : send_retrying((const char *)url.data, hdr, &body, false, why, sizeof why);
 		if (url.err || body.err)
 			snprintf(why, sizeof why, "out of memory building a request");
-		count_result(rc, bt->nparts, bytes, why);
+		count_result(d, rc, bt->nparts, bytes, why);
 		ok = rc == 0;
 		cprof__buf_release(&url);
 		cprof__buf_release(&body);
@@ -444,11 +448,30 @@ static size_t batch_bytes(const struct cont_batch *b)
 	return n;
 }
 
+/* Drop every queued batch, counted as dropped at the stop. up.lock held. */
+static void drop_queued(void)
+{
+	uint64_t left = up.n, profiles = 0;
+	while (up.n > 0) {
+		profiles += up.q[up.head]->nparts;
+		cprof__cont_batch_free(up.q[up.head]);
+		up.head = (up.head + 1) % MAX_QUEUE;
+		up.n--;
+	}
+	cprof__cont_lock();
+	cprof__cont_stats.dropped_stop += left;
+	cprof__cont_stats.dropped_stop_profiles += profiles;
+	cprof__cont_stats.queued = 0;
+	cprof__cont_stats.queued_bytes = 0;
+	cprof__cont_unlock();
+}
+
 static void *uploader(void *arg)
 {
 	(void)arg;
 	cprof__heap_ignore_begin(); /* libcurl's memory and waits are the runtime's, not the program's */
 	cprof__wait_guard++;
+	cprof__cont_lower_priority(up.cfg);
 	pthread_mutex_lock(&up.lock);
 	for (;;) {
 		while (up.n == 0 && !up.stopping)
@@ -458,14 +481,31 @@ static void *uploader(void *arg)
 		struct cont_batch *b = up.q[up.head];
 		up.head = (up.head + 1) % MAX_QUEUE;
 		up.n--;
-		pthread_mutex_unlock(&up.lock);
+		up.inflight = b;
 		cprof__cont_lock();
 		cprof__cont_stats.queued = up.n;
 		cprof__cont_stats.queued_bytes -= batch_bytes(b);
 		cprof__cont_unlock();
-		if (!send_batch(b)) {
+		pthread_mutex_unlock(&up.lock);
+		struct delivered d = {0, 0};
+		bool ok = send_batch(b, &d);
+		pthread_mutex_lock(&up.lock);
+		bool abandoned = up.abandoned; /* then the stop counted this batch already */
+		up.inflight = NULL;
+		pthread_mutex_unlock(&up.lock);
+		if (!abandoned) {
 			cprof__cont_lock();
-			cprof__cont_stats.dropped_failed++;
+			struct cont_stats *st = &cprof__cont_stats;
+			st->sent += d.profiles;
+			st->sent_bytes += d.bytes;
+			if (d.profiles)
+				st->last_sent_wall = cprof__wall_ns();
+			if (ok) {
+				st->sent_batches++;
+			} else {
+				st->dropped_failed++;
+				st->dropped_failed_profiles += b->nparts - d.profiles;
+			}
 			cprof__cont_unlock();
 		}
 		cprof__cont_batch_free(b);
@@ -473,20 +513,10 @@ static void *uploader(void *arg)
 		pthread_mutex_lock(&up.lock);
 	}
 	/* What is left at the deadline is dropped, and counted. */
-	uint64_t left = up.n;
-	while (up.n > 0) {
-		cprof__cont_batch_free(up.q[up.head]);
-		up.head = (up.head + 1) % MAX_QUEUE;
-		up.n--;
-	}
+	drop_queued();
 	up.done = true;
 	pthread_cond_broadcast(&up.cond);
 	pthread_mutex_unlock(&up.lock);
-	cprof__cont_lock();
-	cprof__cont_stats.dropped_failed += left;
-	cprof__cont_stats.queued = 0;
-	cprof__cont_stats.queued_bytes = 0;
-	cprof__cont_unlock();
 	return NULL;
 }
 
@@ -497,7 +527,8 @@ int cprof__upload_start(const struct cont_config *c)
 		return rc;
 	up.cfg = c;
 	up.head = up.n = 0;
-	up.stopping = up.done = false;
+	up.stopping = up.done = up.abandoned = false;
+	up.inflight = NULL;
 	uint8_t id[16];
 	if (getrandom(id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id) {
 		uint64_t t = (uint64_t)cprof__now_ns() ^ ((uint64_t)getpid() << 32);
@@ -537,7 +568,8 @@ void cprof__upload_enqueue(struct cont_batch *b)
 	if (up.done) {
 		pthread_mutex_unlock(&up.lock);
 		cprof__cont_lock();
-		cprof__cont_stats.dropped_failed++;
+		cprof__cont_stats.dropped_stop++;
+		cprof__cont_stats.dropped_stop_profiles += b->nparts;
 		cprof__cont_unlock();
 		cprof__cont_batch_free(b);
 		return;
@@ -559,6 +591,7 @@ void cprof__upload_enqueue(struct cont_batch *b)
 	st->queued_bytes += batch_bytes(b);
 	if (drop) {
 		st->dropped_queue++;
+		st->dropped_queue_profiles += drop->nparts;
 		st->queued_bytes -= batch_bytes(drop);
 	}
 	if (st->queued_bytes > st->max_queued_bytes)
@@ -584,9 +617,24 @@ void cprof__upload_stop(int64_t wait_ms)
 		pthread_cond_timedwait(&up.cond, &up.lock, &ts);
 	}
 	bool done = up.done;
+	if (!done) {
+		/*
+		 * A request outlived its timeout: the thread is left to the exit, and
+		 * what it holds and what waits is counted as dropped now, so that the
+		 * final status adds up; the thread counts nothing after this.
+		 */
+		up.abandoned = true;
+		drop_queued();
+		if (up.inflight) {
+			cprof__cont_lock();
+			cprof__cont_stats.dropped_stop++;
+			cprof__cont_stats.dropped_stop_profiles += up.inflight->nparts;
+			cprof__cont_unlock();
+		}
+	}
 	pthread_mutex_unlock(&up.lock);
 	if (done)
 		pthread_join(up.th, NULL);
 	else
-		pthread_detach(up.th); /* a request outlived its timeout: leave it to the exit */
+		pthread_detach(up.th);
 }

@@ -124,6 +124,21 @@ int cprof__waittab_add(struct waittab *t, const uintptr_t *pcs, int n, const voi
 	return -ENOSPC;
 }
 
+void cprof__waittab_foreach_id(struct waittab *t,
+			       void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels,
+					  const char *reason, uint64_t count, uint64_t delay, void *arg),
+			       void *arg)
+{
+	for (size_t i = 0; i <= t->mask; i++) {
+		struct wentry *e = &t->entries[i];
+		uint64_t h = atomic_load_explicit(&e->hash, memory_order_acquire);
+		if (h < 2)
+			continue;
+		fn(i, &t->frames[e->off], (int)e->depth, e->labels, e->reason, atomic_load(&e->count),
+		   atomic_load(&e->delay), arg);
+	}
+}
+
 void cprof__waittab_foreach(struct waittab *t,
 			    void (*fn)(const uintptr_t *pcs, int n, const void *labels, const char *reason,
 				       uint64_t count, uint64_t delay, void *arg),

@@ -9,13 +9,31 @@
 unset CPROF_CONTINUOUS CPROF_CONTINUOUS_PERIOD CPROF_SERVICE CPROF_SERVICE_VERSION CPROF_TAGS \
 	CPROF_CONTINUOUS_MAX_AGE CPROF_CONTINUOUS_MAX_BYTES CPROF_CONTINUOUS_QUEUE CPROF_CONTINUOUS_TIMEOUT \
 	CPROF_CONTINUOUS_RETRIES CPROF_CONTINUOUS_STATUS CPROF_PYROSCOPE_USER CPROF_PYROSCOPE_PASSWORD \
-	CPROF_PYROSCOPE_TOKEN CPROF_PYROSCOPE_TENANT
+	CPROF_PYROSCOPE_TOKEN CPROF_PYROSCOPE_TENANT CPROF_CONTINUOUS_NICE
 LIB=$CPROF_BUILD/lib/libcprof.so
 RECV=$CPROF_TOP/tests/e2e/continuous_recv.py
 HOST=$(python3 -c 'import os; print(os.uname().nodename)')
 
 # st FILE KEY: a value from a status file.
 st() { awk -v k="$2" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$1"; }
+
+# ---- the collector's threads run at nice 19 unless told otherwise ----
+env CPROF_CONTINUOUS=dir:$T/nice CPROF_CONTINUOUS_PERIOD=300ms CPROF_CONTINUOUS_STATUS=$T/nice.status LD_PRELOAD=$LIB \
+	"$PROGS/svc_work" 1.5 1 >/dev/null &
+npid=$!
+nice=
+for _ in $(seq 50); do
+	for t in /proc/$npid/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = cprof-collect ] && nice=$(awk '{ sub(/^.*\) /, ""); print $17 }' "$t/stat")
+	done
+	[ -n "$nice" ] && break
+	sleep 0.05
+done
+wait $npid
+[ "$nice" = 19 ] && pass collector_nice "the collector thread runs at nice 19" || fail collector_nice "nice '${nice}'"
+# The periods the tests below count need the collector on time on a loaded
+# machine; the default (19) is what make bench-continuous measures.
+export CPROF_CONTINUOUS_NICE=0
 
 # ---- dir: files, labels, periods, status ----
 S=$T/store
@@ -61,6 +79,69 @@ echo "$out" | grep -q "pid $pid, service svc.api 1.2.3, exited" &&
 	{ grep -q "^cprof: continuous: $T/nonexistent: No such file" "$T/err" &&
 		pass status_cli_missing "a missing status file is an error naming it" ||
 		fail status_cli_missing "$(cat "$T/err")"; }
+
+# ---- exec, fork and children: each image keeps its own status ----
+# exec_work runs pre_exec_work, then execs svc_work in the same process
+# (same pid, same environment): the first image's last period is delivered
+# and its status moves to STATUS.preexec.<pid>; the second image writes
+# STATUS afresh and numbers its periods after the first image's.
+X=$T/exec
+env CPROF_CONTINUOUS=dir:$X CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=x CPROF_CONTINUOUS_STATUS=$T/x.status \
+	LD_PRELOAD=$LIB "$PROGS/exec_work" 400 "$PROGS/svc_work" 0.8 1 >"$T/exec.out"
+xpid=$(sed -n 's/^pid //p' "$T/exec.out")
+pre=$T/x.status.preexec.$xpid
+if [ -f "$pre" ] && [ "$(st "$pre" pid)" = "$xpid" ] && [ "$(st "$pre" ended)" = exec ] && [ "$(st "$pre" running)" = 0 ] &&
+	[ "$(st "$T/x.status" pid)" = "$xpid" ] && [ "$(st "$T/x.status" ended)" = exit ]; then
+	pass exec_status "the exec'd image's status is STATUS.preexec.$xpid (ended exec), the new image's STATUS (ended exit)"
+else
+	fail exec_status "preexec: $(tr '\n' ' ' <"$pre" 2>/dev/null | cut -c1-200); status: $(tr '\n' ' ' <"$T/x.status" 2>/dev/null | cut -c1-200)"
+fi
+b1=$(st "$pre" batches) b2=$(st "$T/x.status" batches)
+seqs=$(ls "$X" | sed -n 's/^x\.cpu\.[^.]*\.'"$xpid"'\.\([0-9]*\)\.pb\.gz$/\1/p' | sort -n | tr '\n' ' ')
+want=$(seq 0 $((${b1:-0} + ${b2:-0} - 1)) | tr '\n' ' ')
+[ -n "$b1" ] && [ -n "$b2" ] && [ "$seqs" = "$want" ] &&
+	pass exec_periods "$b1 + $b2 periods of the two images, numbered 0..$((b1 + b2 - 1)): none overwritten" ||
+	fail exec_periods "batches ${b1:-?} + ${b2:-?}, sequence numbers '$seqs'"
+if go tool pprof -top -nodecount=100000 $(ls "$X"/x.cpu.*."$xpid".*.pb.gz | sort -t. -k5 -n | head -n "${b1:-1}") 2>/dev/null |
+	grep -q pre_exec_work; then
+	pass exec_last_period "the first image's CPU profiles, its last partial period included, hold pre_exec_work"
+else
+	fail exec_last_period "no pre_exec_work in the first $b1 CPU profiles"
+fi
+# A child that inherits the environment and execs (sh runs svc_work) is
+# another process: STATUS.<its pid>; a fork child without exec writes nothing.
+F=$T/forks
+env CPROF_CONTINUOUS=dir:$F CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=f CPROF_CONTINUOUS_STATUS=$T/f.status \
+	LD_PRELOAD=$LIB sh -c '"$1" 0.4 1 >/dev/null; echo "sh $$"' sh "$PROGS/svc_work" >"$T/f.out"
+shpid=$(sed -n 's/^sh //p' "$T/f.out")
+others=$(ls "$T" | grep -c '^f\.status\.[0-9]*$')
+child=$(ls "$T" | sed -n 's/^f\.status\.\([0-9]*\)$/\1/p' | head -1)
+[ "$(st "$T/f.status" pid)" = "$shpid" ] && [ "$others" = 1 ] && [ "$(st "$T/f.status.$child" pid)" = "$child" ] &&
+	pass child_exec_status "the shell keeps STATUS, its child svc_work (pid $child) writes STATUS.$child" ||
+	fail child_exec_status "STATUS pid $(st "$T/f.status" pid) (shell $shpid), others: $(ls "$T" | grep '^f\.status' | tr '\n' ' ')"
+env CPROF_CONTINUOUS=dir:$F CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=g CPROF_CONTINUOUS_STATUS=$T/g.status \
+	LD_PRELOAD=$LIB "$PROGS/fork_work" 300 >"$T/g.out"
+[ "$(st "$T/g.status" pid)" != "$(cat "$T/g.out")" ] && [ "$(ls "$T" | grep -c '^g\.status')" = 1 ] &&
+	[ "$(st "$T/g.status" ended)" = exit ] &&
+	pass fork_status "a fork child (pid $(cat "$T/g.out")) leaves the parent's status alone and writes none" ||
+	fail fork_status "status pid $(st "$T/g.status" pid), child $(cat "$T/g.out"), files: $(ls "$T" | grep '^g\.status' | tr '\n' ' ')"
+
+# CPROF_CPUPROFILE and the collector both want the CPU profiler: the file
+# the program asked for wins (it starts first and covers the whole run);
+# the collector sends the other profiles, says so once, and names the
+# reason in its status.
+C=$T/conflict
+env CPROF_CPUPROFILE=$T/whole.prof CPROF_CONTINUOUS=dir:$C CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=c \
+	CPROF_CONTINUOUS_STATUS=$T/c.status LD_PRELOAD=$LIB "$PROGS/svc_work" 1 2 >"$T/c.out" 2>"$T/c.err"
+set -- $(raw_totals "$T/whole.prof")
+read -r ratio lo hi < <(awk -v s="${1:-0}" '{ c = $NF / 1e7; printf "%.3f %.3f %.3f", s / c, 0.95 - 1 / c, 1.05 + 3 / c }' "$T/c.out")
+in_range cpuprofile_wins "$ratio" "$lo" "$hi" "CPROF_CPUPROFILE's samples / the workers' CPU at 100 Hz, with the collector on"
+ncpu=$(ls "$C" | grep -c '^c\.cpu\.')
+nheap=$(ls "$C" | grep -c '^c\.heap\.')
+[ "$ncpu" = 0 ] && [ "$nheap" -ge 2 ] && grep -q "CPROF_CPUPROFILE holds the CPU profiler" "$T/c.status" &&
+	[ "$(grep -c 'another CPU profile runs' "$T/c.err")" = 1 ] &&
+	pass cpuprofile_conflict "no CPU profiles sent, $nheap heap profiles; the status and one message say why" ||
+	fail cpuprofile_conflict "cpu files $ncpu, heap files $nheap, skipped: $(st "$T/c.status" skipped); stderr: $(head -c 300 "$T/c.err")"
 
 # ---- deltas over a known workload add up to its totals ----
 # Every allocation recorded (CPROF_MEM_RATE=1): the allocs deltas of all
@@ -240,19 +321,20 @@ stop_recv
 check_recv datadog 3
 
 # ---- failing backends: the program finishes, losses are bounded and accounted ----
-# accounted NAME STATUS: every period was sent, dropped from the full queue, or failed after retries.
+# accounted NAME STATUS RECEIVED: every period was sent whole, dropped from
+# the full queue, given up after retries, or dropped at the stop; every
+# profile likewise; and the profiles counted as sent are the RECEIVED ones.
 accounted() {
-	local s=$2
-	local b sentp q f lim maxq
-	b=$(st "$s" batches)
-	q=$(st "$s" dropped_queue_full)
-	f=$(st "$s" dropped_failed)
-	lim=$(st "$s" queue_limit)
-	sentp=$3
-	if [ -n "$b" ] && [ "$b" -ge 3 ] && [ $((q + f + sentp)) -eq "$b" ] && [ "$(st "$s" queued)" -le "$lim" ]; then
-		pass "$1" "$b periods: $sentp sent, $q dropped as the queue ($lim) was full, $f failed after retries; last error: $(st "$s" last_error)"
+	local s=$2 got=$3
+	local b sb q f x p sp qp fp xp lim
+	b=$(st "$s" batches) sb=$(st "$s" sent_batches) q=$(st "$s" dropped_queue_full) f=$(st "$s" dropped_failed)
+	x=$(st "$s" dropped_stop) p=$(st "$s" profiles) sp=$(st "$s" sent) qp=$(st "$s" dropped_queue_full_profiles)
+	fp=$(st "$s" dropped_failed_profiles) xp=$(st "$s" dropped_stop_profiles) lim=$(st "$s" queue_limit)
+	if [ -n "$b" ] && [ "$b" -ge 3 ] && [ $((sb + q + f + x)) -eq "$b" ] && [ $((sp + qp + fp + xp)) -eq "$p" ] &&
+		[ "$sp" -eq "$got" ] && [ "$(st "$s" queued)" -le "$lim" ]; then
+		pass "$1" "$b periods ($p profiles): $sb sent whole, $q ($qp) dropped as the queue ($lim) was full, $f ($fp) failed after retries, $x ($xp) at the stop; $sp profiles sent = received; last error: $(st "$s" last_error)"
 	else
-		fail "$1" "$(tr '\n' ' ' <"$s")"
+		fail "$1" "received $got; $(tr '\n' ' ' <"$s")"
 	fi
 }
 
@@ -278,6 +360,18 @@ stop_recv
 accounted backend_slow_accounted "$T/slow.status" 0
 grep -qi "timeout\|timed out" "$T/slow.status" && pass backend_slow_reason "the status says why: a timeout" ||
 	fail backend_slow_reason "$(st "$T/slow.status" last_error)"
+
+# A backend that refuses every other request: some profiles of a period go
+# through, some do not; the counts say exactly which.
+recv flaky pyroscope "$T/flaky" flaky service=svc
+CPROF_CONTINUOUS=pyroscope:http://127.0.0.1:$PORT CPROF_CONTINUOUS_PERIOD=200ms CPROF_CONTINUOUS_QUEUE=2 \
+	CPROF_CONTINUOUS_RETRIES=0 CPROF_SERVICE=svc CPROF_CONTINUOUS_STATUS=$T/flaky.status \
+	timeout 30 env LD_PRELOAD=$LIB "$PROGS/svc_work" 1.2 1 >/dev/null
+stop_recv
+accounted backend_flaky_accounted "$T/flaky.status" "$(grep -c '^OK' "$RDIR/log")"
+[ "$(st "$T/flaky.status" sent)" -gt 0 ] && [ "$(st "$T/flaky.status" dropped_failed_profiles)" -gt 0 ] &&
+	pass backend_flaky_partial "$(st "$T/flaky.status" sent) profiles delivered, $(st "$T/flaky.status" dropped_failed_profiles) refused and counted" ||
+	fail backend_flaky_partial "$(tr '\n' ' ' <"$T/flaky.status")"
 
 # A port nobody listens on.
 dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -14,7 +14,8 @@ document them, and checks every request field by field:
 
 Usage: continuous_recv.py MODE OUTDIR [BEHAVIOUR] [EXPECT...]
   MODE       pyroscope | datadog
-  BEHAVIOUR  ok (default) | fail500 | slow (sleeps 3 s per request, then 200)
+  BEHAVIOUR  ok (default) | fail500 | slow (sleeps 3 s per request, then 200) |
+             flaky (500 to every other request: those are logged REFUSED, not OK)
   EXPECT     key=value checks: service=, version=, tags=k:v,..., user=, password=,
              token=, tenant=
 Writes OUTDIR/port once listening; per request OUTDIR/log gets one line,
@@ -237,6 +238,10 @@ def datadog(h):
     return out
 
 
+flaky_lock = threading.Lock()
+flaky_count = [0]
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -248,12 +253,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.body = self.rfile.read(n)
         if BEHAVIOUR == "slow":
             time.sleep(3)
+        code = 500 if BEHAVIOUR == "fail500" else 200
+        if BEHAVIOUR == "flaky":
+            with flaky_lock:
+                flaky_count[0] += 1
+                code = 500 if flaky_count[0] % 2 == 0 else 200
         try:
             for kind, path in (pyroscope if MODE == "pyroscope" else datadog)(self):
-                log("OK %s %s" % (kind, path))
+                log("%s %s %s" % ("OK" if code == 200 or BEHAVIOUR == "fail500" else "REFUSED", kind, path))
         except Exception as ex:  # any malformed request is a finding
             log("BAD %s" % ex)
-        code = 500 if BEHAVIOUR == "fail500" else 200
         self.send_response(code)
         self.send_header("Content-Length", "0")
         self.end_headers()

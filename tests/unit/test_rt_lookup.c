@@ -170,6 +170,40 @@ static void test_delta(void)
 	cprof__profile_free(p1);
 }
 
+/* A heap site whose mean block size moved: one sample, the difference, with p1's mean. */
+static void test_delta_numeric_labels(void)
+{
+	struct profile *p0 = cprof__profile_new(), *p1 = cprof__profile_new();
+	cprof__profile_add_sample_type(p0, "alloc_space", "bytes");
+	cprof__profile_add_sample_type(p1, "alloc_space", "bytes");
+	uint64_t a0 = loc(p0, 0x1000, "A", 1), a1 = loc(p1, 0x1000, "A", 1);
+	int64_t k0 = cprof__profile_intern(p0, "bytes", (size_t)-1), k1 = cprof__profile_intern(p1, "bytes", (size_t)-1);
+	int64_t t0 = cprof__profile_intern(p0, "tenant", (size_t)-1), t1 = cprof__profile_intern(p1, "tenant", (size_t)-1);
+	int64_t x0 = cprof__profile_intern(p0, "x", (size_t)-1), x1 = cprof__profile_intern(p1, "x", (size_t)-1);
+	struct pp_label l0[2] = {{k0, 0, 100, 0}, {t0, x0, 0, 0}}, l1[2] = {{t1, x1, 0, 0}, {k1, 0, 160, 0}};
+	int64_t v0[] = {1000}, v1[] = {2600}, w0[] = {7};
+	cprof__profile_add_sample(p0, &a0, 1, v0, 1, l0, 2);
+	cprof__profile_add_sample(p1, &a1, 1, v1, 1, l1, 2);
+	/* Another tenant is another sample: string labels still tell samples apart. */
+	cprof__profile_add_sample(p0, &a0, 1, w0, 1, l0, 1);
+	CHECK_EQ_INT(cprof__profile_delta(p1, p0), 0);
+	CHECK_EQ_INT(p1->nsample, 2);
+	int matched = 0;
+	for (size_t i = 0; i < p1->nsample; i++) {
+		const struct pp_sample *s = &p1->sample[i];
+		if (s->value[0] == 1600) {
+			matched++;
+			CHECK_EQ_INT(s->nlabel, 2);
+			CHECK(s->label[1].key == k1 && s->label[1].num == 160);
+		} else {
+			CHECK_EQ_INT(s->value[0], -7);
+		}
+	}
+	CHECK_EQ_INT(matched, 1);
+	cprof__profile_free(p0);
+	cprof__profile_free(p1);
+}
+
 static void test_write_errors(void)
 {
 	CHECK_EQ_INT(cprof_profile_write("no-such-profile", 1, 0), -ENOENT);
@@ -185,6 +219,7 @@ int main(void)
 	RUN(test_contention_text);
 	RUN(test_count_text_labels);
 	RUN(test_delta);
+	RUN(test_delta_numeric_labels);
 	RUN(test_write_errors);
 	CHECK_EXIT();
 }
