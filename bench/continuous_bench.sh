@@ -3,22 +3,27 @@
 # program it runs in: a service-like workload (tests/progs/svc_work: threads
 # serving requests of CPU work, allocations and a shared mutex, for a fixed
 # time) with the runtime preloaded and nothing on ("off"), against the same
-# with CPROF_CONTINUOUS on, to a directory, with a short period to stress
-# it, and every profile type this runtime has. Throughput = requests served
-# per second; rounds interleaved; ratio of medians. Also: the collector's
-# memory (max RSS on against off, and the status file's own accounting), and
-# what loading libcurl costs a program that uploads (a network destination
-# dlopens it; no other program maps it).
+# with CPROF_CONTINUOUS on, to a directory, with a 10 s period to stress
+# it (the default is 60 s), and every profile type this runtime has.
+# Throughput = requests served per second, and the process's CPU time
+# (user + sys) per request; rounds interleaved; ratios of medians. Also:
+# the collector's own CPU time, read from the CPU profiles it sent (its
+# thread takes the profiling signal: samples under collector()), the
+# collector's memory (max RSS on against off, and the status file's own
+# accounting), and what loading libcurl costs a program that uploads (a
+# network destination dlopens it; no other program maps it).
 #
 # Usage: bench/continuous_bench.sh BUILD_DIR [RESULTS_FILE]   (make bench-continuous)
 #   CPROF_BENCH_N=5        rounds
 #   CPROF_BENCH_QUICK=1    2 rounds of 3 s (checks the script)
-#   CPROF_BENCH_SECS=12    seconds per run; CPROF_BENCH_PERIOD=2s  the collector's period
+#   CPROF_BENCH_SECS=30    seconds per run; CPROF_BENCH_PERIOD=10s  the collector's period
+#   CPROF_BENCH_BASE_LIB=path/libcprof.so  also run "on" with that library
+#                          (another build of the runtime), in the same rounds
 set -u
 B=${1:?usage: bench/continuous_bench.sh BUILD_DIR [RESULTS_FILE]}
 out=${2:-$B/bench/results.md}
 N=${CPROF_BENCH_N:-5}
-SECS=${CPROF_BENCH_SECS:-12} PERIOD=${CPROF_BENCH_PERIOD:-2s} THREADS=4
+SECS=${CPROF_BENCH_SECS:-30} PERIOD=${CPROF_BENCH_PERIOD:-10s} THREADS=4
 if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
 	N=2 SECS=3 PERIOD=1s
 fi
@@ -37,31 +42,57 @@ mkdir -p "$tmp/store"
 # itself; block sampled per 10 µs of waiting, mutex 1 contention in 10).
 kinds_env="CPROF_BLOCK_RATE=10000 CPROF_MUTEX_FRACTION=10"
 
-# run CFG ROUND: one run; appends "cfg round served_per_s maxrss_kb" to runs.
+# run CFG ROUND: one run; appends "cfg round served_per_s maxrss_kb
+# cpu_ns_per_request collector_cpu_ns periods" to runs.
 # off: the runtime, nothing on; prof: the profilers the collector would
-# use, on, without the collector; on: the same with the collector.
+# use, on, without the collector; on: the same with the collector; base:
+# "on" with CPROF_BENCH_BASE_LIB. The collector thread's CPU time is read
+# from /proc (schedstat, ns) while the program runs, the last reading
+# before it exits (its last period, taken by the exiting thread, is not in it).
 run() {
-	local cfg=$1 r=$2 envs="LD_PRELOAD=$lib"
+	local cfg=$1 r=$2 l=$lib
+	[ "$cfg" = base ] && l=$CPROF_BENCH_BASE_LIB
+	local envs="LD_PRELOAD=$l"
 	[ "$cfg" = off ] || envs="$envs CPROF_MEM_RATE=524288 $kinds_env"
-	if [ "$cfg" = on ]; then
-		rm -rf "$tmp/store"
-		envs="$envs CPROF_CONTINUOUS=dir:$tmp/store CPROF_CONTINUOUS_PERIOD=$PERIOD"
-		envs="$envs CPROF_CONTINUOUS_STATUS=$tmp/status.$r"
+	if [ "$cfg" = on ] || [ "$cfg" = base ]; then
+		rm -rf "$tmp/store.$cfg"
+		envs="$envs CPROF_CONTINUOUS=dir:$tmp/store.$cfg CPROF_CONTINUOUS_PERIOD=$PERIOD"
+		envs="$envs CPROF_CONTINUOUS_STATUS=$tmp/status.$cfg.$r"
 	fi
-	python3 - "$cfg" "$r" "$SECS" "$tmp/runs" env $envs "$prog" "$SECS" "$THREADS" 16 <<'EOF'
-import resource, subprocess, sys
-cfg, r, secs, runs = sys.argv[1:5]
-p = subprocess.run(sys.argv[5:], capture_output=True, text=True)
+	python3 - "$cfg" "$r" "$SECS" "$tmp/runs" "$tmp/status.$cfg.$r" env $envs "$prog" "$SECS" "$THREADS" 16 <<'EOF'
+import os, resource, subprocess, sys, time
+cfg, r, secs, runs, status = sys.argv[1:6]
+p = subprocess.Popen(sys.argv[6:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+coll_ns, tid = 0, None
+while p.poll() is None:
+    try:
+        if tid is None:
+            for t in os.listdir("/proc/%d/task" % p.pid):
+                if open("/proc/%d/task/%s/comm" % (p.pid, t)).read().strip() == "cprof-collect":
+                    tid = t
+        if tid is not None:
+            coll_ns = int(open("/proc/%d/task/%s/schedstat" % (p.pid, tid)).read().split()[0])
+    except OSError:
+        pass
+    time.sleep(0.1)
+out, err = p.communicate()
 if p.returncode != 0:
-    sys.exit("bench: %s round %s failed: %s" % (cfg, r, p.stderr))
-served = int(p.stdout.split()[1])
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-open(runs, "a").write("%s %s %.1f %d\n" % (cfg, r, served / float(secs), rss))
+    sys.exit("bench: %s round %s failed: %s" % (cfg, r, err))
+served = int(out.split()[1])
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (ru.ru_utime + ru.ru_stime) * 1e9 / max(served, 1)
+periods = 0
+if os.path.exists(status):
+    for line in open(status):
+        if line.startswith("batches "):
+            periods = int(line.split()[1]) - 1  # the last one is taken by the exiting thread
+open(runs, "a").write("%s %s %.1f %d %.1f %d %d\n" % (cfg, r, served / float(secs), ru.ru_maxrss, cpu, coll_ns, periods))
 EOF
 }
 
 : >"$tmp/runs"
 start=$SECONDS
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$N"); do
 	echo "bench: continuous round $r/$N" >&2
 	case $((r % 3)) in
@@ -69,8 +100,18 @@ for r in $(seq 1 "$N"); do
 	2) run prof "$r" && run on "$r" && run off "$r" ;;
 	0) run on "$r" && run off "$r" && run prof "$r" ;;
 	esac || exit 1
+	if [ -n "${CPROF_BENCH_BASE_LIB:-}" ]; then
+		run base "$r" || exit 1
+	fi
 done
-last=$(ls "$tmp"/status.* | sort -t. -k2 -n | tail -1)
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+last=$(ls "$tmp"/status.on.* | sort -t. -k3 -n | tail -1)
+# The collector's own CPU time, from the last "on" run's CPU profiles: the
+# samples under collector() (its thread), against all samples.
+self=$("$B/bin/cprof" pprof -kind=cpu -top -focus='^collector$' -unit=ms "$tmp/store.on" 2>/dev/null |
+	sed -n 's/^Showing nodes accounting for \([0-9.]*\)ms, \([0-9.]*\)% of \([0-9.]*\)ms total$/\1 \3/p')
+[ -n "$self" ] || self=$("$B/bin/cprof" pprof -kind=cpu -top -focus='^collector$' -unit=ms "$tmp/store.on" 2>/dev/null |
+	awk '/^Showing nodes accounting for/ { gsub(/ms,?/, ""); print $5, $8 }')
 st() { awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$last"; }
 
 # libcurl's load: a trivial preloaded program, 40 times, off against a
@@ -95,23 +136,27 @@ needs_curl=$(readelf -d "$lib" | grep -c 'NEEDED.*libcurl')
 
 awk -v n="$N" -v secs="$SECS" -v period="$PERIOD" -v th="$THREADS" -v took=$((SECONDS - start)) \
 	-v kinds="$(st last_kinds)" -v skipped="$(st skipped)" -v batches="$(st batches)" \
+	-v symb="$(st symbol_cache_bytes)" -v sympcs="$(st symbol_cache_pcs)" -v self="$self" -v load0="$load0" -v load1="$load1" \
 	-v base="$(st baseline_bytes)" -v load="$load" -v needs="$needs_curl" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
 	-v cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" -v ncpu="$(nproc)" '
 function median(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
 }
-{ if ($1 == "on") { on[++non] = $3; ron[non] = $4 } else if ($1 == "off") { off[++noff] = $3; roff[noff] = $4 }
-  else { pr[++npr] = $3; rpr[npr] = $4 } }
+{ if ($1 == "on") { on[++non] = $3; ron[non] = $4; con[non] = $5; self_on[non] = $7 > 0 ? $6 / $7 : 0 }
+  else if ($1 == "off") { off[++noff] = $3; roff[noff] = $4; coff[noff] = $5 }
+  else if ($1 == "base") { ba[++nba] = $3; cba[nba] = $5; self_ba[nba] = $7 > 0 ? $6 / $7 : 0 }
+  else { pr[++npr] = $3; rpr[npr] = $4; cpr[npr] = $5 } }
 END {
 	mon = median(on, non); moff = median(off, noff); rsson = median(ron, non); rssoff = median(roff, noff)
 	mpr = median(pr, npr); rsspr = median(rpr, npr)
+	cuon = median(con, non); cuoff = median(coff, noff); cupr = median(cpr, npr)
 	slow = moff / mon - 1; cslow = mpr / mon - 1
 	split(load, l, " ")
 	print "## Continuous profiling: the collector on against off"
 	print ""
 	print "- command: `" (ENVIRON["CPROF_BENCH_PERIOD"] != "" ? "CPROF_BENCH_N=" n " CPROF_BENCH_SECS=" secs " CPROF_BENCH_PERIOD=" period " " : "") "make bench-continuous` (bench/continuous_bench.sh), " n " interleaved rounds of " secs " s; took " took " s"
-	print "- date: " date "; machine: " cpu ", " ncpu " CPUs"
+	print "- date: " date "; machine: " cpu ", " ncpu " CPUs; load average " load0 " at the start, " load1 " at the end"
 	print "- workload: tests/progs/svc_work, " th " threads serving requests (1/16 of a work unit of CPU, a malloc of 64..1087 bytes, a shared mutex); throughput = requests per second"
 	print "- collector: CPROF_CONTINUOUS=dir:..., period " period " (the default is 60 s), profiles per period: " kinds "; not collected: " skipped
 	print ""
@@ -121,8 +166,17 @@ END {
 	print "|---|---|---|---|---|---|"
 	printf "| requests/s (median) | %.0f | %.0f | %.0f | %.4f | %.4f |\n", moff, mpr, mon, mon / moff, mon / mpr
 	printf "| slower by (goal <= 2%%) | | | | %.2f%% %s | %.2f%% %s |\n", slow * 100, slow <= 0.02 ? "(met)" : "(missed)", cslow * 100, cslow <= 0.02 ? "(met)" : "(missed)"
+	printf "| CPU (user+sys) per request, us (median) | %.2f | %.2f | %.2f | %.4f | %.4f |\n", cuoff / 1e3, cupr / 1e3, cuon / 1e3, cuon / cuoff, cuon / cupr
 	printf "| max RSS, KiB (median) | %d | %d | %d | +%d KiB | +%d KiB |\n", rssoff, rsspr, rsson, rsson - rssoff, rsson - rsspr
 	print ""
+	printf "- CPU of the collector thread per period (/proc schedstat, median of %d runs): %.2f ms\n", non, median(self_on, non) / 1e6
+	if (nba > 0) {
+		printf "- against CPROF_BENCH_BASE_LIB (%s), in the same rounds: requests/s %.0f (on: %.0f, ratio on/base %.4f), CPU per request %.2f us (ratio %.4f), collector CPU per period %.2f ms (on: %.2f ms)\n", ENVIRON["CPROF_BENCH_BASE_LIB"], median(ba, nba), mon, mon / median(ba, nba), median(cba, nba) / 1e3, cuon / median(cba, nba), median(self_ba, nba) / 1e6, median(self_on, non) / 1e6
+	}
+	split(self, sf, " ")
+	if (sf[2] > 0)
+		printf "- CPU of the collector thread itself, from the CPU profiles it sent in the last run (samples under collector()): %.0f ms of %.0f ms sampled (%.3f%%), %.1f ms per period over %d periods\n", sf[1], sf[2], 100 * sf[1] / sf[2], sf[1] / batches, batches
+	printf "- symbol names kept between periods: %d bytes for %d addresses\n", symb, sympcs
 	printf "- the collector kept %d bytes of delta baselines after %d periods (the status file); uploads queue at most CPROF_CONTINUOUS_QUEUE batches (default 4)\n", base, batches
 	printf "- libcurl: libcprof.so does not link it (NEEDED entries naming libcurl: %d); a network destination dlopens it: /bin/true preloaded, median of 40: %.2f ms off, %.2f ms with CPROF_CONTINUOUS=pyroscope:... (+%.2f ms, once per process)\n", needs, l[1], l[2], l[2] - l[1]
 	print ""

@@ -22,10 +22,11 @@ const char cmd_continuous_usage[] =
 	"Shows what the continuous collectors (CPROF_CONTINUOUS) of programs sent,\n"
 	"dropped and why, from the status files they keep: by default every file in\n"
 	"${TMPDIR:-/tmp}/cprof-continuous-<uid>/ (one per process); a FILE is one\n"
-	"status file (CPROF_CONTINUOUS_STATUS), a DIR is searched for *.status.\n"
+	"status file (CPROF_CONTINUOUS_STATUS), a DIR is searched for *.status (and\n"
+	"*.status.preexec.<pid>, left by a program image that exec'd another).\n"
 	"Processes no longer running are marked \"exited\".\n";
 
-#define MAXKEYS 48
+#define MAXKEYS 64
 
 struct status {
 	char key[MAXKEYS][40];

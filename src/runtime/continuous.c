@@ -981,8 +981,8 @@ void cprof__continuous_before_exec(void)
 	 * file instead of overwriting this one. A vfork child shares our memory:
 	 * the collector is its parent's, hands off.
 	 */
-	if (pthread_mutex_trylock(&cs.lock) != 0)
-		return; /* starting or stopping on another thread: leave it be */
+	if (cs.cfg.pid != (int)getpid() || pthread_mutex_trylock(&cs.lock) != 0)
+		return; /* a vfork child, or starting or stopping on another thread: leave it be */
 	cs.exec_paused = false;
 	if (cs.running && cs.cfg.pid == (int)getpid()) {
 		cs.ended = "exec";

@@ -30,21 +30,23 @@
 #include "runtime/continuous.h"
 #include "runtime/rt.h"
 
-/* The previous period's counters of one heap site. */
-struct heap_prev {
-	int64_t objects, bytes, sampled, sampled_bytes;
+/*
+ * The previous period's counters of one table entry, by the entry's index:
+ * heap sites use all four, wait entries the first two.
+ */
+struct prev {
+	uint64_t key; /* index + 1; 0 for an empty slot */
+	int64_t v[4];
 };
 
-/* The previous period's counters of one wait entry. */
-struct wait_prev {
-	int64_t contentions, delay;
+/* Open addressing, grown at half full: memory in proportion to the entries seen. */
+struct prevmap {
+	struct prev *slot;
+	size_t cap, n;
 };
 
 struct cont_counters {
-	struct heap_prev *heap;
-	size_t nheap;
-	struct wait_prev *wait[2]; /* block, mutex */
-	size_t nwait[2];
+	struct prevmap heap, wait[2]; /* wait: block, mutex */
 	int64_t wait_lost[2][2];
 };
 
@@ -57,32 +59,50 @@ void cprof__cont_counters_free(struct cont_counters *c)
 {
 	if (!c)
 		return;
-	free(c->heap);
-	free(c->wait[0]);
-	free(c->wait[1]);
+	free(c->heap.slot);
+	free(c->wait[0].slot);
+	free(c->wait[1].slot);
 	free(c);
 }
 
 uint64_t cprof__cont_counters_bytes(const struct cont_counters *c)
 {
-	return c ? sizeof *c + c->nheap * sizeof *c->heap + (c->nwait[0] + c->nwait[1]) * sizeof(struct wait_prev)
-		 : 0;
+	return c ? sizeof *c + (c->heap.cap + c->wait[0].cap + c->wait[1].cap) * sizeof(struct prev) : 0;
 }
 
-/* Room for index id in *v (n entries of size sz, zeroed when new). */
-static void *grow(void *v, size_t *n, size_t id, size_t sz)
+static size_t slot_of(uint64_t key, size_t cap)
 {
-	if (id < *n)
-		return v;
-	size_t nn = *n ? *n : 256;
-	while (nn <= id)
-		nn *= 2;
-	char *w = realloc(v, nn * sz);
-	if (!w)
-		return NULL;
-	memset(w + *n * sz, 0, (nn - *n) * sz);
-	*n = nn;
-	return w;
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+/* The entry for index id, zeroed when new; NULL on out of memory. */
+static struct prev *prev_get(struct prevmap *m, size_t id)
+{
+	uint64_t key = (uint64_t)id + 1;
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct prev *v = calloc(cap, sizeof *v);
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slot[i].key) {
+				size_t j = slot_of(m->slot[i].key, cap);
+				while (v[j].key)
+					j = (j + 1) & (cap - 1);
+				v[j] = m->slot[i];
+			}
+		free(m->slot);
+		m->slot = v;
+		m->cap = cap;
+	}
+	size_t j = slot_of(key, m->cap);
+	while (m->slot[j].key && m->slot[j].key != key)
+		j = (j + 1) & (m->cap - 1);
+	if (!m->slot[j].key) {
+		m->slot[j].key = key;
+		m->n++;
+	}
+	return &m->slot[j];
 }
 
 /* now - before; a counter that went down was restarted, and all of now is new. */
@@ -205,16 +225,17 @@ static void heap_site(size_t id, const uintptr_t *pcs, int n, const void *labels
 {
 	struct heap_pass *h = arg;
 	struct cont_counters *c = h->c;
-	struct heap_prev *g = grow(c->heap, &c->nheap, id, sizeof *c->heap);
-	if (!g) {
+	struct prev *prev = prev_get(&c->heap, id);
+	if (!prev) {
 		h->err = true;
 		return;
 	}
-	c->heap = g;
-	struct heap_prev *prev = &c->heap[id];
-	int64_t dobj = diff(now->alloc_objects, prev->objects), dbytes = diff(now->alloc_bytes, prev->bytes);
-	int64_t ds = diff(now->sampled, prev->sampled), dsb = diff(now->sampled_bytes, prev->sampled_bytes);
-	*prev = (struct heap_prev){now->alloc_objects, now->alloc_bytes, now->sampled, now->sampled_bytes};
+	int64_t dobj = diff(now->alloc_objects, prev->v[0]), dbytes = diff(now->alloc_bytes, prev->v[1]);
+	int64_t ds = diff(now->sampled, prev->v[2]), dsb = diff(now->sampled_bytes, prev->v[3]);
+	prev->v[0] = now->alloc_objects;
+	prev->v[1] = now->alloc_bytes;
+	prev->v[2] = now->sampled;
+	prev->v[3] = now->sampled_bytes;
 	if (!h->emit)
 		return;
 	if (dobj || dbytes)
@@ -293,15 +314,14 @@ static void wait_entry(size_t id, const uintptr_t *pcs, int n, const void *label
 {
 	struct wait_pass *w = arg;
 	struct cont_counters *c = w->c;
-	struct wait_prev *g = grow(c->wait[w->m], &c->nwait[w->m], id, sizeof *c->wait[w->m]);
-	if (!g) {
+	struct prev *prev = prev_get(&c->wait[w->m], id);
+	if (!prev) {
 		w->err = true;
 		return;
 	}
-	c->wait[w->m] = g;
-	struct wait_prev *prev = &g[id];
-	int64_t dc = diff(contentions, prev->contentions), dd = diff(delay, prev->delay);
-	*prev = (struct wait_prev){contentions, delay};
+	int64_t dc = diff(contentions, prev->v[0]), dd = diff(delay, prev->v[1]);
+	prev->v[0] = contentions;
+	prev->v[1] = delay;
 	if (w->emit && (dc || dd))
 		rows_add(&w->rows, &(struct row){pcs, n, labels, reason, {dc, dd}, 0});
 }
