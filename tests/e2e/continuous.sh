@@ -177,11 +177,13 @@ else
 fi
 
 # Block and mutex (every event: rate 1, fraction 1): the deltas of all
-# periods add up to the cumulative profiles written at exit.
+# periods add up to the cumulative profiles written at exit. block_sync's
+# waits are sleeps under locks (a 200 ms hold, a 300 ms condition wait...),
+# so there are waits however loaded the machine is.
 W=$T/waits
 env CPROF_BLOCKPROFILE=$T/block.prof CPROF_MUTEXPROFILE=$T/mutex.prof CPROF_CONTINUOUS=dir:$W \
 	CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=w CPROF_CONTINUOUS_STATUS=$T/waits.status LD_PRELOAD=$LIB \
-	"$PROGS/svc_work" 1.2 4 16 >/dev/null
+	"$PROGS/block_sync" >/dev/null
 total() { # sample_index files...
 	local si=$1
 	shift
