@@ -245,7 +245,7 @@
    */
   function refill(pi, W) {
     var part = parts[pi], t = part.t, z = part.zoom, id = t.id[z], key = id + '@' + Math.round(W);
-    if (part.done[key]) return;
+    if (part.done[key]) return false;
     part.done[key] = 1;
     busy(1);
     CP.fetch('flame', 'bin', {fv: t.fv, fz: id, fw: Math.round(W)}).then(function (buf) {
@@ -263,12 +263,13 @@
         if (cur.i >= e) cur.i += grew;
         else if (cur.i > i) cur.i = find(t, i, keep);
       }
-      draw();
     }).catch(function (e) { CP.details('could not fetch more of the flame graph: ' + (e.message || e)); })
       .then(function () {
         busy(-1);
+        draw();
         if (!window.cpBusy && interaction) { window.cpLastInteraction = performance.now() - interaction; interaction = 0; }
       });
+    return true;
   }
   /* Whether drawing part p at width W would show frames the server left out. */
   function needs(p, W) {
@@ -434,9 +435,11 @@
     cur = h;
     interaction = t0;
     /* what the zoom will show that the page does not hold is asked for before drawing */
-    var W = wrap.clientWidth || 800;
-    parts.forEach(function (p, pi) { if (needs(p, W)) refill(pi, W); });
-    draw();
+    var W = wrap.clientWidth || 800, asked = false;
+    parts.forEach(function (p, pi) { if (needs(p, W)) asked = refill(pi, W) || asked; });
+    /* drawn when the frames come (refill draws), or now if they are slow to */
+    if (asked) setTimeout(function () { if (interaction === t0) draw(); }, 150);
+    else draw();
     if (!window.cpBusy) { window.cpLastInteraction = performance.now() - t0; interaction = 0; }
   }
 

@@ -108,6 +108,13 @@ int cprof__webui_flame_search(const struct webui_flame *m, const char *re,
 int cprof__webui_flame_callers(struct webui_flame *m, const char *path,
 			       struct webui_reply *out, char *err, size_t errlen);
 
+/*
+ * JSON string escaping, for every JSON answer: the length of the run at s
+ * that needs none; esc receives the escape of the character after it
+ * ("" at the end of s).
+ */
+size_t cprof__webui_json_run(const char *s, char esc[7]);
+
 /* /ui/download: the filtered profile as gzipped profile.proto. */
 int cprof__webui_download(const struct profile *p, const struct report_options *o,
 			  struct webui_reply *out, char *err, size_t errlen);

@@ -16,19 +16,16 @@
 
 static void json_str(FILE *f, const char *s)
 {
+	char esc[7];
 	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	while (s && *s) {
+		size_t n = cprof__webui_json_run(s, esc);
+		fwrite(s, 1, n, f);
+		s += n;
+		if (!*s)
+			break;
+		fputs(esc, f);
+		s++;
 	}
 	fputc('"', f);
 }

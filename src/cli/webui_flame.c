@@ -412,58 +412,52 @@ int cprof__webui_flame_build(const struct profile *prof, const struct report_opt
 	struct webui_flame *m = calloc(1, sizeof(*m));
 	if (!m)
 		goto out;
-	/* The stacks, root first, as keys: counted, then filled. */
-	size_t nkey = 0, ns = 0, maxd = 0;
+	/* The stacks, root first, as keys. */
+	size_t nkey = 0, ns = 0, maxd = 0, cap = p->nsample * 16 + 16;
 	bool diff = false;
-	for (size_t s = 0; s < p->nsample; s++) {
-		const struct pp_sample *sm = &p->sample[s];
-		if ((size_t)vi >= sm->nvalue || sm->value[vi] == 0)
-			continue;
-		ns++;
-		diff |= sm->value[vi] < 0;
-		for (size_t i = 0; i < sm->nlocation; i++) {
-			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
-			size_t n = 0;
-			if (loc)
-				cprof__rview_loc_keys(r.view, (size_t)(loc - p->location), &n);
-			nkey += n;
-		}
-	}
-	if (ns >= NONE) {
-		rc = -ENOMEM;
+	for (size_t s = 0; s < p->nsample; s++)
+		if ((size_t)vi < p->sample[s].nvalue && p->sample[s].value[vi] != 0)
+			ns++;
+	if (ns >= NONE)
 		goto out;
-	}
-	key = malloc((nkey + 1) * sizeof(uint32_t));
+	key = malloc(cap * sizeof(uint32_t));
 	off = malloc((ns + 1) * sizeof(size_t));
 	val = malloc((ns + 1) * sizeof(int64_t));
 	order = malloc((ns + 1) * sizeof(uint32_t));
 	if (!key || !off || !val || !order)
 		goto out;
-	size_t k = 0, j = 0;
+	size_t j = 0;
 	for (size_t s = 0; s < p->nsample; s++) {
 		const struct pp_sample *sm = &p->sample[s];
 		if ((size_t)vi >= sm->nvalue || sm->value[vi] == 0)
 			continue;
 		int64_t v = sm->value[vi];
+		diff |= v < 0;
 		if (r.opt.mean && sm->value[0] != 0)
 			v /= sm->value[0];
-		off[j] = k;
+		off[j] = nkey;
 		for (size_t i = sm->nlocation; i-- > 0;) {
 			const struct pp_location *loc = cprof__profile_location(p, sm->location_id[i]);
 			if (!loc)
 				continue;
 			size_t n;
 			const size_t *keys = cprof__rview_loc_keys(r.view, (size_t)(loc - p->location), &n);
+			if (nkey + n > cap) {
+				while (nkey + n > cap)
+					cap *= 2;
+				if (grow((void **)&key, cap, sizeof(uint32_t)) < 0)
+					goto out;
+			}
 			for (size_t q = n; q-- > 0;)
-				key[k++] = (uint32_t)keys[q];
+				key[nkey++] = (uint32_t)keys[q];
 		}
-		if (k - off[j] > maxd)
-			maxd = k - off[j];
+		if (nkey - off[j] > maxd)
+			maxd = nkey - off[j];
 		val[j] = v;
 		order[j] = (uint32_t)j;
 		j++;
 	}
-	off[ns] = k;
+	off[ns] = nkey;
 	struct stacks st = {key, off};
 	qsort_r(order, ns, sizeof(uint32_t), by_stack, &st);
 	path = malloc((maxd + 1) * sizeof(uint32_t));
@@ -657,25 +651,33 @@ static void put_int(struct buf *b, int64_t v)
 	put(b, s, (size_t)(e - s));
 }
 
-static void put_str(struct buf *b, const char *s)
+size_t cprof__webui_json_run(const char *s, char esc[7])
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t n = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e"
+			   "\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+	unsigned char c = (unsigned char)s[n];
+	if (!c)
+		esc[0] = '\0';
+	else if (c == '"' || c == '\\')
+		memcpy(esc, (char[]){'\\', (char)c, '\0'}, 3);
+	else
+		memcpy(esc, (char[]){'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0'}, 7);
+	return n;
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+	char esc[7];
 	put(b, "\"", 1);
 	while (s && *s) {
-		size_t n = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e"
-				  "\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+		size_t n = cprof__webui_json_run(s, esc);
 		put(b, s, n);
 		s += n;
 		if (!*s)
 			break;
-		unsigned char c = (unsigned char)*s++;
-		if (c == '"' || c == '\\') {
-			char e[2] = {'\\', (char)c};
-			put(b, e, 2);
-		} else {
-			char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-			put(b, e, 6);
-		}
+		puts_(b, esc);
+		s++;
 	}
 	put(b, "\"", 1);
 }

@@ -373,6 +373,32 @@ static void test_top_and_meta(void)
 	cprof__profile_free(p);
 }
 
+static void test_json_escape(void)
+{
+	char esc[7];
+	CHECK_EQ_INT(cprof__webui_json_run("ab\"c", esc), 2);
+	CHECK_EQ_STR(esc, "\\\"");
+	CHECK_EQ_INT(cprof__webui_json_run("\\", esc), 0);
+	CHECK_EQ_STR(esc, "\\\\");
+	CHECK_EQ_INT(cprof__webui_json_run("x\ny", esc), 1);
+	CHECK_EQ_STR(esc, "\\u000a");
+	CHECK_EQ_INT(cprof__webui_json_run("caf\xc3\xa9", esc), 5); /* UTF-8 goes as is */
+	CHECK_EQ_STR(esc, "");
+	/* in an answer: a name with a quote and a tab */
+	struct profile *p = folded("a\"b;t\tx 2\n");
+	struct webui_flame *m = tree(p, NULL, NULL, NULL);
+	struct webui_reply r = {0};
+	char err[256];
+	char *s = m ? answer(cprof__webui_flame_callers(m, "", &r, err, sizeof(err)), &r) : NULL;
+	CHECK(s && strstr(s, "\"names\":[\"t\\u0009x\"]"));
+	free(s);
+	s = m ? answer(cprof__webui_flame_search(m, "^a", &r, err, sizeof(err)), &r) : NULL;
+	CHECK(s && strncmp(s, "{\"total\":2,", 11) == 0);
+	free(s);
+	cprof__webui_flame_free(m);
+	cprof__profile_free(p);
+}
+
 static void test_filters_and_errors(void)
 {
 	struct profile *p = folded("a;b 3\na;c 1\n");
@@ -417,6 +443,7 @@ int main(void)
 	RUN(test_flame_callers);
 	RUN(test_flame_diff);
 	RUN(test_top_and_meta);
+	RUN(test_json_escape);
 	RUN(test_filters_and_errors);
 	return check_failed_total ? 1 : 0;
 }
