@@ -12,8 +12,8 @@
 # work, transfer, decoding, drawing); zoom = from each of six clicks on
 # frames to the redraw, including the fetch of the frames the zoom shows
 # that the first answer left out. Round 0 asks for ?si=cpu, options the
-# server has no tree for yet (it builds the default one as it starts);
-# rounds 1..N the default page. For go tool pprof (Go 1.19's d3 flame
+# server has no tree for yet (it builds the default one as it starts, which
+# the script waits for first); rounds 1..N the default page. For go tool pprof (Go 1.19's d3 flame
 # graph, SVG), first draw = navigation start to the chart having frames;
 # its zoom is an animated transition, not timed. Server CPU: user+system
 # time of each server process over its whole run (start and every page).
@@ -102,6 +102,8 @@ for s in $sizes; do
 		g_note=" (did not start within ${gotimeout} s)"
 	fi
 	gpid=$started
+	# the server builds the default tree as it starts: wait for it (meta waits its turn)
+	[ -n "$curl_" ] && curl -s -o /dev/null --max-time 900 "$curl_/ui/data/meta"
 	# Interleaved: a cprof page, then a go page, each round (a fresh browser
 	# each time). cprof's round 0 asks for ?si=cpu: options whose tree the
 	# server has not built yet.

@@ -76,7 +76,7 @@ static bool is_diff(const struct profile *p)
 	return false;
 }
 
-static int meta(const struct profile *p, const struct report *r, FILE *f)
+static int meta(const struct profile *p, int value_index, FILE *f)
 {
 	fputs("{\"types\":[", f);
 	for (size_t i = 0; i < p->nsample_type; i++) {
@@ -86,7 +86,7 @@ static int meta(const struct profile *p, const struct report *r, FILE *f)
 		json_str(f, value_type(p, i, true));
 		fputc('}', f);
 	}
-	fprintf(f, "],\"index\":%d,\"diff\":%s,\"file\":", r->value_index,
+	fprintf(f, "],\"index\":%d,\"diff\":%s,\"file\":", value_index,
 		is_diff(p) ? "true" : "false");
 	const char *file = "";
 	if (p->nmapping && p->mapping[0].filename > 0 && (size_t)p->mapping[0].filename < p->nstrings)
@@ -290,6 +290,15 @@ int cprof__webui_data(const struct profile *p, const struct report_options *base
 	}
 	if (body_open(&b) < 0)
 		return -ENOMEM;
+	if (strcmp(what, "meta") == 0) {
+		/* the sample types and the one chosen: no report needed (filters are the views' to apply) */
+		int idx = cprof__report_sample_index(p, o.sample_index, err, errlen);
+		if (idx < 0) {
+			body_close(&b, -EINVAL, out, type);
+			return -EINVAL;
+		}
+		return body_close(&b, meta(p, idx, b.f), out, type);
+	}
 	if (strcmp(what, "peek") == 0 || strcmp(what, "source") == 0 || strcmp(what, "disasm") == 0) {
 		rc = by_symbol(p, &o, what, &b, &type, err, errlen);
 		if (rc == -ENOENT)
@@ -313,9 +322,7 @@ int cprof__webui_data(const struct profile *p, const struct report_options *base
 		body_close(&b, -EINVAL, out, type);
 		return -EINVAL;
 	}
-	if (strcmp(what, "meta") == 0) {
-		rc = meta(p, &r, b.f);
-	} else if (strcmp(what, "top") == 0) {
+	if (strcmp(what, "top") == 0) {
 		rc = top(&r, b.f);
 	} else {
 		rc = cprof__report_graphviz(&r, "svg", b.f);

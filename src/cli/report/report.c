@@ -69,6 +69,15 @@ static int sample_index(const struct profile *p, const char *si, char *err, size
 	return -1;
 }
 
+int cprof__report_sample_index(const struct profile *p, const char *si, char *err, size_t errlen)
+{
+	if (p->nsample_type == 0) {
+		snprintf(err, errlen, "profile has no samples");
+		return -1;
+	}
+	return sample_index(p, si, err, errlen);
+}
+
 int cprof__report_init(struct report *r, const struct profile *p,
 		       const struct report_options *o, char *err, size_t errlen)
 {

@@ -258,6 +258,8 @@ struct report {
 int cprof__report_init(struct report *r, const struct profile *p,
 		       const struct report_options *o, char *err, size_t errlen);
 void cprof__report_release(struct report *r);
+/* The value -sample_index (si; NULL the default) selects: its index, or -1 with pprof's reason. */
+int cprof__report_sample_index(const struct profile *p, const char *si, char *err, size_t errlen);
 
 /* "Active filters:" and one "   name=value" line per filter set (none: nothing). */
 void cprof__report_active_filters(const struct report_options *o, FILE *out);
