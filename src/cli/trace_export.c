@@ -377,8 +377,11 @@ enum {
 	TP_TRACK_EVENT = 11,
 	TP_INTERNED = 12,
 	TP_SEQ_FLAGS = 13,
+	TP_DEFAULTS = 59,
 	TP_TRACK_DESCRIPTOR = 60,
 	TP_PERF_SAMPLE = 66,
+	DEF_TRACK_EVENT = 11,
+	TED_TRACK = 11,
 	SEQ_INCREMENTAL_STATE_CLEARED = 1,
 	SEQ_NEEDS_INCREMENTAL_STATE = 2,
 	TD_UUID = 1,
@@ -438,24 +441,49 @@ enum {
 #define UUID_TASK(n) ((2ULL << 32) | (n))
 #define UUID_COUNTER(n) ((3ULL << 32) | (n))
 
+/*
+ * A packet sequence: the global one (track descriptors) or one per thread,
+ * whose defaults put track events on the thread's track. Interned data is
+ * per sequence.
+ */
+struct seq {
+	uint32_t id;
+	uint64_t track; /* default track of its track events (0: none) */
+	int started;
+	struct kmap names, cats, dnames, funcs; /* interned strings -> iid */
+	struct kmap frames;                     /* (pc, function, line) -> frame iid */
+	struct kmap stacks;                     /* stack id -> callstack iid */
+	uint64_t nframes, nstacks;
+	int mapping_done;
+};
+
 struct pf {
 	FILE *f;
-	struct buf pk;  /* the packet being built */
-	struct buf in;  /* its new interned entries (InternedData body) */
+	struct buf pk;   /* the packet being built */
+	struct buf in;   /* its new interned entries (InternedData body) */
+	struct seq *cur; /* the sequence of the packet being built */
 	const struct trace_info *info; /* the decoder fills it before the first event */
 	uint64_t flow;
-	struct kmap names, cats, dnames, funcs; /* interned strings -> iid */
-	struct kmap frames;   /* (pc, function iid) -> frame iid */
-	struct kmap stacks;   /* stack id -> callstack iid */
-	struct kmap tracks;   /* tid -> written */
+	struct seq global;
+	struct seq **seqs;    /* per thread, by the index in threads */
+	size_t nseqs;
+	struct kmap threads;  /* tid -> 1 + index in seqs */
+	struct kmap named;    /* tid -> written with a name */
 	struct kmap tasks;    /* task id -> track number */
 	struct kmap counters; /* name -> track number */
 	struct kmap last;     /* tid -> 1 + the time of its latest event */
-	uint64_t ntasks, ncounters, nframes, nstacks;
-	int mapping_done;
+	struct kmap depth;    /* tid -> open regions we wrote a begin for */
+	uint64_t ntasks, ncounters;
 	int started;
 	int oom;
 };
+
+static void seq_free(struct seq *q)
+{
+	struct kmap *maps[] = {&q->names, &q->cats, &q->dnames, &q->funcs, &q->frames, &q->stacks};
+	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+		kmap_free(maps[i]);
+}
 
 /* The iid of s in table m (field `field` of InternedData), written to pf->in when new. */
 static uint64_t iid_of(struct pf *p, struct kmap *m, int field, const char *s)
@@ -476,21 +504,20 @@ static uint64_t iid_of(struct pf *p, struct kmap *m, int field, const char *s)
 	return m->val[at];
 }
 
-static void pf_begin(struct pf *p)
+static void pf_begin(struct pf *p, struct seq *q)
 {
+	p->cur = q;
 	p->pk.len = 0;
 	p->in.len = 0;
 }
 
-/* Frame the packet being built (with its timestamp and interned data) as Trace.packet and write it. */
+/* Frame the packet being built (with its timestamp, sequence and interned data) as Trace.packet and write it. */
 static void pf_emit(struct pf *p, int64_t ns, int flags)
 {
 	struct buf *b = &p->pk;
-	if (ns != INT64_MIN) {
-		cprof__pb_put_tag(b, TP_TIMESTAMP, PB_VARINT);
-		cprof__pb_put_varint(b, (uint64_t)(ns > 0 ? ns : 0)); /* ns since the trace started, as in the JSON */
-	}
-	cprof__pb_put_uint64(b, TP_SEQ_ID, 1);
+	cprof__pb_put_tag(b, TP_TIMESTAMP, PB_VARINT);
+	cprof__pb_put_varint(b, (uint64_t)(ns > 0 ? ns : 0)); /* ns since the trace started, as in the JSON */
+	cprof__pb_put_uint64(b, TP_SEQ_ID, p->cur->id);
 	cprof__pb_put_uint64(b, TP_SEQ_FLAGS, (uint64_t)flags);
 	if (p->in.len)
 		cprof__pb_put_bytes(b, TP_INTERNED, p->in.data, p->in.len);
@@ -501,7 +528,7 @@ static void pf_emit(struct pf *p, int64_t ns, int flags)
 	uint8_t head[11];
 	size_t n = 0;
 	head[n++] = (TRACE_PACKET << 3) | PB_LEN;
-	for (uint64_t v = b->len; ; v >>= 7) {
+	for (uint64_t v = b->len;; v >>= 7) {
 		head[n++] = (uint8_t)(v & 0x7f) | (v >= 0x80 ? 0x80 : 0);
 		if (v < 0x80)
 			break;
@@ -510,16 +537,31 @@ static void pf_emit(struct pf *p, int64_t ns, int flags)
 	fwrite(b->data, 1, b->len, p->f);
 }
 
-/* The thread's track: written at its first event, and again when it is named. */
+/* A sequence's first packet: clears its incremental state, sets its defaults. */
+static void seq_start(struct pf *p, struct seq *q)
+{
+	pf_begin(p, q);
+	if (q->track) {
+		size_t d = cprof__pb_msg_begin(&p->pk, TP_DEFAULTS);
+		size_t te = cprof__pb_msg_begin(&p->pk, DEF_TRACK_EVENT);
+		cprof__pb_put_uint64(&p->pk, TED_TRACK, q->track);
+		cprof__pb_msg_end(&p->pk, te);
+		cprof__pb_msg_end(&p->pk, d);
+	}
+	pf_emit(p, 0, SEQ_INCREMENTAL_STATE_CLEARED);
+	q->started = 1;
+}
+
+/* The thread's track descriptor (on the global sequence): at its first event, and again when it is named. */
 static void pf_track_thread(struct pf *p, int32_t tid, const char *name)
 {
-	if (!name && kmap_find(&p->tracks, (uint32_t)tid) >= 0)
+	if (!name && kmap_find(&p->named, (uint32_t)tid) >= 0)
 		return;
-	if (kmap_put(&p->tracks, (uint32_t)tid) < 0) {
+	if (kmap_put(&p->named, (uint32_t)tid) < 0) {
 		p->oom = 1;
 		return;
 	}
-	pf_begin(p);
+	pf_begin(p, &p->global);
 	size_t td = cprof__pb_msg_begin(&p->pk, TP_TRACK_DESCRIPTOR);
 	cprof__pb_put_uint64(&p->pk, TD_UUID, UUID_THREAD(tid));
 	cprof__pb_put_uint64(&p->pk, TD_PARENT, UUID_PROCESS);
@@ -533,15 +575,40 @@ static void pf_track_thread(struct pf *p, int32_t tid, const char *name)
 	pf_emit(p, 0, SEQ_NEEDS_INCREMENTAL_STATE);
 }
 
-/* Begins a TrackEvent packet on track uuid; returns the TrackEvent's mark. */
-static size_t te_begin(struct pf *p, uint64_t track, int type, const char *cat, const char *name)
+/* The thread's sequence, made and started (with the thread's track) at its first event; NULL on out of memory. */
+static struct seq *thread_seq(struct pf *p, int32_t tid)
 {
-	pf_begin(p);
-	uint64_t cat_iid = cat ? iid_of(p, &p->cats, ID_CATEGORIES, cat) : 0;
-	uint64_t name_iid = name ? iid_of(p, &p->names, ID_EVENT_NAMES, name) : 0;
+	ssize_t at = kmap_put(&p->threads, (uint32_t)tid);
+	if (at < 0)
+		return NULL;
+	if (p->threads.val[at])
+		return p->seqs[p->threads.val[at] - 1];
+	struct seq **ns = realloc(p->seqs, (p->nseqs + 1) * sizeof *ns);
+	if (!ns)
+		return NULL;
+	p->seqs = ns;
+	struct seq *q = calloc(1, sizeof *q);
+	if (!q)
+		return NULL;
+	q->id = 2 + (uint32_t)p->nseqs;
+	q->track = UUID_THREAD(tid);
+	p->seqs[p->nseqs++] = q;
+	p->threads.val[at] = p->nseqs;
+	pf_track_thread(p, tid, NULL);
+	seq_start(p, q);
+	return q;
+}
+
+/* Begins a TrackEvent packet on q for track uuid (left to q's default when it is that); returns the TrackEvent's mark. */
+static size_t te_begin(struct pf *p, struct seq *q, uint64_t track, int type, const char *cat, const char *name)
+{
+	pf_begin(p, q);
+	uint64_t cat_iid = cat ? iid_of(p, &p->cur->cats, ID_CATEGORIES, cat) : 0;
+	uint64_t name_iid = name ? iid_of(p, &p->cur->names, ID_EVENT_NAMES, name) : 0;
 	size_t mk = cprof__pb_msg_begin(&p->pk, TP_TRACK_EVENT);
 	cprof__pb_put_uint64(&p->pk, TE_TYPE, (uint64_t)type);
-	cprof__pb_put_uint64(&p->pk, TE_TRACK, track);
+	if (track != q->track)
+		cprof__pb_put_uint64(&p->pk, TE_TRACK, track);
 	if (cat_iid)
 		cprof__pb_put_uint64(&p->pk, TE_CATEGORY_IIDS, cat_iid);
 	if (name_iid)
@@ -551,7 +618,7 @@ static size_t te_begin(struct pf *p, uint64_t track, int type, const char *cat, 
 
 static void da_uint(struct pf *p, const char *key, uint64_t v)
 {
-	uint64_t k = iid_of(p, &p->dnames, ID_DEBUG_NAMES, key);
+	uint64_t k = iid_of(p, &p->cur->dnames, ID_DEBUG_NAMES, key);
 	size_t mk = cprof__pb_msg_begin(&p->pk, TE_DEBUG);
 	cprof__pb_put_uint64(&p->pk, DA_NAME_IID, k);
 	cprof__pb_put_tag(&p->pk, DA_UINT, PB_VARINT);
@@ -561,7 +628,7 @@ static void da_uint(struct pf *p, const char *key, uint64_t v)
 
 static void da_int(struct pf *p, const char *key, int64_t v)
 {
-	uint64_t k = iid_of(p, &p->dnames, ID_DEBUG_NAMES, key);
+	uint64_t k = iid_of(p, &p->cur->dnames, ID_DEBUG_NAMES, key);
 	size_t mk = cprof__pb_msg_begin(&p->pk, TE_DEBUG);
 	cprof__pb_put_uint64(&p->pk, DA_NAME_IID, k);
 	cprof__pb_put_tag(&p->pk, DA_INT, PB_VARINT);
@@ -571,7 +638,7 @@ static void da_int(struct pf *p, const char *key, int64_t v)
 
 static void da_str(struct pf *p, const char *key, const char *s, size_t n)
 {
-	uint64_t k = iid_of(p, &p->dnames, ID_DEBUG_NAMES, key);
+	uint64_t k = iid_of(p, &p->cur->dnames, ID_DEBUG_NAMES, key);
 	size_t mk = cprof__pb_msg_begin(&p->pk, TE_DEBUG);
 	cprof__pb_put_uint64(&p->pk, DA_NAME_IID, k);
 	cprof__pb_put_bytes(&p->pk, DA_STRING, s, n);
@@ -606,7 +673,7 @@ static uint64_t pf_task_track(struct pf *p, uint64_t id, const char *name)
 	if (p->tasks.val[at])
 		return p->tasks.val[at];
 	p->tasks.val[at] = ++p->ntasks;
-	pf_begin(p);
+	pf_begin(p, &p->global);
 	size_t td = cprof__pb_msg_begin(&p->pk, TP_TRACK_DESCRIPTOR);
 	cprof__pb_put_uint64(&p->pk, TD_UUID, UUID_TASK(p->ntasks));
 	cprof__pb_put_uint64(&p->pk, TD_PARENT, UUID_PROCESS);
@@ -631,7 +698,7 @@ static uint64_t pf_counter_track(struct pf *p, const char *name)
 	int unit = n > 6 && strcmp(name + n - 6, "_bytes") == 0 ? UNIT_SIZE_BYTES
 		   : n > 3 && strcmp(name + n - 3, "_ns") == 0 ? UNIT_TIME_NS
 							       : UNIT_COUNT;
-	pf_begin(p);
+	pf_begin(p, &p->global);
 	size_t td = cprof__pb_msg_begin(&p->pk, TP_TRACK_DESCRIPTOR);
 	cprof__pb_put_uint64(&p->pk, TD_UUID, UUID_COUNTER(p->ncounters));
 	cprof__pb_put_uint64(&p->pk, TD_PARENT, UUID_PROCESS);
@@ -647,16 +714,16 @@ static uint64_t pf_counter_track(struct pf *p, const char *name)
 /* The callstack iid of s, interning its frames (into pf->in) when new. */
 static uint64_t pf_callstack(struct pf *p, const struct trace_stack *s)
 {
-	ssize_t at = kmap_put(&p->stacks, s->id);
+	ssize_t at = kmap_put(&p->cur->stacks, s->id);
 	if (at < 0) {
 		p->oom = 1;
 		return 0;
 	}
-	if (p->stacks.val[at])
-		return p->stacks.val[at];
-	if (!p->mapping_done) {
+	if (p->cur->stacks.val[at])
+		return p->cur->stacks.val[at];
+	if (!p->cur->mapping_done) {
 		/* One mapping for every frame: frames come symbolized, addresses as they were. */
-		p->mapping_done = 1;
+		p->cur->mapping_done = 1;
 		size_t mk = cprof__pb_msg_begin(&p->in, ID_MAPPING_PATHS);
 		cprof__pb_put_uint64(&p->in, 1, 1);
 		cprof__pb_put_bytes(&p->in, 2, "[process]", 9);
@@ -675,18 +742,18 @@ static uint64_t pf_callstack(struct pf *p, const struct trace_stack *s)
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct trace_frame *fr = &s->frames[i];
 		char hex[32];
-		uint64_t fn = iid_of(p, &p->funcs, ID_FUNCTION_NAMES, fr->func[0] ? fr->func : frame_name(fr, hex, sizeof hex));
+		uint64_t fn = iid_of(p, &p->cur->funcs, ID_FUNCTION_NAMES, fr->func[0] ? fr->func : frame_name(fr, hex, sizeof hex));
 		uint64_t key = mix(fr->pc ^ (fn << 40) ^ ((uint64_t)(uint32_t)fr->line << 20));
-		ssize_t fat = kmap_put(&p->frames, key);
+		ssize_t fat = kmap_put(&p->cur->frames, key);
 		if (fat < 0) {
 			free(ids);
 			p->oom = 1;
 			return 0;
 		}
-		if (!p->frames.val[fat]) {
-			p->frames.val[fat] = ++p->nframes;
+		if (!p->cur->frames.val[fat]) {
+			p->cur->frames.val[fat] = ++p->cur->nframes;
 			size_t mk = cprof__pb_msg_begin(&p->in, ID_FRAMES);
-			cprof__pb_put_uint64(&p->in, 1, p->nframes);
+			cprof__pb_put_uint64(&p->in, 1, p->cur->nframes);
 			cprof__pb_put_uint64(&p->in, FRAME_FUNCTION, fn);
 			cprof__pb_put_uint64(&p->in, FRAME_MAPPING, 1);
 			cprof__pb_put_tag(&p->in, FRAME_REL_PC, PB_VARINT);
@@ -695,15 +762,15 @@ static uint64_t pf_callstack(struct pf *p, const struct trace_stack *s)
 				cprof__pb_put_uint64(&p->in, FRAME_LINE, (uint64_t)fr->line);
 			cprof__pb_msg_end(&p->in, mk);
 		}
-		ids[s->n - 1 - i] = p->frames.val[fat]; /* outermost first */
+		ids[s->n - 1 - i] = p->cur->frames.val[fat]; /* outermost first */
 	}
-	p->stacks.val[at] = ++p->nstacks;
+	p->cur->stacks.val[at] = ++p->cur->nstacks;
 	size_t mk = cprof__pb_msg_begin(&p->in, ID_CALLSTACKS);
-	cprof__pb_put_uint64(&p->in, 1, p->nstacks);
+	cprof__pb_put_uint64(&p->in, 1, p->cur->nstacks);
 	cprof__pb_put_packed_uint64(&p->in, CS_FRAMES, ids, s->n);
 	cprof__pb_msg_end(&p->in, mk);
 	free(ids);
-	return p->nstacks;
+	return p->cur->nstacks;
 }
 
 static int pf_event(const struct trace_event *ev, void *arg)
@@ -711,19 +778,22 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	struct pf *p = arg;
 	size_t mk;
 	uint64_t n;
-	pf_track_thread(p, ev->tid, ev->type == CPROF_TEV_THREAD_NAME ? ev->str : NULL);
+	ssize_t at;
+	struct seq *q = thread_seq(p, ev->tid);
+	if (q && ev->type == CPROF_TEV_THREAD_NAME)
+		pf_track_thread(p, ev->tid, ev->str);
 	int64_t prev = swap_last(&p->last, ev->tid, ev->ns);
-	if (p->oom || prev == -2)
+	if (!q || p->oom || prev == -2)
 		return -ENOMEM;
 	uint64_t track = UUID_THREAD(ev->tid);
 	switch (ev->type) {
 	case CPROF_TEV_THREAD_START:
-		mk = te_begin(p, track, TYPE_INSTANT, "thread", "thread start");
+		mk = te_begin(p, q, track, TYPE_INSTANT, "thread", "thread start");
 		da_uint(p, "parent", ev->a);
 		te_end(p, mk, ev->ns);
 		break;
 	case CPROF_TEV_THREAD_EXIT:
-		mk = te_begin(p, track, TYPE_INSTANT, "thread", "thread exit");
+		mk = te_begin(p, q, track, TYPE_INSTANT, "thread", "thread exit");
 		te_end(p, mk, ev->ns);
 		break;
 	case CPROF_TEV_TASK_BEGIN:
@@ -731,35 +801,37 @@ static int pf_event(const struct trace_event *ev, void *arg)
 		if (!(n = pf_task_track(p, ev->a, ev->str)))
 			break;
 		if (ev->type == CPROF_TEV_TASK_BEGIN) {
-			mk = te_begin(p, UUID_TASK(n), TYPE_SLICE_BEGIN, "task", ev->str);
+			mk = te_begin(p, q, UUID_TASK(n), TYPE_SLICE_BEGIN, "task", ev->str);
 			da_uint(p, "task", ev->a);
 			if (ev->b)
 				da_uint(p, "parent", ev->b);
 			da_int(p, "tid", ev->tid);
 		} else {
-			mk = te_begin(p, UUID_TASK(n), TYPE_SLICE_END, NULL, NULL);
+			mk = te_begin(p, q, UUID_TASK(n), TYPE_SLICE_END, NULL, NULL);
 			da_int(p, "end_tid", ev->tid);
 		}
 		te_end(p, mk, ev->ns);
 		break;
 	case CPROF_TEV_REGION_BEGIN:
-		p->tracks.val[kmap_find(&p->tracks, (uint32_t)ev->tid)]++; /* the thread's track exists by now */
-		mk = te_begin(p, track, TYPE_SLICE_BEGIN, "region", ev->str);
+		if ((at = kmap_put(&p->depth, (uint32_t)ev->tid)) < 0)
+			return -ENOMEM;
+		p->depth.val[at]++;
+		mk = te_begin(p, q, track, TYPE_SLICE_BEGIN, "region", ev->str);
 		if (ev->a)
 			da_uint(p, "task", ev->a);
 		te_end(p, mk, ev->ns);
 		break;
 	case CPROF_TEV_REGION_END: {
-		uint64_t *depth = &p->tracks.val[kmap_find(&p->tracks, (uint32_t)ev->tid)];
-		if (!*depth) /* its begin is before the trace */
+		at = kmap_find(&p->depth, (uint32_t)ev->tid);
+		if (at < 0 || !p->depth.val[at]) /* its begin is before the trace */
 			break;
-		--*depth;
-		mk = te_begin(p, track, TYPE_SLICE_END, NULL, NULL);
+		p->depth.val[at]--;
+		mk = te_begin(p, q, track, TYPE_SLICE_END, NULL, NULL);
 		te_end(p, mk, ev->ns);
 		break;
 	}
 	case CPROF_TEV_LOG:
-		mk = te_begin(p, track, TYPE_INSTANT, "log", ev->str);
+		mk = te_begin(p, q, track, TYPE_INSTANT, "log", ev->str);
 		da_str(p, "message", ev->msg ? ev->msg : "", ev->msglen);
 		if (ev->a)
 			da_uint(p, "task", ev->a);
@@ -768,7 +840,7 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	case CPROF_TEV_COUNTER:
 		if (!(n = pf_counter_track(p, ev->str)))
 			break;
-		mk = te_begin(p, UUID_COUNTER(n), TYPE_COUNTER, NULL, NULL);
+		mk = te_begin(p, q, UUID_COUNTER(n), TYPE_COUNTER, NULL, NULL);
 		cprof__pb_put_tag(&p->pk, TE_COUNTER_VALUE, PB_VARINT);
 		cprof__pb_put_varint(&p->pk, ev->b);
 		te_end(p, mk, ev->ns);
@@ -776,7 +848,7 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	case CPROF_TEV_BLOCK: {
 		int64_t dur = block_dur(ev, prev);
 		const char *reason = reason_name(ev->a);
-		mk = te_begin(p, track, TYPE_SLICE_BEGIN, "blocked", reason);
+		mk = te_begin(p, q, track, TYPE_SLICE_BEGIN, "blocked", reason);
 		da_str(p, "call", ev->str, strlen(ev->str));
 		da_int(p, "wait_ns", ev->dur_ns);
 		if (ev->peer)
@@ -784,17 +856,17 @@ static int pf_event(const struct trace_event *ev, void *arg)
 		if (ev->wake_ns >= 0)
 			da_int(p, "wakeup_latency_ns", ev->ns - ev->wake_ns);
 		te_end(p, mk, ev->ns - dur);
-		mk = te_begin(p, track, TYPE_SLICE_END, NULL, NULL);
+		mk = te_begin(p, q, track, TYPE_SLICE_END, NULL, NULL);
 		te_end(p, mk, ev->ns);
 		if (!ev->peer || ev->wake_ns < 0)
 			break;
 		uint64_t id = ++p->flow;
 		pf_track_thread(p, ev->peer, NULL);
-		mk = te_begin(p, UUID_THREAD(ev->peer), TYPE_INSTANT, "wakeup", "release");
+		mk = te_begin(p, q, UUID_THREAD(ev->peer), TYPE_INSTANT, "wakeup", "release");
 		da_int(p, "wakes", ev->tid);
 		te_flow(p, TE_FLOW_IDS, id);
 		te_end(p, mk, ev->wake_ns);
-		mk = te_begin(p, track, TYPE_INSTANT, "wakeup", "wakeup");
+		mk = te_begin(p, q, track, TYPE_INSTANT, "wakeup", "wakeup");
 		da_int(p, "released_by", ev->peer);
 		da_int(p, "latency_ns", ev->ns - ev->wake_ns);
 		te_flow(p, TE_TERMINATING_FLOW_IDS, id);
@@ -804,7 +876,7 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	case CPROF_TEV_CPU_SAMPLE: {
 		if (!ev->stack)
 			break;
-		pf_begin(p);
+		pf_begin(p, q);
 		uint64_t cs = pf_callstack(p, ev->stack);
 		size_t ps = cprof__pb_msg_begin(&p->pk, TP_PERF_SAMPLE);
 		cprof__pb_put_uint64(&p->pk, PS_PID, (uint64_t)(uint32_t)p->info->pid);
@@ -819,12 +891,13 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	return p->oom ? -ENOMEM : 0;
 }
 
-/* The first packet: clears the sequence's incremental state and names the process (pid known by then). */
+/* The global sequence's first packet names the process (its pid is known by the first event). */
 static void pf_start(struct pf *p)
 {
 	char pname[32];
 	snprintf(pname, sizeof pname, "pid %d", p->info->pid);
-	pf_begin(p);
+	p->global.id = 1;
+	pf_begin(p, &p->global);
 	size_t td = cprof__pb_msg_begin(&p->pk, TP_TRACK_DESCRIPTOR);
 	cprof__pb_put_uint64(&p->pk, TD_UUID, UUID_PROCESS);
 	size_t pd = cprof__pb_msg_begin(&p->pk, TD_PROCESS);
@@ -833,6 +906,7 @@ static void pf_start(struct pf *p)
 	cprof__pb_msg_end(&p->pk, pd);
 	cprof__pb_msg_end(&p->pk, td);
 	pf_emit(p, 0, SEQ_INCREMENTAL_STATE_CLEARED);
+	p->global.started = 1;
 	p->started = 1;
 }
 
@@ -860,8 +934,13 @@ int cprof__trace_export_perfetto(const uint8_t *data, size_t len, FILE *out, str
 		rc = -ENOMEM;
 	cprof__buf_release(&p.pk);
 	cprof__buf_release(&p.in);
-	struct kmap *maps[] = {&p.names, &p.cats, &p.dnames, &p.funcs, &p.frames, &p.stacks, &p.tracks, &p.tasks,
-			       &p.counters, &p.last};
+	seq_free(&p.global);
+	for (size_t i = 0; i < p.nseqs; i++) {
+		seq_free(p.seqs[i]);
+		free(p.seqs[i]);
+	}
+	free(p.seqs);
+	struct kmap *maps[] = {&p.threads, &p.named, &p.tasks, &p.counters, &p.last, &p.depth};
 	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
 		kmap_free(maps[i]);
 	return rc;

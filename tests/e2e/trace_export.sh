@@ -52,8 +52,8 @@ if "$CPROF" trace -format=perfetto -o "$T/k.pftrace" "$T/k.trace" 2>"$T/kp.err" 
 	protoc --decode=perfetto.protos.Trace -I"$(dirname "$SCHEMA")" "$SCHEMA" <"$T/k.pftrace" >"$T/k.pftxt" 2>"$T/kd.err" &&
 	ps=$(python3 "$CHECK" perfetto "$T/k.pftxt" 2>&1); then
 	pass perfetto_decodes "protoc --decode: $(grep -c '^packet {' "$T/k.pftxt") packets from $(stat -c %s "$T/k.pftrace") bytes"
-	got=$(pyget "$ps" 'd["first_flags"], d["other_flags"], d["threads"], sorted(d["regions"].items()), d["unmatched_end"], d["open_at_end"]')
-	want="1 [2] ['consumer', 'cprof-trace', 'producer', 'trace_known_lin'] [('inner', 1), ('outer', 1), ('produce', 5), ('sleep', 1)] 0 0"
+	got=$(pyget "$ps" 'd["sequences"], d["first_flags"], d["other_flags"], d["threads"], sorted(d["regions"].items()), d["unmatched_end"], d["open_at_end"]')
+	want="5 [1] [2] ['consumer', 'cprof-trace', 'producer', 'trace_known_lin'] [('inner', 1), ('outer', 1), ('produce', 5), ('sleep', 1)] 0 0"
 	[ "$got" = "$want" ] && pass perfetto_tracks "$got" || fail perfetto_tracks "got $got"
 	got=$(pyget "$ps" 'd["task_tracks"], d["task_begins"], d["task_ends"], d["log_categories"], sorted(d["counter_tracks"])')
 	want="['transfer'] {'transfer': 1} {'transfer': 1} {'phase': 1, 'queue': 10} ['process.cpu_ns', 'process.rss_bytes']"

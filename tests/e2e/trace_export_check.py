@@ -111,15 +111,18 @@ def summarize_perfetto(path):
     blocked_ns = 0
     perf = 0
     events = []
+    defaults = {}
     for p in packets:
-        seq_flags.append(int(one(p, "sequence_flags", "0")))
+        seq = one(p, "trusted_packet_sequence_id")
+        seq_flags.append((seq, int(one(p, "sequence_flags", "0"))))
         ts = int(one(p, "timestamp", "0"))
+        for d in get(p, "trace_packet_defaults"):
+            for ted in get(d, "track_event_defaults"):
+                defaults[seq] = one(ted, "track_uuid")
         for idata in get(p, "interned_data"):
             for kind in ("event_names", "event_categories", "debug_annotation_names"):
                 for e in get(idata, kind):
-                    interned[kind][one(e, "iid")] = one(e, "name")
-            for e in get(idata, "function_names"):
-                interned["function_names"][one(e, "iid")] = one(e, "str")
+                    interned[seq, kind][one(e, "iid")] = one(e, "name")
         for td in get(p, "track_descriptor"):
             uuid = one(td, "uuid")
             th = one(td, "thread")
@@ -133,15 +136,15 @@ def summarize_perfetto(path):
             else:
                 task_tracks[uuid] = one(td, "name")
         for te in get(p, "track_event"):
-            events.append((ts, len(events), te))
+            events.append((ts, len(events), te, seq))
         if get(p, "perf_sample"):
             perf += 1
     # Perfetto orders events by time; the file holds each thread's in order, threads interleaved.
-    for ts, _, te in sorted(events, key=lambda x: (x[0], x[1])):
+    for ts, _, te, seq in sorted(events, key=lambda x: (x[0], x[1])):
         typ = one(te, "type")
-        track = one(te, "track_uuid")
-        name = interned["event_names"].get(one(te, "name_iid"))
-        cat = interned["event_categories"].get(one(te, "category_iids"))
+        track = one(te, "track_uuid", defaults.get(seq))
+        name = interned[seq, "event_names"].get(one(te, "name_iid"))
+        cat = interned[seq, "event_categories"].get(one(te, "category_iids"))
         for fid in get(te, "flow_ids"):
             flows_out.add(fid)
         for fid in get(te, "terminating_flow_ids"):
@@ -167,9 +170,16 @@ def summarize_perfetto(path):
             out["instants_" + str(cat)][name] += 1
         elif typ == "TYPE_COUNTER":
             out["counters"][counter_tracks.get(track, "?")] += 1
+    first, other = {}, set()
+    for seq, fl in seq_flags:
+        if seq in first:
+            other.add(fl)
+        else:
+            first[seq] = fl
     return {
-        "first_flags": seq_flags[0] if seq_flags else None,
-        "other_flags": sorted(set(seq_flags[1:])),
+        "sequences": len(first),
+        "first_flags": sorted(set(first.values())),
+        "other_flags": sorted(other),
         "threads": sorted(set(threads.values())),
         "task_tracks": sorted(set(task_tracks.values())),
         "counter_tracks": sorted(counter_tracks.values()),
