@@ -146,7 +146,7 @@ static enum MHD_Result data(struct server *s, struct MHD_Connection *c, const ch
 		int64_t t0, t1, px;
 		if (param_int(c, "t0", INT64_MIN / 4, INT64_MAX / 4, &t0, err, sizeof err) < 0 ||
 		    param_int(c, "t1", INT64_MIN / 4, INT64_MAX / 4, &t1, err, sizeof err) < 0 ||
-		    param_int(c, "px", 1, 100000, &px, err, sizeof err) < 0)
+		    param_int(c, "px", 1, 20000, &px, err, sizeof err) < 0)
 			return respond_text(c, MHD_HTTP_BAD_REQUEST, err);
 		if (t1 <= t0)
 			return respond_text(c, MHD_HTTP_BAD_REQUEST, "an empty time range: t1 must be after t0\n");

@@ -662,17 +662,10 @@ static int finish(struct trace_index *ix)
 	 * Rows: each task in the first row free at its start (at most 64 rows;
 	 * past that, the row that frees first, overlapping).
 	 */
-	uint32_t *order = malloc((ix->ntasks + 1) * sizeof *order);
-	if (!order)
-		return -1;
-	for (size_t i = 0; i < ix->ntasks; i++)
-		order[i] = (uint32_t)i;
-	/* sort task indices by start: through spans, which sort by t0 */
+	/* the tasks by start, as spans (aux: the task's index) */
 	struct span *tmp = malloc((ix->ntasks + 1) * sizeof *tmp);
-	if (!tmp) {
-		free(order);
+	if (!tmp)
 		return -1;
-	}
 	for (size_t i = 0; i < ix->ntasks; i++)
 		tmp[i] = (struct span){ix->tasks[i].t0, ix->tasks[i].t1, ix->tasks[i].name, (uint32_t)i};
 	qsort(tmp, ix->ntasks, sizeof *tmp, cmp_span);
@@ -685,17 +678,19 @@ static int finish(struct trace_index *ix)
 		for (r = 0; r < ix->ntaskrows && rowend[r] > tmp[i].t0; r++)
 			if (rowend[r] < rowend[best])
 				best = r;
-		if (r == ix->ntaskrows) {
-			if (ix->ntaskrows < MAXROWS)
-				ix->ntaskrows++;
-			else
-				r = best;
+		if (r < ix->ntaskrows) {
+			rowend[r] = tmp[i].t1; /* free at its start */
+		} else if (ix->ntaskrows < MAXROWS) {
+			ix->ntaskrows++;
+			rowend[r] = tmp[i].t1;
+		} else {
+			r = best; /* every row busy: overlap the one that frees first */
+			if (tmp[i].t1 > rowend[r])
+				rowend[r] = tmp[i].t1;
 		}
-		rowend[r] = r < ix->ntaskrows && rowend[r] > tmp[i].t1 && r == best ? rowend[r] : tmp[i].t1;
 		rc = lane_push(ix, &ix->taskrows[r], tmp[i].t0, tmp[i].t1, tmp[i].name, tmp[i].aux);
 	}
 	free(tmp);
-	free(order);
 	for (int r = 0; r < ix->ntaskrows && rc == 0; r++)
 		rc = lane_finish(ix, &ix->taskrows[r]);
 	return rc;

@@ -264,6 +264,38 @@ static void test_trace_web_meta_cut(void)
 	CHECK(strstr(err, "CPROFTRC"));
 }
 
+/* Tasks A [0, 100), B [50, 150), C [120, 200): A and C share a row, B has its own. */
+static void test_trace_web_task_rows(void)
+{
+	static struct w w;
+	w.n = 0;
+	put(&w, "CPROFTRC", 8);
+	open_rec(&w, 'H');
+	uv(&w, 2), uv(&w, 1), uv(&w, 0), uv(&w, 1000), uv(&w, 1000), uv(&w, 5);
+	close_rec(&w);
+	open_rec(&w, 'S');
+	str(&w, 1, "A"), str(&w, 2, "B"), str(&w, 3, "C");
+	close_rec(&w);
+	open_rec(&w, 'E');
+	uv(&w, 9), uv(&w, 1000), uv(&w, 1000);
+	ev(&w, CPROF_TEV_TASK_BEGIN, 0), uv(&w, 1), uv(&w, 0), uv(&w, 1);
+	ev(&w, CPROF_TEV_TASK_BEGIN, 50), uv(&w, 2), uv(&w, 0), uv(&w, 2);
+	ev(&w, CPROF_TEV_TASK_END, 50), uv(&w, 1);
+	ev(&w, CPROF_TEV_TASK_BEGIN, 20), uv(&w, 3), uv(&w, 0), uv(&w, 3);
+	ev(&w, CPROF_TEV_TASK_END, 30), uv(&w, 2);
+	ev(&w, CPROF_TEV_TASK_END, 50), uv(&w, 3);
+	close_rec(&w);
+	char err[256] = "";
+	struct trace_index *tx = cprof__trace_index_new(w.b, w.n, err, sizeof err);
+	CHECK(tx != NULL);
+	if (!tx)
+		return;
+	char *j = window(tx, 0, 1000, 1000);
+	CHECK(j && strstr(j, "\"tasks\":[[[0,100,1,0,1],[120,200,3,1,1]],[[50,150,2,0,1]]]"));
+	free(j);
+	cprof__trace_index_free(tx);
+}
+
 int main(void)
 {
 	build(&W);
@@ -278,5 +310,6 @@ int main(void)
 	RUN(test_trace_web_search);
 	cprof__trace_index_free(ix);
 	RUN(test_trace_web_meta_cut);
+	RUN(test_trace_web_task_rows);
 	CHECK_EXIT();
 }
