@@ -63,7 +63,7 @@ const char cmd_trace_usage[] =
 	"                      sync     blocked on a mutex, rwlock, condition variable,\n"
 	"                               semaphore, join or barrier\n"
 	"                      syscall  blocked in a system call (traced with\n"
-	"                               CPROF_BLOCK_SYSCALLS=1)\n"
+	"                               cprof run -blocksyscalls -trace=FILE)\n"
 	"                      sched    wake-up latency: from the release by another\n"
 	"                               thread to the resume, by where it waited\n"
 	"  -region=NAME      with -pprof: only waits while a region NAME was open on\n"
