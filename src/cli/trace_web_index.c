@@ -519,7 +519,8 @@ static int on_event(const struct trace_event *ev, void *arg)
 		    GROW(ix, ix->logtab, ix->caplogtab, ix->nlogtab + 1) < 0 ||
 		    GROW(ix, ix->msgs, ix->msgcap, ix->msglen + ev->msglen + 1) < 0)
 			return -ENOMEM;
-		memcpy(ix->msgs + ix->msglen, ev->msg, ev->msglen);
+		if (ev->msglen)
+			memcpy(ix->msgs + ix->msglen, ev->msg, ev->msglen);
 		ix->logtab[ix->nlogtab] = (struct logmsg){ev->a, ix->msglen, ev->msglen};
 		ix->msglen += ev->msglen;
 		t->logs[t->nlogs++] = (struct instant){ev->ns, intern(ix, ev->str), (uint32_t)ix->nlogtab++};
@@ -622,8 +623,10 @@ static int finish(struct trace_index *ix)
 		}
 		if (lane_finish(ix, &t->state) < 0)
 			return -1;
-		qsort(t->samples, t->nsamples, sizeof *t->samples, cmp_instant);
-		qsort(t->logs, t->nlogs, sizeof *t->logs, cmp_instant);
+		if (t->nsamples > 1)
+			qsort(t->samples, t->nsamples, sizeof *t->samples, cmp_instant);
+		if (t->nlogs > 1)
+			qsort(t->logs, t->nlogs, sizeof *t->logs, cmp_instant);
 	}
 	if (narrows) {
 		ix->arrows = malloc(narrows * sizeof *ix->arrows);
