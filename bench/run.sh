@@ -387,6 +387,8 @@ echo "bench: results also in $out" >&2
 "$top/bench/continuous_bench.sh" "$B" "$out" || failed=1
 # The execution tracer: annotation cost, a lock-heavy program traced (appends to $out).
 "$top/bench/trace_run.sh" "$B" "$out" || failed=1
+# The trace viewer in the browser on 1- and 10-million-event traces (appends to $out).
+"$top/bench/trace_viewer_bench.sh" "$B" "$out" || failed=1
 # The benchmark harness's own overhead and run-to-run spread (appends to $out).
 "$top/bench/harness_bench.sh" "$B" || failed=1
 # The block and mutex profilers' cost per lock operation (appends to $out).

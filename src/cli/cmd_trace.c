@@ -203,7 +203,8 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	if (!path) {
-		cli_error("trace: no trace file given (usage: cprof trace -format=text|json|perfetto FILE)");
+		cli_error("trace: no trace file given (usage: cprof trace [-http=ADDR] FILE, "
+			  "or cprof trace -format=text|json|perfetto FILE)");
 		return 2;
 	}
 	if ((format || pprof) && (http || no_browser)) {
