@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/trace_viewer_bench.sh - the trace viewer (`cprof trace -http`) on big
 # traces, measured in the browser (headless Chromium through playwright-core,
-# tests/web). `make bench-trace-viewer` runs it.
+# tests/web). `make bench-trace-viewer` runs it alone; `make bench` runs it
+# after bench/trace_run.sh.
 #
 # Traces: tests/progs/trace_big_linked M (4 threads, nested regions around a
 # shared mutex, tasks and log messages: about M million events), recorded
