@@ -44,16 +44,36 @@
     return box;
   }
 
-  function profile(v, kind, host) {
+  /* A blocking profile; region (or null): only the waits inside regions of that name; names: the trace's region names. */
+  function profile(v, kind, host, region, names) {
     var s = section(TITLES[kind] || 'Wake-up latency by stack',
-      kind === 'sched' ? 'Time from the release (unlock, signal, post) to the resume, per stack where the thread waited'
-        : v.count + ' episodes, ' + TV.dur(v.ns) + ' blocked in all, ' + v.stacks + ' stacks');
-    var dl = TV.el('a', {href: '/trace/pprof?kind=' + kind, download: kind + '.pb.gz', 'class': 'dl'}, 'Download as a pprof profile');
+      (kind === 'sched' ? 'Time from the release (unlock, signal, post) to the resume, per stack where the thread waited'
+        : v.count + ' episodes, ' + TV.dur(v.ns) + ' blocked in all, ' + v.stacks + ' stacks') +
+      (region ? ', only inside regions named ' + region : ''));
+    if (names && names.length) {
+      var lab = TV.el('label', {'class': 'menu'}, 'Only waits inside region ');
+      var sel = TV.el('select', {id: 'region', 'aria-label': 'Only waits inside region'});
+      sel.appendChild(TV.el('option', {value: ''}, '(anywhere)'));
+      names.forEach(function (n) {
+        var o = TV.el('option', {value: n}, n);
+        if (n === region) o.selected = true;
+        sel.appendChild(o);
+      });
+      sel.onchange = function () {
+        location.href = '/trace/' + TV.view + (sel.value ? '?region=' + encodeURIComponent(sel.value) : '');
+      };
+      lab.appendChild(sel);
+      s.appendChild(lab);
+      s.appendChild(document.createTextNode(' '));
+    }
+    var q = 'kind=' + kind + (region ? '&region=' + encodeURIComponent(region) : '');
+    var dl = TV.el('a', {href: '/trace/pprof?' + q, download: kind + '.pb.gz', 'class': 'dl'}, 'Download as a pprof profile');
     s.appendChild(dl);
-    s.appendChild(TV.el('span', {'class': 'note'}, '(the same as cprof trace -pprof=' + kind + ' FILE)'));
+    s.appendChild(TV.el('span', {'class': 'note'}, '(the same as cprof trace -pprof=' + kind +
+      (region ? ' -region=' + region : '') + ' FILE)'));
     if (!v.rows.length) {
       s.appendChild(TV.el('div', {'class': 'note'}, kind === 'syscall' ? 'No system call waits in this trace (recorded when the program is run with syscall tracing on).'
-        : 'No blocking episodes of this kind in this trace.'));
+        : 'No blocking episodes of this kind in this trace' + (region ? ' inside regions named ' + region : '') + '.'));
       host.appendChild(s);
       return;
     }
@@ -125,8 +145,13 @@
         profile(r[1], 'sched', host);
       });
     }
-    return TV.get('view', {name: view}).then(function (v) {
-      if (view === 'tasks' || view === 'regions') names(v, host); else profile(v, view, host);
+    if (view === 'tasks' || view === 'regions')
+      return TV.get('view', {name: view}).then(function (v) { names(v, host); });
+    var region = new URLSearchParams(location.search).get('region');
+    var q = {name: view};
+    if (region) q.region = region;
+    return Promise.all([TV.get('view', q), TV.get('view', {name: 'regions'})]).then(function (r) {
+      profile(r[0], view, host, region, r[1].names.map(function (n) { return n.name; }));
     });
   }
 
