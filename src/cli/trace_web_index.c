@@ -819,10 +819,11 @@ int cprof__trace_index_meta(const struct trace_index *ix, struct buf *out)
 	const struct trace_info *in = &ix->info;
 	cprof__buf_printf(out,
 			  "{\"version\":%d,\"pid\":%d,\"wall_ns\":%" PRId64 ",\"duration\":%" PRId64
-			  ",\"events\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"truncated\":%s,\"tasks\":%zu,\"task_rows\":%d"
+			  ",\"events\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"dropped_samples\":%" PRIu64
+			  ",\"flight\":%s,\"truncated\":%s,\"tasks\":%zu,\"task_rows\":%d"
 			  ",\"arrows\":%zu,\"stacks\":%zu,\"strings\":[",
-			  in->version, in->pid, in->wall_ns, ix->end_ns, in->events, in->dropped,
-			  in->truncated ? "true" : "false", ix->ntasks, ix->ntaskrows, ix->narrows, ix->nstacks);
+			  in->version, in->pid, in->wall_ns, ix->end_ns, in->events, in->dropped, in->dropped_samples,
+			  in->flight ? "true" : "false", in->truncated ? "true" : "false", ix->ntasks, ix->ntaskrows, ix->narrows, ix->nstacks);
 	for (size_t i = 0; i < ix->nstr; i++) {
 		if (i)
 			cprof__buf_putc(out, ',');

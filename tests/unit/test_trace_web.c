@@ -240,7 +240,7 @@ static void test_trace_web_meta_cut(void)
 		CHECK_EQ_INT(cprof__trace_index_meta(mx, &b), 0);
 	cprof__buf_putc(&b, 0);
 	const char *s = (const char *)b.data;
-	CHECK(strstr(s, "\"duration\":300000,\"events\":2007,\"dropped\":0,\"truncated\":false,\"tasks\":1,\"task_rows\":1,\"arrows\":1"));
+	CHECK(strstr(s, "\"duration\":300000,\"events\":2007,\"dropped\":0,\"dropped_samples\":0,\"flight\":false,\"truncated\":false,\"tasks\":1,\"task_rows\":1,\"arrows\":1"));
 	CHECK(strstr(s, "{\"tid\":7,\"name\":"));
 	CHECK(strstr(s, "\"depth\":1,\"blocks\":1,\"samples\":0,\"logs\":0}"));
 	cprof__buf_release(&b);

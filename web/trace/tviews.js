@@ -163,7 +163,9 @@
     var d = new Date(meta.wall_ns / 1e6);
     TV.$('summary').textContent = 'pid ' + meta.pid + ' \u00b7 ' + d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC \u00b7 ' +
       TV.dur(meta.duration) + ' \u00b7 ' + meta.events + ' events \u00b7 ' + meta.threads.length + ' threads' +
+      (meta.flight ? ' \u00b7 a flight recorder snapshot: the last moments before it was written' : '') +
       (meta.dropped ? ' \u00b7 ' + meta.dropped + ' events dropped by the recorder' : '') +
+      (meta.dropped_samples ? ' \u00b7 ' + meta.dropped_samples + ' CPU samples not recorded' : '') +
       (meta.truncated ? ' \u00b7 the file is cut short: shown up to its last whole chunk' : '');
     if (TV.view === 'timeline') {
       TV.timeline(meta);
