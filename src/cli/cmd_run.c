@@ -39,7 +39,8 @@ const char cmd_run_usage[] =
 	"  -blockprofilerate=NS  record waits of NS nanoseconds or more, shorter\n"
 	"                     ones in proportion to their length (default 1: all)\n"
 	"  -blocksyscalls     add blocking system calls (read, poll, accept,\n"
-	"                     nanosleep...) to the block profile, label reason\n"
+	"                     nanosleep...) to the block profile, label reason,\n"
+	"                     and to the execution trace (-trace) as blocking events\n"
 	"  -mutexprofile=FILE write a mutex profile to FILE: the critical sections\n"
 	"                     that made others wait, charged with their waiting\n"
 	"  -mutexprofilefraction=N  record 1 in N contentions (default 1: all)\n"
@@ -423,8 +424,12 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	if (o.mutexfraction && check_int("mutexprofilefraction", o.mutexfraction, 0, LONG_MAX))
 		return 2;
-	if ((o.blockrate || o.blocksyscalls) && !o.blockprofile && !o.http && !o.continuous) {
-		cli_error("run: -blockprofilerate and -blocksyscalls need -blockprofile=FILE, -continuous=DEST or -http=ADDR");
+	if (o.blockrate && !o.blockprofile && !o.http && !o.continuous) {
+		cli_error("run: -blockprofilerate needs -blockprofile=FILE, -continuous=DEST or -http=ADDR");
+		return 2;
+	}
+	if (o.blocksyscalls && !o.blockprofile && !o.http && !o.continuous && !o.trace) {
+		cli_error("run: -blocksyscalls needs -blockprofile=FILE, -trace=FILE, -continuous=DEST or -http=ADDR");
 		return 2;
 	}
 	if (o.mutexfraction && !o.mutexprofile && !o.http && !o.continuous) {

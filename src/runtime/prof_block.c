@@ -58,6 +58,7 @@ CPROF_TLS int cprof__wait_guard;
 static _Atomic int64_t block_rate;   /* ns; 0: off */
 static _Atomic int64_t mutex_frac;   /* 1 in N; 0: off */
 static _Atomic unsigned state_users; /* cprof__wait_states(true) minus (false) */
+static _Atomic bool tracing;         /* cprof__wait_trace */
 
 static void update_flags(void)
 {
@@ -70,6 +71,8 @@ static void update_flags(void)
 		f |= CPROF_WAIT_SYSCALLS;
 	if (atomic_load(&state_users) > 0)
 		f |= CPROF_WAIT_STATES;
+	if (atomic_load(&tracing))
+		f |= CPROF_WAIT_TRACE;
 	atomic_store(&cprof__wait_flags, f);
 }
 
@@ -100,7 +103,7 @@ static const void *current_labels(void)
  * The caller's stack, starting at ra (the return address of the interposed
  * call, so the wrapper's own frames are cut whatever the compiler inlined).
  */
-static int capture(uintptr_t *pcs, int max, const void *ra)
+int cprof__wait_capture(uintptr_t *pcs, int max, const void *ra)
 {
 	enum { EXTRA = 6, CAP = CPROF_MAX_DEPTH_LIMIT + EXTRA };
 	uintptr_t buf[CAP];
@@ -130,7 +133,7 @@ static void record(struct wait_prof *w, const char *reason, uint64_t count, uint
 	if (!t)
 		return;
 	uintptr_t pcs[CPROF_MAX_DEPTH_LIMIT];
-	int n = capture(pcs, cprof__config.max_depth, ra);
+	int n = cprof__wait_capture(pcs, cprof__config.max_depth, ra);
 	atomic_fetch_add_explicit(&w->events, 1, memory_order_relaxed);
 	if (n <= 0 || cprof__waittab_add(t, pcs, n, current_labels(), reason, count, delay) != 0) {
 		atomic_fetch_add_explicit(&w->lost_count, count, memory_order_relaxed);
@@ -176,6 +179,8 @@ struct owe_set {
 	uint32_t nwait[OWE_WAYS];
 	int64_t since[OWE_WAYS]; /* time of the last accounting */
 	int64_t owed[OWE_WAYS];  /* waiting time accumulated, not yet charged */
+	pid_t rel_tid[OWE_WAYS]; /* the last unlock while the lock had waiters (the execution trace's release) */
+	int64_t rel_ns[OWE_WAYS];
 } __attribute__((aligned(64)));
 
 static struct owe_keys owe_keys[OWE_SETS];
@@ -244,6 +249,8 @@ int cprof__mutex_wait_begin(const void *lock, int64_t now)
 		s->nwait[way] = 0;
 		s->since[way] = now;
 		s->owed[way] = 0;
+		s->rel_tid[way] = 0;
+		s->rel_ns[way] = -1;
 		atomic_store(&ks->key[way], k);
 		atomic_fetch_add(&cprof__mutex_live, 1);
 	}
@@ -254,7 +261,7 @@ int cprof__mutex_wait_begin(const void *lock, int64_t now)
 	return (int)(si * OWE_WAYS + (unsigned)way);
 }
 
-void cprof__mutex_wait_end(int slot, int64_t now)
+void cprof__mutex_wait_end(int slot, int64_t now, pid_t *peer, int64_t *rel_ns)
 {
 	if (slot < 0)
 		return;
@@ -265,6 +272,10 @@ void cprof__mutex_wait_end(int slot, int64_t now)
 	accrue(s, way, now);
 	if (s->nwait[way] > 0)
 		s->nwait[way]--;
+	if (peer) {
+		*peer = s->rel_tid[way];
+		*rel_ns = s->rel_ns[way];
+	}
 	/* What is owed stays until the next unlock of this lock charges it. */
 	set_unlock(s);
 	cprof__wait_guard--;
@@ -290,6 +301,10 @@ int64_t cprof__mutex_release(const void *lock)
 		accrue(s, way, now);
 		d = s->owed[way];
 		s->owed[way] = 0;
+		if (s->nwait[way] > 0 && (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE)) {
+			s->rel_tid[way] = cprof__trace_tid();
+			s->rel_ns[way] = now;
+		}
 		if (s->nwait[way] == 0) {
 			atomic_store(&ks->key[way], 0);
 			atomic_fetch_sub(&cprof__mutex_live, 1);
@@ -385,6 +400,14 @@ CPROF_API int cprof_block_profile_syscalls(int on)
 	update_flags();
 	pthread_mutex_unlock(&cfg_lock);
 	return 0;
+}
+
+void cprof__wait_trace(bool on)
+{
+	pthread_mutex_lock(&cfg_lock);
+	atomic_store(&tracing, on);
+	update_flags();
+	pthread_mutex_unlock(&cfg_lock);
 }
 
 void cprof__wait_states(bool on)
@@ -593,6 +616,9 @@ static void atfork_child(void)
 	pthread_mutex_init(&cfg_lock, NULL);
 	owe_reset();
 	atomic_store(&exited, false);
+	/* The trace's writer thread does not exist in the child: it records nothing. */
+	atomic_store(&tracing, false);
+	update_flags();
 	/* The child's profiles are its own: the parent's waits stay the parent's. */
 	struct wait_prof *ws[2] = {&blockp, &mutexp};
 	for (int i = 0; i < 2; i++) {

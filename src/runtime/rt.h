@@ -385,6 +385,7 @@ void cprof__env_path(const char *base, char *out, size_t outlen);
 #define CPROF_WAIT_MUTEX 2u    /* mutex profile on (fraction > 0) */
 #define CPROF_WAIT_SYSCALLS 4u /* blocking system calls go to the block profile too */
 #define CPROF_WAIT_STATES 8u   /* keep cprof__self.blocked_in up to date */
+#define CPROF_WAIT_TRACE 16u   /* an execution trace runs: blocking episodes become its events */
 /* 0 when every wrapper goes straight to the real function. Any. */
 extern _Atomic unsigned cprof__wait_flags;
 /* Locks with waiting time not yet charged: an unlock looks further only when non-zero. Any. */
@@ -401,6 +402,14 @@ extern CPROF_TLS int cprof__wait_guard;
  * calls nest (on, on, off leaves it on). Thread.
  */
 void cprof__wait_states(bool on);
+/* The execution trace starts or stops recording blocking episodes (CPROF_WAIT_TRACE). Thread. */
+void cprof__wait_trace(bool on);
+/*
+ * The caller's stack from ra (an interposed call's return address) into
+ * pcs, at most max frames: what the block profile records. Thread (with
+ * cprof__wait_guard held).
+ */
+int cprof__wait_capture(uintptr_t *pcs, int max, const void *ra);
 /*
  * A wait of d ns that returned to ra (the interposed call's return address):
  * sampled by the block rate and recorded under the caller's stack with the
@@ -416,7 +425,8 @@ void cprof__block_event(const char *reason, int64_t d, const void *ra);
  * stack returning to ra, sampled by the mutex fraction. Thread (wrappers).
  */
 int cprof__mutex_wait_begin(const void *lock, int64_t now);
-void cprof__mutex_wait_end(int slot, int64_t now);
+/* The last unlock before now of the slot's lock: its thread and time go to *peer, *rel_ns (when non-NULL; 0, -1 unknown). */
+void cprof__mutex_wait_end(int slot, int64_t now, pid_t *peer, int64_t *rel_ns);
 int64_t cprof__mutex_release(const void *lock);
 void cprof__mutex_charge(int64_t d, const void *ra);
 /*
@@ -615,6 +625,27 @@ pid_t cprof__trace_tid(void);
  * exec fails. Thread.
  */
 void cprof__trace_before_exec(void);
+/* Register the calling thread with the tracer, trace or no trace (a new thread, the main thread at load). Thread. */
+void cprof__trace_thread_register(void);
+/*
+ * A blocking episode ended: the calling thread waited from t0 to t1
+ * (cprof__now_ns) for reason (enum cprof_trace_block_reason) in call (a
+ * string literal); peer released it at wake_ns (0, -1: unknown); ra is the
+ * interposed call's return address (the stack is taken from there).
+ * Recorded while a trace runs. Thread (the wait wrappers; any guard state).
+ */
+void cprof__trace_block(int reason, const char *call, int64_t t0, int64_t t1, pid_t peer, int64_t wake_ns,
+			const void *ra);
+/* The calling thread releases obj now (signals a condition, posts a semaphore, ends). Thread. */
+void cprof__trace_wake(const void *obj);
+/* Who last released obj, if at or after since (cprof__now_ns): true with *tid and *ns. Thread. */
+bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns);
+/*
+ * A CPU profiler sample of the calling thread (pcs[0] the interrupted pc):
+ * an event while a trace runs, or a counted drop when the thread is in the
+ * middle of writing one. Any (the SIGPROF handler).
+ */
+void cprof__trace_cpu_sample(const uintptr_t *pcs, int n);
 /* Stop the trace only if it is the one writing to fd (a capture's); -ESRCH otherwise. Thread. */
 int cprof__trace_stop_fd(int fd);
 void cprof__trace_after_failed_exec(void);

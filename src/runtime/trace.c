@@ -33,6 +33,7 @@
 #include "cprof.h"
 #include "runtime/rt.h"
 #include "runtime/trace.h"
+#include "runtime/trace_int.h"
 
 #define TBUF_DATA (64 * 1024 - 64)
 #define POOL_BUFS 256          /* 16 MiB of event buffers at most */
@@ -58,6 +59,7 @@ struct tthread {
 	uint64_t last_tick;
 	unsigned gen;           /* session the buffer belongs to */
 	volatile int writing;   /* inside an event: the stopper waits */
+	volatile int in_lock;   /* holds T.lock: a signal handler must not take it */
 	int slot;               /* registry index + 1, 0 when not registered */
 	pid_t tid;
 	/* Names this thread used lately: the string's address and its interned record. */
@@ -86,7 +88,10 @@ static struct {
 	uint8_t *defs;
 	size_t ndefs;
 	_Atomic uint64_t dropped;
+	_Atomic uint64_t dropped_samples; /* CPU samples not recorded */
 	_Atomic uint64_t events_bytes;
+	size_t stack_defs_written;   /* bytes of trace_stack.c's definitions in this file */
+	bool stack_oom_said;
 	bool use_tsc;
 	bool membarrier_ok;
 	pthread_key_t key;
@@ -105,6 +110,8 @@ static _Atomic uint64_t next_task = 1;
 
 static void spin_lock(void)
 {
+	me.in_lock++;
+	__asm__ volatile("" ::: "memory");
 	while (atomic_flag_test_and_set_explicit(&T.lock, memory_order_acquire))
 		__builtin_ia32_pause();
 }
@@ -112,6 +119,8 @@ static void spin_lock(void)
 static void spin_unlock(void)
 {
 	atomic_flag_clear_explicit(&T.lock, memory_order_release);
+	__asm__ volatile("" ::: "memory");
+	me.in_lock--;
 }
 
 static inline uint64_t ticks(void)
@@ -267,11 +276,34 @@ static void new_buffer(struct tbuf *b)
 }
 
 static void emit_name(void);
+static void wake_forget(const void *obj);
+
+/* Put the calling thread in the registry. Lock held. False when the registry is full. */
+static bool register_locked(void)
+{
+	if (me.slot)
+		return true;
+	if (T.nreg >= CPROF_MAX_THREADS)
+		return false;
+	T.reg[T.nreg++] = &me;
+	me.slot = T.nreg;
+	return true;
+}
+
+/* A newly registered thread: its exit hands its buffer over; a join's stamp of an earlier thread is not its. */
+static void registered(void)
+{
+	if (T.key_ok)
+		pthread_setspecific(T.key, (void *)1);
+	wake_forget((const void *)pthread_self());
+}
 
 /*
  * The slow path of reserve: register the thread, hand the full buffer over,
- * take a fresh one. NULL when tracing is off or no buffer is free (the event
- * is dropped and counted). Called with me.writing set.
+ * take a fresh one; a thread's first buffer of a session starts with its
+ * name. NULL when tracing is off or no buffer is free (the event is dropped
+ * and counted). Called with me.writing set; from a signal handler only when
+ * the thread is registered and did not hold the lock (cprof__trace_cpu_sample).
  */
 static uint8_t *reserve_slow(size_t n)
 {
@@ -279,7 +311,7 @@ static uint8_t *reserve_slow(size_t n)
 		return NULL;
 	if (!me.tid)
 		me.tid = gettid_();
-	bool fresh_thread = false;
+	bool fresh_thread = false, first = false;
 	spin_lock();
 	/* Read under the lock the stopper flips it under: a thread that registers
 	 * in a running session is then found by the stopper's scan. */
@@ -289,13 +321,11 @@ static uint8_t *reserve_slow(size_t n)
 		return NULL;
 	}
 	if (!me.slot) {
-		if (T.nreg >= CPROF_MAX_THREADS) {
+		if (!register_locked()) {
 			spin_unlock();
 			atomic_fetch_add(&T.dropped, 1);
 			return NULL;
 		}
-		T.reg[T.nreg++] = &me;
-		me.slot = T.nreg;
 		fresh_thread = true;
 	}
 	if (me.gen == gen && me.buf) {
@@ -304,27 +334,40 @@ static uint8_t *reserve_slow(size_t n)
 		me.buf = NULL;
 	} else if (me.gen != gen) {
 		me.buf = NULL; /* belongs to a finished session, already taken by its stopper */
+		first = true;
 	}
 	me.gen = gen;
 	struct tbuf *b = T.free_list;
 	if (b)
 		T.free_list = b->next;
 	spin_unlock();
-	if (fresh_thread && T.key_ok)
-		pthread_setspecific(T.key, (void *)1);
+	if (fresh_thread)
+		registered();
 	if (T.q_head)
 		wake_writer();
 	if (!b) {
 		me.pos = me.end = NULL;
+		me.gen = gen - 2; /* the name is still owed */
 		atomic_fetch_add(&T.dropped, 1);
 		return NULL;
 	}
 	new_buffer(b);
-	if (fresh_thread)
+	if (first || fresh_thread)
 		emit_name();
 	if (me.pos + n > me.end)
 		return NULL;
 	return me.pos;
+}
+
+void cprof__trace_thread_register(void)
+{
+	if (me.slot)
+		return;
+	spin_lock();
+	bool ok = !me.slot && register_locked();
+	spin_unlock();
+	if (ok)
+		registered();
 }
 
 /*
@@ -338,14 +381,18 @@ static inline uint8_t *reserve(size_t n)
 	return me.pos;
 }
 
-/* Type byte and timestamp delta of an event at p. */
-static inline uint8_t *ev_head(uint8_t *p, int type)
+/* Type byte and timestamp delta of an event at p, taken at tick t. */
+static inline uint8_t *ev_head_at(uint8_t *p, int type, uint64_t t)
 {
-	uint64_t t = ticks();
 	uint64_t d = t > me.last_tick ? t - me.last_tick : 0;
 	me.last_tick = t > me.last_tick ? t : me.last_tick;
 	*p++ = (uint8_t)type;
 	return put_uv(p, d);
+}
+
+static inline uint8_t *ev_head(uint8_t *p, int type)
+{
+	return ev_head_at(p, type, ticks());
 }
 
 static inline void begin_write(void)
@@ -381,7 +428,10 @@ static void emit(int type, int nargs, uint64_t a, uint64_t b, uint64_t c)
 static void emit_name(void)
 {
 	char name[32];
-	if (cprof__capture_name(me.tid, name, sizeof name) != 0)
+	cprof__wait_guard++; /* reading /proc is not the program's I/O */
+	int rc = cprof__capture_name(me.tid, name, sizeof name);
+	cprof__wait_guard--;
+	if (rc != 0)
 		return;
 	uint32_t id = intern(name);
 	/* Called inside reserve_slow with room for EV_MAX: write directly. */
@@ -389,10 +439,141 @@ static void emit_name(void)
 	me.pos = put_uv(p, id);
 }
 
+/* ---- blocking episodes, who released them, CPU samples ---- */
+
+/*
+ * Who last released a condition variable, a semaphore or a thread being
+ * joined: a direct-mapped table of stamps by object address, each behind a
+ * sequence number. A writer that finds the entry being written by another
+ * gives up (a lost stamp only makes a release unknown); a reader that sees
+ * it change retries never and answers "unknown". Nothing blocks.
+ */
+#define WAKE_SLOTS 4096
+
+struct wake_stamp {
+	_Atomic uint32_t seq; /* odd while being written */
+	_Atomic uintptr_t obj;
+	_Atomic int32_t tid;
+	_Atomic int64_t ns;
+};
+
+static struct wake_stamp wakes[WAKE_SLOTS];
+
+static struct wake_stamp *wake_slot(const void *obj)
+{
+	uint64_t h = (uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ull;
+	return &wakes[(h >> 40) & (WAKE_SLOTS - 1)];
+}
+
+void cprof__trace_wake(const void *obj)
+{
+	struct wake_stamp *w = wake_slot(obj);
+	uint32_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+	if ((s & 1) || !atomic_compare_exchange_strong_explicit(&w->seq, &s, s + 1, memory_order_acquire,
+								  memory_order_relaxed))
+		return;
+	atomic_store_explicit(&w->obj, (uintptr_t)obj, memory_order_relaxed);
+	atomic_store_explicit(&w->tid, cprof__trace_tid(), memory_order_relaxed);
+	atomic_store_explicit(&w->ns, cprof__now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
+}
+
+bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns)
+{
+	struct wake_stamp *w = wake_slot(obj);
+	uint32_t s = atomic_load_explicit(&w->seq, memory_order_acquire);
+	if (s & 1)
+		return false;
+	uintptr_t o = atomic_load_explicit(&w->obj, memory_order_relaxed);
+	pid_t t = atomic_load_explicit(&w->tid, memory_order_relaxed);
+	int64_t n = atomic_load_explicit(&w->ns, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&w->seq, memory_order_relaxed) != s || o != (uintptr_t)obj || !t || n < since)
+		return false;
+	*tid = t;
+	*ns = n;
+	return true;
+}
+
+/* Forget obj's stamp (a thread starts: its pthread_t may be an ended thread's). Thread. */
+static void wake_forget(const void *obj)
+{
+	struct wake_stamp *w = wake_slot(obj);
+	uint32_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+	if ((s & 1) || atomic_load_explicit(&w->obj, memory_order_relaxed) != (uintptr_t)obj ||
+	    !atomic_compare_exchange_strong_explicit(&w->seq, &s, s + 1, memory_order_acquire, memory_order_relaxed))
+		return;
+	atomic_store_explicit(&w->obj, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
+}
+
+void cprof__trace_block(int reason, const char *call, int64_t t0, int64_t t1, pid_t peer, int64_t wake_ns,
+			const void *ra)
+{
+	if (!cprof__trace_on)
+		return;
+	uint64_t at = ticks(); /* the wait's end, before the stack walk */
+	int saved = errno;
+	cprof__wait_guard++;
+	uintptr_t pcs[CPROF_TRACE_DEPTH];
+	int n = cprof__wait_capture(pcs, CPROF_TRACE_DEPTH, ra);
+	uint32_t sid = cprof__tstack_intern(pcs, n, false);
+	uint32_t cs = intern(call);
+	uint64_t dur = t1 > t0 ? (uint64_t)(t1 - t0) : 0;
+	uint64_t wake = 0;
+	if (peer > 0 && wake_ns >= 0) {
+		int64_t w = wake_ns < t0 ? t0 : wake_ns;
+		wake = 1 + (t1 > w ? (uint64_t)(t1 - w) : 0);
+	} else {
+		peer = 0;
+	}
+	begin_write();
+	uint8_t *p = reserve(EV_MAX + 40);
+	if (p) {
+		p = ev_head_at(p, CPROF_TEV_BLOCK, at);
+		p = put_uv(p, (uint64_t)reason);
+		p = put_uv(p, cs);
+		p = put_uv(p, sid);
+		p = put_uv(p, dur);
+		p = put_uv(p, (uint64_t)peer);
+		me.pos = put_uv(p, wake);
+	}
+	end_write();
+	cprof__wait_guard--;
+	errno = saved;
+}
+
+void cprof__trace_cpu_sample(const uintptr_t *pcs, int n)
+{
+	/*
+	 * The interrupted code may be inside an event of its own, or hold the
+	 * recorder's lock (interning a name, taking a buffer): then the sample
+	 * is counted, not recorded. Otherwise the thread may take a buffer like
+	 * any event does (the lock's other holders never wait inside it).
+	 */
+	if (me.writing || me.in_lock || !me.slot || !(T.gen & 1)) {
+		atomic_fetch_add_explicit(&T.dropped_samples, 1, memory_order_relaxed);
+		return;
+	}
+	uint64_t at = ticks();
+	uint32_t sid = cprof__tstack_intern(pcs, n, true);
+	begin_write();
+	uint8_t *p = reserve(EV_MAX);
+	if (p) {
+		p = ev_head_at(p, CPROF_TEV_CPU_SAMPLE, at);
+		me.pos = put_uv(p, sid);
+	} else {
+		atomic_fetch_add_explicit(&T.dropped_samples, 1, memory_order_relaxed);
+	}
+	end_write();
+}
+
 /* ---- thread lifecycle hooks (threads.c) ---- */
 
 void cprof__trace_thread_start(pid_t parent)
 {
+	if (T.key_ok)
+		cprof__trace_thread_register();
 	if (!cprof__trace_on)
 		return;
 	emit(CPROF_TEV_THREAD_START, 1, (uint64_t)parent, 0, 0);
@@ -403,10 +584,15 @@ static void on_thread_exit(void *v)
 	(void)v;
 	if (!me.slot)
 		return;
+	if (cprof__trace_on)
+		cprof__trace_wake((const void *)pthread_self()); /* its joiner learns who released it, and when */
 	if (cprof__trace_on && me.gen == T.gen) {
 		/* The name may have changed by other means than pthread_setname_np (prctl). */
 		char name[32];
-		if (cprof__capture_name(me.tid, name, sizeof name) == 0)
+		cprof__wait_guard++;
+		int rc = cprof__capture_name(me.tid, name, sizeof name);
+		cprof__wait_guard--;
+		if (rc == 0)
 			emit(CPROF_TEV_THREAD_NAME, 1, intern(name), 0, 0);
 		emit(CPROF_TEV_THREAD_EXIT, 0, 0, 0, 0);
 	}
@@ -494,6 +680,19 @@ static int drain(void)
 	int rc = 0;
 	if (nd)
 		rc = write_record('S', NULL, 0, defs, nd);
+	/* Stacks the queued events name were interned before they were queued. */
+	if (cprof__tstack_symbolize() != 0 && !T.stack_oom_said) {
+		T.stack_oom_said = true;
+		cprof__log("trace: out of memory symbolizing stacks; some stacks stay unnamed");
+	}
+	size_t dlen;
+	const uint8_t *d = cprof__tstack_defs(&dlen);
+	if (!rc && dlen > T.stack_defs_written) {
+		rc = cprof__write_all(T.fd, d + T.stack_defs_written, dlen - T.stack_defs_written);
+		if (!rc)
+			atomic_fetch_add(&T.events_bytes, dlen - T.stack_defs_written);
+		T.stack_defs_written = dlen;
+	}
 	struct tbuf *done = NULL, *last = NULL;
 	while (q) {
 		struct tbuf *b = q;
@@ -567,6 +766,7 @@ static void *writer_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_setname_np(pthread_self(), "cprof-trace");
 	cprof__heap_ignore_begin();
+	cprof__wait_guard++; /* the writer's own waits are not the program's */
 	int rc = 0;
 	int64_t next_sample = 0;
 	while (!atomic_load(&T.stopping)) {
@@ -587,6 +787,8 @@ static void *writer_main(void *arg)
 		}
 	}
 	sample_counters(); /* the values at the end */
+	cprof__tstack_writer_done();
+	cprof__wait_guard--;
 	cprof__heap_ignore_end();
 	return NULL;
 }
@@ -624,8 +826,9 @@ static int setup_once(void)
 	}
 #endif
 	T.membarrier_ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-	T.key_ok = pthread_key_create(&T.key, on_thread_exit) == 0;
-	return 0;
+	if (!T.key_ok)
+		T.key_ok = pthread_key_create(&T.key, on_thread_exit) == 0;
+	return cprof__tstack_setup();
 }
 
 /* Every thread passes a full barrier, so each one either is seen inside an event or sees the new generation. */
@@ -649,7 +852,9 @@ static int start_locked(int fd)
 	T.fd = fd;
 	atomic_store(&T.stopping, 0);
 	atomic_store(&T.dropped, 0);
+	atomic_store(&T.dropped_samples, 0);
 	atomic_store(&T.events_bytes, 0);
+	T.stack_defs_written = 0;
 	uint8_t h[64], *p = h;
 	static const char magic[8] = {'C', 'P', 'R', 'O', 'F', 'T', 'R', 'C'};
 	p = put_uv(p, CPROF_TRACE_VERSION);
@@ -677,8 +882,10 @@ static int start_locked(int fd)
 	T.gen++; /* odd: running */
 	spin_unlock();
 	cprof__trace_on = 1;
+	cprof__wait_trace(true);
 	if ((rc = pthread_create(&T.writer, NULL, writer_main, NULL)) != 0) {
 		cprof__trace_on = 0;
+		cprof__wait_trace(false);
 		T.gen++;
 		return -rc;
 	}
@@ -690,6 +897,7 @@ static int stop_locked(void)
 	if (!(T.gen & 1))
 		return -ESRCH;
 	cprof__trace_on = 0;
+	cprof__wait_trace(false);
 	atomic_store(&T.stopping, 1);
 	wake_writer();
 	pthread_join(T.writer, NULL);
@@ -718,10 +926,16 @@ static int stop_locked(void)
 	}
 	spin_unlock();
 	write_clock();
+	cprof__heap_ignore_begin();
+	cprof__wait_guard++;
 	int rc = drain();
-	uint64_t dropped = atomic_load(&T.dropped);
-	if (dropped) {
-		uint8_t b[16], *p = put_uv(b, dropped);
+	cprof__tstack_writer_done();
+	cprof__wait_guard--;
+	cprof__heap_ignore_end();
+	uint64_t dropped = atomic_load(&T.dropped), dsamples = atomic_load(&T.dropped_samples);
+	if (dropped || dsamples) {
+		uint8_t b[32], *p = put_uv(b, dropped);
+		p = put_uv(p, dsamples);
 		write_record('D', b, (size_t)(p - b), NULL, 0);
 	}
 	T.fd = -1;
@@ -916,6 +1130,11 @@ void cprof__trace_start_from_env(void)
 		pthread_atfork(NULL, NULL, atfork_child);
 		atexit(at_exit);
 	}
+	/* Threads register as they start, so that a CPU sample can be recorded on any of them. */
+	if (!T.key_ok)
+		T.key_ok = pthread_key_create(&T.key, on_thread_exit) == 0;
+	if (T.key_ok)
+		cprof__trace_thread_register();
 	const char *v = getenv("CPROF_TRACE");
 	if (!v || !*v)
 		return;

@@ -1,7 +1,10 @@
 /*
  * wait_sync.c - the interposed pthread synchronisation calls that feed the
  * block and mutex profiles: mutexes (lock, timedlock, clocklock, unlock),
- * read-write locks, condition variables, semaphores, join and barriers.
+ * read-write locks, condition variables, semaphores, join and barriers;
+ * and, while an execution trace runs, the blocking episodes it records,
+ * with the thread that released each (pthread_cond_signal, _broadcast and
+ * sem_post are interposed for that, and only stamp who called them).
  *
  * Each wrapper goes straight to the C library's function when no wait
  * profile is on, or when the thread is already inside the profilers' own
@@ -32,6 +35,7 @@
 #include <time.h>
 
 #include "runtime/rt.h"
+#include "runtime/trace.h"
 
 /* ---- the real functions ---- */
 
@@ -92,6 +96,9 @@ typedef int (*pthread_cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
 typedef int (*pthread_cond_timedwait_fn)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
 typedef int (*pthread_cond_clockwait_fn)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
 					 const struct timespec *);
+typedef int (*pthread_cond_signal_fn)(pthread_cond_t *);
+typedef int (*pthread_cond_broadcast_fn)(pthread_cond_t *);
+typedef int (*sem_post_fn)(sem_t *);
 typedef int (*sem_wait_fn)(sem_t *);
 typedef int (*sem_trywait_fn)(sem_t *);
 typedef int (*sem_timedwait_fn)(sem_t *, const struct timespec *);
@@ -106,6 +113,8 @@ struct wait {
 	int64_t t0;
 	const char *prev; /* blocked_in before this call (a signal handler may nest) */
 	int slot;         /* mutex side-table slot, or -1 */
+	int reason;       /* enum cprof_trace_block_reason */
+	const void *obj;  /* what a release is stamped on (condition, semaphore, thread), or NULL */
 	bool active;
 	uintptr_t prev_fp; /* blocked_fp before this call */
 };
@@ -115,13 +124,21 @@ static inline bool on(unsigned mask)
 	return (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & mask) && !cprof__wait_guard;
 }
 
-#define LOCKS (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX | CPROF_WAIT_STATES)
+#define LOCKS (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX | CPROF_WAIT_STATES | CPROF_WAIT_TRACE)
+#define TIMED (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX | CPROF_WAIT_TRACE)
 
-static inline __attribute__((always_inline)) void wait_begin(struct wait *w, const char *what, const void *lock)
+/*
+ * lock: a mutex or rwlock (its unlocker is known through the side table);
+ * obj: a condition, semaphore or thread whose release is stamped.
+ */
+static inline __attribute__((always_inline)) void wait_begin(struct wait *w, const char *what, const void *lock,
+							  int reason, const void *obj)
 {
 	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
-	w->t0 = (f & (CPROF_WAIT_BLOCK | CPROF_WAIT_MUTEX)) ? cprof__now_ns() : 0;
-	w->slot = lock && (f & CPROF_WAIT_MUTEX) ? cprof__mutex_wait_begin(lock, w->t0) : -1;
+	w->t0 = (f & TIMED) ? cprof__now_ns() : 0;
+	w->slot = lock && (f & (CPROF_WAIT_MUTEX | CPROF_WAIT_TRACE)) ? cprof__mutex_wait_begin(lock, w->t0) : -1;
+	w->reason = reason;
+	w->obj = obj;
 	w->prev = cprof__self.blocked_in;
 	w->prev_fp = cprof__self.blocked_fp;
 	cprof__self.blocked_fp = (uintptr_t)__builtin_frame_address(0); /* inlined: the wrapper's frame */
@@ -129,8 +146,11 @@ static inline __attribute__((always_inline)) void wait_begin(struct wait *w, con
 	w->active = true;
 }
 
-/* The wait ended; record it when recorded is true (the call did wait). */
-static inline void wait_end(struct wait *w, const char *what, const void *ra, bool recorded)
+/*
+ * The wait ended; record it when recorded is true (the call did wait), with
+ * its releaser when woken is true (the call returned what it waited for).
+ */
+static inline void wait_end(struct wait *w, const char *what, const void *ra, bool recorded, bool woken)
 {
 	cprof__self.blocked_in = w->prev;
 	cprof__self.blocked_fp = w->prev_fp;
@@ -138,10 +158,20 @@ static inline void wait_end(struct wait *w, const char *what, const void *ra, bo
 	if (!w->t0)
 		return;
 	int64_t t1 = cprof__now_ns();
+	pid_t peer = 0;
+	int64_t rel = -1;
 	if (w->slot >= 0)
-		cprof__mutex_wait_end(w->slot, t1);
-	if (recorded)
-		cprof__block_event(what, t1 - w->t0, ra);
+		cprof__mutex_wait_end(w->slot, t1, &peer, &rel);
+	if (!recorded)
+		return;
+	if (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) {
+		if (!woken || (w->slot >= 0 && rel < w->t0))
+			peer = 0;
+		else if (w->obj && !cprof__trace_waker(w->obj, w->reason == CPROF_TBR_JOIN ? 0 : w->t0, &peer, &rel))
+			peer = 0;
+		cprof__trace_block(w->reason, what, w->t0, t1, peer, peer ? rel : -1, ra);
+	}
+	cprof__block_event(what, t1 - w->t0, ra);
 }
 
 /* Unwinding after cancellation: restore the thread's state, withdraw the waiter. */
@@ -152,9 +182,9 @@ static void wait_cancelled(struct wait *w)
 	cprof__self.blocked_in = w->prev;
 	cprof__self.blocked_fp = w->prev_fp;
 	if (w->slot >= 0)
-		cprof__mutex_wait_end(w->slot, cprof__now_ns());
+		cprof__mutex_wait_end(w->slot, cprof__now_ns(), NULL, NULL);
 }
-#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, false, 0}
+#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, 0, NULL, false, 0}
 
 /* ---- mutexes ---- */
 
@@ -181,9 +211,9 @@ static pthread_mutex_lock_fn mutex_lock_real, mutex_trylock_real, mutex_unlock_r
 static __attribute__((noinline)) int mutex_lock_wait(pthread_mutex_t *m, const void *ra)
 {
 	WAIT;
-	wait_begin(&w, "pthread_mutex_lock", m);
+	wait_begin(&w, "pthread_mutex_lock", m, CPROF_TBR_MUTEX, NULL);
 	int rc = mutex_lock_real(m);
-	wait_end(&w, "pthread_mutex_lock", ra, rc == 0 || rc == EOWNERDEAD);
+	wait_end(&w, "pthread_mutex_lock", ra, rc == 0 || rc == EOWNERDEAD, rc == 0 || rc == EOWNERDEAD);
 	return rc;
 }
 
@@ -225,10 +255,10 @@ CPROF_API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_mutex_timedlock", m);
+	wait_begin(&w, "pthread_mutex_timedlock", m, CPROF_TBR_MUTEX, NULL);
 	rc = f_pthread_mutex_timedlock(m, abstime);
 	wait_end(&w, "pthread_mutex_timedlock", __builtin_return_address(0),
-		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD);
+		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD, rc == 0 || rc == EOWNERDEAD);
 	return rc;
 }
 
@@ -242,10 +272,10 @@ CPROF_API int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_mutex_clocklock", m);
+	wait_begin(&w, "pthread_mutex_clocklock", m, CPROF_TBR_MUTEX, NULL);
 	rc = f_pthread_mutex_clocklock(m, clock, abstime);
 	wait_end(&w, "pthread_mutex_clocklock", __builtin_return_address(0),
-		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD);
+		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD, rc == 0 || rc == EOWNERDEAD);
 	return rc;
 }
 
@@ -290,9 +320,9 @@ CPROF_API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_rdlock", l);
+	wait_begin(&w, "pthread_rwlock_rdlock", l, CPROF_TBR_RWLOCK_READ, NULL);
 	rc = f_pthread_rwlock_rdlock(l);
-	wait_end(&w, "pthread_rwlock_rdlock", __builtin_return_address(0), rc == 0);
+	wait_end(&w, "pthread_rwlock_rdlock", __builtin_return_address(0), rc == 0, rc == 0);
 	return rc;
 }
 
@@ -306,9 +336,9 @@ CPROF_API int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_wrlock", l);
+	wait_begin(&w, "pthread_rwlock_wrlock", l, CPROF_TBR_RWLOCK_WRITE, NULL);
 	rc = f_pthread_rwlock_wrlock(l);
-	wait_end(&w, "pthread_rwlock_wrlock", __builtin_return_address(0), rc == 0);
+	wait_end(&w, "pthread_rwlock_wrlock", __builtin_return_address(0), rc == 0, rc == 0);
 	return rc;
 }
 
@@ -322,9 +352,9 @@ CPROF_API int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct times
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_timedrdlock", l);
+	wait_begin(&w, "pthread_rwlock_timedrdlock", l, CPROF_TBR_RWLOCK_READ, NULL);
 	rc = f_pthread_rwlock_timedrdlock(l, abstime);
-	wait_end(&w, "pthread_rwlock_timedrdlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT);
+	wait_end(&w, "pthread_rwlock_timedrdlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
 }
 
@@ -338,9 +368,9 @@ CPROF_API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct times
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_timedwrlock", l);
+	wait_begin(&w, "pthread_rwlock_timedwrlock", l, CPROF_TBR_RWLOCK_WRITE, NULL);
 	rc = f_pthread_rwlock_timedwrlock(l, abstime);
-	wait_end(&w, "pthread_rwlock_timedwrlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT);
+	wait_end(&w, "pthread_rwlock_timedwrlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
 }
 
@@ -372,9 +402,9 @@ CPROF_API int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	const void *ra = __builtin_return_address(0);
 	cond_releases(m, ra);
 	WAIT;
-	wait_begin(&w, "pthread_cond_wait", NULL);
+	wait_begin(&w, "pthread_cond_wait", NULL, CPROF_TBR_COND, c);
 	int rc = f_pthread_cond_wait(c, m);
-	wait_end(&w, "pthread_cond_wait", ra, rc == 0);
+	wait_end(&w, "pthread_cond_wait", ra, rc == 0, rc == 0);
 	return rc;
 }
 
@@ -386,9 +416,9 @@ CPROF_API int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 	const void *ra = __builtin_return_address(0);
 	cond_releases(m, ra);
 	WAIT;
-	wait_begin(&w, "pthread_cond_timedwait", NULL);
+	wait_begin(&w, "pthread_cond_timedwait", NULL, CPROF_TBR_COND, c);
 	int rc = f_pthread_cond_timedwait(c, m, abstime);
-	wait_end(&w, "pthread_cond_timedwait", ra, rc == 0 || rc == ETIMEDOUT);
+	wait_end(&w, "pthread_cond_timedwait", ra, rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
 }
 
@@ -401,13 +431,43 @@ CPROF_API int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 	const void *ra = __builtin_return_address(0);
 	cond_releases(m, ra);
 	WAIT;
-	wait_begin(&w, "pthread_cond_clockwait", NULL);
+	wait_begin(&w, "pthread_cond_clockwait", NULL, CPROF_TBR_COND, c);
 	int rc = f_pthread_cond_clockwait(c, m, clock, abstime);
-	wait_end(&w, "pthread_cond_clockwait", ra, rc == 0 || rc == ETIMEDOUT);
+	wait_end(&w, "pthread_cond_clockwait", ra, rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
 }
 
+/*
+ * Signalling: while a trace runs, who signalled a condition last (and
+ * when) is stamped before the real call, so the waiter it wakes can name
+ * its releaser.
+ */
+CPROF_API int pthread_cond_signal(pthread_cond_t *c)
+{
+	REAL(pthread_cond_signal, "GLIBC_2.3.2", return EINVAL);
+	if (on(CPROF_WAIT_TRACE))
+		cprof__trace_wake(c);
+	return f_pthread_cond_signal(c);
+}
+
+CPROF_API int pthread_cond_broadcast(pthread_cond_t *c)
+{
+	REAL(pthread_cond_broadcast, "GLIBC_2.3.2", return EINVAL);
+	if (on(CPROF_WAIT_TRACE))
+		cprof__trace_wake(c);
+	return f_pthread_cond_broadcast(c);
+}
+
 /* ---- semaphores ---- */
+
+CPROF_API int sem_post(sem_t *s)
+{
+	REAL(sem_post, NULL, { errno = ENOSYS; return -1; });
+	if (on(CPROF_WAIT_TRACE))
+		cprof__trace_wake(s);
+	return f_sem_post(s);
+}
+
 
 /* A semaphore that can be taken at once is not a wait: try first, errno untouched. */
 static inline bool sem_taken(sem_t *s)
@@ -428,10 +488,10 @@ CPROF_API int sem_wait(sem_t *s)
 	if (sem_taken(s))
 		return 0;
 	WAIT;
-	wait_begin(&w, "sem_wait", NULL);
+	wait_begin(&w, "sem_wait", NULL, CPROF_TBR_SEM, s);
 	int rc = f_sem_wait(s);
 	int e = errno;
-	wait_end(&w, "sem_wait", __builtin_return_address(0), rc == 0);
+	wait_end(&w, "sem_wait", __builtin_return_address(0), rc == 0, rc == 0);
 	errno = e;
 	return rc;
 }
@@ -444,10 +504,10 @@ CPROF_API int sem_timedwait(sem_t *s, const struct timespec *abstime)
 	if (sem_taken(s))
 		return 0;
 	WAIT;
-	wait_begin(&w, "sem_timedwait", NULL);
+	wait_begin(&w, "sem_timedwait", NULL, CPROF_TBR_SEM, s);
 	int rc = f_sem_timedwait(s, abstime);
 	int e = errno;
-	wait_end(&w, "sem_timedwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT);
+	wait_end(&w, "sem_timedwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT, rc == 0);
 	errno = e;
 	return rc;
 }
@@ -460,10 +520,10 @@ CPROF_API int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *ab
 	if (sem_taken(s))
 		return 0;
 	WAIT;
-	wait_begin(&w, "sem_clockwait", NULL);
+	wait_begin(&w, "sem_clockwait", NULL, CPROF_TBR_SEM, s);
 	int rc = f_sem_clockwait(s, clock, abstime);
 	int e = errno;
-	wait_end(&w, "sem_clockwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT);
+	wait_end(&w, "sem_clockwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT, rc == 0);
 	errno = e;
 	return rc;
 }
@@ -481,9 +541,9 @@ CPROF_API int pthread_join(pthread_t th, void **ret)
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_join", NULL);
+	wait_begin(&w, "pthread_join", NULL, CPROF_TBR_JOIN, (const void *)th);
 	rc = f_pthread_join(th, ret);
-	wait_end(&w, "pthread_join", __builtin_return_address(0), rc == 0);
+	wait_end(&w, "pthread_join", __builtin_return_address(0), rc == 0, rc == 0);
 	return rc;
 }
 
@@ -493,9 +553,9 @@ CPROF_API int pthread_barrier_wait(pthread_barrier_t *b)
 	if (!on(LOCKS))
 		return f_pthread_barrier_wait(b);
 	WAIT;
-	wait_begin(&w, "pthread_barrier_wait", NULL);
+	wait_begin(&w, "pthread_barrier_wait", NULL, CPROF_TBR_BARRIER, NULL);
 	int rc = f_pthread_barrier_wait(b);
 	wait_end(&w, "pthread_barrier_wait", __builtin_return_address(0),
-		 rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD);
+		 rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD, false);
 	return rc;
 }

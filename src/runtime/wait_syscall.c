@@ -5,6 +5,9 @@
  * recvmsg, poll, ppoll, epoll_wait, epoll_pwait, select, pselect, accept,
  * accept4, connect, nanosleep, clock_nanosleep, usleep and sleep.
  *
+ * While an execution trace runs with the syscall class on, each call is
+ * also a blocking event of the trace (reason syscall, the call's name).
+ *
  * With neither on, each wrapper is one flag test and the real call. With
  * the syscall class on, the call is timed and recorded in the block profile
  * under the caller's stack with the label reason=<call>, sampled by the
@@ -31,13 +34,15 @@
 #include <unistd.h>
 
 #include "runtime/rt.h"
+#include "runtime/trace.h"
 
 #define BS (CPROF_WAIT_BLOCK | CPROF_WAIT_SYSCALLS)
+#define TS (CPROF_WAIT_TRACE | CPROF_WAIT_SYSCALLS)
 
 static inline bool sys_on(void)
 {
 	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
-	return ((f & CPROF_WAIT_STATES) || (f & BS) == BS) && !cprof__wait_guard;
+	return ((f & CPROF_WAIT_STATES) || (f & BS) == BS || (f & TS) == TS) && !cprof__wait_guard;
 }
 
 struct swait {
@@ -50,7 +55,7 @@ struct swait {
 static inline __attribute__((always_inline)) void sys_begin(struct swait *w, const char *what)
 {
 	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
-	w->t0 = (f & BS) == BS ? cprof__now_ns() : 0;
+	w->t0 = (f & BS) == BS || (f & TS) == TS ? cprof__now_ns() : 0;
 	w->prev = cprof__self.blocked_in;
 	w->prev_fp = cprof__self.blocked_fp;
 	cprof__self.blocked_fp = (uintptr_t)__builtin_frame_address(0); /* inlined: the wrapper's frame */
@@ -65,7 +70,10 @@ static inline void sys_end(struct swait *w, const char *what, const void *ra)
 	w->active = false;
 	if (w->t0) {
 		int saved = errno;
-		cprof__block_event(what, cprof__now_ns() - w->t0, ra);
+		int64_t t1 = cprof__now_ns();
+		if ((atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & TS) == TS)
+			cprof__trace_block(CPROF_TBR_SYSCALL, what, w->t0, t1, 0, -1, ra);
+		cprof__block_event(what, t1 - w->t0, ra);
 		errno = saved;
 	}
 }

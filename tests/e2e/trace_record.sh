@@ -17,7 +17,7 @@ per_thread() {
 	awk -v want="$2" '
 		$1 == "#" { next }
 		$3 == "thread-name" { sub(/^name=/, "", $4); name[$2] = $4; next }
-		$3 == "counter" { next }
+		$3 == "counter" || $3 == "block" { next } # blocking episodes: trace_blocking.sh
 		{ tid = $2; $1 = ""; $2 = ""; sub(/^  /, ""); ev[tid] = ev[tid] $0 "\n" }
 		END { for (t in ev) if (name[t] == want) printf "%s", ev[t] }' "$1"
 }
@@ -101,7 +101,7 @@ if [ -s "$T/run.trace" ]; then
 	size=$(stat -c %s "$T/run.trace")
 	# Times aside: a cut file has fewer clock records to convert TSC ticks with;
 	# task-end names aside: the begin that names the task may be past the cut.
-	events_of() { grep -v '^#' "$1" | cut -d' ' -f2- | sed 's/^\([0-9]* task-end id=[0-9]*\) name=.*/\1/'; }
+	events_of() { grep -v '^#' "$1" | cut -d' ' -f2- | sed -e 's/^\([0-9]* task-end id=[0-9]*\) name=.*/\1/' -e 's/ wake_ms=[0-9.]*//'; }
 	events_of "$T/run.txt" >"$T/full.ev"
 	bad=0 cuts=0 warned=0
 	# From the end of the header record (8 bytes of magic, 5 of record head, its length).

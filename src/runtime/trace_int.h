@@ -1,0 +1,38 @@
+/*
+ * trace_int.h - what the execution tracer's own files share: trace.c (the
+ * recorder, its writer thread and the flight recorder) and trace_stack.c
+ * (stack interning and symbolization). Other runtime files reach the
+ * tracer through rt.h.
+ */
+#ifndef CPROF_RUNTIME_TRACE_INT_H
+#define CPROF_RUNTIME_TRACE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CPROF_TRACE_DEPTH 64 /* frames kept of a trace's stack */
+
+/* Map the stack table once. 0 or -errno. Thread. */
+int cprof__tstack_setup(void);
+/*
+ * The id (1...) of the stack pcs[0..n) (leaf_is_pc: pcs[0] is an
+ * interrupted instruction, the rest return addresses), interned; 0 when
+ * the table is full or not set up (counted). Never blocks, never
+ * allocates. Any (signal handlers too).
+ */
+uint32_t cprof__tstack_intern(const uintptr_t *pcs, int n, bool leaf_is_pc);
+/* Stacks that could not be interned. Any. */
+uint64_t cprof__tstack_lost(void);
+/*
+ * Symbolize the stacks interned since the last call and append their
+ * symbol, location and stack records to the definitions. 0 or -ENOMEM.
+ * Writer thread only (allocates, opens symbolization sessions).
+ */
+int cprof__tstack_symbolize(void);
+/* Every definition record made so far, ready to write (valid until the next symbolize). Writer thread. */
+const uint8_t *cprof__tstack_defs(size_t *len);
+/* The writer stops: end the symbolization session it holds. Writer thread. */
+void cprof__tstack_writer_done(void);
+
+#endif
