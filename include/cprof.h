@@ -380,6 +380,23 @@ struct cprof_trace_stats {
 int cprof_trace_stats(struct cprof_trace_stats *st);
 
 /*
+ * The flight recorder: a trace kept in memory, only its last window_ns
+ * nanoseconds (and at most max_bytes of events; 0 for either: 10 s, 32
+ * MiB), written on demand as a complete trace file (the same format, its
+ * header flagged as a snapshot) by cprof_trace_flight_write, by a signal
+ * (CPROF_TRACE_FLIGHT_SIGNAL, SIGUSR2 unless told otherwise, when
+ * started from CPROF_TRACE_FLIGHT=FILE or `cprof run -trace-flight=FILE`),
+ * or by the endpoint (/debug/pprof/trace?flight=1). Recording goes on
+ * after a write. Thread context. start returns 0, -EBUSY (a trace or the
+ * flight recorder runs), -EINVAL; write returns 0, -ESRCH (the flight
+ * recorder does not run), -EBADF or -errno of the write; stop returns 0
+ * or -ESRCH. Also stopped by cprof_trace_stop, and at exit.
+ */
+int cprof_trace_flight_start(int64_t window_ns, int64_t max_bytes);
+int cprof_trace_flight_write(int fd);
+int cprof_trace_flight_stop(void);
+
+/*
  * Annotations (Go's runtime/trace user API). While no trace runs each is a
  * single predictable branch, so they can stay in release builds.
  *

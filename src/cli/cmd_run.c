@@ -54,7 +54,14 @@ const char cmd_run_usage[] =
 	"                     or waiting, labelled state=running or the call it waits in\n"
 	"  -wallhz=N          wall-clock samples per second per thread, 1..1000 (default 100)\n"
 	"  -trace=FILE        record an execution trace to FILE while the program runs\n"
-	"                     (threads, regions, tasks, logs, counters; cprof trace FILE)\n"
+	"                     (threads, regions, tasks, logs, counters, blocking episodes,\n"
+	"                     CPU samples with -cpuprofile; cprof trace FILE)\n"
+	"  -trace-flight=FILE keep the last moments of an execution trace in memory (the\n"
+	"                     flight recorder) and write them to FILE on a signal\n"
+	"                     (kill -USR2 PID), or serve them with -http (trace?flight=1)\n"
+	"  -trace-flight-window=W  how much it keeps: 10s, 500ms, 64MiB, or 10s,64MiB\n"
+	"                     (default 10s,32MiB)\n"
+	"  -trace-flight-signal=SIG  the signal that writes it (default USR2; none)\n"
 	"  -threadsprofile=FILE  write every thread's stack, name and state to FILE\n"
 	"                     when the program exits (pprof; see also -http for live dumps)\n"
 	"  -memprofile=FILE   write a heap profile to FILE at exit (in use and\n"
@@ -94,6 +101,7 @@ struct run_opts {
 	const char *http;
 	const char *wallprofile;
 	const char *trace;
+	const char *trace_flight, *trace_flight_window, *trace_flight_signal;
 	const char *wallhz;
 	const char *threadsprofile;
 	const char *blockprofile, *blockrate, *mutexprofile, *mutexfraction;
@@ -363,6 +371,12 @@ int cmd_run(int argc, char **argv)
 			o.http = v;
 		else if (flag_value(argc, argv, &i, "wallprofile", &v))
 			o.wallprofile = v;
+		else if (flag_value(argc, argv, &i, "trace-flight", &v))
+			o.trace_flight = v;
+		else if (flag_value(argc, argv, &i, "trace-flight-window", &v))
+			o.trace_flight_window = v;
+		else if (flag_value(argc, argv, &i, "trace-flight-signal", &v))
+			o.trace_flight_signal = v;
 		else if (flag_value(argc, argv, &i, "trace", &v))
 			o.trace = v;
 		else if (flag_value(argc, argv, &i, "wallhz", &v))
@@ -414,7 +428,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!o.cpuprofile && !o.http && !o.wallprofile && !o.threadsprofile && !o.memprofile && !o.peakprofile &&
 	    !o.memleaks && !o.blockprofile && !o.mutexprofile &&
-	    !o.continuous && !o.trace) {
+	    !o.continuous && !o.trace && !o.trace_flight) {
 		cli_error("run: no profile asked for; add -cpuprofile=FILE, -memprofile=FILE, -memleaks, -wallprofile=FILE, -trace=FILE, "
 			  "-threadsprofile=FILE, -blockprofile=FILE, -mutexprofile=FILE, -continuous=DEST or -http=ADDR "
 			  "(see 'cprof help run')");
@@ -428,8 +442,16 @@ int cmd_run(int argc, char **argv)
 		cli_error("run: -blockprofilerate needs -blockprofile=FILE, -continuous=DEST or -http=ADDR");
 		return 2;
 	}
-	if (o.blocksyscalls && !o.blockprofile && !o.http && !o.continuous && !o.trace) {
+	if (o.blocksyscalls && !o.blockprofile && !o.http && !o.continuous && !o.trace && !o.trace_flight) {
 		cli_error("run: -blocksyscalls needs -blockprofile=FILE, -trace=FILE, -continuous=DEST or -http=ADDR");
+		return 2;
+	}
+	if (o.trace && o.trace_flight) {
+		cli_error("run: -trace and -trace-flight record the same trace two ways: choose one");
+		return 2;
+	}
+	if ((o.trace_flight_window || o.trace_flight_signal) && !o.trace_flight) {
+		cli_error("run: -trace-flight-window and -trace-flight-signal need -trace-flight=FILE");
 		return 2;
 	}
 	if (o.mutexfraction && !o.mutexprofile && !o.http && !o.continuous) {
@@ -525,6 +547,15 @@ int cmd_run(int argc, char **argv)
 	if (trace) {
 		unlink(trace);
 		setenv("CPROF_TRACE", trace, 1);
+	}
+	char *flight = o.trace_flight ? absolute(o.trace_flight) : NULL;
+	if (flight) {
+		unlink(flight);
+		setenv("CPROF_TRACE_FLIGHT", flight, 1);
+		if (o.trace_flight_window)
+			setenv("CPROF_TRACE_FLIGHT_WINDOW", o.trace_flight_window, 1);
+		if (o.trace_flight_signal)
+			setenv("CPROF_TRACE_FLIGHT_SIGNAL", o.trace_flight_signal, 1);
 	}
 	if (threads) {
 		unlink(threads);
@@ -626,6 +657,7 @@ int cmd_run(int argc, char **argv)
 	free(wall);
 	free(threads);
 	free(trace);
+	free(flight);
 	free(mem);
 	free(peak);
 	free(block);

@@ -290,9 +290,9 @@ int cmd_trace(int argc, char **argv)
 	} else {
 		rc = cprof__trace_decode(data, len, &info, on_event, &o, err, sizeof err);
 		if (rc == 0)
-			fprintf(o.f, "# pid %d, %" PRIu64 " events, %.3f ms, %" PRIu64 " dropped%s\n", info.pid,
+			fprintf(o.f, "# pid %d, %" PRIu64 " events, %.3f ms, %" PRIu64 " dropped%s%s\n", info.pid,
 				info.events, (double)info.duration_ns / 1e6, info.dropped,
-				info.truncated ? ", file cut short" : "");
+				info.truncated ? ", file cut short" : "", info.flight ? ", flight recorder snapshot" : "");
 	}
 	if (len > 0)
 		munmap((void *)data, len);

@@ -288,8 +288,19 @@ static int capture_trace(int seconds, struct buf *out)
 	return capture_finish(fd, cprof__trace_stop_fd(fd), wrc, out);
 }
 
+/* The flight recorder's last window, through a memory file. */
+static int capture_flight(struct buf *out)
+{
+	int fd = memfd_create("cprof-http-flight", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return capture_finish(fd, 0, cprof_trace_flight_write(fd), out);
+}
+
 static int be_capture(void *arg, const char *name, int seconds, int hz, struct buf *out)
 {
+	if (strcmp(name, "trace-flight") == 0)
+		return capture_flight(out);
 	if (strcmp(name, "profile") == 0)
 		return capture_cpu(seconds, hz, out);
 	if (strcmp(name, "trace") == 0)

@@ -303,8 +303,10 @@ static void serve_index(const struct http_backend *be, struct http_resp *rs)
 		true, false, 0};
 	all[n++] = (struct http_profile_info){
 		"trace",
-		"An execution trace of the program (threads, tasks, regions, log messages, counters). You can "
-		"specify the duration in the seconds GET parameter. Read it with cprof trace.",
+		"An execution trace of the program (threads, tasks, regions, log messages, counters, blocking "
+		"episodes, CPU samples). You can "
+		"specify the duration in the seconds GET parameter, or ask for the flight recorder's last moments "
+		"with flight=1. Read it with cprof trace.",
 		true, false, 0};
 	all[n++] = (struct http_profile_info){"symbol", "Maps program counters to function names (pprof's "
 							"remote symbolization)", false, false, 0};
@@ -457,6 +459,19 @@ static void serve_capture(const struct http_backend *be, const char *name, const
 	}
 }
 
+/* trace?flight=1: the flight recorder's last window, at once. */
+static void serve_flight(const struct http_backend *be, struct http_resp *rs)
+{
+	int rc = be->capture(be->arg, "trace-flight", 0, 0, &rs->body);
+	if (rc == -ESRCH)
+		go_error(rs, 404, "the flight recorder is not running (start it with CPROF_TRACE_FLIGHT=FILE, "
+				  "cprof run -trace-flight=FILE or cprof_trace_flight_start)");
+	else if (rc != 0)
+		backend_error(rs, rc, "trace");
+	else
+		ok_proto(rs, "trace");
+}
+
 static void serve_profile(const struct http_backend *be, const char *name, const struct params *p,
 			  struct http_resp *rs)
 {
@@ -568,6 +583,8 @@ void cprof__http_handle(const struct http_backend *be, const struct http_req *rq
 			serve_symbol(be, rq, &p, rs);
 		else if (strcmp(name, "profile") == 0)
 			serve_capture(be, "profile", &p, rs);
+		else if (strcmp(name, "trace") == 0 && has_param(&p, "flight") && strcmp(param(&p, "flight"), "0") != 0)
+			serve_flight(be, rs);
 		else if (strcmp(name, "trace") == 0)
 			serve_capture(be, "trace", &p, rs);
 		else

@@ -91,6 +91,9 @@ static struct {
 	_Atomic uint64_t dropped_samples; /* CPU samples not recorded */
 	_Atomic uint64_t events_bytes;
 	size_t stack_defs_written;   /* bytes of trace_stack.c's definitions in this file */
+	bool flight;                 /* the session keeps the last moments in memory (trace_flight.c), no file */
+	int64_t flight_window_ns;
+	size_t flight_max_bytes;
 	bool stack_oom_said;
 	bool use_tsc;
 	bool membarrier_ok;
@@ -642,27 +645,59 @@ pid_t cprof__trace_tid(void)
 
 /* ---- the writer ---- */
 
-static int write_record(int kind, const void *hdr, size_t nhdr, const void *body, size_t nbody)
+static int write_record_fd(int fd, int kind, const void *hdr, size_t nhdr, const void *body, size_t nbody,
+			   uint64_t *bytes)
 {
 	uint8_t h[5];
 	uint32_t len = (uint32_t)(nhdr + nbody);
 	h[0] = (uint8_t)kind;
 	memcpy(h + 1, &len, 4); /* little-endian hosts only (x86_64, aarch64) */
-	int rc = cprof__write_all(T.fd, h, 5);
+	int rc = cprof__write_all(fd, h, 5);
 	if (!rc && nhdr)
-		rc = cprof__write_all(T.fd, hdr, nhdr);
+		rc = cprof__write_all(fd, hdr, nhdr);
 	if (!rc && nbody)
-		rc = cprof__write_all(T.fd, body, nbody);
+		rc = cprof__write_all(fd, body, nbody);
 	if (!rc)
-		atomic_fetch_add(&T.events_bytes, 5 + len);
+		*bytes += 5 + len;
 	return rc;
 }
 
+static int write_record(int kind, const void *hdr, size_t nhdr, const void *body, size_t nbody)
+{
+	uint64_t n = 0;
+	int rc = write_record_fd(T.fd, kind, hdr, nhdr, body, nbody, &n);
+	atomic_fetch_add(&T.events_bytes, n);
+	return rc;
+}
+
+uint8_t *cprof__trace_put_uv(uint8_t *p, uint64_t v)
+{
+	return put_uv(p, v);
+}
+
+/* Clock pairs of the last moments, for a flight recorder snapshot's time base. Writer. */
+#define CLOCKS 512
+static struct {
+	uint64_t tick;
+	int64_t ns;
+} clk[CLOCKS];
+static unsigned clk_next, clk_n;
+
 static void write_clock(void)
 {
+	uint64_t t = ticks();
+	int64_t ns = cprof__now_ns();
+	if (T.flight) {
+		clk[clk_next].tick = t;
+		clk[clk_next].ns = ns;
+		clk_next = (clk_next + 1) % CLOCKS;
+		if (clk_n < CLOCKS)
+			clk_n++;
+		return;
+	}
 	uint8_t b[32], *p = b;
-	p = put_uv(p, ticks());
-	p = put_uv(p, (uint64_t)cprof__now_ns());
+	p = put_uv(p, t);
+	p = put_uv(p, (uint64_t)ns);
 	write_record('C', b, (size_t)(p - b), NULL, 0);
 }
 
@@ -678,7 +713,7 @@ static int drain(void)
 	T.ndefs = 0;
 	spin_unlock();
 	int rc = 0;
-	if (nd)
+	if (nd && !T.flight) /* a flight snapshot writes every string anew */
 		rc = write_record('S', NULL, 0, defs, nd);
 	/* Stacks the queued events name were interned before they were queued. */
 	if (cprof__tstack_symbolize() != 0 && !T.stack_oom_said) {
@@ -687,7 +722,7 @@ static int drain(void)
 	}
 	size_t dlen;
 	const uint8_t *d = cprof__tstack_defs(&dlen);
-	if (!rc && dlen > T.stack_defs_written) {
+	if (!rc && dlen > T.stack_defs_written && !T.flight) {
 		rc = cprof__write_all(T.fd, d + T.stack_defs_written, dlen - T.stack_defs_written);
 		if (!rc)
 			atomic_fetch_add(&T.events_bytes, dlen - T.stack_defs_written);
@@ -697,7 +732,10 @@ static int drain(void)
 	while (q) {
 		struct tbuf *b = q;
 		q = q->next;
-		if (!rc && b->len) {
+		if (T.flight && b->len) {
+			if (cprof__tflight_add(b->tid, b->base_tick, b->base_ns, b->data, b->len, cprof__now_ns()) != 0)
+				atomic_fetch_add(&T.dropped, 1);
+		} else if (!rc && b->len) {
 			uint8_t h[40], *p = h;
 			p = put_uv(p, (uint64_t)b->tid);
 			p = put_uv(p, b->base_tick);
@@ -716,6 +754,183 @@ static int drain(void)
 		spin_unlock();
 	}
 	return rc;
+}
+
+/* ---- the flight recorder's snapshot ---- */
+
+/* Requests to the writer: a snapshot to fd (the API, the endpoint) or to the flight path (the signal). */
+static struct {
+	_Atomic int req;  /* a snapshot to fd is asked for */
+	int fd;
+	int rc;
+	_Atomic int sig;  /* the signal asked for a snapshot to path */
+	_Atomic int done; /* futex word, bumped when req is answered */
+	char path[4096];  /* CPROF_TRACE_FLIGHT */
+	int signo;
+} FR;
+
+static void take_partial(unsigned old);
+
+/* Every string interned so far as one S payload (malloc'd), for a file that starts afresh. Writer. */
+static uint8_t *all_strings(size_t *n)
+{
+	spin_lock();
+	size_t used = S.used;
+	spin_unlock();
+	/* Records below used are complete and never change: read them without the lock. */
+	uint8_t *out = malloc(used + 16 * (used / 8 + 1));
+	if (!out)
+		return NULL;
+	uint8_t *d = out;
+	for (size_t off = 0; off < used;) {
+		const char *rec = S.arena + off;
+		uint32_t id, len;
+		memcpy(&id, rec, 4);
+		memcpy(&len, rec + 4, 4);
+		d = put_uv(d, id);
+		d = put_uv(d, len);
+		memcpy(d, rec + 8, len);
+		d += len;
+		off += (8 + len + 1 + 7) & ~(size_t)7;
+	}
+	*n = (size_t)(d - out);
+	return out;
+}
+
+/*
+ * Write the last window to fd as a complete trace: header (flagged as a
+ * flight recorder snapshot), every string and stack, each live thread's
+ * name at the window's start, the kept events from then on, a clock pair,
+ * the drop counts. The threads' partial buffers are taken first, so the
+ * snapshot reaches the moment it was asked for. Writer.
+ */
+static int flight_dump(int fd, uint64_t *bytes)
+{
+	spin_lock();
+	unsigned old = T.gen;
+	T.gen += 2; /* still odd: running; threads move to fresh buffers */
+	spin_unlock();
+	take_partial(old);
+	write_clock();
+	int rc = drain();
+	if (rc)
+		return rc;
+	uint64_t tick1 = clk[(clk_next + CLOCKS - 1) % CLOCKS].tick;
+	int64_t ns1 = clk[(clk_next + CLOCKS - 1) % CLOCKS].ns;
+	/* The window's start: the oldest clock pair inside it. */
+	uint64_t tick0 = tick1;
+	int64_t ns0 = ns1;
+	for (unsigned i = 0; i < clk_n; i++) {
+		unsigned k = (clk_next + CLOCKS - clk_n + i) % CLOCKS;
+		if (clk[k].ns >= ns1 - T.flight_window_ns) {
+			tick0 = clk[k].tick;
+			ns0 = clk[k].ns;
+			break;
+		}
+	}
+	double rate = T.use_tsc && tick1 > tick0 && ns1 > ns0 ? (double)(ns1 - ns0) / (double)(tick1 - tick0) : 1.0;
+
+	/* Live threads' names, at the window's start (their own name events may be gone). */
+	static pid_t tids[CPROF_MAX_THREADS];
+	int nt = 0;
+	spin_lock();
+	for (int i = 0; i < T.nreg; i++)
+		if (T.reg[i]->tid)
+			tids[nt++] = T.reg[i]->tid;
+	spin_unlock();
+	size_t nnames = 0;
+	uint8_t *names = malloc((size_t)nt * 48 + 1);
+	for (int i = 0; names && i < nt; i++) {
+		char name[32];
+		if (cprof__capture_name(tids[i], name, sizeof name) != 0)
+			continue;
+		uint32_t id = intern(name);
+		uint8_t *o = names + nnames + 5, *b = o;
+		o = put_uv(o, (uint64_t)tids[i]);
+		o = put_uv(o, tick0);
+		o = put_uv(o, (uint64_t)ns0);
+		*o++ = CPROF_TEV_THREAD_NAME;
+		o = put_uv(o, 0);
+		o = put_uv(o, id);
+		uint32_t len = (uint32_t)(o - b);
+		names[nnames] = 'E';
+		memcpy(names + nnames + 1, &len, 4);
+		nnames += 5 + len;
+	}
+	size_t nstr = 0;
+	uint8_t *strs = all_strings(&nstr);
+	if (!strs || !names) {
+		free(strs);
+		free(names);
+		return -ENOMEM;
+	}
+	uint8_t h[80], *p = h;
+	p = put_uv(p, CPROF_TRACE_VERSION);
+	p = put_uv(p, (uint64_t)getpid());
+	p = put_uv(p, T.use_tsc ? 1 : 0);
+	p = put_uv(p, tick0);
+	p = put_uv(p, (uint64_t)ns0);
+	p = put_uv(p, (uint64_t)(cprof__wall_ns() - (cprof__now_ns() - ns0)));
+	p = put_uv(p, 1); /* flags: a flight recorder snapshot */
+	static const char magic[8] = {'C', 'P', 'R', 'O', 'F', 'T', 'R', 'C'};
+	size_t dlen;
+	const uint8_t *defs = cprof__tstack_defs(&dlen);
+	rc = cprof__write_all(fd, magic, 8);
+	*bytes += 8;
+	if (!rc)
+		rc = write_record_fd(fd, 'H', h, (size_t)(p - h), NULL, 0, bytes);
+	if (!rc) {
+		/* The clock pair at the end comes first: a cut snapshot still converts its ticks. */
+		uint8_t c[32], *q = put_uv(c, tick1);
+		q = put_uv(q, (uint64_t)ns1);
+		rc = write_record_fd(fd, 'C', c, (size_t)(q - c), NULL, 0, bytes);
+	}
+	if (!rc && nstr)
+		rc = write_record_fd(fd, 'S', NULL, 0, strs, nstr, bytes);
+	if (!rc && dlen && !(rc = cprof__write_all(fd, defs, dlen)))
+		*bytes += dlen;
+	if (!rc && nnames && !(rc = cprof__write_all(fd, names, nnames)))
+		*bytes += nnames;
+	if (!rc)
+		rc = cprof__tflight_write(fd, ns0, rate, bytes);
+	free(strs);
+	free(names);
+	uint64_t dropped = atomic_load(&T.dropped), dsamples = atomic_load(&T.dropped_samples);
+	if (!rc && (dropped || dsamples)) {
+		uint8_t b[32], *q = put_uv(b, dropped);
+		q = put_uv(q, dsamples);
+		rc = write_record_fd(fd, 'D', b, (size_t)(q - b), NULL, 0, bytes);
+	}
+	return rc;
+}
+
+/* Answer the requests pending. Writer. */
+static void flight_requests(void)
+{
+	if (atomic_exchange(&FR.req, 0)) {
+		uint64_t n = 0;
+		FR.rc = T.flight ? flight_dump(FR.fd, &n) : -ESRCH;
+		atomic_fetch_add(&FR.done, 1);
+		syscall(SYS_futex, &FR.done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+	}
+	if (atomic_exchange(&FR.sig, 0) && T.flight && FR.path[0]) {
+		char tmp[sizeof FR.path + 8];
+		snprintf(tmp, sizeof tmp, "%s.tmp", FR.path);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		uint64_t n = 0;
+		int rc = fd < 0 ? -errno : flight_dump(fd, &n);
+		if (fd >= 0 && close(fd) != 0 && !rc)
+			rc = -errno;
+		if (!rc && rename(tmp, FR.path) != 0)
+			rc = -errno;
+		if (rc) {
+			unlink(tmp);
+			cprof__log("trace: flight recorder snapshot to %s: %s", FR.path, strerror(-rc));
+		} else {
+			cprof__report("trace", FR.path, "bytes=%llu dropped=%llu", (unsigned long long)n,
+				      (unsigned long long)atomic_load(&T.dropped));
+		}
+	}
 }
 
 static long read_rss_bytes(void)
@@ -785,7 +1000,9 @@ static void *writer_main(void *arg)
 			if (rc)
 				cprof__log("trace: write: %s; the rest of the trace is dropped", strerror(-rc));
 		}
+		flight_requests();
 	}
+	flight_requests();
 	sample_counters(); /* the values at the end */
 	cprof__tstack_writer_done();
 	cprof__wait_guard--;
@@ -842,6 +1059,36 @@ static void fence_all(void)
 	usleep(20000);
 }
 
+/*
+ * After the generation moved on from old: take every live thread's partial
+ * buffer of generation old, once the thread is out of its event. The
+ * threads' next events see the new generation and take fresh buffers.
+ */
+static void take_partial(unsigned old)
+{
+	fence_all();
+	spin_lock();
+	for (int i = 0; i < T.nreg; i++) {
+		struct tthread *t = T.reg[i];
+		while (t->writing) {
+			spin_unlock();
+			sched_yield();
+			spin_lock();
+			if (i >= T.nreg || T.reg[i] != t)
+				break;
+		}
+		if (i >= T.nreg || T.reg[i] != t)
+			continue;
+		if (t->buf && t->gen == old) {
+			t->buf->len = (uint32_t)(t->pos - t->buf->data);
+			enqueue(t->buf);
+			t->buf = NULL;
+		}
+	}
+	spin_unlock();
+}
+
+/* Start a session writing to fd, or (fd < 0) the flight recorder's. */
 static int start_locked(int fd)
 {
 	if (T.gen & 1)
@@ -850,6 +1097,8 @@ static int start_locked(int fd)
 	if (rc)
 		return rc;
 	T.fd = fd;
+	T.flight = fd < 0;
+	clk_n = clk_next = 0;
 	atomic_store(&T.stopping, 0);
 	atomic_store(&T.dropped, 0);
 	atomic_store(&T.dropped_samples, 0);
@@ -863,7 +1112,9 @@ static int start_locked(int fd)
 	p = put_uv(p, ticks());
 	p = put_uv(p, (uint64_t)cprof__now_ns());
 	p = put_uv(p, (uint64_t)cprof__wall_ns());
-	if ((rc = cprof__write_all(fd, magic, 8)) || (rc = write_record('H', h, (size_t)(p - h), NULL, 0)))
+	if (T.flight)
+		cprof__tflight_init(T.flight_window_ns, T.flight_max_bytes); /* the writer is not running */
+	else if ((rc = cprof__write_all(fd, magic, 8)) || (rc = write_record('H', h, (size_t)(p - h), NULL, 0)))
 		return rc;
 	/* Strings of an earlier session were written to its own file: define them again. */
 	spin_lock();
@@ -904,27 +1155,7 @@ static int stop_locked(void)
 	spin_lock();
 	T.gen++; /* even: stopped; events begun from now on see it */
 	spin_unlock();
-	fence_all();
-	/* Take every live thread's partial buffer once it is out of its event. */
-	spin_lock();
-	for (int i = 0; i < T.nreg; i++) {
-		struct tthread *t = T.reg[i];
-		while (t->writing) {
-			spin_unlock();
-			sched_yield();
-			spin_lock();
-			if (i >= T.nreg || T.reg[i] != t)
-				break;
-		}
-		if (i >= T.nreg || T.reg[i] != t)
-			continue;
-		if (t->buf && t->gen == T.gen - 1) {
-			t->buf->len = (uint32_t)(t->pos - t->buf->data);
-			enqueue(t->buf);
-			t->buf = NULL;
-		}
-	}
-	spin_unlock();
+	take_partial(T.gen - 1);
 	write_clock();
 	cprof__heap_ignore_begin();
 	cprof__wait_guard++;
@@ -933,7 +1164,10 @@ static int stop_locked(void)
 	cprof__wait_guard--;
 	cprof__heap_ignore_end();
 	uint64_t dropped = atomic_load(&T.dropped), dsamples = atomic_load(&T.dropped_samples);
-	if (dropped || dsamples) {
+	if (T.flight) {
+		cprof__tflight_reset();
+		T.flight = false;
+	} else if (dropped || dsamples) {
 		uint8_t b[32], *p = put_uv(b, dropped);
 		p = put_uv(p, dsamples);
 		write_record('D', b, (size_t)(p - b), NULL, 0);
@@ -1000,6 +1234,54 @@ int cprof__trace_stop_fd(int fd)
 {
 	pthread_mutex_lock(&T.api_lock);
 	int rc = (T.gen & 1) && T.fd == fd && owned_fd < 0 ? stop_locked() : -ESRCH;
+	pthread_mutex_unlock(&T.api_lock);
+	return rc;
+}
+
+#define FLIGHT_WINDOW_NS (10 * 1000000000LL)
+#define FLIGHT_MAX_BYTES ((int64_t)32 << 20)
+
+CPROF_API int cprof_trace_flight_start(int64_t window_ns, int64_t max_bytes)
+{
+	if (window_ns < 0 || max_bytes < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&T.api_lock);
+	int rc = -EBUSY;
+	if (!(T.gen & 1)) {
+		T.flight_window_ns = window_ns ? window_ns : FLIGHT_WINDOW_NS;
+		T.flight_max_bytes = (size_t)(max_bytes ? max_bytes : FLIGHT_MAX_BYTES);
+		rc = start_locked(-1);
+	}
+	pthread_mutex_unlock(&T.api_lock);
+	return rc;
+}
+
+CPROF_API int cprof_trace_flight_write(int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	pthread_mutex_lock(&T.api_lock);
+	int rc = -ESRCH;
+	if ((T.gen & 1) && T.flight) {
+		/* The writer thread writes it: it alone touches the kept chunks. */
+		int seen = atomic_load(&FR.done);
+		FR.fd = fd;
+		atomic_store(&FR.req, 1);
+		wake_writer();
+		while (atomic_load(&FR.done) == seen) {
+			struct timespec to = {0, 100000000};
+			syscall(SYS_futex, &FR.done, FUTEX_WAIT_PRIVATE, seen, &to, NULL, 0);
+		}
+		rc = FR.rc;
+	}
+	pthread_mutex_unlock(&T.api_lock);
+	return rc;
+}
+
+CPROF_API int cprof_trace_flight_stop(void)
+{
+	pthread_mutex_lock(&T.api_lock);
+	int rc = (T.gen & 1) && T.flight ? stop_locked() : -ESRCH;
 	pthread_mutex_unlock(&T.api_lock);
 	return rc;
 }
@@ -1098,6 +1380,8 @@ static void atfork_child(void)
 {
 	/* The writer thread does not exist in the child: tracing is off there. */
 	cprof__trace_on = 0;
+	T.flight = false; /* the parent's last moments are the parent's */
+	FR.path[0] = 0;
 	if (T.gen & 1)
 		T.gen++;
 	T.nreg = 0;
@@ -1122,6 +1406,128 @@ static void atfork_child(void)
 	env_path[0] = 0;
 }
 
+/*
+ * A window "10s", "500ms", "2m", a size "64MiB", "512KiB", "1GiB", or both
+ * "10s,64MiB": 0, or -EINVAL.
+ */
+static int parse_window(const char *v, int64_t *ns, int64_t *bytes)
+{
+	*ns = *bytes = 0;
+	while (*v) {
+		char *end;
+		double x = strtod(v, &end);
+		if (end == v || !(x > 0))
+			return -EINVAL;
+		size_t n = strcspn(end, ",");
+		static const struct {
+			const char *unit;
+			double mult;
+			bool size;
+		} units[] = {{"ms", 1e6, false},        {"s", 1e9, false},     {"m", 60e9, false},
+			     {"KiB", 1024.0, true},     {"MiB", 1048576.0, true}, {"GiB", 1073741824.0, true},
+			     {"B", 1.0, true}};
+		bool ok = false;
+		for (size_t i = 0; i < sizeof units / sizeof units[0] && !ok; i++) {
+			if (strlen(units[i].unit) == n && strncmp(end, units[i].unit, n) == 0) {
+				double r = x * units[i].mult;
+				if (r > 9e18)
+					return -EINVAL;
+				*(units[i].size ? bytes : ns) = (int64_t)r;
+				ok = true;
+			}
+		}
+		if (!ok)
+			return -EINVAL;
+		v = end + n;
+		if (*v == ',')
+			v++;
+	}
+	return 0;
+}
+
+static void flight_signal(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	atomic_store(&FR.sig, 1);
+	wake_writer();
+	errno = saved;
+}
+
+/* CPROF_TRACE_FLIGHT=FILE, with CPROF_TRACE_FLIGHT_WINDOW and CPROF_TRACE_FLIGHT_SIGNAL. Init. */
+static void flight_from_env(void)
+{
+	const char *v = getenv("CPROF_TRACE_FLIGHT");
+	if (!v || !*v)
+		return;
+	int64_t ns = 0, bytes = 0;
+	const char *w = getenv("CPROF_TRACE_FLIGHT_WINDOW");
+	if (w && *w && parse_window(w, &ns, &bytes) != 0) {
+		cprof__log("CPROF_TRACE_FLIGHT_WINDOW=%s: want a duration (10s, 500ms, 2m), a size (64MiB, 512KiB) or both "
+			   "(10s,64MiB); using 10s,32MiB",
+			   w);
+		ns = bytes = 0;
+	}
+	cprof__env_path(v, FR.path, sizeof FR.path);
+	int rc = cprof_trace_flight_start(ns, bytes);
+	if (rc) {
+		cprof__log("CPROF_TRACE_FLIGHT=%s: cannot start the flight recorder: %s", FR.path,
+			   rc == -EBUSY ? "a trace is already being recorded (CPROF_TRACE)" : strerror(-rc));
+		FR.path[0] = 0;
+		return;
+	}
+	const char *sv = getenv("CPROF_TRACE_FLIGHT_SIGNAL");
+	int sig = SIGUSR2;
+	if (sv && *sv) {
+		if (strcmp(sv, "none") == 0 || strcmp(sv, "0") == 0)
+			return;
+		const char *name = strncmp(sv, "SIG", 3) == 0 ? sv + 3 : sv;
+		char *end;
+		long n = strtol(name, &end, 10);
+		if (*end == 0 && n > 0 && n < NSIG)
+			sig = (int)n;
+		else if (strcmp(name, "USR1") == 0)
+			sig = SIGUSR1;
+		else if (strcmp(name, "USR2") == 0)
+			sig = SIGUSR2;
+		else if (strcmp(name, "HUP") == 0)
+			sig = SIGHUP;
+		else if (strcmp(name, "QUIT") == 0)
+			sig = SIGQUIT;
+		else if (strcmp(name, "URG") == 0)
+			sig = SIGURG;
+		else if (strcmp(name, "WINCH") == 0)
+			sig = SIGWINCH;
+		else if (strncmp(name, "RTMIN+", 6) == 0 && (n = strtol(name + 6, &end, 10)) >= 0 && !*end &&
+			 SIGRTMIN + n <= SIGRTMAX)
+			sig = SIGRTMIN + (int)n;
+		else {
+			cprof__log("CPROF_TRACE_FLIGHT_SIGNAL=%s: want a signal name (USR1, USR2, HUP, QUIT, URG, WINCH, "
+				   "RTMIN+N), a number, or none; no signal writes the flight recorder",
+				   sv);
+			return;
+		}
+	}
+	if (sig == SIGPROF || sig == SIGKILL || sig == SIGSTOP) {
+		cprof__log("CPROF_TRACE_FLIGHT_SIGNAL=%s: that signal cannot be used", sv);
+		return;
+	}
+	struct sigaction old;
+	if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {
+		cprof__log("CPROF_TRACE_FLIGHT_SIGNAL: the program handles signal %d itself; the flight recorder "
+			   "is written through the API or the endpoint only",
+			   sig);
+		return;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = flight_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) == 0)
+		FR.signo = sig;
+}
+
 void cprof__trace_start_from_env(void)
 {
 	static bool once;
@@ -1136,11 +1542,12 @@ void cprof__trace_start_from_env(void)
 	if (T.key_ok)
 		cprof__trace_thread_register();
 	const char *v = getenv("CPROF_TRACE");
-	if (!v || !*v)
-		return;
-	char path[4096];
-	cprof__env_path(v, path, sizeof path);
-	int rc = cprof_trace_start_path(path);
-	if (rc)
-		cprof__log("CPROF_TRACE=%s: cannot start the trace: %s", path, strerror(-rc));
+	if (v && *v) {
+		char path[4096];
+		cprof__env_path(v, path, sizeof path);
+		int rc = cprof_trace_start_path(path);
+		if (rc)
+			cprof__log("CPROF_TRACE=%s: cannot start the trace: %s", path, strerror(-rc));
+	}
+	flight_from_env();
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CPROF_TRACE_DEPTH 64 /* frames kept of a trace's stack */
 
@@ -34,5 +35,23 @@ int cprof__tstack_symbolize(void);
 const uint8_t *cprof__tstack_defs(size_t *len);
 /* The writer stops: end the symbolization session it holds. Writer thread. */
 void cprof__tstack_writer_done(void);
+
+/* trace.c: a uv (LEB128) at p, returning the byte after it. Any. */
+uint8_t *cprof__trace_put_uv(uint8_t *p, uint64_t v);
+
+/*
+ * trace_flight.c, the flight recorder's chunks; writer thread only. init
+ * empties it and sets the window; add keeps a chunk (its events, its
+ * thread, its start) received at now_ns and drops the oldest beyond the
+ * window or the size; write writes the chunks' events from since_ns on as
+ * event records (ns_per_tick converts ticks) and adds their size to
+ * *bytes. 0 or -errno.
+ */
+void cprof__tflight_init(int64_t window_ns, size_t max_bytes);
+int cprof__tflight_add(pid_t tid, uint64_t base_tick, int64_t base_ns, const uint8_t *data, size_t len,
+		       int64_t now_ns);
+int cprof__tflight_write(int fd, int64_t since_ns, double ns_per_tick, uint64_t *bytes);
+void cprof__tflight_reset(void);
+size_t cprof__tflight_bytes(void);
 
 #endif
