@@ -4,14 +4,20 @@
 #
 # 1. Annotation cost: tests/progs/trace_bench_linked annot N times N
 #    region begin+end pairs on one thread with no trace and with a trace
-#    running (written to a file), and reports ns per pair and the trace's
-#    bytes per event; median of R runs.
-# 2. A lock-heavy program: trace_bench_linked locks M (4 threads, one
-#    mutex, M million critical sections in all, each inside a region),
-#    without and with CPROF_TRACE, interleaved rounds timed by
-#    bench_runner; overhead = median(traced) / median(base) - 1.
-#
-# 3. Exports: a trace of trace_bench_linked locks E (E million critical
+#    running (written to a file), and, in the same run, N pairs of TSC reads
+#    alone (the two timestamps a pair needs); ns per pair in wall time and
+#    in the thread's CPU time (which a loaded machine's preemptions do not
+#    inflate); median of 5 runs; and the trace's bytes per event.
+# 2. A lock-heavy program: trace_bench_linked plain M (4 threads, one
+#    mutex, M million critical sections in all, no annotations), without
+#    and with CPROF_TRACE: what tracing (its blocking episodes, the
+#    releasing thread tracked through every contended unlock) costs.
+# 3. The same with a region around every critical section
+#    (trace_bench_linked locks M): the densest annotation a program could
+#    have.
+#    2 and 3 run in interleaved rounds timed by bench_runner; overhead =
+#    median(traced) / median(base) - 1, in wall and in user+sys time.
+# 4. Exports: a trace of trace_bench_linked locks E (E million critical
 #    sections, 4 threads) written by cprof trace as text, Chrome JSON and
 #    Perfetto protobuf, and as the sync profile (-pprof=sync): bytes per
 #    event of each output, and the time to write it (to /dev/null) in
@@ -49,25 +55,31 @@ for ((r = 0; r < 5; r++)); do
 done
 "$cprof" trace -format=text "$tmp/a.trace" >/dev/null || { echo "bench: the annotation trace does not decode" >&2; failed=1; }
 
-names=(base traced)
+# Configurations of the interleaved rounds: name, mode, traced.
+names=(plain plain+trace locks locks+trace)
+modes=(plain plain locks locks)
+traced=(0 1 0 1)
 : >"$tmp/runs"
+: >"$tmp/sizes"
 for ((r = 0; r < N; r++)); do
-	for ((k = 0; k < 2; k++)); do
-		c=$(((r + k) % 2))
+	for ((k = 0; k < 4; k++)); do
+		c=$(((r + k) % 4))
 		env=""
-		[ "$c" = 1 ] && env="CPROF_TRACE=$tmp/l.trace"
+		[ "${traced[$c]}" = 1 ] && env="CPROF_TRACE=$tmp/l.trace"
 		# shellcheck disable=SC2086
-		if ! t=$("$runner" -o "$tmp/out" -e "$tmp/err" $env -- "$prog" locks "$MIL"); then
+		if ! t=$("$runner" -o "$tmp/out" -e "$tmp/err" $env -- "$prog" "${modes[$c]}" "$MIL"); then
 			echo "bench: ${names[$c]} round $r failed: $(tail -n 2 "$tmp/err")" >&2
 			failed=1
 			continue
 		fi
-		if [ "$c" = 1 ]; then
+		if [ "${traced[$c]}" = 1 ]; then
 			# The summary line: "# pid P, E events, ...".
-			ev=$("$cprof" trace -format=text "$tmp/l.trace" 2>/dev/null | tail -n 1 | awk '$1 == "#" { print $4 }')
-			[ -n "$ev" ] || { echo "bench: traced round $r: the trace does not decode" >&2; failed=1; }
+			"$cprof" trace -format=text "$tmp/l.trace" >"$tmp/l.txt" 2>/dev/null
+			ev=$(tail -n 1 "$tmp/l.txt" | awk '$1 == "#" { print $4 }')
+			[ -n "$ev" ] || { echo "bench: ${names[$c]} round $r: the trace does not decode" >&2; failed=1; }
+			blocks=$(grep -c ' block ' "$tmp/l.txt")
 			sz=$(stat -c %s "$tmp/l.trace")
-			echo "${ev:-0} $sz" >>"$tmp/sizes"
+			echo "${modes[$c]} ${ev:-0} $sz $blocks" >>"$tmp/sizes"
 		fi
 		echo "${names[$c]} $r $t" >>"$tmp/runs"
 		echo "bench: trace round $((r + 1))/$N ${names[$c]} $t" >&2
@@ -105,7 +117,7 @@ fi
 	echo
 	echo "### Execution tracer"
 	echo
-	echo "Command: \`bench/trace_run.sh build\` (annotations: 5 runs of $PAIRS pairs; lock-heavy program: $N interleaved rounds of trace_bench_linked locks $MIL; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs; TSC read measured separately on this machine: see docs/BENCHMARKS.md)"
+	echo "Command: \`make bench-trace\` (\`bench/trace_run.sh build\`; annotations: 5 runs of $PAIRS pairs; lock-heavy programs: $N interleaved rounds of trace_bench_linked plain $MIL and locks $MIL; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs)"
 	echo
 	awk '
 	function median(a, n,   i, j, t) {
@@ -114,15 +126,18 @@ fi
 	}
 	{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2] } n = NR }
 	END {
-		for (i = 1; i <= n; i++) { off[i] = v["off_ns", i]; on[i] = v["on_ns", i]; bpe[i] = v["bytes", i] / v["events", i] }
-		mon = median(on, n)
-		printf "| annotation | median ns per region begin+end | goal |\n|---|---|---|\n"
-		printf "| tracing off | %.2f | single branch |\n", median(off, n)
-		printf "| tracing on | %.2f | < 10 ns: %s |\n", mon, mon < 10 ? "met" : "missed"
+		split("off_ns on_ns tsc2_ns off_cpu_ns on_cpu_ns tsc2_cpu_ns", keys, " ")
+		for (k = 1; k <= 6; k++) { for (i = 1; i <= n; i++) a[i] = v[keys[k], i]; m[keys[k]] = median(a, n) }
+		for (i = 1; i <= n; i++) bpe[i] = v["bytes", i] / v["events", i]
+		printf "| region begin+end, one thread | median ns per pair (wall) | median ns per pair (thread CPU) | goal |\n|---|---|---|---|\n"
+		printf "| tracing off | %.2f | %.2f | single branch |\n", m["off_ns"], m["off_cpu_ns"]
+		printf "| tracing on | %.2f | %.2f | < 10 ns: %s |\n", m["on_ns"], m["on_cpu_ns"], m["on_cpu_ns"] < 10 ? "met" : "missed"
+		printf "| two TSC reads alone (the pair'"'"'s timestamps), same run | %.2f | %.2f | |\n", m["tsc2_ns"], m["tsc2_cpu_ns"]
+		printf "| tracing on, less the two TSC reads | %.2f | %.2f | |\n", m["on_ns"] - m["tsc2_ns"], m["on_cpu_ns"] - m["tsc2_cpu_ns"]
 		printf "\nTrace size: %.2f bytes per event (region begin or end, with chunk and clock records).\n\n", median(bpe, n)
 	}' "$tmp/annot"
-	echo "| lock-heavy program | median wall | median user+sys | wall overhead | goal |"
-	echo "|---|---|---|---|---|"
+	echo "| program | median wall | median user+sys | wall overhead | user+sys overhead | goal |"
+	echo "|---|---|---|---|---|---|"
 	awk '
 	function median(a, n,   i, j, t) {
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -130,20 +145,27 @@ fi
 	}
 	{ n[$1]++; w[$1, n[$1]] = $3; c[$1, n[$1]] = $4 + $5 }
 	END {
-		split("base traced", order, " ")
-		for (k = 1; k <= 2; k++) {
+		split("plain plain+trace locks locks+trace", order, " ")
+		for (k = 1; k <= 4; k++) {
 			x = order[k]; if (!n[x]) continue
 			for (i = 1; i <= n[x]; i++) { ww[i] = w[x, i]; cc[i] = c[x, i] }
 			mw[x] = median(ww, n[x]); mc[x] = median(cc, n[x])
 		}
-		for (k = 1; k <= 2; k++) {
+		split("lock-heavy (4 threads, one mutex), no trace|lock-heavy, traced|the same with a region around each critical section, no trace|the same, traced", label, "|")
+		for (k = 1; k <= 4; k++) {
 			x = order[k]; if (!n[x]) continue
-			ov = k == 1 ? "-" : sprintf("%+.1f%%", 100 * (mw[x] / mw["base"] - 1))
-			goal = k == 2 ? (mw[x] / mw["base"] - 1 <= 0.05 ? "<= 5%: met" : "<= 5%: missed") : ""
-			printf "| %s | %.3f s | %.3f s | %s | %s |\n", x, mw[x] / 1e9, mc[x] / 1e9, ov, goal
+			base = order[k % 2 ? k : k - 1]
+			ow = k % 2 ? "-" : sprintf("%+.1f%%", 100 * (mw[x] / mw[base] - 1))
+			oc = k % 2 ? "-" : sprintf("%+.1f%%", 100 * (mc[x] / mc[base] - 1))
+			goal = k == 2 ? (mw[x] / mw[base] - 1 <= 0.05 ? "<= 5%: met" : "<= 5%: missed") : ""
+			printf "| %s | %.3f s | %.3f s | %s | %s | %s |\n", label[k], mw[x] / 1e9, mc[x] / 1e9, ow, oc, goal
 		}
 	}' "$tmp/runs"
-	awk '{ e += $1; s += $2 } END { if (e) printf "\nLock-heavy trace: %.2f bytes per event on average (%d events per run, nearly all region begins and ends).\n", s / e, e / NR }' "$tmp/sizes"
+	awk '{ e[$1] += $2; s[$1] += $3; b[$1] += $4; r[$1]++ }
+	END {
+		if (r["plain"]) printf "\nLock-heavy trace: %.0f events per run, %.0f of them blocking episodes, %.2f bytes per event.\n", e["plain"] / r["plain"], b["plain"] / r["plain"], s["plain"] / e["plain"]
+		if (r["locks"]) printf "Annotated lock-heavy trace: %.0f events per run (nearly all region begins and ends), %.2f bytes per event.\n", e["locks"] / r["locks"], s["locks"] / e["locks"]
+	}' "$tmp/sizes"
 	if [ -s "$tmp/exports" ]; then
 		echo
 		echo "Exports of one trace of \`trace_bench_linked locks $EMIL\` (${eev:-?} events, $(stat -c %s "$tmp/e.trace" 2>/dev/null) bytes; $N interleaved rounds, output to /dev/null):"
