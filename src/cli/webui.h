@@ -57,8 +57,8 @@ int cprof__webui_data(const struct profile *p, const struct report_options *o, c
 /*
  * The flame graph's tree of calling contexts for one set of options, kept
  * by the server across requests (webui_flame.c): nodes in depth-first
- * order, children by decreasing width, so a subtree is the range
- * [i, end[i]). Pages fetch the part of it wide enough to draw
+ * order, so a subtree is the range [i, end[i]) (callees in no particular
+ * order: they are sent by decreasing width). Pages fetch the part of it wide enough to draw
  * (cprof__webui_flame_send) and ask the server for what needs the whole
  * tree: search totals, pivots, the callers tree.
  */

@@ -8,12 +8,14 @@
  * (callers above, callees below) and the callers (bottom-up) tree.
  *
  * It owns the tree's layout (struct webui_flame: arrays in depth-first
- * order, children by decreasing width), its building, and the packing of
- * those answers; the routes and the cache are webui.c's, the drawing is
- * web/flame.js's. The tree is built from the samples' stacks sorted as
- * byte strings, so that stacks sharing outer frames come together and each
- * adds its new frames below the previous one's path with no lookups; the
- * derived trees (pivots) are built with a hash of (parent, name).
+ * order), its building, and the packing of those answers; the routes and
+ * the cache are webui.c's, the drawing is web/flame.js's. The tree is
+ * built from the samples' stacks sorted frame by frame (multikey
+ * quicksort), so that stacks sharing outer frames come together and each
+ * adds its new frames below the previous one's path with no lookups, in
+ * depth-first order as it goes; values are charged to the innermost frame
+ * and summed upwards once. The derived trees (pivots) are built with a
+ * hash of (parent, name).
  */
 #include <errno.h>
 #include <regex.h>
@@ -224,6 +226,49 @@ static int by_width(const void *a, const void *b, void *arg)
 	return rx < ry ? -1 : rx > ry;
 }
 
+/*
+ * The tree m of trie t (released), in depth-first order. A trie made in
+ * depth-first order already (from sorted stacks) keeps its order;
+ * cprof__webui_flame_send orders each frame's callees by width as it
+ * sends them.
+ */
+static int finish_preorder(struct trie *t, struct webui_flame *m)
+{
+	size_t n = t->n;
+	m->n = n;
+	m->val = t->val;
+	m->neg = t->neg;
+	m->name = t->name;
+	m->parent = t->parent;
+	t->val = t->neg = NULL;
+	t->name = t->parent = NULL;
+	/* the trie's arrays grew by doubling: give back what is past n */
+	grow((void **)&m->val, n, sizeof(int64_t));
+	if (m->neg)
+		grow((void **)&m->neg, n, sizeof(int64_t));
+	grow((void **)&m->name, n, sizeof(uint32_t));
+	grow((void **)&m->parent, n, sizeof(uint32_t));
+	m->end = malloc(n * sizeof(uint32_t));
+	m->depth = malloc(n * sizeof(uint16_t));
+	trie_release(t);
+	if (!m->end || !m->depth)
+		return -ENOMEM;
+	m->depth[0] = 0;
+	for (size_t i = 1; i < n; i++) {
+		unsigned d = m->depth[m->parent[i]];
+		m->depth[i] = d == UINT16_MAX ? UINT16_MAX : (uint16_t)(d + 1);
+	}
+	uint32_t *size = m->end; /* sizes first, then ends in place */
+	for (size_t i = 0; i < n; i++)
+		size[i] = 1;
+	for (size_t i = n; i-- > 1;)
+		size[m->parent[i]] += size[i];
+	for (size_t i = 0; i < n; i++)
+		m->end[i] = (uint32_t)i + size[i];
+	m->bytes = n * (sizeof(int64_t) * (m->neg ? 2 : 1) + 3 * sizeof(uint32_t) + sizeof(uint16_t));
+	return 0;
+}
+
 /* The tree m of trie t (released), in depth-first order with sorted children. */
 static int finish(struct trie *t, struct webui_flame *m)
 {
@@ -310,6 +355,50 @@ static int by_stack(const void *a, const void *b, void *arg)
 	if (c)
 		return c;
 	return nx < ny ? -1 : nx > ny;
+}
+
+/* Frame d of stack s plus one, 0 past its end (so a stack sorts before those it is a prefix of). */
+static inline uint64_t sym(const struct stacks *st, uint32_t s, size_t d)
+{
+	return st->off[s] + d < st->off[s + 1] ? (uint64_t)st->key[st->off[s] + d] + 1 : 0;
+}
+
+/*
+ * Multikey quicksort (Bentley and Sedgewick) of the stacks a[0..n) that
+ * agree on their first d frames: one frame compared at a time, so the
+ * frames stacks share are not compared again and again as a comparison
+ * sort would. Any order that is lexicographic frame by frame will do.
+ */
+static void sort_stacks(uint32_t *a, size_t n, size_t d, const struct stacks *st)
+{
+	while (n > 1) {
+		if (n < 12) {
+			qsort_r(a, n, sizeof(uint32_t), by_stack, (void *)st);
+			return;
+		}
+		uint64_t x = sym(st, a[0], d), y = sym(st, a[n / 2], d), z = sym(st, a[n - 1], d);
+		uint64_t v = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+		/* three-way partition: [0, lt) below v, [lt, gt) equal, [gt, n) above */
+		size_t lt = 0, i = 0, gt = n;
+		while (i < gt) {
+			uint64_t c = sym(st, a[i], d);
+			uint32_t t;
+			if (c < v) {
+				t = a[lt], a[lt++] = a[i], a[i++] = t;
+			} else if (c > v) {
+				t = a[--gt], a[gt] = a[i], a[i] = t;
+			} else {
+				i++;
+			}
+		}
+		sort_stacks(a, lt, d, st);
+		sort_stacks(a + gt, n - gt, d, st);
+		if (v == 0)
+			return; /* the equal ones all end here: the same stack */
+		a += lt;
+		n = gt - lt;
+		d++;
+	}
 }
 
 static const char *base_name(const char *s)
@@ -459,7 +548,7 @@ int cprof__webui_flame_build(const struct profile *prof, const struct report_opt
 	}
 	off[ns] = nkey;
 	struct stacks st = {key, off};
-	qsort_r(order, ns, sizeof(uint32_t), by_stack, &st);
+	sort_stacks(order, ns, 0, &st);
 	path = malloc((maxd + 1) * sizeof(uint32_t));
 	if (!path || trie_init(&t, ns * 4 + 16, diff) < 0)
 		goto out;
@@ -494,7 +583,7 @@ int cprof__webui_flame_build(const struct profile *prof, const struct report_opt
 	m->all_neg = t.neg ? t.neg[0] : 0;
 	m->type = strdup(r.sample_type ? r.sample_type : "");
 	m->unit = strdup(r.sample_unit ? r.sample_unit : "");
-	if (!m->type || !m->unit || finish(&t, m) < 0)
+	if (!m->type || !m->unit || finish_preorder(&t, m) < 0)
 		goto out;
 	*out = m;
 	m = NULL;
@@ -741,6 +830,19 @@ static void put_header(struct buf *b, const struct webui_flame *m)
 		puts_(b, "null");
 }
 
+/* Frames by increasing width (the reverse of the order callees are drawn in). */
+static int narrower(const void *a, const void *b, void *arg)
+{
+	const struct webui_flame *m = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (m->val[x] != m->val[y])
+		return m->val[x] < m->val[y] ? -1 : 1;
+	if (m->neg && m->neg[x] != m->neg[y])
+		return m->neg[x] < m->neg[y] ? -1 : 1;
+	uint32_t rx = m->names->rank[m->name[x]], ry = m->names->rank[m->name[y]];
+	return rx > ry ? -1 : rx < ry;
+}
+
 /*
  * Binary: a little-endian u32 n, n bytes of JSON (count, diff, type, unit,
  * totals, the names used), zero padding to a multiple of 8, then per frame
@@ -810,12 +912,9 @@ int cprof__webui_flame_send(const struct webui_flame *m, size_t z, double width,
 				big = (double)m->val[c];
 			fl |= 1;
 		}
-		/* pushed in order: reverse, so the widest is visited first */
-		for (size_t a = first, e = sp; a + 1 < e; a++, e--) {
-			uint32_t x = stack[a];
-			stack[a] = stack[e - 1];
-			stack[e - 1] = x;
-		}
+		/* the widest on top of the stack, visited first */
+		if (sp - first > 1)
+			qsort_r(stack + first, sp - first, sizeof(uint32_t), narrower, (void *)m);
 		more[me * 3] = mv;
 		more[me * 3 + 1] = mb;
 		more[me * 3 + 2] = big;
