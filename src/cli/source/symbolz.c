@@ -5,6 +5,11 @@
  * .../debug/pprof/symbol (gperftools-style paths too; else /symbolz), and
  * every "0x<addr> <name>" line of the answer names the locations at that
  * address. It owns no HTTP code (fetch.c) and no file symbolization.
+ *
+ * pprof builds the symbol URL without the profile URL's query, so an
+ * endpoint that wants its token as token=<t> (cprof's, with
+ * CPROF_HTTP_TOKEN) refuses the symbol request. Here a token= parameter of
+ * the profile URL goes to the symbol URL too: same host, same token.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +26,25 @@ static bool has_suffix(const char *s, size_t n, const char *suf)
 	return n >= k && memcmp(s + n - k, suf, k) == 0;
 }
 
+/* The "token=..." parameter of url's query (up to '&' or '#'), and its length; NULL when none. */
+static const char *token_param(const char *url, size_t *len)
+{
+	const char *q = strchr(url, '?');
+	const char *end = q ? q + strcspn(q, "#") : NULL;
+	for (const char *s = q ? q + 1 : NULL; s && s < end;) {
+		size_t n = strcspn(s, "&#");
+		if (n > 6 && strncmp(s, "token=", 6) == 0) {
+			*len = n;
+			return s;
+		}
+		s += n;
+		if (*s != '&')
+			break;
+		s++;
+	}
+	return NULL;
+}
+
 /* The symbolz URL for a profile URL; malloc'd, NULL when none. */
 static char *symbolz_url(const char *src)
 {
@@ -35,7 +59,9 @@ static char *symbolz_url(const char *src)
 		plen = q ? (size_t)(q - path) : strlen(path);
 	}
 	size_t hostend = path ? (size_t)(path - src) : strcspn(src, "?#");
-	char *out = malloc(hostend + plen + 32);
+	size_t tlen = 0;
+	const char *token = token_param(src, &tlen);
+	char *out = malloc(hostend + plen + tlen + 32);
 	if (!out)
 		return NULL;
 	static const char *const gperf[] = {"/pprof/heap", "/pprof/growth", "/pprof/profile",
@@ -54,6 +80,8 @@ static char *symbolz_url(const char *src)
 	} else {
 		sprintf(out, "%.*s/symbolz", (int)hostend, src);
 	}
+	if (token)
+		sprintf(out + strlen(out), "?%.*s", (int)tlen, token);
 	return out;
 }
 
