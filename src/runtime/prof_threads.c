@@ -374,9 +374,13 @@ int cprof__threads_dump(const struct profile *p, struct buf *b)
 			if (!loc)
 				continue;
 			if (loc->nline == 0) {
+				/* No name at all: where it is, as the named frames without a line say it. */
 				const struct pp_mapping *m = cprof__profile_mapping(p, loc->mapping_id);
-				cprof__buf_printf(b, "0x%llx\n\t%s\n", (unsigned long long)loc->address,
-						  m ? cprof__profile_str(p, m->filename) : "?");
+				if (m)
+					cprof__buf_printf(b, "?()\n\t%s +0x%llx\n", cprof__profile_str(p, m->filename),
+							  (unsigned long long)(loc->address - m->memory_start + m->file_offset));
+				else
+					cprof__buf_printf(b, "?()\n\t? 0x%llx\n", (unsigned long long)loc->address);
 				continue;
 			}
 			for (size_t li = 0; li < loc->nline; li++) {

@@ -428,6 +428,69 @@ static int describe(Dwfl_Module *mod, uintptr_t pc, struct sym_frame *fr, int ma
 	return n;
 }
 
+/*
+ * A name for an address no symbol covers: a stripped library's internal
+ * (hidden) functions are not in its .dynsym, and their names exist only in
+ * a separate debug file (libc6-dbg, -dbgsym packages, found by build-id) or
+ * in MiniDebugInfo (.gnu_debugdata, which libdwfl reads itself). Without
+ * them, where the function starts is still known from the unwind tables:
+ * .eh_frame_hdr's sorted table of FDE start addresses. The frame is named
+ * "<module>+0x<start>", its start in the module's own addresses (what
+ * addr2line and gdb take for that file), so every address of one function
+ * is one node and the name can be looked up later. False when the table is
+ * missing, in an encoding not handled, or does not cover pc.
+ */
+static bool cfi_name(Dwfl_Module *mod, uintptr_t pc, char *buf, size_t len)
+{
+	GElf_Addr bias;
+	Elf *elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf_Data *d = NULL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (name = elf_strptr(elf, shstrndx, sh.sh_name)) && strcmp(name, ".eh_frame_hdr") == 0) {
+			d = elf_getdata(scn, NULL);
+			break;
+		}
+	}
+	/* version 1; eh_frame_ptr any 4-byte encoding; count udata4; table datarel|sdata4. */
+	const uint8_t *h = d ? d->d_buf : NULL;
+	if (!h || d->d_size < 12 || h[0] != 1 || (h[1] & 0x0f) != 0x0b || h[2] != 0x03 || h[3] != 0x3b)
+		return false;
+	uint32_t count;
+	memcpy(&count, h + 8, 4);
+	if (count == 0 || (d->d_size - 12) / 8 < count)
+		return false;
+	int64_t want = (int64_t)(pc - bias) - (int64_t)sh.sh_addr; /* table entries are relative to the section */
+	size_t lo = 0, hi = count; /* the last entry whose start <= want */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		int32_t v;
+		memcpy(&v, h + 12 + mid * 8, 4);
+		if (v <= want)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	int32_t first;
+	memcpy(&first, h + 12 + lo * 8, 4);
+	if (first > want)
+		return false;
+	const char *file = NULL;
+	const char *modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &file, NULL);
+	const char *path = file ? file : modname;
+	if (!path)
+		return false;
+	const char *base = strrchr(path, '/');
+	snprintf(buf, len, "%s+0x%llx", base ? base + 1 : path, (unsigned long long)(sh.sh_addr + (int64_t)first));
+	return true;
+}
+
 static struct map *find_map(struct maps *m, uintptr_t pc)
 {
 	for (size_t i = 0; i < m->n; i++)
@@ -684,6 +747,16 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 		if (c->kept && !(raw & TAG_BIT))
 			keep_put(key, fr, n, has_line);
 	}
+	bool named = n > 0;
+	if (n == 0) {
+		/* Nothing names it (kept answers included): where its function starts. */
+		if (!mod && !(raw & TAG_BIT))
+			mod = c->dwfl ? dwfl_addrmodule(c->dwfl, pc) : NULL;
+		if (cfi_name(mod, pc, namebuf, sizeof namebuf)) {
+			fr[0] = (struct sym_frame){namebuf, namebuf, NULL, "", 0, 0};
+			n = 1;
+		}
+	}
 	struct pp_line lines[64];
 	for (int i = 0; i < n; i++) {
 		lines[i].function_id = function_id(c, fr[i].name, fr[i].system_name, fr[i].file, fr[i].start_line);
@@ -693,8 +766,8 @@ static uint64_t location_id(struct ctx *c, uintptr_t raw, bool leaf)
 	}
 	if (m) {
 		m->any = true;
-		if (n == 0)
-			m->all_func = false;
+		if (!named)
+			m->all_func = false; /* a reader with the symbols may still name the rest */
 		if (has_line)
 			m->any_line = true;
 	}

@@ -72,3 +72,39 @@ for alloc in libtcmalloc.so.4 libjemalloc.so.2; do
 	[ -e "$libdir/$alloc" ] || { info "$alloc not installed; skipped"; continue; }
 	run_one "threads_${alloc%%.so*}" "$libdir/$alloc"
 done
+
+# ---- libc's frames by name ----
+# tests/progs/libc_waits_linked: threads blocked in read, poll, nanosleep and
+# pthread_cond_wait. Each thread's stack shows the C library's function by
+# name, over the thread's own. With CPROF_DEBUGINFO=none (as on a machine
+# without libc6-dbg: Debian's libc.so.6 has no .symtab, only .dynsym), the
+# exported functions keep their names, and libc's internal ones (the futex
+# wait under pthread_cond_wait, start_thread, __clone3) are named by where
+# they start from .eh_frame_hdr (libc.so.6+0x...), so no frame of the dump
+# is left without a name.
+libc_names() { # prefix [ENV...]
+	local p=$1
+	shift
+	if ! env "$@" timeout 60 "$PROGS/libc_waits_linked" "$T/$p.txt" 2>"$T/$p.err"; then
+		fail "${p}_run" "$(tail -n 3 "$T/$p.err" | tr '\n' ' ')"
+		return
+	fi
+	expect "${p}_read" "$T/$p.txt" reader read 'read'
+	expect "${p}_read_caller" "$T/$p.txt" reader read reader_fn
+	expect "${p}_poll" "$T/$p.txt" poller poll '\(__\)\{0,1\}poll'
+	expect "${p}_poll_caller" "$T/$p.txt" poller poll poller_fn
+	expect "${p}_nanosleep" "$T/$p.txt" sleeper clock_nanosleep 'clock_nanosleep'
+	expect "${p}_nanosleep_caller" "$T/$p.txt" sleeper clock_nanosleep sleeper_fn
+	expect "${p}_cond_wait" "$T/$p.txt" waiter 'futex|pthread_cond_wait' pthread_cond_wait
+	expect "${p}_cond_wait_caller" "$T/$p.txt" waiter 'futex|pthread_cond_wait' waiter_fn
+	local unnamed
+	unnamed=$(grep -c '^?()\|^0x' "$T/$p.txt")
+	in_range "${p}_all_named" "$unnamed" 0 0 "frames without a name in the dump; $(grep -c '()' "$T/$p.txt") frames in all"
+}
+libc_names libc_names
+libc_names libc_names_nodebug CPROF_DEBUGINFO=none
+if grep -q '^libc\.so\.6+0x[0-9a-f]*()' "$T/libc_names_nodebug.txt"; then
+	pass libc_names_nodebug_cfi "internal functions named by their start: $(grep -m1 '^libc\.so\.6+0x' "$T/libc_names_nodebug.txt")"
+else
+	fail libc_names_nodebug_cfi "no libc.so.6+0x... frame: $(head -c 400 "$T/libc_names_nodebug.txt" | tr '\n' ' ')"
+fi
