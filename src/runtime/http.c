@@ -49,6 +49,8 @@
 #define THREAD_STACK (1024 * 1024)
 #define MAX_BUILDS 4 /* profiles built or symbolized at once; more requests wait their turn */
 #define ENDPOINT_NICE 10 /* when SCHED_IDLE is refused: this much nicer than the process */
+#define BUDGET_RATE_NS 10000000LL /* CPU per second at the program's priority: 1% of a CPU */
+#define BUDGET_MAX_NS 250000000LL /* banked at most: a few snapshots answered at once */
 
 /* ---- libmicrohttpd, resolved at first start ---- */
 
@@ -108,6 +110,95 @@ static struct {
 	int max_seconds;
 	atomic_bool stopping;
 } srv = {.lock = PTHREAD_MUTEX_INITIALIZER, .listen_fd = -1, .wake_fd = -1};
+
+/*
+ * The endpoint's share of the CPU: prompt answers when asked now and then,
+ * a bounded share when hammered. A request runs at the program's own
+ * priority (SCHED_OTHER, its nice value) while the endpoint's budget holds:
+ * BUDGET_RATE_NS of CPU a second, banked up to BUDGET_MAX_NS, one such
+ * request at a time. Any other request, and every request once the budget
+ * is spent, runs under SCHED_IDLE: only on CPU time nothing else wants
+ * (weight 3 against 1024 for nice 0, per thread), so however many
+ * connections are busy, requests wait rather than the program (a
+ * connection's thread keeps the class its last request had, since going
+ * back up from SCHED_IDLE is refused to unprivileged processes). Only CPU
+ * used at the program's priority is charged (idle-class time is free by
+ * definition), so hammering the endpoint costs the program about
+ * BUDGET_RATE_NS a second, and a lone request after a quiet spell is
+ * served as fast as the program's own threads run (docs/BENCHMARKS.md).
+ * CPROF_HTTP_SCHED=idle keeps every request under SCHED_IDLE.
+ */
+static struct {
+	pthread_mutex_t lock;
+	int64_t tokens, last; /* ns of CPU left at the program's priority, as of last */
+	bool busy;            /* a request runs at the program's priority */
+	bool idle_only;       /* CPROF_HTTP_SCHED=idle */
+} budget = {.lock = PTHREAD_MUTEX_INITIALIZER, .tokens = BUDGET_MAX_NS};
+
+/* The calling thread's class now: 0 not set yet, 1 the program's, 2 idle. */
+static CPROF_TLS int sched_class;
+
+static void sched_idle(void)
+{
+	if (sched_class == 2)
+		return;
+	sched_class = 2;
+	struct sched_param sp = {0};
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+		/* Refused (a seccomp filter, an old kernel): nice +10 instead. */
+		errno = 0;
+		int prio = getpriority(PRIO_PROCESS, 0);
+		if (errno == 0 && prio < 19)
+			setpriority(PRIO_PROCESS, (id_t)gettid(), prio + ENDPOINT_NICE > 19 ? 19 : prio + ENDPOINT_NICE);
+	}
+}
+
+/* Whether this request may run at the program's priority; if so it holds the slot until budget_end. */
+static bool budget_begin(void)
+{
+	if (budget.idle_only)
+		return false;
+	int64_t now = cprof__now_ns();
+	pthread_mutex_lock(&budget.lock);
+	int64_t t = budget.tokens + (now - budget.last) / (1000000000LL / BUDGET_RATE_NS);
+	budget.tokens = t < BUDGET_MAX_NS ? t : BUDGET_MAX_NS;
+	budget.last = now;
+	bool ok = !budget.busy && budget.tokens > 0;
+	if (ok)
+		budget.busy = true;
+	pthread_mutex_unlock(&budget.lock);
+	if (!ok)
+		return false;
+	struct sched_param sp = {0};
+	/*
+	 * A new connection's thread has the program's class already. Back from
+	 * SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE room: without them, a
+	 * connection that went idle stays idle (a new connection starts afresh).
+	 */
+	if (sched_class == 2 && sched_setscheduler(0, SCHED_OTHER, &sp) != 0) {
+		pthread_mutex_lock(&budget.lock);
+		budget.busy = false;
+		pthread_mutex_unlock(&budget.lock);
+		return false;
+	}
+	sched_class = 1;
+	return true;
+}
+
+static void budget_end(int64_t cpu_ns)
+{
+	pthread_mutex_lock(&budget.lock);
+	budget.tokens -= cpu_ns;
+	budget.busy = false;
+	pthread_mutex_unlock(&budget.lock);
+}
+
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* Set on the endpoint's own threads: they must not stop the server they run on. */
 static CPROF_TLS bool on_endpoint_thread;
@@ -445,23 +536,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct conn_req *r = *con_cls;
 	if (!r || !r->target)
 		return MHD_NO;
-	if (!on_endpoint_thread) {
-		on_endpoint_thread = true;
-		/*
-		 * Below the program's threads: SCHED_IDLE runs a thread only on CPU
-		 * time nothing else wants (weight 3 against 1024 for nice 0, per
-		 * thread), so however many connections are busy, requests wait
-		 * rather than the program. Where the policy is refused, nice +10.
-		 */
-		struct sched_param sp = {0};
-		if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
-			errno = 0;
-			int prio = getpriority(PRIO_PROCESS, 0);
-			if (errno == 0 && prio < 19)
-				setpriority(PRIO_PROCESS, (id_t)gettid(),
-					    prio + ENDPOINT_NICE > 19 ? 19 : prio + ENDPOINT_NICE);
-		}
-	}
+	if (!on_endpoint_thread)
+		on_endpoint_thread = true; /* its class is set request by request (budget_begin) */
 	if (!r->seen) {
 		r->seen = true;
 		return MHD_YES; /* headers only: the body, if any, comes next */
@@ -483,7 +559,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		.body_too_large = r->too_large,
 	};
 	struct http_resp rs;
+	bool normal = budget_begin();
+	if (!normal)
+		sched_idle();
+	int64_t cpu0 = normal ? thread_cpu_ns() : 0;
 	cprof__http_handle(&backend, &rq, &rs);
+	if (normal)
+		budget_end(thread_cpu_ns() - cpu0); /* it stays in the program's class: see budget_begin */
 	client_fd = -1;
 	/* A long capture left the connection idle: restart its timeout before sending. */
 	mhd.set_conn_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S);
@@ -612,6 +694,10 @@ static int start_locked(const char *addr)
 		else
 			cprof__log("CPROF_HTTP_MAX_SECONDS=%s: want 1 to 86400; using %d", ms, srv.max_seconds);
 	}
+	const char *sched = cprof__config.secure ? NULL : getenv("CPROF_HTTP_SCHED");
+	budget.idle_only = sched && strcmp(sched, "idle") == 0;
+	if (sched && *sched && !budget.idle_only && strcmp(sched, "budget") != 0)
+		cprof__log("CPROF_HTTP_SCHED=%s: want idle or budget; using budget", sched);
 	backend.token = srv.has_token ? srv.token : NULL;
 	backend.max_seconds = srv.max_seconds;
 	atomic_store(&srv.stopping, false);

@@ -12,12 +12,17 @@
  * delta of the allocs profile over a window holds the second and not the
  * first.
  *
- * Usage: http_busy SECONDS [STOPFILE [alloc]]
+ * With "spin2" instead, a second thread runs http_hot too, so the program
+ * computes on two CPUs (the endpoint's answer time when every CPU is busy).
+ *
+ * Usage: http_busy SECONDS [STOPFILE [alloc|spin2]]
  * Prints "units=N check=ok cpu_ms=C" (or "check=FAIL <why>"; C is the work
  * loop's CPU time on its thread) and exits 0 when ok.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +49,15 @@ __attribute__((noinline)) uint64_t http_hot(uint64_t x)
 }
 
 static void *volatile keep[2000];
+static atomic_int spin_stop;
+
+static void *spinner(void *arg)
+{
+	uint64_t x = 2463534242ull;
+	while (!atomic_load(&spin_stop))
+		x = http_hot(x);
+	return (void *)(uintptr_t)(x & 1);
+}
 
 __attribute__((noinline)) void http_alloc_before(void)
 {
@@ -69,8 +83,12 @@ int main(int argc, char **argv)
 	double secs = argc > 1 ? atof(argv[1]) : 5;
 	const char *stop = argc > 2 && *argv[2] ? argv[2] : NULL;
 	int alloc = argc > 3 && strcmp(argv[3], "alloc") == 0;
+	int spin2 = argc > 3 && strcmp(argv[3], "spin2") == 0;
 	if (alloc)
 		http_alloc_before();
+	pthread_t spin_th;
+	if (spin2 && pthread_create(&spin_th, NULL, spinner, NULL) != 0)
+		return 2;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_usr1;
@@ -92,6 +110,10 @@ int main(int argc, char **argv)
 			break;
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	if (spin2) {
+		atomic_store(&spin_stop, 1);
+		pthread_join(spin_th, NULL);
+	}
 	long cpu_ms = (long)((c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000);
 	/* Same chain again: memory the endpoint must not have touched. */
 	uint64_t y = 88172645463325252ull;
