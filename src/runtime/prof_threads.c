@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -150,7 +151,15 @@ static void capture_all(struct list *l)
 			continue;
 		}
 		snprintf(t->state, sizeof t->state, "running");
-		if (cprof__capture_blocks_sigprof(t->tid)) {
+		/* A thread in a signal handler (a wall-clock sampler's request, say)
+		 * blocks SIGPROF for microseconds: look again before giving up. */
+		bool masked = cprof__capture_blocks_sigprof(t->tid);
+		for (int k = 0; masked && k < 3; k++) {
+			struct timespec ts = {0, 2000000};
+			nanosleep(&ts, NULL);
+			masked = cprof__capture_blocks_sigprof(t->tid);
+		}
+		if (masked) {
 			t->special = "[cprof: thread blocks SIGPROF, stack unknown]";
 			continue;
 		}
