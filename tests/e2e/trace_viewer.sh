@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # trace_viewer.sh - `cprof trace -http`, the trace viewer, on a trace of
 # tests/progs/trace_known_linked (a producer/consumer pair over a condition
-# variable, a task across two threads, nested regions, a 100 ms sleep):
+# variable, a task across two threads, nested regions, a 100 ms sleep) and
+# one of tests/progs/trace_blocking_linked (waits that always block, CPU
+# samples):
 # the command line's rules (`cprof trace FILE` alone serves the viewer;
 # -http does not go with -format; a bad address), the server's JSON
 # endpoints and its answers to bad requests (a malformed time range is a
@@ -15,7 +17,9 @@ top=$CPROF_TOP
 art=$CPROF_BUILD/test-artifacts/trace-viewer
 web=$top/tests/web
 
-if ! "$CPROF" run -trace="$T/k.trace" -- "$PROGS/trace_known_linked" >/dev/null 2>"$T/run.err"; then
+if ! "$CPROF" run -trace="$T/k.trace" -- "$PROGS/trace_known_linked" >/dev/null 2>"$T/run.err" ||
+	! "$CPROF" run -trace="$T/w.trace" -blocksyscalls -cpuprofile="$T/w.prof" -- "$PROGS/trace_blocking_linked" \
+		>/dev/null 2>"$T/run.err"; then
 	fail trace_viewer_trace "cprof run -trace failed: $(tail -3 "$T/run.err")"
 	exit 1
 fi
@@ -75,6 +79,7 @@ http://localhost:[0-9]*" "http://127.0.0.1:[0-9]*)
 	exit 1 ;;
 esac
 U=$URL_k
+serve w -http=127.0.0.1:0 -no_browser "$T/w.trace"
 
 # ---- JSON endpoints ----
 curl -s "$U/trace/data/meta" >"$T/meta.json"
@@ -83,6 +88,10 @@ curl -s "$U/trace/data/search?q=%5Eouter%24" >"$T/search.json"
 curl -s "$U/trace/data/view?name=tasks" >"$T/tasks.json"
 curl -s "$U/trace/data/view?name=regions" >"$T/regions.json"
 curl -s "$U/trace/data/view?name=sync" >"$T/sync.json"
+# shellcheck disable=SC2154
+curl -s "$URL_w/trace/data/meta" >"$T/wmeta.json"
+curl -s "$URL_w/trace/data/window?t0=0&t1=1000000000&px=2000" >"$T/wwin.json"
+curl -s "$URL_w/trace/data/view?name=sync" >"$T/wsync.json"
 if python3 - "$T" >"$T/py.out" 2>&1 <<'EOF'; then
 import json, sys
 d = sys.argv[1]
@@ -107,6 +116,14 @@ regs = json.load(open(d + "/regions.json"))
 counts = {n["name"]: n["hist"]["count"] for n in regs["names"]}
 assert counts.get("produce") == 5 and counts.get("outer") == 1 and counts.get("sleep") == 1, counts
 json.load(open(d + "/sync.json"))
+# the waits: cond, sem, mutex, join and the sleep's syscall on their tracks, with arrows
+wm = json.load(open(d + "/wmeta.json"))
+ww = json.load(open(d + "/wwin.json"))
+reasons = {wm["reasons"][s[2]] for t in ww["threads"] for s in t["state"]}
+assert {"cond", "sem", "mutex", "join", "syscall"} <= reasons, reasons
+assert wm["arrows"] >= 9 and sum(t["samples"] for t in wm["threads"]) > 0, (wm["arrows"], wm["threads"])
+ws = json.load(open(d + "/wsync.json"))
+assert {r["reason"] for r in ws["rows"]} >= {"cond", "sem", "mutex", "join"}, ws["rows"]
 print("meta: %d threads; window: the sleep region %.1f ms whole; search ^outer$: 1 region; tasks: transfer; regions: %s"
       % (len(meta["threads"]), (sleep[1] - sleep[0]) / 1e6, counts))
 EOF
@@ -168,5 +185,5 @@ if [ ! -d "$web/node_modules/playwright-core" ]; then
 		exit 1
 	}
 fi
-HOME=$T/home node "$web/trace.mjs" "$art" "$U"
+HOME=$T/home node "$web/trace.mjs" "$art" "$U" "$URL_w"
 info "screenshots in $art"

@@ -4,17 +4,22 @@
 // variable, a task "transfer" across two threads, regions outer > inner,
 // a 100 ms region "sleep"):
 //
-//   node trace.mjs ARTIFACT_DIR URL
+//   node trace.mjs ARTIFACT_DIR URL WAITS_URL
+//
+// WAITS_URL serves a trace of tests/progs/trace_blocking_linked (run with
+// -blocksyscalls -cpuprofile), whose every wait blocks: a consumer woken
+// by a producer's signal N times, a thread burning CPU in spin_work().
 //
 // The timeline draws (a canvas that is not blank, one track per thread of
-// the trace), W/S and the wheel zoom, A/D pan, clicking a region shows
-// its details, search finds a region; every derived
+// the trace), W/S and the wheel zoom, A/D pan, clicking a region, a
+// wait and a CPU sample shows its details (a wait: its reason, the thread
+// that released it, the wake-up latency, its stack), search finds a region; every derived
 // view loads; light and dark screenshots saved and checked to be non-blank.
 // Prints PASS/FAIL lines; no timing is judged.
 import { mkdirSync } from 'node:fs';
 import { launch, newPage, pngStats, waitReady } from './lib.mjs';
 
-const [dir, url] = process.argv.slice(2);
+const [dir, url, waitsUrl] = process.argv.slice(2);
 mkdirSync(dir, { recursive: true });
 let failures = 0;
 const pass = (n, w) => console.log(`PASS ${n}: ${w}`);
@@ -24,9 +29,9 @@ const check = (ok, n, w) => (ok ? pass(n, w) : fail(n, w));
 const browser = await launch();
 const meta = await (await fetch(`${url}/trace/data/meta`)).json();
 
-async function open(page, path) {
+async function open(page, path, base) {
   page.errors.length = 0;
-  await page.goto(url + path);
+  await page.goto((base || url) + path);
   return waitReady(page);
 }
 // Wait until the page has the data for its current view.
@@ -119,6 +124,54 @@ const page = await newPage(browser);
   }
 }
 
+// ---- a wait: found by its call, clicked on the timeline: reason, releaser, latency, stack ----
+{
+  await open(page, '/trace/timeline', waitsUrl);
+  await settled(page);
+  await page.fill('#search', '^pthread_cond_wait$');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => /match/.test(document.getElementById('matched').textContent), null, { timeout: 5000 });
+  const matched = await page.locator('#matched').innerText();
+  let hit = null;
+  if ((await page.locator('#results li').count()) > 0) {
+    await page.locator('#results li').first().click();
+    await settled(page);
+    hit = await page.evaluate(() => window.cpTrace.find('state', true, 'cond'));
+  }
+  if (!hit) {
+    fail('trace_click_wait', `search says "${matched}": no condition wait drawn to click`);
+  } else {
+    await page.evaluate(() => { document.getElementById('detail').textContent = ''; });
+    await page.mouse.click(hit.x, hit.y);
+    await page.waitForFunction(() => /Blocked/.test(document.getElementById('detail').textContent), null,
+      { timeout: 5000 }).catch(() => {});
+    const text = await page.locator('#detail').innerText();
+    await page.screenshot({ path: `${dir}/timeline_wait.png` });
+    check(/Blocked/.test(text) && /reason\s+cond/.test(text) && /released by\s+producer/.test(text) &&
+          /wake-up latency/.test(text) && /consumer\s/.test(text) && page.errors.length === 0,
+    'trace_click_wait', `"${matched}" (5 expected); clicked "${hit.name}": ${JSON.stringify(text.slice(0, 300))}`);
+  }
+}
+
+// ---- a CPU sample: its stack ----
+{
+  await open(page, '/trace/timeline', waitsUrl);
+  await settled(page);
+  await page.fill('#search', '^spin_work$');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => /match/.test(document.getElementById('matched').textContent), null, { timeout: 5000 });
+  const matched = await page.locator('#matched').innerText();
+  let text = '';
+  if ((await page.locator('#results li').count()) > 0) {
+    await page.locator('#results li').first().click();
+    await page.waitForFunction(() => /CPU sample/.test(document.getElementById('detail').textContent), null,
+      { timeout: 5000 }).catch(() => {});
+    text = await page.locator('#detail').innerText();
+  }
+  check(/CPU sample/.test(text) && /spin_work/.test(text) && /spinner/.test(text) && page.errors.length === 0,
+    'trace_cpu_sample', `"${matched}"; the first: ${JSON.stringify(text.slice(0, 200))}`);
+}
+
 // ---- search finds a region, lists it, and clicking the match selects it ----
 {
   await open(page, '/trace/timeline');
@@ -157,6 +210,19 @@ const page = await newPage(browser);
   const mid = starts.map((v) => (v.t0 + v.t1) / 2);
   check(mid[0] < mid[1] && mid[1] < mid[2] && Math.abs(mid[3] - mid[1]) < 1 && page.errors.length === 0, 'trace_search_keys',
     `N N N P centre the view on ${mid.map((m) => (m / 1e6).toFixed(3) + ' ms').join(', ')} (want increasing, then back to the second)`);
+}
+
+// ---- the syscall profile narrowed to a region: the 100 ms nanosleep inside "sleep" ----
+{
+  await open(page, '/trace/syscall', waitsUrl);
+  await page.selectOption('#region', 'sleep');
+  await page.waitForURL(/region=sleep/);
+  await waitReady(page);
+  const text = await page.locator('main').innerText();
+  const href = await page.locator('a.dl').getAttribute('href');
+  check(/^1 episodes/m.test(text) && /sleep_100ms/.test(text) && href === '/trace/pprof?kind=syscall&region=sleep' &&
+        page.errors.length === 0, 'trace_view_region',
+  `download ${href}: ${JSON.stringify(text.slice(0, 200))}`);
 }
 
 // ---- every derived view loads ----
