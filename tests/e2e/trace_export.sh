@@ -8,12 +8,16 @@
 # protoc against proto/perfetto_trace.proto and shows the same tracks,
 # slices, instants and counter tracks.
 #
-# A version 2 file with blocking episodes and a CPU sample (the decoder's
-# fuzz corpus): the -pprof profiles (sync, syscall, sched) are read silently
-# by go tool pprof and their totals equal the decoded episodes' sums
-# exactly; the JSON and the Perfetto trace have one blocked span per
-# episode, their durations adding up, one flow per known release, one
-# PerfSample per CPU sample.
+# tests/progs/trace_waits_linked, recorded (a wait of at least 100 ms on a
+# mutex released by "holder" inside region "contend", a blocking read of
+# at least 50 ms, joins), and a version 2 file with blocking episodes and a
+# CPU sample (the decoder's fuzz corpus): the -pprof profiles (sync,
+# syscall, sched) are read silently by go tool pprof and their totals equal
+# the decoded episodes' sums exactly; the mutex wait is charged to
+# lock_slowly (cprof pprof -top) and -region=contend keeps only it; the
+# JSON and the Perfetto trace have one blocked span per episode, their
+# lengths adding up, one flow per known release (the JSON's mutex span
+# names the holder), one PerfSample per CPU sample.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -158,6 +162,53 @@ if "$CPROF" trace -format=text "$SYN" >"$T/syn.txt" 2>"$T/syn.err"; then
 	check_exports syn "$SYN"
 else
 	fail syn_decodes "$(head -c 300 "$T/syn.err")"
+fi
+
+# --- Known waits, recorded.
+W=$PROGS/trace_waits_linked
+if ! "$CPROF" run -q -blocksyscalls -trace="$T/w.trace" -- "$W" 2>"$T/w.err" ||
+	! "$CPROF" trace -format=text "$T/w.trace" >"$T/w.txt" 2>>"$T/w.err"; then
+	fail waits_run "$(head -c 300 "$T/w.err")"
+	exit 0
+fi
+tid_of() { awk -v n="$1" '$3 == "thread-name" && $4 == "name=" n { print $2 }' "$T/w.txt" | tail -n 1; }
+holder=$(tid_of holder)
+waiter=$(tid_of waiter)
+episodes "$T/w.txt" >"$T/w.eps"
+mutex_line=$(awk -v w="$waiter" '$1 == w && $2 == "mutex" && $6 ~ /lock_slowly/' "$T/w.eps")
+read -r _ _ mdur mpeer _ _ <<<"$mutex_line"
+if [ -n "$mutex_line" ] && [ "$mpeer" = "$holder" ]; then
+	in_range mutex_episode "$((mdur / 1000000))" 100 2000 "waiter's mutex wait in lock_slowly (ms), released by holder $holder"
+else
+	fail mutex_episode "no mutex episode of waiter $waiter in lock_slowly released by holder $holder: $(head -c 400 "$T/w.eps")"
+fi
+sread=$(awk -v w="$waiter" '$1 == w && $2 == "syscall" && $6 ~ /read_slowly/ { print int($3 / 1000000) }' "$T/w.eps" | head -n 1)
+in_range syscall_episode "${sread:-0}" 50 2000 "waiter's blocking read in read_slowly (ms)"
+check_exports w "$T/w.trace"
+
+# The sync profile's shape: go tool trace's sample and period types; the wait under lock_slowly.
+if go tool pprof -raw "$T/w.sync.prof" 2>/dev/null | grep -q "^PeriodType: trace count" &&
+	go tool pprof -raw "$T/w.sync.prof" 2>/dev/null | grep -A1 '^Samples:' | grep -q "contentions/count delay/nanoseconds"; then
+	pass pprof_shape "PeriodType trace count; samples contentions/count delay/nanoseconds"
+else
+	fail pprof_shape "$(go tool pprof -raw "$T/w.sync.prof" 2>&1 | head -n 6 | tr '\n' '|')"
+fi
+if "$CPROF" pprof -top -sample_index=delay -unit=ms "$T/w.sync.prof" >"$T/sync.top" 2>"$T/synctop.err" &&
+	ms=$(awk '$NF == "lock_slowly" { sub(/ms$/, "", $4); print int($4) }' "$T/sync.top") && [ -n "$ms" ]; then
+	in_range pprof_sync_lock_slowly "$ms" 100 2000 "cprof pprof -top: lock_slowly's cumulative delay in ms"
+else
+	fail pprof_sync_lock_slowly "$(head -c 600 "$T/sync.top" "$T/synctop.err")"
+fi
+# -region: only the episode inside "contend".
+if "$CPROF" trace -pprof=sync -region=contend "$T/w.trace" >"$T/region.prof" 2>"$T/region.err"; then
+	got=$(raw_totals "$T/region.prof")
+	[ "$got" = "1 ${mdur:-0}" ] && pass pprof_region "$got: the one wait inside region contend" || fail pprof_region "got $got, want 1 $mdur"
+else
+	fail pprof_region "$(head -c 300 "$T/region.err")"
+fi
+if "$CPROF" trace -format=json "$T/w.trace" >"$T/w2.json" && js=$(python3 "$CHECK" json "$T/w2.json" 2>&1); then
+	got=$(pyget "$js" '[r[1] for r in d["released_by"] if r[0] == '"${waiter:-0}"' and r[2] == "pthread_mutex_lock"]')
+	[ "$got" = "[${holder:-none}]" ] && pass json_released_by "the waiter's mutex span says holder $holder released it" || fail json_released_by "got $got"
 fi
 
 # Bad flags.
