@@ -24,6 +24,12 @@
 #                    default rate over tcmalloc, against tcmalloc's own sampler          [tcmalloc]
 #   gperf-heapprof   LD_PRELOAD=libtcmalloc.so.4 HEAPPROFILE=F (gperftools' heap
 #                    profiler, every allocation)                                          [tcmalloc]
+#   cprof-cpu        xml only: LD_PRELOAD=libcprof.so CPROF_CPUPROFILE=F: a CPU profile
+#                    written at exit by a program that has just freed a large tree
+#                    (what the runtime's private arena is for)                          [glibc]
+# With CPROF_HEAP_BENCH_BEFORE=/path/to/an/older/libcprof.so, xml also runs
+# cprof-before and cprof-cpu-before: the same two with that library, for a
+# before/after comparison in the same run.
 # The slow profilers do fewer pairs in bench_heap (the figures are per pair);
 # the xml workload is the same for all.
 #
@@ -117,6 +123,13 @@ for wl in 1t 2t xml; do
 	add $wl tcmalloc-sample tcmalloc "$(w $NP)" "LD_PRELOAD=$libtcmalloc TCMALLOC_SAMPLE_PARAMETER=524288"
 	add $wl cprof-tcmalloc tcmalloc "$(w $NP)" "${cp_env/LD_PRELOAD=$libcprof/LD_PRELOAD=$libcprof:$libtcmalloc}"
 	add $wl gperf-heapprof tcmalloc "$(w $NPG)" "LD_PRELOAD=$libtcmalloc HEAPPROFILE=@P@"
+	if [ $wl = xml ]; then
+		add $wl cprof-cpu glibc "$(w $NP)" "LD_PRELOAD=$libcprof CPROF_CPUPROFILE=@P@ CPROF_REPORT=$report"
+		if [ -n "${CPROF_HEAP_BENCH_BEFORE:-}" ]; then
+			add $wl cprof-before glibc "$(w $NP)" "${cp_env/LD_PRELOAD=$libcprof/LD_PRELOAD=$CPROF_HEAP_BENCH_BEFORE}"
+			add $wl cprof-cpu-before glibc "$(w $NP)" "LD_PRELOAD=$CPROF_HEAP_BENCH_BEFORE CPROF_CPUPROFILE=@P@ CPROF_REPORT=$report"
+		fi
+	fi
 done
 nconf=${#C_WL[@]}
 
@@ -209,6 +222,12 @@ while IFS=$'\t' read -r wl cfg r wall user sys rss out prof; do
 	pt="- - - -" meta=-
 	case $cfg in
 	cprof-off) ;;
+	cprof-cpu*)
+		if ! go tool pprof -raw "$(command -v xmllint)" "$prof" >/dev/null 2>&1; then
+			echo "heap bench: $wl $cfg round $r: go tool pprof cannot read $prof" >&2
+			failed=1
+		fi
+		;;
 	cprof*)
 		bin=$heap
 		[ "$wl" = xml ] && bin=$(command -v xmllint)
@@ -315,6 +334,7 @@ END {
 	print "### 3. xmllint --noout (a real program): run time, ratio of medians to the baseline allocator"
 	print ""
 	print "Wall and CPU (user+sys) of the whole process, and of what it waited for (heaptrack: its interpreter and compressor)."
+	print "cprof-cpu: a CPU profile (100 Hz) instead of a heap profile, written at exit right after xmllint freed its tree."
 	print "Goal for cprof: at most 5 % slower at the default rate."
 	print ""
 	print "| configuration | baseline | wall | wall vs baseline | CPU | CPU vs baseline | runs | goal |"

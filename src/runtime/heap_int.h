@@ -61,6 +61,7 @@ struct heap_node {
 	uint64_t size;
 	int64_t wobj, wbytes;
 	uint64_t clock; /* bytes the allocating thread had allocated, this block included */
+	uint32_t off;   /* distance from the allocator's block to ptr (its header), 0: none */
 	uint16_t tslot; /* the allocating thread's slot */
 	uint8_t kind;
 };

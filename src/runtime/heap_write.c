@@ -81,6 +81,7 @@ static struct profile *build(enum which w)
 	}
 	struct heap_thread *t = &cprof__heap_self;
 	cprof__heap_busy_enter(t);
+	cprof__arena_begin(); /* the profile's memory is not the program's heap */
 	struct profile *p = cprof__profile_new();
 	if (!p)
 		goto oom;
@@ -180,9 +181,11 @@ static struct profile *build(enum which w)
 		cprof__profile_free(p);
 		goto oom;
 	}
+	cprof__arena_end();
 	cprof__heap_busy_exit(t);
 	return p;
 oom:
+	cprof__arena_end();
 	cprof__heap_busy_exit(t);
 	errno = ENOMEM;
 	return NULL;
@@ -223,8 +226,10 @@ static int write_profile(enum which w, int fd, const char *path)
 	if (!p)
 		return -errno;
 	cprof__heap_busy_enter(t);
+	cprof__arena_begin();
 	int rc = path ? cprof__write_path(p, path) : cprof__write_fd(p, fd);
 	cprof__profile_free(p);
+	cprof__arena_end();
 	cprof__heap_busy_exit(t);
 	return rc;
 }
@@ -381,6 +386,7 @@ static void write_all(const char *mem_alt)
 	if (!cprof__heap.map)
 		return;
 	cprof__heap_busy_enter(t);
+	cprof__arena_begin(); /* building, symbolizing, compressing: none of it on the program's heap */
 	if (mp[0] || (want_leaks && !mem_alt)) {
 		struct profile *p = build(W_HEAP);
 		if (!p) {
@@ -407,6 +413,7 @@ static void write_all(const char *mem_alt)
 			report_written("peak", peak_path, p);
 		cprof__profile_free(p);
 	}
+	cprof__arena_end();
 	cprof__heap_busy_exit(t);
 }
 

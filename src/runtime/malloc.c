@@ -6,16 +6,31 @@
  *
  * Every call is forwarded to the allocator the program would use without us
  * (the next definition in the search order, RTLD_NEXT: glibc, or jemalloc,
- * tcmalloc or mimalloc when the program links or preloads one). With the heap
- * profiler and the counters off, a wrapper costs one load and one predictable
- * branch on top of the forwarded call.
+ * tcmalloc or mimalloc when the program links or preloads one).
+ *
+ * The two hot wrappers read nothing of ours but one cache line: malloc is
+ * one indirect jump, to the allocator while no hook is on, to a countdown
+ * of the thread's bytes while only sampling is (retarget); free reads the
+ * word before the block (in glibc, the chunk header free reads anyway) and
+ * sends a block marked there (heap.h: a sampled block's header, or a block
+ * of the runtime's own arenas) to its slow path, every other straight to
+ * the allocator. Sampled blocks are therefore allocated with room for the
+ * header before them, and realloc, malloc_usable_size and C++'s sized and
+ * aligned delete account for it. A consequence: a sampled block handed to
+ * an allocator's own non-standard entry points (jemalloc's sdallocx or
+ * rallocx, mimalloc's mi_free, tcmalloc's tc_free) instead of the standard
+ * ones would reach it at a pointer it did not return.
+ *
+ * While a thread is inside the runtime's private arena (arena.c), its
+ * allocations are served there; the arena's blocks carry the same mark, so
+ * free, realloc and malloc_usable_size find them from any thread, later.
  *
  * Bootstrap: the forwarding pointers start out pointing at stubs that
  * resolve every real function on first use. dlsym itself may allocate
  * (calloc for its error state); those calls, made by the thread that is
  * resolving, are served from a small static arena whose blocks are never
  * freed (free ignores them, realloc moves them to the real allocator,
- * malloc_usable_size knows their size).
+ * malloc_usable_size knows their size); they carry free's mark too.
  *
  * What a sampled allocation records, and everything about the registry of
  * sampled blocks, lives in prof_heap.c; this file only decides when to call
@@ -29,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/arena.h"
 #include "runtime/heap.h"
 #include "runtime/rt.h"
 
@@ -70,7 +86,7 @@ static inline int is_boot(const void *p)
 	return (uintptr_t)p - (uintptr_t)boot_arena < BOOT_SIZE;
 }
 
-/* A zeroed block with its size stored in the 8 bytes before it. */
+/* A zeroed block with free's mark and its size in the 16 bytes before it. */
 static void *boot_alloc(size_t n, size_t align)
 {
 	if (align < 16)
@@ -86,6 +102,7 @@ static void *boot_alloc(size_t n, size_t align)
 		return NULL;
 	}
 	uintptr_t p = ((uintptr_t)boot_arena + off + 16 + align - 1) & ~(uintptr_t)(align - 1);
+	((uint64_t *)p)[-2] = HEAP_HDR_MAGIC ^ p; /* free's mark: not the allocator's block (heap.h) */
 	((size_t *)p)[-1] = n;
 	return (void *)p;
 }
@@ -103,9 +120,17 @@ static void *stub_calloc(size_t n, size_t m);
 static void *stub_realloc(void *p, size_t n);
 static void *stub_memalign(size_t a, size_t n);
 
+/*
+ * What every wrapper reads, in one cache line: the forwarding pointers and
+ * the private arena's range (arena.c), which free tests on every call.
+ */
 struct real {
-	malloc_fn malloc;
+	malloc_fn malloc_to; /* where malloc goes: the allocator's, or a hook path (retarget) */
+	free_fn free_fast;   /* where free goes with an unmarked block: the allocator's, or counting */
 	free_fn free;
+	malloc_fn malloc;
+	uintptr_t arena_lo;
+	size_t arena_len;
 	calloc_fn calloc;
 	realloc_fn realloc;
 	aligned_fn memalign;
@@ -117,8 +142,12 @@ struct real {
 	usable_fn usable;
 };
 
-static struct real real = {stub_malloc, stub_free, stub_calloc, stub_realloc, stub_memalign,
-			   NULL, NULL, NULL, NULL, NULL, NULL};
+static struct real real __attribute__((aligned(64))) = {
+	.malloc_to = stub_malloc, .free_fast = stub_free,
+	.free = stub_free, .malloc = stub_malloc, .calloc = stub_calloc, .realloc = stub_realloc,
+	.memalign = stub_memalign,
+};
+static void retarget(void);
 static CPROF_TLS int resolving;
 static const char *next_name = "?";
 static const void *self_base;     /* where this object is loaded */
@@ -228,6 +257,7 @@ static int resolve(void)
 	__atomic_store_n(&real.calloc, r.calloc, __ATOMIC_RELEASE);
 	__atomic_store_n(&real.realloc, r.realloc, __ATOMIC_RELEASE);
 	__atomic_store_n(&real.malloc, r.malloc, __ATOMIC_RELEASE);
+	retarget();
 	resolving = 0;
 	return 1;
 }
@@ -288,6 +318,7 @@ void cprof__real_free(void *p)
 		real.free(p);
 }
 
+
 const char *cprof__malloc_next_name(void)
 {
 	return next_name;
@@ -300,128 +331,243 @@ int cprof__malloc_interposed(void)
 	return !m || !self_base || in_object(m, self_base) != NULL;
 }
 
+/* ---- the private arena and the bootstrap arena: blocks that are not the allocator's ---- */
+
+void cprof__malloc_set_arena(uintptr_t lo, size_t len)
+{
+	__atomic_store_n(&real.arena_lo, lo, __ATOMIC_RELEASE);
+	__atomic_store_n(&real.arena_len, len, __ATOMIC_RELEASE);
+}
+
+static inline bool in_arena(const void *p)
+{
+	return (uintptr_t)p - real.arena_lo < real.arena_len;
+}
+
+static inline bool is_own(const void *p)
+{
+	return is_boot(p) || in_arena(p);
+}
+
+static void own_free(void *p)
+{
+	if (!is_boot(p))
+		cprof__arena_free(p); /* bootstrap blocks are never freed */
+}
+
+/* Whether this allocation is the runtime's own, to be served by the arena. */
+static inline bool arena_mode(unsigned h)
+{
+	return (h & HEAP_HOOK_ARENA) && cprof__arena_depth;
+}
+
 /* ---- the hooks ---- */
 
 /*
- * The wrapper's frame (the runtime keeps frame pointers): its caller's
- * return address is at fp[1], and the caller's stack pointer at the call
- * was fp + 2 words.
+ * The wrapper's caller: the address it returns to, and its stack pointer
+ * at the call (the wrapper's canonical frame address). Neither needs a
+ * frame of the wrapper's own, so malloc's fast path sets none up.
  */
-#define FRAME() __builtin_frame_address(0)
-#define FRAME_RET(fp) (((void **)(fp))[1])
-#define FRAME_SP(fp) ((void *)((char *)(fp) + 2 * sizeof(void *)))
-#define CALLER_RET() FRAME_RET(FRAME())
-#define CALLER_SP() FRAME_SP(FRAME())
+#define CALLER_RET() __builtin_return_address(0)
+#define CALLER_SP() __builtin_dwarf_cfa()
 
-/* Counting, or a sample due: out of line, so the wrappers' fast path stays small. */
-static void on_alloc_slow(void *p, size_t n, enum heap_kind kind, void *ret, void *sp, bool counted_down)
+#define HOOKS() __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED)
+#define SAMPLING (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE)
+
+/* What an allocation needs besides the real call: exact counts, and a sample when one is due. */
+struct pend {
+	struct heap_pending hp;
+	unsigned h;
+	size_t n;
+};
+
+/* Before the real call: when pe->hp.node is set, allocate with a header. */
+static inline void begin(struct pend *pe, unsigned h, size_t n, void *ret, void *sp, bool counted_down)
 {
-	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
-	if (h & HEAP_HOOK_COUNT)
-		cprof__heap_count_alloc(n);
+	pe->h = h;
+	pe->n = n;
+	pe->hp.node = NULL;
+	pe->hp.record = 0;
 	if (h & HEAP_HOOK_SAMPLE) {
 		struct heap_thread *t = &cprof__heap_self;
 		if (!counted_down)
 			t->left -= (int64_t)n;
 		if (t->left < 0)
-			cprof__heap_sample(p, n, kind, ret, sp);
+			cprof__heap_sample_pre(&pe->hp, n, HEAP_KIND_MALLOC, ret, sp);
 	}
 }
 
-/*
- * The common case while sampling (no counting) is one subtraction from the
- * thread's countdown; everything else goes out of line.
- */
-#define on_alloc(p, n, kind)                                                                        \
-	do {                                                                                        \
-		unsigned h_ = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);                \
-		if (__builtin_expect(h_ != 0, 0) && (p)) {                                          \
-			if (h_ != (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE))                              \
-				on_alloc_slow((p), (n), (kind), CALLER_RET(), CALLER_SP(), false);  \
-			else if ((cprof__heap_self.left -= (int64_t)(n)) < 0)                       \
-				on_alloc_slow((p), (n), (kind), CALLER_RET(), CALLER_SP(), true);   \
-		}                                                                                   \
-	} while (0)
-
-static __attribute__((noinline)) void on_free_slow(void *p)
+/* After it: p is what the wrapper returns, off its header's distance. */
+static inline void *end(struct pend *pe, void *p, size_t off)
 {
-	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
-	if (h & HEAP_HOOK_COUNT)
-		cprof__heap_count_free();
-	if ((h & HEAP_HOOK_FREE) && cprof__heap_maybe_sampled(p))
-		cprof__heap_forget(p);
-}
-
-/* While sampling, a free whose block the bitmap rules out costs a hash and one load. */
-#define on_free(p)                                                                                    \
-	do {                                                                                          \
-		unsigned h_ = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);                  \
-		if (__builtin_expect(h_ != 0, 0) && (p)) {                                            \
-			if (h_ != (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE))                                \
-				on_free_slow(p);                                                      \
-			else if (cprof__heap_maybe_sampled(p))                    \
-				cprof__heap_forget(p);                                                \
-		}                                                                                     \
-	} while (0)
-
-/* ---- the wrappers ---- */
-
-#define HOOKS_OFF() __builtin_expect(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) == 0, 1)
-
-/* Counting, or a sample due, or the heap profiler in a state other than sampling: the rest of malloc. */
-static __attribute__((noinline)) void *malloc_slow(size_t n, bool counted_down, void *ret, void *sp)
-{
-	void *p = real.malloc(n);
-	if (p)
-		on_alloc_slow(p, n, HEAP_KIND_MALLOC, ret, sp, counted_down);
+	if (p && (pe->h & HEAP_HOOK_COUNT))
+		cprof__heap_count_alloc(pe->n);
+	if (pe->hp.record)
+		cprof__heap_sample_commit(&pe->hp, p, off);
 	return p;
 }
 
 /*
- * The countdown is taken before the call, so that while no sample is due
- * malloc ends in a tail call to the real one (a failed allocation then
- * counts toward the next sample: harmless).
+ * A block to be sampled: n bytes aligned to align (a power of two), with
+ * its header before it (heap.h); *off is the header's distance. Blocks
+ * aligned to a page or more get no header: they are page-aligned, and
+ * free finds them through the registry's bitmap.
  */
-INTERPOSER void *malloc(size_t n)
+static void *hdr_alloc(size_t n, size_t align, bool zero, size_t *off)
 {
-	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
-	if (__builtin_expect(h == 0, 1))
-		return real.malloc(n); /* a tail call: no frame of ours */
-	if (h == (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE)) {
-		if ((cprof__heap_self.left -= (int64_t)n) >= 0)
-			return real.malloc(n);
-		return malloc_slow(n, true, CALLER_RET(), CALLER_SP());
+	size_t o = align <= HEAP_HDR ? HEAP_HDR : align <= HEAP_PAGE_MASK ? align : 0;
+	size_t total = n + o;
+	*off = 0;
+	if (total < n) {
+		errno = ENOMEM;
+		return NULL;
 	}
-	return malloc_slow(n, false, CALLER_RET(), CALLER_SP());
+	char *b;
+	if (align <= HEAP_HDR) {
+		b = zero ? real.calloc(1, total) : real.malloc(total);
+	} else {
+		b = real.memalign(align, total);
+		if (b && zero)
+			memset(b + o, 0, n);
+	}
+	if (!b)
+		return NULL;
+	if (o)
+		cprof__heap_hdr_set(b + o, o);
+	*off = o;
+	return b + o;
 }
 
-/* A block the bitmap does not rule out, or counting: the rest of free. */
-static __attribute__((noinline)) void free_slow(void *p)
+/* ---- the wrappers ---- */
+
+/* Counting, a sample due, the arena, or the heap profiler in a state other than sampling: the rest of malloc. */
+static __attribute__((noinline)) void *malloc_slow(unsigned h, size_t n, bool counted_down, void *ret, void *sp)
 {
-	on_free_slow(p);
+	if (arena_mode(h)) {
+		void *p = cprof__arena_alloc(n, 16, 0);
+		return p ? p : real.malloc(n);
+	}
+	struct pend pe;
+	size_t off = 0;
+	begin(&pe, h, n, ret, sp, counted_down);
+	void *p = pe.hp.node ? hdr_alloc(n, 16, false, &off) : real.malloc(n);
+	return end(&pe, p, off);
+}
+
+/*
+ * Sampling and nothing else: a subtraction from the thread's countdown,
+ * taken before the call, so that while no sample is due malloc ends in a
+ * jump to the real one (a failed allocation then counts toward the next
+ * sample: harmless). Reached by a jump from malloc, so its return address
+ * and canonical frame address are malloc's caller's; it sets up no frame.
+ */
+static __attribute__((noinline, optimize("omit-frame-pointer"))) void *malloc_sampling(size_t n)
+{
+	if (__builtin_expect((cprof__heap_self.left -= (int64_t)n) >= 0, 1))
+		return real.malloc(n);
+	return malloc_slow(HOOKS(), n, true, CALLER_RET(), CALLER_SP());
+}
+
+/* Counting, the arena, or the heap profiler stopped with sampled blocks live. Reached by a jump from malloc. */
+static __attribute__((noinline, optimize("omit-frame-pointer"))) void *malloc_general(size_t n)
+{
+	return malloc_slow(HOOKS(), n, false, CALLER_RET(), CALLER_SP());
+}
+
+/* free's fast path while counting. */
+static void free_counting(void *p)
+{
+	cprof__heap_count_free();
 	real.free(p);
 }
 
+/*
+ * Point malloc and free's fast path at what the hook word asks for. Any
+ * thread that changes the word calls this after; the loop makes the last
+ * one to finish store the targets of the word as it finally is, without a
+ * lock (a fork child may call it). Thread.
+ */
+static void retarget(void)
+{
+	for (;;) {
+		unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST);
+		malloc_fn m = h == 0 ? real.malloc : h == SAMPLING ? malloc_sampling : malloc_general;
+		free_fn f = h & HEAP_HOOK_COUNT ? free_counting : real.free;
+		__atomic_store_n(&real.malloc_to, m, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&real.free_fast, f, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST) == h)
+			return;
+	}
+}
+
+void cprof__heap_hooks_change(unsigned bits, int on)
+{
+	if (on)
+		__atomic_fetch_or(&cprof__heap_hooks, bits, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&cprof__heap_hooks, ~bits, __ATOMIC_SEQ_CST);
+	retarget();
+}
+
+/*
+ * One indirect jump: to the allocator's malloc while no hook is on, to
+ * malloc_sampling while only sampling is, else to malloc_general.
+ */
+INTERPOSER void *malloc(size_t n)
+{
+	return real.malloc_to(n);
+}
+
+/* A marked block, one at the start of a page, NULL, or counting: the rest of free. */
+static __attribute__((noinline)) void free_slow(unsigned h, void *p)
+{
+	if (!p)
+		return;
+	if (is_own(p)) {
+		own_free(p);
+		return;
+	}
+	if (h & HEAP_HOOK_COUNT)
+		cprof__heap_count_free();
+	if ((h & HEAP_HOOK_FREE) && cprof__heap_maybe_sampled(p))
+		p = cprof__heap_forget(p);
+	real.free(p);
+}
+
+/*
+ * Off or sampling alike: a pointer at least 16 bytes into its page whose
+ * preceding word is not the mark (heap.h) goes straight to the allocator
+ * (through free_counting while counting): one load of the word before p
+ * (glibc's chunk header: free reads that line anyway) and of the target,
+ * no memory of ours. Marked blocks (sampled, or the runtime's own) and the
+ * rest take the slow path.
+ */
 INTERPOSER void free(void *p)
 {
-	if (__builtin_expect(is_boot(p), 0))
-		return;
-	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
-	if (__builtin_expect(h == 0, 1) || !p)
-		return real.free(p);
-	/* While sampling, a block the bitmap rules out costs a hash and one load. */
-	if (h == (HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE) && !cprof__heap_maybe_sampled(p))
-		return real.free(p);
-	free_slow(p);
+	if (__builtin_expect(cprof__heap_hdr_zone(p) && !cprof__heap_hdr_marked(p), 1))
+		return real.free_fast(p);
+	free_slow(HOOKS(), p);
 }
 
 INTERPOSER void *calloc(size_t n, size_t m)
 {
-	if (HOOKS_OFF())
+	unsigned h = HOOKS();
+	if (__builtin_expect(h == 0, 1))
 		return real.calloc(n, m);
-	void *p = real.calloc(n, m);
-	on_alloc(p, n * m, HEAP_KIND_MALLOC);
-	return p;
+	size_t t;
+	if (__builtin_mul_overflow(n, m, &t)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (arena_mode(h)) {
+		void *p = cprof__arena_alloc(t, 16, 1);
+		return p ? p : real.calloc(n, m);
+	}
+	struct pend pe;
+	size_t off = 0;
+	begin(&pe, h, t, CALLER_RET(), CALLER_SP(), false);
+	void *p = pe.hp.node ? hdr_alloc(t, 16, true, &off) : real.calloc(n, m);
+	return end(&pe, p, off);
 }
 
 static void *boot_realloc(void *p, size_t n)
@@ -433,14 +579,43 @@ static void *boot_realloc(void *p, size_t n)
 	return q;
 }
 
+/* realloc of a block of the bootstrap arena or of the private arena. */
+static void *own_realloc(void *p, size_t n)
+{
+	if (is_boot(p))
+		return boot_realloc(p, n);
+	if (n == 0) {
+		cprof__arena_free(p);
+		return NULL;
+	}
+	void *q = cprof__arena_realloc(p, n);
+	if (q)
+		return q;
+	/* The arena is full: move the block to the program's allocator. */
+	size_t old = cprof__arena_usable(p);
+	q = real.malloc(n);
+	if (q) {
+		memcpy(q, p, old < n ? old : n);
+		cprof__arena_free(p);
+	}
+	return q;
+}
+
+static __attribute__((noinline)) void *realloc_slow(unsigned h, void *p, size_t n, void *ret, void *sp)
+{
+	if (!p)
+		return malloc_slow(h, n, false, ret, sp);
+	return cprof__heap_realloc(p, n, real.realloc, real.usable, ret, sp);
+}
+
 INTERPOSER void *realloc(void *p, size_t n)
 {
-	if (__builtin_expect(is_boot(p), 0))
-		return boot_realloc(p, n);
-	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
+	if (__builtin_expect(is_own(p), 0))
+		return own_realloc(p, n);
+	unsigned h = HOOKS();
 	if (__builtin_expect(h == 0, 1))
 		return real.realloc(p, n);
-	return cprof__heap_realloc(p, n, real.realloc, real.usable, CALLER_RET(), CALLER_SP());
+	return realloc_slow(h, p, n, CALLER_RET(), CALLER_SP());
 }
 
 INTERPOSER void *reallocarray(void *p, size_t n, size_t m)
@@ -450,47 +625,12 @@ INTERPOSER void *reallocarray(void *p, size_t n, size_t m)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (__builtin_expect(is_boot(p), 0))
-		return boot_realloc(p, t);
-	unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
+	if (__builtin_expect(is_own(p), 0))
+		return own_realloc(p, t);
+	unsigned h = HOOKS();
 	if (__builtin_expect(h == 0, 1))
 		return real.reallocarray ? real.reallocarray(p, n, m) : real.realloc(p, t);
-	return cprof__heap_realloc(p, t, real.realloc, real.usable, CALLER_RET(), CALLER_SP());
-}
-
-INTERPOSER int posix_memalign(void **out, size_t align, size_t n)
-{
-	int rc;
-	if (real.posix_memalign) {
-		rc = real.posix_memalign(out, align, n);
-	} else {
-		if (align < sizeof(void *) || (align & (align - 1)))
-			return EINVAL;
-		void *p = real.memalign(align, n);
-		if (!p)
-			return ENOMEM;
-		*out = p;
-		rc = 0;
-	}
-	if (rc == 0)
-		on_alloc(*out, n, HEAP_KIND_MALLOC);
-	return rc;
-}
-
-INTERPOSER void *aligned_alloc(size_t align, size_t n)
-{
-	void *p = real.aligned_alloc ? real.aligned_alloc(align, n) : real.memalign(align, n);
-	on_alloc(p, n, HEAP_KIND_MALLOC);
-	return p;
-}
-
-INTERPOSER void *memalign(size_t align, size_t n)
-{
-	if (HOOKS_OFF())
-		return real.memalign(align, n);
-	void *p = real.memalign(align, n);
-	on_alloc(p, n, HEAP_KIND_MALLOC);
-	return p;
+	return realloc_slow(h, p, t, CALLER_RET(), CALLER_SP());
 }
 
 static size_t page_size(void)
@@ -501,11 +641,112 @@ static size_t page_size(void)
 	return ps;
 }
 
+/* The unsampled calls of the aligned family, with one signature. */
+static void *do_memalign(size_t a, size_t n)
+{
+	return real.memalign(a, n);
+}
+
+static void *do_aligned_alloc(size_t a, size_t n)
+{
+	return real.aligned_alloc ? real.aligned_alloc(a, n) : real.memalign(a, n);
+}
+
+static void *do_valloc(size_t a, size_t n)
+{
+	(void)a;
+	return real.valloc ? real.valloc(n) : real.memalign(page_size(), n);
+}
+
+static void *do_pvalloc(size_t a, size_t n)
+{
+	size_t r = (n + a - 1) & ~(a - 1);
+	return real.pvalloc ? real.pvalloc(n) : real.memalign(a, r ? r : a);
+}
+
+/* errno carries the error code out. */
+static void *do_posix_memalign(size_t a, size_t n)
+{
+	void *p = NULL;
+	int rc;
+	if (real.posix_memalign) {
+		rc = real.posix_memalign(&p, a, n);
+	} else {
+		p = real.memalign(a, n);
+		rc = p ? 0 : ENOMEM;
+	}
+	if (rc != 0) {
+		errno = rc;
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * An allocation aligned to align of n bytes (size: what is recorded, which
+ * pvalloc rounds up), when any hook is on. unsampled is the real call.
+ */
+static void *aligned_slow(unsigned h, size_t align, size_t n, size_t size, void *(*unsampled)(size_t, size_t),
+			  void *ret, void *sp)
+{
+	bool pow2 = align && !(align & (align - 1));
+	if (arena_mode(h)) {
+		void *p = pow2 ? cprof__arena_alloc(size, align, 0) : NULL;
+		return p ? p : unsampled(align, n);
+	}
+	struct pend pe;
+	size_t off = 0;
+	begin(&pe, h, size, ret, sp, false);
+	void *p = pe.hp.node && pow2 ? hdr_alloc(size, align, false, &off) : unsampled(align, n);
+	return end(&pe, p, off);
+}
+
+INTERPOSER int posix_memalign(void **out, size_t align, size_t n)
+{
+	unsigned h = HOOKS();
+	int saved = errno;
+	void *p;
+	if (__builtin_expect(h == 0, 1)) {
+		if (real.posix_memalign)
+			return real.posix_memalign(out, align, n);
+		p = do_posix_memalign(align, n);
+	} else {
+		if (align < sizeof(void *) || (align & (align - 1)))
+			return EINVAL;
+		p = aligned_slow(h, align, n, n, do_posix_memalign, CALLER_RET(), CALLER_SP());
+	}
+	if (!p) {
+		int rc = errno ? errno : ENOMEM;
+		errno = saved;
+		return rc;
+	}
+	*out = p;
+	errno = saved;
+	return 0;
+}
+
+INTERPOSER void *aligned_alloc(size_t align, size_t n)
+{
+	unsigned h = HOOKS();
+	if (__builtin_expect(h == 0, 1))
+		return do_aligned_alloc(align, n);
+	return aligned_slow(h, align, n, n, do_aligned_alloc, CALLER_RET(), CALLER_SP());
+}
+
+INTERPOSER void *memalign(size_t align, size_t n)
+{
+	unsigned h = HOOKS();
+	if (__builtin_expect(h == 0, 1))
+		return real.memalign(align, n);
+	return aligned_slow(h, align, n, n, do_memalign, CALLER_RET(), CALLER_SP());
+}
+
 INTERPOSER void *valloc(size_t n)
 {
-	void *p = real.valloc ? real.valloc(n) : real.memalign(page_size(), n);
-	on_alloc(p, n, HEAP_KIND_MALLOC);
-	return p;
+	unsigned h = HOOKS();
+	if (__builtin_expect(h == 0, 1))
+		return do_valloc(page_size(), n);
+	return aligned_slow(h, page_size(), n, n, do_valloc, CALLER_RET(), CALLER_SP());
 }
 
 INTERPOSER void *pvalloc(size_t n)
@@ -516,9 +757,10 @@ INTERPOSER void *pvalloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = real.pvalloc ? real.pvalloc(n) : real.memalign(ps, r ? r : ps);
-	on_alloc(p, r ? r : ps, HEAP_KIND_MALLOC);
-	return p;
+	unsigned h = HOOKS();
+	if (__builtin_expect(h == 0, 1))
+		return do_pvalloc(ps, n);
+	return aligned_slow(h, ps, n, r ? r : ps, do_pvalloc, CALLER_RET(), CALLER_SP());
 }
 
 INTERPOSER size_t malloc_usable_size(void *p)
@@ -527,9 +769,13 @@ INTERPOSER size_t malloc_usable_size(void *p)
 		return 0;
 	if (is_boot(p))
 		return boot_size(p);
+	if (in_arena(p))
+		return cprof__arena_usable(p);
 	if (real.malloc == stub_malloc)
 		resolve();
-	return real.usable ? real.usable(p) : 0;
+	size_t off = HOOKS() & HEAP_HOOK_FREE ? cprof__heap_offset(p) : 0;
+	size_t u = real.usable ? real.usable((char *)p - off) : 0;
+	return u > off ? u - off : 0;
 }
 
 /*
@@ -558,7 +804,13 @@ static void cxx_resolve(struct cxx_fn *f)
 	__atomic_store_n(&f->fn, fn, __ATOMIC_RELEASE);
 }
 
-#define CXX_NEW(sym, params, args, size)                                                \
+/*
+ * A sampled block from the allocator's operator new gets its header as
+ * malloc's do: the size asked of the operator (N) grows by the header's
+ * distance, and the matching delete is handed the allocator's block (B)
+ * and, when sized, the size it was asked for (n + D).
+ */
+#define CXX_NEW(sym, params, call, align)                                               \
 	INTERPOSER void *sym params                                                     \
 	{                                                                               \
 		static struct cxx_fn f = {#sym, NULL, false};                           \
@@ -569,13 +821,28 @@ static void cxx_resolve(struct cxx_fn *f)
 			if (!fn)                                                        \
 				return NULL;                                            \
 		}                                                                       \
-		void *p = fn args;                                                      \
-		if (f.records)                                                          \
-			on_alloc(p, size, HEAP_KIND_MALLOC);                            \
-		return p;                                                               \
+		size_t N = n;                                                           \
+		unsigned h = HOOKS();                                                   \
+		if (__builtin_expect(h == 0, 1) || !f.records)                          \
+			return fn call;                                                 \
+		struct pend pe;                                                         \
+		size_t off = 0, al_ = (align);                                          \
+		begin(&pe, h, n, CALLER_RET(), CALLER_SP(), false);                     \
+		if (pe.hp.node) {                                                       \
+			off = al_ <= HEAP_HDR ? HEAP_HDR : al_ <= HEAP_PAGE_MASK ? al_ : 0; \
+			if (n + off < n)                                                \
+				off = 0;                                                \
+			N = n + off;                                                    \
+		}                                                                       \
+		char *p = fn call;                                                      \
+		if (p && off) {                                                         \
+			p += off;                                                       \
+			cprof__heap_hdr_set(p, off);                                    \
+		}                                                                       \
+		return end(&pe, p, off);                                                \
 	}
 
-#define CXX_DELETE(sym, params, args, ptr)                                              \
+#define CXX_DELETE(sym, params, call)                                                   \
 	INTERPOSER void sym params                                                      \
 	{                                                                               \
 		static struct cxx_fn f = {#sym, NULL, false};                           \
@@ -586,29 +853,41 @@ static void cxx_resolve(struct cxx_fn *f)
 			if (!fn)                                                        \
 				return;                                                 \
 		}                                                                       \
-		if (f.records)                                                          \
-			on_free(ptr);                                                   \
-		fn args;                                                                \
+		void *B = p;                                                            \
+		unsigned h = HOOKS();                                                   \
+		if (f.records && p) {                                                   \
+			if (is_own(p)) {                                                \
+				own_free(p);                                            \
+				return;                                                 \
+			}                                                               \
+			if (h & HEAP_HOOK_COUNT)                                        \
+				cprof__heap_count_free();                               \
+			if ((h & HEAP_HOOK_FREE) && cprof__heap_maybe_sampled(p))       \
+				B = cprof__heap_forget(p);                              \
+		}                                                                       \
+		size_t D = (size_t)((char *)p - (char *)B);                             \
+		(void)D;                                                                \
+		fn call;                                                                \
 	}
 
 /* size_t align_val_t and const std::nothrow_t & are a size_t and a pointer in the ABI. */
-CXX_NEW(_Znwm, (size_t n), (n), n)
-CXX_NEW(_Znam, (size_t n), (n), n)
-CXX_NEW(_ZnwmRKSt9nothrow_t, (size_t n, const void *nt), (n, nt), n)
-CXX_NEW(_ZnamRKSt9nothrow_t, (size_t n, const void *nt), (n, nt), n)
-CXX_NEW(_ZnwmSt11align_val_t, (size_t n, size_t al), (n, al), n)
-CXX_NEW(_ZnamSt11align_val_t, (size_t n, size_t al), (n, al), n)
-CXX_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, (size_t n, size_t al, const void *nt), (n, al, nt), n)
-CXX_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, (size_t n, size_t al, const void *nt), (n, al, nt), n)
-CXX_DELETE(_ZdlPv, (void *p), (p), p)
-CXX_DELETE(_ZdaPv, (void *p), (p), p)
-CXX_DELETE(_ZdlPvm, (void *p, size_t n), (p, n), p)
-CXX_DELETE(_ZdaPvm, (void *p, size_t n), (p, n), p)
-CXX_DELETE(_ZdlPvRKSt9nothrow_t, (void *p, const void *nt), (p, nt), p)
-CXX_DELETE(_ZdaPvRKSt9nothrow_t, (void *p, const void *nt), (p, nt), p)
-CXX_DELETE(_ZdlPvSt11align_val_t, (void *p, size_t al), (p, al), p)
-CXX_DELETE(_ZdaPvSt11align_val_t, (void *p, size_t al), (p, al), p)
-CXX_DELETE(_ZdlPvmSt11align_val_t, (void *p, size_t n, size_t al), (p, n, al), p)
-CXX_DELETE(_ZdaPvmSt11align_val_t, (void *p, size_t n, size_t al), (p, n, al), p)
-CXX_DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (p, al, nt), p)
-CXX_DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (p, al, nt), p)
+CXX_NEW(_Znwm, (size_t n), (N), 0)
+CXX_NEW(_Znam, (size_t n), (N), 0)
+CXX_NEW(_ZnwmRKSt9nothrow_t, (size_t n, const void *nt), (N, nt), 0)
+CXX_NEW(_ZnamRKSt9nothrow_t, (size_t n, const void *nt), (N, nt), 0)
+CXX_NEW(_ZnwmSt11align_val_t, (size_t n, size_t al), (N, al), al)
+CXX_NEW(_ZnamSt11align_val_t, (size_t n, size_t al), (N, al), al)
+CXX_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, (size_t n, size_t al, const void *nt), (N, al, nt), al)
+CXX_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, (size_t n, size_t al, const void *nt), (N, al, nt), al)
+CXX_DELETE(_ZdlPv, (void *p), (B))
+CXX_DELETE(_ZdaPv, (void *p), (B))
+CXX_DELETE(_ZdlPvm, (void *p, size_t n), (B, n + D))
+CXX_DELETE(_ZdaPvm, (void *p, size_t n), (B, n + D))
+CXX_DELETE(_ZdlPvRKSt9nothrow_t, (void *p, const void *nt), (B, nt))
+CXX_DELETE(_ZdaPvRKSt9nothrow_t, (void *p, const void *nt), (B, nt))
+CXX_DELETE(_ZdlPvSt11align_val_t, (void *p, size_t al), (B, al))
+CXX_DELETE(_ZdaPvSt11align_val_t, (void *p, size_t al), (B, al))
+CXX_DELETE(_ZdlPvmSt11align_val_t, (void *p, size_t n, size_t al), (B, n + D, al))
+CXX_DELETE(_ZdaPvmSt11align_val_t, (void *p, size_t n, size_t al), (B, n + D, al))
+CXX_DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (B, al, nt))
+CXX_DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (B, al, nt))

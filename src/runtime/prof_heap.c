@@ -14,9 +14,13 @@
  * allocation with weight 1.
  *
  * The registry is a hash table of chained nodes with a lock bit in each
- * bucket head; a bitmap of its non-empty groups of 8 buckets (4 KiB) answers
- * "certainly not sampled" for almost every free with one load, so free of
- * an unsampled block takes no lock and probes nothing. Per-site totals are sharded by
+ * bucket head, keyed by the pointer the program got. Free of an unsampled
+ * block never reaches it: sampled blocks carry a header the free wrapper
+ * recognises (heap.h), and for the few pointers that cannot have one
+ * (those at the start of a page) a bitmap of the registry's non-empty
+ * groups of 8 buckets (4 KiB) answers "certainly not sampled" with one
+ * load. The registry has the last word: a header that only looks right
+ * costs a lookup, never a wrong free. Per-site totals are sharded by
  * thread over cache lines. Every table lives in one mapping made when
  * profiling starts; each has a ceiling, and what does not fit is counted
  * and reported, never grown.
@@ -149,9 +153,9 @@ CPROF_API int cprof_mem_counting(int on)
 {
 	unsigned old = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
 	if (on)
-		__atomic_fetch_or(&cprof__heap_hooks, HEAP_HOOK_COUNT, __ATOMIC_SEQ_CST);
+		cprof__heap_hooks_change(HEAP_HOOK_COUNT, 1);
 	else
-		__atomic_fetch_and(&cprof__heap_hooks, ~HEAP_HOOK_COUNT, __ATOMIC_SEQ_CST);
+		cprof__heap_hooks_change(HEAP_HOOK_COUNT, 0);
 	return (old & HEAP_HOOK_COUNT) != 0;
 }
 
@@ -552,52 +556,38 @@ static void peak_note(struct heap_thread *t, int64_t d)
 		peak_snapshot();
 }
 
-static void record(struct heap_thread *t, void *p, size_t n, enum heap_kind kind, void *ret, void *sp,
-		   int64_t rate, uint64_t clock)
+/* The weights of a sample of n bytes at this rate. */
+static void weigh(size_t n, int64_t rate, int64_t *wobj, int64_t *wbytes)
 {
-	struct heap_state *h = &cprof__heap;
-	int64_t wobj, wbytes;
 	if (rate <= 1 || n == 0) {
-		wobj = HEAP_ONE;
-		wbytes = (int64_t)n;
+		*wobj = HEAP_ONE;
+		*wbytes = (int64_t)n;
 	} else {
 		double prob = -expm1(-(double)n / (double)rate);
-		wobj = llround((double)HEAP_ONE / prob);
-		wbytes = llround((double)n / prob);
+		*wobj = llround((double)HEAP_ONE / prob);
+		*wbytes = llround((double)n / prob);
 	}
-	self_slot(t);
-	struct heap_site *s = cprof__heap_stack_site(ret, t->exited ? NULL : sp, cprof__labels_current(), kind, site_get);
-	unsigned si = shard_of(t);
-	bool shared = si == HEAP_NSHARDS;
-	struct heap_site_shard *sh = &s->shard[si];
-	sadd(&sh->alloc_obj, wobj, shared);
-	sadd(&sh->alloc_bytes, wbytes, shared);
-	sadd(&sh->raw_obj, 1, shared);
-	sadd(&sh->raw_bytes, (int64_t)n, shared);
-	slot_add(t->slot ? &t->slot->samples : &shared_slot.samples, 1, !t->slot);
-	struct heap_node *nd = node_get(t);
-	if (!nd) {
-		/* No room to remember it: counted as allocated and freed at once. */
-		sadd(&sh->free_obj, wobj, shared);
-		sadd(&sh->free_bytes, wbytes, shared);
-		atomic_fetch_add_explicit(&h->untracked, 1, memory_order_relaxed);
-		return;
-	}
-	nd->ptr = (uintptr_t)p;
-	nd->site = s;
-	nd->size = n;
-	nd->wobj = wobj;
-	nd->wbytes = wbytes;
-	nd->clock = clock;
-	nd->tslot = t->slot ? t->slot->index : 0xffff;
-	nd->kind = (uint8_t)kind;
-	registry_insert(t, nd);
-	peak_note(t, wbytes);
 }
 
-void cprof__heap_sample(void *p, size_t n, enum heap_kind kind, void *ret, void *sp)
+/* Walk the stack to its site and take a registry node (NULL: the registry is full). Busy. */
+static void prepare(struct heap_thread *t, struct heap_pending *pd, size_t n, enum heap_kind kind, void *ret,
+		    void *sp, int64_t rate, uint64_t clock)
+{
+	weigh(n, rate, &pd->wobj, &pd->wbytes);
+	self_slot(t);
+	pd->site = cprof__heap_stack_site(ret, t->exited ? NULL : sp, cprof__labels_current(), kind, site_get);
+	pd->node = node_get(t);
+	pd->clock = clock;
+	pd->n = n;
+	pd->kind = (uint8_t)kind;
+	pd->record = 1;
+}
+
+void cprof__heap_sample_pre(struct heap_pending *pd, size_t n, enum heap_kind kind, void *ret, void *sp)
 {
 	struct heap_thread *t = &cprof__heap_self;
+	pd->node = NULL;
+	pd->record = 0;
 	if (t->busy)
 		return;
 	int saved = errno;
@@ -620,10 +610,62 @@ void cprof__heap_sample(void *p, size_t n, enum heap_kind kind, void *ret, void 
 	t->mark = now;
 	t->drawn = left = draw(t, rate);
 	if (__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) & HEAP_HOOK_SAMPLE)
-		record(t, p, n, kind, ret, sp, rate, now);
+		prepare(t, pd, n, kind, ret, sp, rate, now);
 out:
 	cprof__heap_busy_exit(t);
 	t->left = left;
+	errno = saved;
+}
+
+void cprof__heap_sample_commit(struct heap_pending *pd, void *q, size_t off)
+{
+	if (!pd->record)
+		return;
+	struct heap_thread *t = &cprof__heap_self;
+	struct heap_state *h = &cprof__heap;
+	int saved = errno;
+	cprof__heap_busy_enter(t);
+	struct heap_node *nd = pd->node;
+	if (!q) {
+		/* The allocation failed: nothing was allocated, nothing is counted. */
+		if (nd)
+			node_put(t, nd);
+		goto out;
+	}
+	/* A block without a header that free could not find again: keep its allocation, not its life. */
+	if (nd && off == 0 && cprof__heap_hdr_zone(q) && pd->kind != HEAP_KIND_NOTED) {
+		node_put(t, nd);
+		nd = NULL;
+	}
+	struct heap_site *s = pd->site;
+	unsigned si = shard_of(t);
+	bool shared = si == HEAP_NSHARDS;
+	struct heap_site_shard *sh = &s->shard[si];
+	sadd(&sh->alloc_obj, pd->wobj, shared);
+	sadd(&sh->alloc_bytes, pd->wbytes, shared);
+	sadd(&sh->raw_obj, 1, shared);
+	sadd(&sh->raw_bytes, (int64_t)pd->n, shared);
+	slot_add(t->slot ? &t->slot->samples : &shared_slot.samples, 1, !t->slot);
+	if (!nd) {
+		/* No room to remember it: counted as allocated and freed at once. */
+		sadd(&sh->free_obj, pd->wobj, shared);
+		sadd(&sh->free_bytes, pd->wbytes, shared);
+		atomic_fetch_add_explicit(&h->untracked, 1, memory_order_relaxed);
+		goto out;
+	}
+	nd->ptr = (uintptr_t)q;
+	nd->site = s;
+	nd->size = pd->n;
+	nd->wobj = pd->wobj;
+	nd->wbytes = pd->wbytes;
+	nd->clock = pd->clock;
+	nd->off = (uint32_t)off;
+	nd->tslot = t->slot ? t->slot->index : 0xffff;
+	nd->kind = pd->kind;
+	registry_insert(t, nd);
+	peak_note(t, pd->wbytes);
+out:
+	cprof__heap_busy_exit(t);
 	errno = saved;
 }
 
@@ -647,44 +689,79 @@ static void release(struct heap_thread *t, struct heap_node *nd, bool freed, uin
 	node_put(t, nd);
 }
 
-void cprof__heap_forget(void *p)
+void *cprof__heap_forget(void *p)
 {
 	struct heap_thread *t = &cprof__heap_self;
 	int saved = errno;
 	uint64_t now = thread_clock(t);
 	cprof__heap_busy_enter(t);
 	struct heap_node *nd = registry_remove(t, p, false);
-	if (nd)
+	void *base = p;
+	if (nd) {
+		if (nd->off) {
+			((uint64_t *)p)[-2] = 0; /* a later block at this address must not look sampled */
+			base = (char *)p - nd->off;
+		}
 		release(t, nd, true, now);
+	}
 	cprof__heap_busy_exit(t);
 	errno = saved;
+	return base;
 }
 
+size_t cprof__heap_offset(const void *p)
+{
+	struct heap_thread *t = &cprof__heap_self;
+	if (!(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) & HEAP_HOOK_FREE) || !cprof__heap_maybe_sampled(p))
+		return 0;
+	cprof__heap_busy_enter(t);
+	_Atomic uintptr_t *b = bucket_of(p);
+	uintptr_t head = bucket_lock(t, b);
+	size_t off = 0;
+	for (struct heap_node *n = (struct heap_node *)head; n; n = n->next)
+		if (n->ptr == (uintptr_t)p && n->kind != HEAP_KIND_NOTED) {
+			off = n->off;
+			break;
+		}
+	bucket_unlock(t, b, head);
+	cprof__heap_busy_exit(t);
+	return off;
+}
+
+/*
+ * realloc of a block that may be sampled, or whose result may be: the
+ * allocator's block is resized with room for the header at the old and the
+ * new distance, and the data moved when the distance changes (a block
+ * that stops or starts being sampled), so the allocator can still grow it
+ * in place. The old block's sample is removed only when the call succeeds.
+ */
 void *cprof__heap_realloc(void *p, size_t n, void *(*real)(void *, size_t), size_t (*usable)(void *),
 			  void *ret, void *sp)
 {
 	struct heap_thread *t = &cprof__heap_self;
 	unsigned hk = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED);
-	if (!p) {
-		void *q = real(NULL, n);
-		if (q && (hk & HEAP_HOOK_COUNT))
-			cprof__heap_count_alloc(n);
-		if (q && (hk & HEAP_HOOK_SAMPLE) && (t->left -= (int64_t)n) < 0)
-			cprof__heap_sample(q, n, HEAP_KIND_MALLOC, ret, sp);
-		return q;
-	}
 	struct heap_node *nd = NULL;
 	if ((hk & HEAP_HOOK_FREE) && cprof__heap_maybe_sampled(p)) {
 		cprof__heap_busy_enter(t);
 		nd = registry_remove(t, p, false);
 		cprof__heap_busy_exit(t);
 	}
-	/* Whether the new block will be sampled is known before the call: then the old size is needed. */
-	bool sample = (hk & HEAP_HOOK_SAMPLE) && n > 0 && t->left - (int64_t)n < 0;
-	size_t old = 0;
-	if (sample)
-		old = nd ? nd->size : usable ? usable(p) : 0;
-	void *q = real(p, n);
+	size_t off = nd ? nd->off : 0;
+	struct heap_pending pd = {.record = 0};
+	if ((hk & HEAP_HOOK_SAMPLE) && n > 0 && (t->left -= (int64_t)n) < 0) {
+		/* Grow or shrink is part of the sample's key: the old size is needed before the call. */
+		size_t old = nd ? nd->size : usable ? usable(p) - off : 0;
+		cprof__heap_sample_pre(&pd, n, n >= old ? HEAP_KIND_REALLOC_GROW : HEAP_KIND_REALLOC_SHRINK, ret, sp);
+	}
+	size_t noff = pd.node ? (off ? off : HEAP_HDR) : 0;
+	size_t room = off > noff ? off : noff, total = n + room;
+	char *base = (char *)p - off, *q;
+	if (total < n) {
+		errno = ENOMEM;
+		q = NULL;
+	} else {
+		q = real(base, n == 0 ? 0 : total);
+	}
 	if (!q && n > 0) {
 		/* Failed: the old block is still there, and still sampled. */
 		if (nd) {
@@ -692,7 +769,15 @@ void *cprof__heap_realloc(void *p, size_t n, void *(*real)(void *, size_t), size
 			registry_insert(t, nd);
 			cprof__heap_busy_exit(t);
 		}
+		cprof__heap_sample_commit(&pd, NULL, 0);
 		return NULL;
+	}
+	if (q && n > 0 && off != noff)
+		memmove(q + noff, q + off, n);
+	if (q && n > 0) {
+		q += noff;
+		if (noff)
+			cprof__heap_hdr_set(q, noff);
 	}
 	if (hk & HEAP_HOOK_COUNT) {
 		cprof__heap_count_free();
@@ -707,8 +792,7 @@ void *cprof__heap_realloc(void *p, size_t n, void *(*real)(void *, size_t), size
 		cprof__heap_busy_exit(t);
 		errno = saved;
 	}
-	if (q && (hk & HEAP_HOOK_SAMPLE) && (t->left -= (int64_t)n) < 0)
-		cprof__heap_sample(q, n, n >= old ? HEAP_KIND_REALLOC_GROW : HEAP_KIND_REALLOC_SHRINK, ret, sp);
+	cprof__heap_sample_commit(&pd, n > 0 ? q : NULL, noff);
 	return q;
 }
 
@@ -717,14 +801,17 @@ CPROF_API void cprof_heap_note_alloc(const void *p, size_t size)
 	struct heap_thread *t = &cprof__heap_self;
 	if (!p || !(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) & HEAP_HOOK_SAMPLE))
 		return;
-	if ((t->left -= (int64_t)size) < 0)
-		cprof__heap_sample((void *)p, size, HEAP_KIND_NOTED, __builtin_return_address(0), NULL);
+	if ((t->left -= (int64_t)size) < 0) {
+		struct heap_pending pd;
+		cprof__heap_sample_pre(&pd, size, HEAP_KIND_NOTED, __builtin_return_address(0), NULL);
+		cprof__heap_sample_commit(&pd, (void *)p, 0);
+	}
 }
 
 CPROF_API void cprof_heap_note_free(const void *p)
 {
 	if (!p || !(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) & HEAP_HOOK_FREE) ||
-	    !cprof__heap_maybe_sampled(p))
+	    !cprof__heap_maybe_registered(p))
 		return;
 	struct heap_thread *t = &cprof__heap_self;
 	int saved = errno;
@@ -897,7 +984,7 @@ int cprof__heap_start(int64_t rate)
 			atomic_store(&cprof__heap.started_ns, cprof__wall_ns());
 		atomic_store(&cprof__heap.rate, rate);
 		atomic_fetch_add(&cprof__heap.gen, 1);
-		__atomic_fetch_or(&cprof__heap_hooks, HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE, __ATOMIC_SEQ_CST);
+		cprof__heap_hooks_change(HEAP_HOOK_SAMPLE | HEAP_HOOK_FREE, 1);
 	}
 	pthread_mutex_unlock(&start_lock);
 	cprof__heap_busy_exit(t);
@@ -914,7 +1001,7 @@ CPROF_API int cprof_heap_profile_stop(void)
 	if (!(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) & HEAP_HOOK_SAMPLE))
 		return -ESRCH;
 	/* Frees keep being looked up: blocks sampled so far must leave the in-use totals when freed. */
-	__atomic_fetch_and(&cprof__heap_hooks, ~HEAP_HOOK_SAMPLE, __ATOMIC_SEQ_CST);
+	cprof__heap_hooks_change(HEAP_HOOK_SAMPLE, 0);
 	return 0;
 }
 

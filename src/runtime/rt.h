@@ -527,6 +527,24 @@ void cprof__sym_keep_stats(uint64_t *bytes, uint64_t *pcs, uint64_t *reloads);
  */
 struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *m);
 
+/* ---- arena.c: the runtime's private allocation arena ---- */
+
+/*
+ * Between these, the calling thread's malloc family (its own calls and
+ * those of the libraries it calls: zlib, libdw, stdio) is served from a
+ * private mapping instead of the program's allocator, so that writing a
+ * profile neither grows the program's heap nor makes its allocator do work
+ * (glibc consolidating a heap full of freed chunks took 45 ms at exit).
+ * Every profile writer brackets building, symbolizing and encoding with
+ * them: writeout.c, symbolize.c and heap_write.c do. Blocks from the arena
+ * may be freed anywhere later, by any thread. They nest; allocations inside
+ * are not recorded by the heap profiler. Thread.
+ */
+void cprof__arena_begin(void);
+void cprof__arena_end(void);
+/* Bytes the arena has carved out of its mapping so far. Thread. */
+uint64_t cprof__arena_bytes(void);
+
 /* ---- writeout.c ---- */
 
 /* Write all n bytes to fd, retrying on EINTR and short writes: 0 or -errno. Thread. */

@@ -1086,7 +1086,7 @@ static void add_stack(const uintptr_t *pcs, int n, const void *tag, uint64_t wei
 		w->err = true;
 }
 
-struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *meta)
+static struct profile *symbolize_cpu(struct stacktab *t, const struct cpu_meta *meta)
 {
 	struct profile *p = cprof__profile_new();
 	if (!p)
@@ -1119,6 +1119,14 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 		cprof__profile_free(p);
 		return NULL;
 	}
+	return p;
+}
+
+struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *meta)
+{
+	cprof__arena_begin(); /* the profile and libdw's tables: not on the program's heap */
+	struct profile *p = symbolize_cpu(t, meta);
+	cprof__arena_end();
 	return p;
 }
 

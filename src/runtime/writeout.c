@@ -37,11 +37,13 @@ int cprof__write_fd(const struct profile *p, int fd)
 {
 	uint8_t *buf;
 	size_t len;
+	cprof__arena_begin(); /* encoding and compressing allocate: not on the program's heap */
 	int rc = cprof__profile_encode_gz(p, &buf, &len);
-	if (rc != 0)
-		return rc;
-	rc = cprof__write_all(fd, buf, len);
-	free(buf);
+	if (rc == 0) {
+		rc = cprof__write_all(fd, buf, len);
+		free(buf);
+	}
+	cprof__arena_end();
 	return rc;
 }
 
