@@ -310,6 +310,12 @@ static int summarize(const char *report, int quiet)
 			count--; /* the runtime printed the report itself */
 			continue;
 		}
+		if (strcmp(kind, "threads") == 0) {
+			/* A snapshot: no samples over time, no rate. */
+			fprintf(stderr, "cprof: threads profile of pid %s written to %s: %llu thread%s\n", pid, path,
+				threads, threads == 1 ? "" : "s");
+			continue;
+		}
 		if (strcmp(kind, "block") == 0 || strcmp(kind, "mutex") == 0) {
 			fprintf(stderr, "cprof: %s profile of pid %s written to %s: %llu events recorded, %llu lost\n",
 				kind, pid, path, events, lost);

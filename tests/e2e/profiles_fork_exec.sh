@@ -53,6 +53,8 @@ else
 	has_not fork_block_child_own "$d/block.prof.$child" child_wait parent_wait
 	n=$(grep -c '^cprof: wall profile of pid' "$d/err")
 	in_range fork_wall_summary "$n" 2 2 "2 wall profiles reported by cprof run"
+	n=$(grep -c '^cprof: threads profile of pid [0-9]* written to .*: [0-9]* threads*$' "$d/err")
+	in_range fork_threads_summary "$n" 2 2 "2 threads profiles reported by cprof run, as a count of threads"
 	no_temp_files "$d" fork_no_temp
 fi
 
