@@ -310,7 +310,13 @@ struct start {
 	uintptr_t create[CPROF_CREATE_DEPTH];
 };
 
-static void *trampoline(void *v)
+/*
+ * Without a frame pointer of its own: a blocked thread is walked from the
+ * kernel's sp and pc with rbp unknown (outside the wait wrappers), and a
+ * frame whose CFA is rbp-based would end the walk here, short of
+ * start_thread and clone.
+ */
+static __attribute__((optimize("omit-frame-pointer"))) void *trampoline(void *v)
 {
 	struct start s;
 	memcpy(&s, v, sizeof s);

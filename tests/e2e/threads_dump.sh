@@ -97,6 +97,13 @@ libc_names() { # prefix [ENV...]
 	expect "${p}_nanosleep_caller" "$T/$p.txt" sleeper clock_nanosleep sleeper_fn
 	expect "${p}_cond_wait" "$T/$p.txt" waiter 'futex|pthread_cond_wait' pthread_cond_wait
 	expect "${p}_cond_wait_caller" "$T/$p.txt" waiter 'futex|pthread_cond_wait' waiter_fn
+	if [ $# -eq 0 ]; then
+		# Whole stacks, down to the thread's start in libc, walked without rbp.
+		local th
+		for th in reader:read poller:poll sleeper:clock_nanosleep; do
+			expect "${p}_${th%%:*}_whole" "$T/$p.txt" "${th%%:*}" "${th#*:}" start_thread
+		done
+	fi
 	local unnamed
 	unnamed=$(grep -c '^?()\|^0x' "$T/$p.txt")
 	in_range "${p}_all_named" "$unnamed" 0 0 "frames without a name in the dump; $(grep -c '()' "$T/$p.txt") frames in all"
