@@ -179,7 +179,8 @@ struct owe_set {
 	uint32_t nwait[OWE_WAYS];
 	int64_t since[OWE_WAYS]; /* time of the last accounting */
 	int64_t owed[OWE_WAYS];  /* waiting time accumulated, not yet charged */
-	pid_t rel_tid[OWE_WAYS]; /* the last unlock while the lock had waiters (the execution trace's release) */
+	/* The last unlock while the lock had waiters (the execution trace's release): thread, ns (0: not yet). */
+	pid_t rel_tid[OWE_WAYS];
 	int64_t rel_ns[OWE_WAYS];
 } __attribute__((aligned(64)));
 
@@ -250,7 +251,7 @@ int cprof__mutex_wait_begin(const void *lock, int64_t now)
 		s->since[way] = now;
 		s->owed[way] = 0;
 		s->rel_tid[way] = 0;
-		s->rel_ns[way] = -1;
+		s->rel_ns[way] = 0;
 		atomic_store(&ks->key[way], k);
 		atomic_fetch_add(&cprof__mutex_live, 1);
 	}
@@ -273,8 +274,8 @@ void cprof__mutex_wait_end(int slot, int64_t now, pid_t *peer, int64_t *rel_ns)
 	if (s->nwait[way] > 0)
 		s->nwait[way]--;
 	if (peer) {
-		*peer = s->rel_tid[way];
-		*rel_ns = s->rel_ns[way];
+		*peer = __atomic_load_n(&s->rel_tid[way], __ATOMIC_RELAXED);
+		*rel_ns = __atomic_load_n(&s->rel_ns[way], __ATOMIC_ACQUIRE);
 	}
 	/* What is owed stays until the next unlock of this lock charges it. */
 	set_unlock(s);
@@ -292,8 +293,22 @@ int64_t cprof__mutex_release(const void *lock)
 			way = i;
 	if (way < 0)
 		return 0;
-	int64_t now = cprof__now_ns();
 	struct owe_set *s = &owe_sets[si];
+	bool trace = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE;
+	if (trace && atomic_load_explicit(&mutex_frac, memory_order_relaxed) <= 0 &&
+	    __atomic_load_n(&s->nwait[way], __ATOMIC_RELAXED) > 0) {
+		/*
+		 * Only the trace asks, and the lock has waiters: who unlocks and
+		 * when, in two plain stores inside the critical section (a waiter
+		 * it wakes must find them), without the set's lock. A waiter
+		 * reads them under the lock; a pair torn by a racing unlock of a
+		 * read lock is two unlockers'.
+		 */
+		__atomic_store_n(&s->rel_tid[way], cprof__trace_tid(), __ATOMIC_RELAXED);
+		__atomic_store_n(&s->rel_ns[way], cprof__now_ns(), __ATOMIC_RELAXED);
+		return 0;
+	}
+	int64_t now = cprof__now_ns();
 	int64_t d = 0;
 	cprof__wait_guard++;
 	set_lock(s);
@@ -301,7 +316,7 @@ int64_t cprof__mutex_release(const void *lock)
 		accrue(s, way, now);
 		d = s->owed[way];
 		s->owed[way] = 0;
-		if (s->nwait[way] > 0 && (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE)) {
+		if (s->nwait[way] > 0 && trace) {
 			s->rel_tid[way] = cprof__trace_tid();
 			s->rel_ns[way] = now;
 		}

@@ -425,7 +425,11 @@ void cprof__block_event(const char *reason, int64_t d, const void *ra);
  * stack returning to ra, sampled by the mutex fraction. Thread (wrappers).
  */
 int cprof__mutex_wait_begin(const void *lock, int64_t now);
-/* The last unlock before now of the slot's lock: its thread and time go to *peer, *rel_ns (when non-NULL; 0, -1 unknown). */
+/*
+ * The last unlock before now of the slot's lock, while a trace runs: its
+ * thread and time (cprof__now_ns) go to *peer, *rel_ns (when non-NULL; 0
+ * for unknown).
+ */
 void cprof__mutex_wait_end(int slot, int64_t now, pid_t *peer, int64_t *rel_ns);
 int64_t cprof__mutex_release(const void *lock);
 void cprof__mutex_charge(int64_t d, const void *ra);

@@ -523,12 +523,12 @@ void cprof__trace_block(int reason, const char *call, int64_t t0, int64_t t1, pi
 	uint32_t sid = cprof__tstack_intern(pcs, n, false);
 	uint32_t cs = intern(call);
 	uint64_t dur = t1 > t0 ? (uint64_t)(t1 - t0) : 0;
-	uint64_t wake = 0;
-	if (peer > 0 && wake_ns >= 0) {
+	uint64_t wake = 0; /* 0: the release's time is not known (its thread may be) */
+	if (peer <= 0)
+		peer = 0;
+	else if (wake_ns >= 0) {
 		int64_t w = wake_ns < t0 ? t0 : wake_ns;
 		wake = 1 + (t1 > w ? (uint64_t)(t1 - w) : 0);
-	} else {
-		peer = 0;
 	}
 	begin_write();
 	uint8_t *p = reserve(EV_MAX + 40);

@@ -165,7 +165,10 @@ static inline void wait_end(struct wait *w, const char *what, const void *ra, bo
 	if (!recorded)
 		return;
 	if (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) {
-		if (!woken || (w->slot >= 0 && rel < w->t0))
+		if (w->slot >= 0 && !rel)
+			rel = -1;
+		/* A release before the wait began is an earlier waiter's. */
+		if (!woken || (w->slot >= 0 && rel >= 0 && rel < w->t0))
 			peer = 0;
 		else if (w->obj && !cprof__trace_waker(w->obj, w->reason == CPROF_TBR_JOIN ? 0 : w->t0, &peer, &rel))
 			peer = 0;
