@@ -20,7 +20,8 @@
  * as for the other profiles asked for by the environment, on SIGINT/SIGTERM/
  * SIGHUP (through prof_cpu.c's writer thread), as a fork child exits
  * (FILE.<pid>), and just before exec (FILE.preexec.<pid>: the threads as the
- * old image left them; the new image writes FILE).
+ * old image left them, when it had threads besides the one calling exec;
+ * the new image writes FILE).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -495,10 +496,30 @@ void cprof__threads_at_fatal(void)
 	write_at_exit();
 }
 
+/* Threads of the program besides the caller (the runtime's own, named cprof-..., not counted). */
+static bool has_other_threads(void)
+{
+	struct list *l = list_threads();
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	bool other = false;
+	for (size_t i = 0; l && i < l->n && !other; i++)
+		other = l->v[i].tid != me && strncmp(l->v[i].name, "cprof-", 6) != 0;
+	free_list(l);
+	return other;
+}
+
 void cprof__threads_before_exec(void)
 {
 	/* A vfork child shares our memory: not its parent's profile to write. */
 	if (!exit_path[0] || exit_pid != getpid())
+		return;
+	/*
+	 * As the CPU profile's FILE.preexec.<pid> is written only when it has
+	 * samples: a lone thread calling exec (a shell's child, say) says
+	 * nothing the new image's profile does not, so only an image with
+	 * other threads leaves one.
+	 */
+	if (!has_other_threads())
 		return;
 	char alt[PATH_MAX + 64];
 	snprintf(alt, sizeof alt, "%s.preexec.%d", exit_path, (int)getpid());

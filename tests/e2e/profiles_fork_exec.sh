@@ -9,10 +9,12 @@
 # not the other's (wall, block with system calls), or exists and is valid
 # (mutex, threads).
 #
-# exec: fork_exec_wait waits in pre_exec_wait, then execv's cpu_split (same
-# pid). FILE holds the exec'd image (func_sixty, and not pre_exec_wait);
-# FILE.preexec.<pid> the old image (pre_exec_wait; for the threads profile,
-# the thread in execv).
+# exec: fork_exec_wait waits in pre_exec_wait (a helper thread in
+# helper_wait), then execv's cpu_split (same pid). FILE holds the exec'd
+# image (func_sixty, and not pre_exec_wait); FILE.preexec.<pid> the old image
+# (pre_exec_wait; for the threads profile, the thread in execv and the
+# helper). A lone thread calling exec (sh -c 'exec prog') leaves no threads
+# FILE.preexec.<pid>, as a CPU profile without samples leaves none.
 #
 # SIGTERM to a program that leaves it at its default action
 # (tests/progs/fatal_spin): every profile is written, then the signal ends
@@ -76,6 +78,7 @@ else
 	has_not exec_wall_preexec_own "$d/wall.prof.preexec.$pid" pre_exec_wait func_sixty
 	has_not exec_block_preexec_own "$d/block.prof.preexec.$pid" pre_exec_wait func_sixty
 	has_not exec_threads_preexec_own "$d/threads.prof.preexec.$pid" execv func_sixty
+	has_not exec_threads_preexec_helper "$d/threads.prof.preexec.$pid" helper_wait func_sixty
 	if ! has_func "$d/threads.prof" execv; then
 		pass exec_threads_image_own "threads.prof (the new image's, at its exit) has no execv"
 	else
@@ -84,6 +87,18 @@ else
 	n=$(set -- "$d"/wall.prof*; echo $#)
 	in_range exec_wall_files "$n" 2 2 "wall.prof and wall.prof.preexec.$pid; have $(files_in "$d")"
 	no_temp_files "$d" exec_no_temp
+fi
+
+# ---- sh -c 'exec prog': a single-threaded image execs ----
+d=$T/shexec
+mkdir -p "$d"
+"$CPROF" run -threadsprofile="$d/threads.prof" -- sh -c "exec '$PROGS/cpu_split' 100" >/dev/null 2>"$d/err"
+st=$?
+if [ "$st" -ne 0 ]; then
+	fail shexec_run "cprof run exited $st: $(tail -n 3 "$d/err" | tr '\n' ' ')"
+else
+	check_valid shexec_threads "$d/threads.prof"
+	in_range shexec_no_preexec "$(find "$d" -name 'threads.prof.preexec.*' | wc -l)" 0 0 "no threads.prof.preexec.* from the lone shell thread; have $(files_in "$d")"
 fi
 
 # ---- SIGTERM at its default action ----

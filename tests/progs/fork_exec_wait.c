@@ -8,6 +8,7 @@
  *       (3 x 100 ms each, at the same time), then waits for the child.
  *       Prints the child's pid.
  *   fork_exec_wait exec PROGRAM [ARGS...]
+ *       starts a thread that sleeps in helper_wait until the exec ends it,
  *       sleeps in pre_exec_wait (3 x 100 ms), prints "pid N", then execv's
  *       PROGRAM (same pid).
  *
@@ -16,6 +17,7 @@
  * FILE.preexec.<pid> pre_exec_wait and FILE the exec'd program.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -39,6 +41,13 @@ __attribute__((noinline)) void parent_wait(void)
 {
 	for (int i = 0; i < 3; i++)
 		nap_100ms();
+}
+
+__attribute__((noinline)) void *helper_wait(void *arg)
+{
+	for (;;)
+		nap_100ms();
+	return arg;
 }
 
 __attribute__((noinline)) void pre_exec_wait(void)
@@ -70,6 +79,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 3 && strcmp(argv[1], "exec") == 0) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, helper_wait, NULL) != 0) {
+			fprintf(stderr, "fork_exec_wait: pthread_create failed\n");
+			return 1;
+		}
 		pre_exec_wait();
 		printf("pid %d\n", (int)getpid());
 		fflush(stdout);
