@@ -105,14 +105,50 @@ for r in $(seq 1 "$N"); do
 	fi
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
-last=$(ls "$tmp"/status.on.* | sort -t. -k3 -n | tail -1)
-# The collector's own CPU time, from the last "on" run's CPU profiles: the
-# samples under collector() (its thread), against all samples.
-self=$("$B/bin/cprof" pprof -kind=cpu -top -focus='^collector$' -unit=ms "$tmp/store.on" 2>/dev/null |
-	sed -n 's/^Showing nodes accounting for \([0-9.]*\)ms, \([0-9.]*\)% of \([0-9.]*\)ms total$/\1 \3/p')
-[ -n "$self" ] || self=$("$B/bin/cprof" pprof -kind=cpu -top -focus='^collector$' -unit=ms "$tmp/store.on" 2>/dev/null |
-	awk '/^Showing nodes accounting for/ { gsub(/ms,?/, ""); print $5, $8 }')
+last=$(ls -v "$tmp"/status.on.* | tail -1)
 st() { awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$last"; }
+# The collector's own CPU per period, as its own CPU profiles show it
+# (samples and thread tail under collector(), at 1000 Hz) and as the kernel
+# counts it (schedstat), at a 250 ms period at the program's priority so
+# that there are many periods: 3 runs, interleaved with the base library
+# when one is given.
+selfrun() { # LIB: prints "profile_ms_per_period schedstat_ms_per_period"
+	rm -rf "$tmp/self"
+	python3 - "$1" "$prog" "$B/bin/cprof" "$tmp" <<'EOF'
+import os, subprocess, sys, time
+lib, prog, cprof, tmp = sys.argv[1:5]
+env = dict(os.environ, CPROF_CONTINUOUS_NICE="0", CPROF_CPU_HZ="1000", CPROF_MEM_RATE="524288",
+           CPROF_BLOCK_RATE="10000", CPROF_MUTEX_FRACTION="10", LD_PRELOAD=lib,
+           CPROF_CONTINUOUS="dir:%s/self" % tmp, CPROF_CONTINUOUS_PERIOD="250ms",
+           CPROF_CONTINUOUS_STATUS="%s/self.status" % tmp)
+p = subprocess.Popen([prog, "8", "4", "16"], env=env, stdout=subprocess.DEVNULL)
+ns, tid = 0, None
+while p.poll() is None:
+    try:
+        if tid is None:
+            for t in os.listdir("/proc/%d/task" % p.pid):
+                if open("/proc/%d/task/%s/comm" % (p.pid, t)).read().strip() == "cprof-collect":
+                    tid = t
+        if tid:
+            ns = int(open("/proc/%d/task/%s/schedstat" % (p.pid, tid)).read().split()[0])
+    except OSError:
+        pass
+    time.sleep(0.05)
+b = int([l.split()[1] for l in open("%s/self.status" % tmp) if l.startswith("batches ")][0])
+top = subprocess.run([cprof, "pprof", "-kind=cpu", "-top", "-focus=^collector$", "-unit=ms", "%s/self" % tmp],
+                     capture_output=True, text=True).stdout
+ms = 0.0
+for l in top.splitlines():
+    if l.startswith("Showing nodes accounting for"):
+        ms = float(l.split()[4].rstrip("ms,"))
+print("%.2f %.2f" % (ms / b, ns / 1e6 / max(b - 1, 1)))
+EOF
+}
+selfs= selfb=
+for r in 1 2 3; do
+	selfs="$selfs $(selfrun "$lib")"
+	[ -n "${CPROF_BENCH_BASE_LIB:-}" ] && selfb="$selfb $(selfrun "$CPROF_BENCH_BASE_LIB")"
+done
 
 # libcurl's load: a trivial preloaded program, 40 times, off against a
 # network destination nobody listens on (the upload fails at once).
@@ -136,7 +172,7 @@ needs_curl=$(readelf -d "$lib" | grep -c 'NEEDED.*libcurl')
 
 awk -v n="$N" -v secs="$SECS" -v period="$PERIOD" -v th="$THREADS" -v took=$((SECONDS - start)) \
 	-v kinds="$(st last_kinds)" -v skipped="$(st skipped)" -v batches="$(st batches)" \
-	-v symb="$(st symbol_cache_bytes)" -v sympcs="$(st symbol_cache_pcs)" -v self="$self" -v load0="$load0" -v load1="$load1" \
+	-v symb="$(st symbol_cache_bytes)" -v sympcs="$(st symbol_cache_pcs)" -v selfs="$selfs" -v selfb="$selfb" -v load0="$load0" -v load1="$load1" \
 	-v base="$(st baseline_bytes)" -v load="$load" -v needs="$needs_curl" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
 	-v cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" -v ncpu="$(nproc)" '
 function median(a, k,   i, j, t) {
@@ -173,9 +209,13 @@ END {
 	if (nba > 0) {
 		printf "- against CPROF_BENCH_BASE_LIB (%s), in the same rounds: requests/s %.0f (on: %.0f, ratio on/base %.4f), CPU per request %.2f us (ratio %.4f), collector CPU per period %.2f ms (on: %.2f ms)\n", ENVIRON["CPROF_BENCH_BASE_LIB"], median(ba, nba), mon, mon / median(ba, nba), median(cba, nba) / 1e3, cuon / median(cba, nba), median(self_ba, nba) / 1e6, median(self_on, non) / 1e6
 	}
-	split(self, sf, " ")
-	if (sf[2] > 0)
-		printf "- CPU of the collector thread itself, from the CPU profiles it sent in the last run (samples under collector()): %.0f ms of %.0f ms sampled (%.3f%%), %.1f ms per period over %d periods\n", sf[1], sf[2], 100 * sf[1] / sf[2], sf[1] / batches, batches
+	ns = split(selfs, sv, " "); nb = split(selfb, bv, " ")
+	for (i = 1; i <= ns / 2; i++) { sp[i] = sv[2 * i - 1]; ss[i] = sv[2 * i] }
+	for (i = 1; i <= nb / 2; i++) { bp[i] = bv[2 * i - 1]; bs[i] = bv[2 * i] }
+	printf "- CPU of the collector thread per period at a 250 ms period, nice 0, 1000 Hz (median of %d runs): %.2f ms in its own CPU profiles (cprof pprof -focus=collector), %.2f ms by the kernel (schedstat)", ns / 2, median(sp, ns / 2), median(ss, ns / 2)
+	if (nb > 0)
+		printf "; base library, same runs interleaved: %.2f ms and %.2f ms", median(bp, nb / 2), median(bs, nb / 2)
+	print ""
 	printf "- symbol names kept between periods: %d bytes for %d addresses\n", symb, sympcs
 	printf "- the collector kept %d bytes of delta baselines after %d periods (the status file); uploads queue at most CPROF_CONTINUOUS_QUEUE batches (default 4)\n", base, batches
 	printf "- libcurl: libcprof.so does not link it (NEEDED entries naming libcurl: %d); a network destination dlopens it: /bin/true preloaded, median of 40: %.2f ms off, %.2f ms with CPROF_CONTINUOUS=pyroscope:... (+%.2f ms, once per process)\n", needs, l[1], l[2], l[2] - l[1]

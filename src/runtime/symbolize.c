@@ -598,7 +598,8 @@ static void keep_put(uintptr_t pc, const struct sym_frame *fr, int n, bool has_l
 	}
 	size_t len = sizeof(struct kept_pc) + (size_t)n * sizeof(struct kept_frame);
 	for (int i = 0; i < n; i++)
-		len += strlen(fr[i].name) + strlen(fr[i].system_name) + (fr[i].file ? strlen(fr[i].file) : 0) + 3;
+		len += strlen(fr[i].name) + strlen(fr[i].system_name ? fr[i].system_name : fr[i].name) +
+		       (fr[i].file ? strlen(fr[i].file) : 0) + 3;
 	struct kept_pc *e = malloc(len);
 	if (!e)
 		return;
@@ -607,7 +608,8 @@ static void keep_put(uintptr_t pc, const struct sym_frame *fr, int n, bool has_l
 	e->has_line = has_line;
 	char *s = (char *)&e->fr[n];
 	for (int i = 0; i < n; i++) {
-		const char *src[3] = {fr[i].name, fr[i].system_name, fr[i].file ? fr[i].file : ""};
+		const char *src[3] = {fr[i].name, fr[i].system_name ? fr[i].system_name : fr[i].name,
+				      fr[i].file ? fr[i].file : ""};
 		const char **dst[3] = {&e->fr[i].name, &e->fr[i].system_name, &e->fr[i].file};
 		for (int k = 0; k < 3; k++) {
 			size_t l = strlen(src[k]) + 1;

@@ -126,6 +126,23 @@ env CPROF_CONTINUOUS=dir:$F CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=g CPROF_
 	pass fork_status "a fork child (pid $(cat "$T/g.out")) leaves the parent's status alone and writes none" ||
 	fail fork_status "status pid $(st "$T/g.status" pid), child $(cat "$T/g.out"), files: $(ls "$T" | grep '^g\.status' | tr '\n' ' ')"
 
+# Names are kept between periods and read afresh after dlopen and dlclose:
+# dlopen_loop loads a library, burns CPU in it, unloads it, and burns as
+# much in the program, 60 times. Every period's CPU profile names both
+# functions (dlwork_burn in a library loaded and unloaded since the names
+# were first read), about half each.
+D2=$T/dl
+UNIT_S=$(unit_seconds)
+per=$(units_for 0.01)
+env CPROF_CONTINUOUS=dir:$D2 CPROF_CONTINUOUS_PERIOD=300ms CPROF_SERVICE=dl CPROF_CONTINUOUS_STATUS=$T/dl.status \
+	CPROF_CPU_HZ=1000 LD_PRELOAD=$LIB "$PROGS/dlopen_loop" "$PROGS/libdlwork.so" 60 "$per" >/dev/null
+lib_pct=$(cum_pct dlwork_burn "$D2"/dl.cpu.*.pb.gz)
+main_pct=$(cum_pct main_burn "$D2"/dl.cpu.*.pb.gz)
+reloads=$(st "$T/dl.status" symbol_cache_reloads)
+in_range dlopen_names_lib "$lib_pct" 30 70 "% of all periods' samples in dlwork_burn, named after dlopen/dlclose (names read afresh $reloads times)"
+in_range dlopen_names_main "$main_pct" 30 70 "% of all periods' samples in main_burn"
+in_range dlopen_reloads "${reloads:-0}" 2 100000 "times the kept names were read afresh (once at the start, again after loader changes)"
+
 # CPROF_CPUPROFILE and the collector both want the CPU profiler: the file
 # the program asked for wins (it starts first and covers the whole run);
 # the collector sends the other profiles, says so once, and names the
