@@ -27,6 +27,10 @@
 #   CPROF_BENCH_QUICK=1        2 rounds, the 1,000,000-stack profile left out
 #   CPROF_WEBUI_BENCH_GO_TIMEOUT=180   seconds go tool pprof may take to load a
 #                              profile, and a page (it runs two rounds)
+#   CPROF_WEBUI_BENCH_BEFORE=OLD_CPROF  first, the server alone: OLD_CPROF (an
+#                              earlier build) and this one side by side, CPU,
+#                              wall and bytes per flame request with new options
+#   CPROF_WEBUI_BENCH_SERVER_ONLY=1     with BEFORE: only that part
 set -u
 B=${1:?usage: bench/webui_bench.sh BUILD_DIR}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,6 +88,51 @@ cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000 / t }
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+
+# serve_cmp BIN PROFILE PORTLOG: start BIN's server, wait for it, then time five
+# /ui/data/flame requests with options it has not seen; prints "cpu_ms wall_ms bytes" per request.
+serve_cmp() {
+	local bin=$1 prof=$2 pid u0 u1 t0 t1 b=0 i
+	start cmp "$bin" pprof -http=127.0.0.1:0 -no_browser "$prof" || { echo "nan nan nan"; return; }
+	pid=$started
+	curl -s -o /dev/null --max-time 900 "$url/ui/data/meta" # past its start
+	u0=$(cpu "$pid")
+	t0=$(date +%s%N)
+	for i in 1 2 3 4 5; do
+		b=$(curl -s -o /dev/null --max-time 900 -w '%{size_download}' "$url/ui/data/flame?fw=1280&x=$i")
+	done
+	t1=$(date +%s%N)
+	u1=$(cpu "$pid")
+	stop "$pid"
+	echo "$(((u1 - u0) / 5)) $(((t1 - t0) / 5000000)) $b"
+}
+
+# CPROF_WEBUI_BENCH_BEFORE=OLD_CPROF: the server alone, OLD_CPROF and this
+# cprof interleaved, per flame graph request with new options.
+if [ -n "${CPROF_WEBUI_BENCH_BEFORE:-}" ]; then
+	echo "### cprof pprof -http's server, per /ui/data/flame request with new options: before ($CPROF_WEBUI_BENCH_BEFORE) and now ($N rounds, medians; load $(cut -d' ' -f1 /proc/loadavg) at the start)"
+	echo
+	echo "| stacks | CPU before | CPU now | now / before | wall before | wall now | bytes before | bytes now |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for s in ${sizes#1000 }; do
+		p=$tmp/s$s.pb.gz
+		"$gen" -n $((s * 10)) -s "$s" 2>/dev/null | gzip -1 >"$p" || exit 1
+		: >"$tmp/old.txt"
+		: >"$tmp/new.txt"
+		for r in $(seq 1 "$N"); do
+			serve_cmp "$CPROF_WEBUI_BENCH_BEFORE" "$p" >>"$tmp/old.txt"
+			serve_cmp "$cprof" "$p" >>"$tmp/new.txt"
+		done
+		co=$(cut -d' ' -f1 "$tmp/old.txt" | median) cn=$(cut -d' ' -f1 "$tmp/new.txt" | median)
+		wo=$(cut -d' ' -f2 "$tmp/old.txt" | median) wn=$(cut -d' ' -f2 "$tmp/new.txt" | median)
+		bo=$(cut -d' ' -f3 "$tmp/old.txt" | median) bn=$(cut -d' ' -f3 "$tmp/new.txt" | median)
+		awk -v s="$s" -v co="$co" -v cn="$cn" -v wo="$wo" -v wn="$wn" -v bo="$bo" -v bn="$bn" 'BEGIN {
+			printf "| %d | %.0f ms | %.0f ms | %.2fx | %.0f ms | %.0f ms | %.2f MB | %.2f MB |\n",
+				s, co, cn, cn / co, wo, wn, bo / 1048576, bn / 1048576 }'
+	done
+	echo
+	[ "${CPROF_WEBUI_BENCH_SERVER_ONLY:-}" = 1 ] && exit 0
+fi
 
 rows=$tmp/rows.md
 : >"$rows"
