@@ -52,9 +52,7 @@ func BenchmarkDup(b *testing.B) {
 	b.Run("x#01", sub)
 }
 EOF
-flags=(-benchtime 1000x -count 2 -cpu 1,2)
-# B/op and allocs/op columns too, where this libcprof counts allocations
-nm -D --defined-only "$CPROF_BUILD/lib/libcprof.so" | grep -qw cprof_mem_counts && flags+=(-benchmem)
+flags=(-benchtime 1000x -count 2 -cpu 1,2 -benchmem)
 (cd "$T/gomod" && GOCACHE=$T/gocache GOFLAGS=-mod=mod GOPATH=$T/gopath go test -bench 'Add|Sub|Dup' "${flags[@]}" >"$T/go.txt" 2>"$T/go.err")
 "$BB" -bench 'Add|Sub|Dup' "${flags[@]}" >"$T/c.txt" 2>"$T/c.err"
 rc=$?
@@ -344,21 +342,6 @@ fi
 
 # ---- 12. allocations: exact B/op and allocs/op ----
 BA=$CPROF_BUILD/tests/bench/bench_alloc
-# A libcprof without the heap profiler cannot count: then the harness must
-# say so rather than print zeros, and the exact checks wait for it.
-if ! nm -D --defined-only "$CPROF_BUILD/lib/libcprof.so" | grep -qw cprof_mem_counts; then
-	"$BA" -benchmem -benchtime 10x >"$T/nomem.out" 2>"$T/nomem.err"
-	n1=$?
-	"$BA" -memprofile "$T/nomem.pprof" -benchtime 10x >/dev/null 2>"$T/nomem2.err"
-	n2=$?
-	if [ "$n1" = 2 ] && [ "$n2" = 2 ] && grep -q 'cannot count allocations' "$T/nomem.err" &&
-		grep -q 'no heap profiler' "$T/nomem2.err" && ! grep -q 'B/op' "$T/nomem.out"; then
-		pass bench_allocs_unavailable "this libcprof has no heap profiler: -benchmem and -memprofile refuse (exit 2) instead of printing zeros"
-	else
-		fail bench_allocs_unavailable "exit $n1/$n2: $(head -c 200 "$T/nomem.err") $(head -c 200 "$T/nomem2.err")"
-	fi
-	info "libcprof has no heap profiler (cprof_mem_counts): the exact B/op, allocs/op and -memprofile checks need it"
-else
 "$BA" -benchmem -benchtime 1000x -cpu 1 >"$T/mem.out" 2>"$T/mem.err"
 "$BA" -benchmem -bench 'Alloc3' -benchtime 100ms -cpu 1 >"$T/mem2.out" 2>&1
 "$BA" -bench 'Alloc[01]' -benchtime 100x -cpu 1 >"$T/mem3.out" 2>&1
@@ -396,13 +379,9 @@ if check_valid bench_memprofile "$T/mem.pprof"; then
 	fi
 fi
 
-fi
-
 # ---- 14. no counting, no numbers: libcprof loaded after libc ----
 lib=$CPROF_BUILD/lib
-if ! nm -D --defined-only "$lib/libcprof.so" | grep -qw cprof_mem_counts; then
-	: # covered by bench_allocs_unavailable
-elif cc -O2 -I"$CPROF_TOP/include" -o "$T/late" "$CPROF_TOP/tests/bench/bench_alloc.c" -L"$lib" -Wl,--as-needed -lcprof-bench \
+if cc -O2 -I"$CPROF_TOP/include" -o "$T/late" "$CPROF_TOP/tests/bench/bench_alloc.c" -L"$lib" -Wl,--as-needed -lcprof-bench \
 	-Wl,-rpath,"$lib" 2>"$T/late.cc"; then
 	"$T/late" -benchmem -bench Alloc1 -benchtime 10x >"$T/late.out" 2>"$T/late.err"
 	lrc=$?
@@ -420,16 +399,6 @@ fi
 
 # ---- 15. -blockprofile and -mutexprofile ----
 BC=$CPROF_BUILD/tests/bench/bench_contend
-if ! nm -D --defined-only "$CPROF_BUILD/lib/libcprof.so" | grep -qw cprof_block_profile_set_rate; then
-	"$BC" -benchtime 3x -blockprofile "$T/noblock.pprof" >/dev/null 2>"$T/noblock.err"
-	n1=$?
-	if [ "$n1" = 2 ] && grep -q 'cprof: -blockprofile: this libcprof has no block profiler' "$T/noblock.err" && [ ! -e "$T/noblock.pprof" ]; then
-		pass bench_block_unavailable "this libcprof has no block profiler: -blockprofile refuses (exit 2)"
-	else
-		fail bench_block_unavailable "exit $n1: $(head -c 200 "$T/noblock.err")"
-	fi
-	info "libcprof has no block profiler (cprof_block_profile_set_rate): the -blockprofile/-mutexprofile checks need it"
-else
 "$BC" -benchtime 30x -blockprofile "$T/block.pprof" -mutexprofile "$T/mutex.pprof" >"$T/bc.out" 2>"$T/bc.err"
 brc=$?
 if [ "$brc" != 0 ]; then
@@ -453,7 +422,6 @@ if [ "$mrc" = 0 ] && [ -s "$T/mk/cprof-out/block.pprof" ] && [ -s "$T/mk/cprof-o
 	pass bench_mk_profile_block "cprof.mk profile-block: cprof-out/block.pprof and mutex.pprof, and a report of each"
 else
 	fail bench_mk_profile_block "exit $mrc: $(tail -n 3 "$T/mk.err" | tr '\n' ' ')"
-fi
 fi
 
 # ---- 16. a benchmark whose name Go would not accept ----

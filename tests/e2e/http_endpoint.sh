@@ -168,7 +168,10 @@ fi
 
 # ---- every snapshot profile the runtime offers: proto, text, delta ----
 names=$(sed -n "s|.*<a href='\([a-z]*\)?debug=1'>.*|\1|p" "$T/index.html" | tr '\n' ' ')
-info "snapshot profiles offered: ${names:-none}"
+case " $names " in
+*" heap "*" allocs "* | *" allocs "*" heap "*) pass http_heap_offered "snapshot profiles offered: $names" ;;
+*) fail http_heap_offered "heap and allocs not both on the index page: ${names:-none}" ;;
+esac
 for n in $names; do
 	curl -s --max-time 30 -o "$T/$n.pb.gz" "$BASE/$n"
 	check_valid "http_${n}_proto" "$T/$n.pb.gz"
@@ -212,17 +215,12 @@ alloc_bytes() { # file function: its alloc_space in bytes (0 when absent)
 	go tool pprof -top -sample_index=alloc_space -unit=B -nodefraction=0 -nodecount=100000 "$1" 2>/dev/null |
 		awk -v fn="$2" '$NF == fn { v = $4; sub(/B$/, "", v); print v + 0; found = 1; exit } END { if (!found) print 0 }'
 }
-case " $names " in
-*" allocs "*)
-	before=$(alloc_bytes "$T/allocs.pb.gz" http_alloc_before)
-	in_range http_allocs_absolute_before "$before" 7372800 9011200 "about 2000 x 4096 = 8192000 bytes allocated by http_alloc_before"
-	d_before=$(alloc_bytes "$T/allocs.delta.pb.gz" http_alloc_before)
-	d_during=$(alloc_bytes "$T/allocs.delta.pb.gz" http_alloc_during)
-	in_range http_allocs_delta_before "$d_before" 0 0 "http_alloc_before absent from the 1 s delta: all of it was allocated before"
-	in_range http_allocs_delta_during "$d_during" 1 100000000000 "http_alloc_during present in the delta"
-	;;
-*) info "no allocs profile in this runtime: the delta contents check waits for it" ;;
-esac
+before=$(alloc_bytes "$T/allocs.pb.gz" http_alloc_before)
+in_range http_allocs_absolute_before "$before" 7372800 9011200 "about 2000 x 4096 = 8192000 bytes allocated by http_alloc_before"
+d_before=$(alloc_bytes "$T/allocs.delta.pb.gz" http_alloc_before)
+d_during=$(alloc_bytes "$T/allocs.delta.pb.gz" http_alloc_during)
+in_range http_allocs_delta_before "$d_before" 0 0 "http_alloc_before absent from the 1 s delta: all of it was allocated before"
+in_range http_allocs_delta_during "$d_during" 1 100000000000 "http_alloc_during present in the delta"
 
 # ---- the endpoint's threads and fds ----
 blocked_ok=0 threads=0
