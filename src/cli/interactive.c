@@ -1481,6 +1481,16 @@ static int loop_editline(struct shell *sh)
 	el_source(el, NULL);
 	for (;;) {
 		int count;
+		/*
+		 * libedit as built here writes the prompt while the terminal is
+		 * still in cooked mode and switches to its raw mode only when it
+		 * reads the first key. A key typed in between is taken by the
+		 * line discipline: echoed twice, and a ^D turned into an
+		 * end-of-file mark that reads as a NUL byte once the mode
+		 * changes (so it was lost). Switching first means that once the
+		 * prompt shows, every key reaches the editor.
+		 */
+		el_set(el, EL_PREP_TERM, 1);
 		const char *l = el_gets(el, &count);
 		if (!l || count <= 0)
 			break;

@@ -9,6 +9,7 @@ import os
 import pty
 import select
 import sys
+import termios
 import time
 
 cprof, data = sys.argv[1], sys.argv[2]
@@ -96,14 +97,18 @@ sh.expect("(pprof) ")
 sh.send("hel\t nodeco\t\r")
 check("pty completes help's argument", sh.expect("Max number of nodes to show"), sh)
 
-# ^D ends the shell with status 0.
-# A key typed while the line editor switches the terminal's mode can be
-# dropped by the terminal (seen about once in a dozen runs), as a user's
-# would be; like a user, press ^D again when nothing happens.
+# Once the prompt shows, the terminal is in the editor's mode: a key typed
+# right then reaches the editor (in cooked mode the line discipline would
+# echo it, and turn a ^D into an end-of-file mark read as a NUL byte).
 sh.expect("(pprof) ")
+slave = os.open(os.readlink("/proc/%d/fd/0" % sh.pid), os.O_RDWR | os.O_NOCTTY)
+lflag = termios.tcgetattr(slave)[3]
+os.close(slave)
+check("pty prompt shown in the editor's mode", not (lflag & termios.ICANON), sh)
+
+# ^D, pressed once, ends the shell with status 0.
 sh.send("\x04")
 end = time.monotonic() + DEADLINE
-next_press = time.monotonic() + 1.0
 status = None
 while time.monotonic() < end:
     pid, st = os.waitpid(sh.pid, os.WNOHANG)
@@ -111,12 +116,6 @@ while time.monotonic() < end:
         status = st
         break
     sh.read(0.2)
-    if time.monotonic() > next_press:
-        try:
-            sh.send("\x04")
-        except OSError:
-            pass
-        next_press = time.monotonic() + 1.0
 if status is None:
     os.kill(sh.pid, 9)
     os.waitpid(sh.pid, 0)
