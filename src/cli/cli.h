@@ -5,6 +5,7 @@
 #ifndef CPROF_CLI_H
 #define CPROF_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Each command gets argv with argv[0] set to the command's name. Returns the exit status. */
@@ -25,6 +26,8 @@ struct profile;
  */
 int cprof__pprof_report(struct profile *p, int argc, char **argv);
 int cprof__pprof_flag_kind(const char *name);
+/* Go's strconv.ParseBool, as pprof reads a boolean flag: 0, or -1 when s is none. */
+int cprof__pprof_parse_bool(const char *s, bool *out);
 
 /*
  * interactive.c: `cprof pprof` without an output format, go tool pprof's

@@ -185,7 +185,7 @@ static const char supported[] =
 	"-add_comment, -buildid, -topproto, -tools, -intel_syntax, -tls_ca, -tls_cert, -tls_key, -eog, -evince, -gv, -kcachegrind, -http, -no_browser";
 
 /* Go's strconv.ParseBool */
-static int parse_bool(const char *s, bool *out)
+int cprof__pprof_parse_bool(const char *s, bool *out)
 {
 	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
 	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
@@ -207,7 +207,7 @@ static int set_value(struct flag *f, const char *v)
 	char *end;
 	switch (f->type) {
 	case F_BOOL:
-		return parse_bool(v, f->dst);
+		return cprof__pprof_parse_bool(v, f->dst);
 	case F_INT: {
 		errno = 0;
 		long long n = strtoll(v, &end, 0);

@@ -3,8 +3,8 @@
  * as go tool pprof's (internal/driver/interactive.go, Go 1.19): greeting,
  * "(pprof) " prompt, name=value options that persist, sample type shortcuts,
  * `cmd [N] [regex]* [-regex]* [-cum] [>file]` command lines, help, options
- * listing, and, on a terminal, libedit line editing with history and tab
- * completion of commands, options and function names.
+ * listing. On a terminal the lines come from interactive_edit.c (libedit
+ * line editing, history, tab completion); otherwise they are read here.
  *
  * It owns the shell's option table (pprof's config fields) and turns each
  * command into a `cprof pprof` flag list for cmd_pprof.c, so every report
@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <histedit.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,11 +26,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/interactive.h"
 #include "cli/report/report.h"
 
 /* ---- pprof's options (config.go configFields, in field order) ---- */
-
-enum otype { O_BOOL, O_INT, O_FLOAT, O_STRING, O_CHOICE };
 
 static const char *const sort_choices[] = {"cum", "flat", NULL};
 static const char *const gran_choices[] = {"functions", "filefunctions", "files", "lines",
@@ -42,14 +40,6 @@ static const char *const gran_choices[] = {"functions", "filefunctions", "files"
 	"Use name=value syntax to limit the matching to a specific tag.\n" \
 	"Numeric tag filter examples: 1kb, 1kb:10kb, memory=32mb:\n" \
 	"String tag filter examples: foo, foo.*bar, mytag=foo.*bar\n"
-
-struct opt {
-	const char *name;
-	enum otype type;
-	const char *def;
-	const char *const *choices;
-	const char *help; /* commands.go configHelp; NULL for the choice groups */
-};
 
 static const struct opt opts[] = {
 	{"output", O_STRING, "", NULL, "Output filename for file-based outputs\n"},
@@ -137,7 +127,9 @@ static const struct opt opts[] = {
 	 "Ignore inlines.\nAttributes inlined functions to their first out-of-line caller.\n"},
 	{"granularity", O_CHOICE, "functions", gran_choices, NULL},
 };
-#define NOPT (sizeof(opts) / sizeof(opts[0]))
+#define NOPT SHELL_NOPT
+_Static_assert(sizeof(opts) / sizeof(opts[0]) == SHELL_NOPT, "SHELL_NOPT is the size of opts");
+const struct opt *const cprof__shell_opts = opts;
 
 /* configHelp of the choices of the groups. */
 static const struct {
@@ -156,18 +148,6 @@ static const struct {
 };
 
 /* ---- pprof's commands (commands.go pprofCommands) ---- */
-
-enum usage { U_NONE, U_TEXT, U_REPORT, U_LIST };
-
-struct cmd {
-	const char *name;
-	bool param;        /* takes a regexp (or address) argument */
-	const char *away;  /* suffix of the file the output goes to instead of stdout */
-	const char *desc;
-	enum usage usage;
-	bool cum, redirect; /* reportHelp / listHelp arguments */
-	const char *text;   /* U_TEXT */
-};
 
 static const struct cmd cmds[] = {
 	{"comments", false, NULL, "Output all profile comments", U_NONE, false, false, NULL},
@@ -208,23 +188,13 @@ static const struct cmd cmds[] = {
 	{"weblist", true, NULL, "Display annotated source in a web browser", U_LIST, false, false,
 	 NULL},
 };
-#define NCMD (sizeof(cmds) / sizeof(cmds[0]))
+#define NCMD SHELL_NCMD
+_Static_assert(sizeof(cmds) / sizeof(cmds[0]) == SHELL_NCMD, "SHELL_NCMD is the size of cmds");
+const struct cmd *const cprof__shell_cmds = cmds;
 
 /* ---- the shell's state ---- */
 
-struct shell {
-	struct profile *prof;
-	uint8_t *pb;             /* the profile encoded: each report gets a fresh copy */
-	size_t pblen;
-	char *val[NOPT];         /* current option values, as pprof prints them */
-	bool have[NCMD];         /* commands cmd_pprof.c can run */
-	bool tty;                /* libedit on a terminal */
-	char *si_help;           /* sample_index help with the profile's types */
-	const char **fns;        /* function names, for completion */
-	size_t nfns;
-};
-
-static int find_opt(const char *name)
+int cprof__shell_find_opt(const char *name)
 {
 	for (size_t i = 0; i < NOPT; i++)
 		if (strcmp(opts[i].name, name) == 0)
@@ -242,7 +212,7 @@ static int find_choice(const char *name)
 	return -1;
 }
 
-static const struct cmd *find_cmd(const struct shell *sh, const char *name)
+const struct cmd *cprof__shell_find_cmd(const struct shell *sh, const char *name)
 {
 	for (size_t i = 0; i < NCMD; i++)
 		if (sh->have[i] && strcmp(cmds[i].name, name) == 0)
@@ -252,7 +222,7 @@ static const struct cmd *find_cmd(const struct shell *sh, const char *name)
 
 static const char *opt_help(const char *name)
 {
-	int i = find_opt(name);
+	int i = cprof__shell_find_opt(name);
 	if (i >= 0)
 		return opts[i].help;
 	for (size_t k = 0; k < sizeof(choice_help) / sizeof(choice_help[0]); k++)
@@ -435,24 +405,6 @@ static int go_string_to_bool(const char *s, bool *out)
 	return -1;
 }
 
-/* strconv.ParseBool */
-static int go_parse_bool(const char *s, bool *out)
-{
-	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
-	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
-	for (size_t i = 0; i < 6; i++) {
-		if (strcmp(s, t[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcmp(s, f[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* The `cprof pprof` flag behind option i set to v (a choice's flag is the choice). */
 static const char *flag_of(int i, const char *v)
 {
@@ -524,12 +476,12 @@ ok:
 static int configure(struct shell *sh, const char *name, const char *value, char *err,
 		     size_t errlen)
 {
-	int i = find_opt(name);
+	int i = cprof__shell_find_opt(name);
 	if (i >= 0)
 		return set_opt(sh, i, value, err, errlen);
 	i = find_choice(name);
 	bool b;
-	if (i >= 0 && go_parse_bool(value, &b) == 0 && b)
+	if (i >= 0 && cprof__pprof_parse_bool(value, &b) == 0 && b)
 		return set_opt(sh, i, name, err, errlen);
 	char q[512];
 	go_quote(q, sizeof(q), name);
@@ -539,7 +491,7 @@ static int configure(struct shell *sh, const char *name, const char *value, char
 
 /* ---- the profile's sample types ---- */
 
-static const char *stype(const struct profile *p, size_t i)
+const char *cprof__shell_stype(const struct profile *p, size_t i)
 {
 	return cprof__profile_str(p, p->sample_type[i].type);
 }
@@ -552,7 +504,7 @@ static int sample_index(const struct profile *p, const char *si, char *err, size
 		const char *dst = cprof__profile_str(p, p->default_sample_type);
 		if (dst[0])
 			for (size_t i = 0; i < n; i++)
-				if (strcmp(stype(p, i), dst) == 0)
+				if (strcmp(cprof__shell_stype(p, i), dst) == 0)
 					return (int)i;
 		return (int)n - 1;
 	}
@@ -568,13 +520,15 @@ static int sample_index(const struct profile *p, const char *si, char *err, size
 	}
 	const char *no_inuse = strncmp(si, "inuse_", 6) == 0 ? si + 6 : si;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(stype(p, i), si) == 0 || strcmp(stype(p, i), no_inuse) == 0)
+		if (strcmp(cprof__shell_stype(p, i), si) == 0 ||
+		    strcmp(cprof__shell_stype(p, i), no_inuse) == 0)
 			return (int)i;
 	char q[512];
 	go_quote(q, sizeof(q), si);
 	size_t off = (size_t)snprintf(err, errlen, "sample_index %s must be one of: [", q);
 	for (size_t i = 0; i < n && off < errlen; i++)
-		off += (size_t)snprintf(err + off, errlen - off, "%s%s", i ? " " : "", stype(p, i));
+		off += (size_t)snprintf(err + off, errlen - off, "%s%s", i ? " " : "",
+					cprof__shell_stype(p, i));
 	if (off < errlen)
 		snprintf(err + off, errlen - off, "]");
 	return -1;
@@ -586,11 +540,11 @@ static void greetings(struct shell *sh)
 {
 	struct report_options o;
 	cprof__report_options_init(&o);
-	o.sample_index = sh->val[find_opt("sample_index")][0] ? sh->val[find_opt("sample_index")]
-							     : NULL;
-	o.mean = strcmp(sh->val[find_opt("mean")], "true") == 0;
-	o.unit = sh->val[find_opt("unit")];
-	o.divide_by = strtod(sh->val[find_opt("divide_by")], NULL);
+	const char *si = sh->val[cprof__shell_find_opt("sample_index")];
+	o.sample_index = si[0] ? si : NULL;
+	o.mean = strcmp(sh->val[cprof__shell_find_opt("mean")], "true") == 0;
+	o.unit = sh->val[cprof__shell_find_opt("unit")];
+	o.divide_by = strtod(sh->val[cprof__shell_find_opt("divide_by")], NULL);
 	o.compact_labels = false;
 	struct report r;
 	char err[1024];
@@ -626,9 +580,9 @@ static void greetings(struct shell *sh)
 	ui_print("Entering interactive mode (type \"help\" for commands, \"o\" for options)");
 }
 
-static int cmp_str(const void *a, const void *b)
+int cprof__shell_cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* interactive.go printCurrentOptions */
@@ -646,7 +600,7 @@ static void print_options(struct shell *sh)
 			size_t k = 0;
 			for (const char *const *c = opts[i].choices; *c && k < 8; c++)
 				sorted[k++] = *c;
-			qsort(sorted, k, sizeof(sorted[0]), cmp_str);
+			qsort(sorted, k, sizeof(sorted[0]), cprof__shell_cmp_str);
 			off += (size_t)snprintf(comment, sizeof(comment), "//: [");
 			for (size_t j = 0; j < k; j++)
 				off += (size_t)snprintf(comment + off, sizeof(comment) - off, "%s%s",
@@ -654,11 +608,11 @@ static void print_options(struct shell *sh)
 			snprintf(comment + off, sizeof(comment) - off, "]");
 		} else if (strcmp(name, "sample_index") == 0) {
 			if (!v[0] && p->nsample_type > 0)
-				v = stype(p, p->nsample_type - 1);
+				v = cprof__shell_stype(p, p->nsample_type - 1);
 			off += (size_t)snprintf(comment, sizeof(comment), "//: [");
 			for (size_t j = 0; j < p->nsample_type && off < sizeof(comment); j++)
 				off += (size_t)snprintf(comment + off, sizeof(comment) - off, "%s%s",
-							j ? " | " : "", stype(p, j));
+							j ? " | " : "", cprof__shell_stype(p, j));
 			if (off < sizeof(comment))
 				snprintf(comment + off, sizeof(comment) - off, "]");
 		} else if (strcmp(name, "source_path") == 0) {
@@ -674,7 +628,7 @@ static void print_options(struct shell *sh)
 		}
 		n++;
 	}
-	qsort(lines, n, sizeof(lines[0]), cmp_str);
+	qsort(lines, n, sizeof(lines[0]), cprof__shell_cmp_str);
 	size_t total = 1;
 	for (size_t i = 0; i < n; i++)
 		total += strlen(lines[i]) + 1;
@@ -764,7 +718,7 @@ static void print_help(struct shell *sh)
 	for (size_t i = 0; i < NCMD; i++)
 		if (sh->have[i])
 			lines[n++] = fmt_help("", cmds[i].name, cmds[i].desc);
-	qsort(lines, n, sizeof(lines[0]), cmp_str);
+	qsort(lines, n, sizeof(lines[0]), cprof__shell_cmp_str);
 	lines[n++] = fmt_help("", "o/options", "List options and their current values");
 	lines[n++] = fmt_help("", "q/quit/exit/^D", "Exit pprof");
 	for (size_t i = 0; i < n; i++) {
@@ -794,8 +748,8 @@ static void print_help(struct shell *sh)
 		}
 		groups[ng++] = g;
 	}
-	qsort(lines, n, sizeof(lines[0]), cmp_str);
-	qsort(groups, ng, sizeof(groups[0]), cmp_str);
+	qsort(lines, n, sizeof(lines[0]), cprof__shell_cmp_str);
+	qsort(groups, ng, sizeof(groups[0]), cprof__shell_cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		append(&buf, &len, &cap, lines[i]);
 		append(&buf, &len, &cap, i + 1 < n ? "\n" : "\n\n");
@@ -821,7 +775,7 @@ static void command_help(struct shell *sh, const char *args)
 		print_help(sh);
 		return;
 	}
-	const struct cmd *c = find_cmd(sh, args);
+	const struct cmd *c = cprof__shell_find_cmd(sh, args);
 	if (c) {
 		char usage[1024], *out = NULL;
 		size_t len = 0, cap = 0;
@@ -984,7 +938,7 @@ static void command(struct shell *sh, char **tok, int ntok)
 	snprintf(name, sizeof(name), "%s", tok[0]);
 	char **args = tok + 1;
 	int nargs = ntok - 1;
-	const struct cmd *c = find_cmd(sh, name);
+	const struct cmd *c = cprof__shell_find_cmd(sh, name);
 	if (!c) {
 		/* top10 = top 10 */
 		size_t n = strlen(name), d = n;
@@ -993,7 +947,7 @@ static void command(struct shell *sh, char **tok, int ntok)
 		if (d < n && d > 0 && n - d < sizeof(digits)) {
 			snprintf(digits, sizeof(digits), "%s", name + d);
 			name[d] = '\0';
-			c = find_cmd(sh, name);
+			c = cprof__shell_find_cmd(sh, name);
 		}
 	}
 	const char *arg0 = digits[0] ? digits : nargs > 0 ? args[0] : NULL;
@@ -1034,13 +988,13 @@ static void command(struct shell *sh, char **tok, int ntok)
 	for (size_t i = 0; i < NOPT; i++)
 		v[i] = sh->val[i];
 	char *focus = NULL, *ignore = NULL, nodecount[32];
-	const char *output = sh->val[find_opt("output")];
+	const char *output = sh->val[cprof__shell_find_opt("output")];
 	for (int i = first; i < na; i++) {
 		const char *t = av[i];
 		long long n;
 		if (is_int32(t, &n)) {
 			snprintf(nodecount, sizeof(nodecount), "%lld", n);
-			v[find_opt("nodecount")] = nodecount;
+			v[cprof__shell_find_opt("nodecount")] = nodecount;
 			continue;
 		}
 		if (t[0] == '>') {
@@ -1057,7 +1011,7 @@ static void command(struct shell *sh, char **tok, int ntok)
 			}
 		} else if (t[0] == '-') {
 			if (strcmp(t, "--cum") == 0 || strcmp(t, "-cum") == 0)
-				v[find_opt("sort")] = "cum";
+				v[cprof__shell_find_opt("sort")] = "cum";
 			else
 				ignore = cat_regex(ignore, t + 1);
 		} else {
@@ -1066,12 +1020,12 @@ static void command(struct shell *sh, char **tok, int ntok)
 	}
 	bool tags = strcmp(name, "tags") == 0;
 	if (focus && focus[0])
-		v[find_opt(tags ? "tagfocus" : "focus")] = focus;
+		v[cprof__shell_find_opt(tags ? "tagfocus" : "focus")] = focus;
 	if (ignore && ignore[0])
-		v[find_opt(tags ? "tagignore" : "ignore")] = ignore;
-	if (strcmp(v[find_opt("nodecount")], "-1") == 0 &&
+		v[cprof__shell_find_opt(tags ? "tagignore" : "ignore")] = ignore;
+	if (strcmp(v[cprof__shell_find_opt("nodecount")], "-1") == 0 &&
 	    (strcmp(name, "text") == 0 || strcmp(name, "top") == 0))
-		v[find_opt("nodecount")] = "10";
+		v[cprof__shell_find_opt("nodecount")] = "10";
 
 	/* The same report as `cprof pprof -<cmd> <options that differ> FILE`. */
 	char *argv[NOPT + 3];
@@ -1120,13 +1074,14 @@ static bool assignment(struct shell *sh, char *input)
 	if (eq)
 		*eq = '\0';
 	char *name = trim(input);
-	bool is_opt = find_opt(name) >= 0, is_choice = !is_opt && find_choice(name) >= 0;
+	bool is_opt = cprof__shell_find_opt(name) >= 0;
+	bool is_choice = !is_opt && find_choice(name) >= 0;
 	if (!is_opt && !is_choice) {
 		if (eq)
 			*eq = '=';
 		return false;
 	}
-	if (!eq && !is_choice && opts[find_opt(name)].type != O_BOOL) {
+	if (!eq && !is_choice && opts[cprof__shell_find_opt(name)].type != O_BOOL) {
 		ui_error("please specify a value, e.g. %s=<val>", name);
 		return true;
 	}
@@ -1149,7 +1104,7 @@ static bool assignment(struct shell *sh, char *input)
 			ui_error("%s", err);
 			return true;
 		}
-		value = (char *)stype(sh->prof, (size_t)idx);
+		value = (char *)cprof__shell_stype(sh->prof, (size_t)idx);
 	}
 	if (configure(sh, name, value, err, sizeof(err)) < 0)
 		ui_error("%s", err);
@@ -1157,7 +1112,7 @@ static bool assignment(struct shell *sh, char *input)
 }
 
 /* One input line; true when the shell should end. */
-static bool process(struct shell *sh, char *line)
+bool cprof__shell_process(struct shell *sh, char *line)
 {
 	char *in = trim(line);
 	/* interactive.go shortcuts: ":" and the profile's sample types. */
@@ -1170,7 +1125,7 @@ static bool process(struct shell *sh, char *line)
 			ok &= (exp[nexp++] = strdup(clear[i])) != NULL;
 	} else {
 		for (size_t i = sh->prof->nsample_type; i-- > 0 && nexp == 0;) {
-			const char *t = stype(sh->prof, i);
+			const char *t = cprof__shell_stype(sh->prof, i);
 			const char *rest = in;
 			const char *mean = NULL;
 			if (strncmp(in, "total_", 6) == 0 && strcmp(in + 6, t) == 0)
@@ -1223,172 +1178,6 @@ static bool process(struct shell *sh, char *line)
 	return quit;
 }
 
-/* ---- the terminal: libedit, history, completion ---- */
-
-/* The candidates for the word before the cursor, as pprof's completer picks them. */
-struct cands {
-	const char **s;
-	size_t n, cap;
-	bool substring; /* function names: matched anywhere, as functionCompleter does */
-};
-
-static void cand_add(struct cands *c, const char *s)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->s[i], s) == 0)
-			return;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		const char **n = realloc(c->s, cap * sizeof(*n));
-		if (!n)
-			return;
-		c->s = n;
-		c->cap = cap;
-	}
-	c->s[c->n++] = s;
-}
-
-/* Commands and option names starting with word (matchVariableOrCommand). */
-static void complete_names(struct shell *sh, const char *word, struct cands *c, bool shell_words)
-{
-	size_t n = strlen(word);
-	for (size_t i = 0; i < NCMD; i++)
-		if (sh->have[i] && strncmp(cmds[i].name, word, n) == 0)
-			cand_add(c, cmds[i].name);
-	for (size_t i = 0; i < NOPT; i++) {
-		if (strncmp(opts[i].name, word, n) == 0)
-			cand_add(c, opts[i].name);
-		for (const char *const *ch = opts[i].choices; ch && *ch; ch++)
-			if (strncmp(*ch, word, n) == 0)
-				cand_add(c, *ch);
-	}
-	if (!shell_words)
-		return;
-	static const char *const words[] = {"help", "options", "quit", "exit"};
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strncmp(words[i], word, n) == 0)
-			cand_add(c, words[i]);
-	for (size_t i = 0; i < sh->prof->nsample_type; i++)
-		if (strncmp(stype(sh->prof, i), word, n) == 0)
-			cand_add(c, stype(sh->prof, i));
-}
-
-static unsigned char el_complete(EditLine *el, int ch)
-{
-	struct shell *sh;
-	el_get(el, EL_CLIENTDATA, &sh);
-	const LineInfo *li = el_line(el);
-	size_t cur = (size_t)(li->cursor - li->buffer);
-	char *line = strndup(li->buffer, cur);
-	if (!line)
-		return CC_ERROR;
-	size_t ws = cur;
-	while (ws > 0 && !strchr(" \t", line[ws - 1]))
-		ws--;
-	const char *word = line + ws;
-	char first[256] = "";
-	sscanf(line, "%255s", first);
-	bool at_first = true;
-	for (size_t i = 0; i < ws; i++)
-		if (!strchr(" \t", line[i]))
-			at_first = false;
-
-	struct cands c = {0};
-	const char *prefix = "";  /* kept in front of the completed word */
-	const char *eq = strchr(word, '=');
-	if (at_first && eq) {
-		/* option=value: sample types, choices, booleans */
-		char name[128];
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - word), word);
-		int i = find_opt(name);
-		const char *val = eq + 1;
-		size_t n = strlen(val);
-		static const char *const bools[] = {"true", "false"};
-		if (i >= 0 && strcmp(name, "sample_index") == 0) {
-			for (size_t k = 0; k < sh->prof->nsample_type; k++)
-				if (strncmp(stype(sh->prof, k), val, n) == 0)
-					cand_add(&c, stype(sh->prof, k));
-		} else if (i >= 0 && opts[i].choices) {
-			for (const char *const *co = opts[i].choices; *co; co++)
-				if (strncmp(*co, val, n) == 0)
-					cand_add(&c, *co);
-		} else if (i >= 0 && opts[i].type == O_BOOL) {
-			for (size_t k = 0; k < 2; k++)
-				if (strncmp(bools[k], val, n) == 0)
-					cand_add(&c, bools[k]);
-		}
-		word = val;
-	} else if (at_first) {
-		complete_names(sh, word, &c, true);
-	} else if (strcmp(first, "help") == 0) {
-		complete_names(sh, word, &c, false);
-	} else if (find_cmd(sh, first) && strcmp(first, "tags") != 0) {
-		/* function names containing the word; "-re" completes an ignore */
-		if (word[0] == '-' || word[0] == '>') {
-			prefix = word[0] == '-' ? "-" : ">";
-			word++;
-		}
-		if (prefix[0] != '>') {
-			c.substring = true;
-			for (size_t i = 0; i < sh->nfns; i++)
-				if (strstr(sh->fns[i], word))
-					cand_add(&c, sh->fns[i]);
-		}
-	}
-
-	unsigned char rc = CC_ERROR;
-	if (c.n == 1) {
-		el_deletestr(el, (int)strlen(word));
-		el_insertstr(el, c.s[0]);
-		if (at_first && !eq && find_cmd(sh, c.s[0]))
-			el_insertstr(el, " ");
-		rc = CC_REFRESH;
-	} else if (c.n > 1) {
-		/* The longest common prefix of the matches that extend the word. */
-		size_t wl = strlen(word), lcp = 0;
-		bool all_prefixed = true;
-		for (size_t i = 0; i < c.n; i++)
-			if (strncmp(c.s[i], word, wl) != 0)
-				all_prefixed = false;
-		if (all_prefixed) {
-			lcp = strlen(c.s[0]);
-			for (size_t i = 1; i < c.n; i++) {
-				size_t k = 0;
-				while (k < lcp && c.s[i][k] == c.s[0][k])
-					k++;
-				lcp = k;
-			}
-		}
-		if (lcp > wl) {
-			char *ext = strndup(c.s[0] + wl, lcp - wl);
-			if (ext)
-				el_insertstr(el, ext);
-			free(ext);
-			rc = CC_REFRESH;
-		} else {
-			qsort(c.s, c.n, sizeof(c.s[0]), cmp_str);
-			FILE *out;
-			el_get(el, EL_GETFP, 1, &out);
-			fputc('\n', out);
-			size_t shown = c.n > 200 ? 200 : c.n;
-			for (size_t i = 0; i < shown; i++)
-				fprintf(out, "%s\n", c.s[i]);
-			if (shown < c.n)
-				fprintf(out, "... and %zu more\n", c.n - shown);
-			fflush(out);
-			rc = CC_REDISPLAY;
-		}
-	}
-	free(c.s);
-	free(line);
-	return rc;
-}
-
-static char *el_prompt(EditLine *el)
-{
-	return (char *)"(pprof) ";
-}
-
 /* ---- the shell ---- */
 
 /* The command line's flags as pprof's config (cli.go parseFlags). */
@@ -1422,21 +1211,23 @@ static void initial_options(struct shell *sh, int argc, char **argv)
 			value = "true";
 		bool b = false;
 		for (size_t k = 0; k < sizeof(sc) / sizeof(sc[0]); k++)
-			if (strcmp(name, sc[k].flag) == 0 && go_parse_bool(value, &b) == 0)
+			if (strcmp(name, sc[k].flag) == 0 &&
+			    cprof__pprof_parse_bool(value, &b) == 0)
 				shortcut[k] = b;
-		int o = find_opt(name);
+		int o = cprof__shell_find_opt(name);
 		char err[1024];
 		if (o >= 0 && strcmp(name, "sample_index") == 0)
 			set_val(sh, o, value); /* as given: pprof checks it per report */
-		else if (o >= 0 || (find_choice(name) >= 0 && go_parse_bool(value, &b) == 0 && b))
+		else if (o >= 0 || (find_choice(name) >= 0 &&
+				    cprof__pprof_parse_bool(value, &b) == 0 && b))
 			configure(sh, name, value, err, sizeof(err));
 	}
-	int si = find_opt("sample_index");
+	int si = cprof__shell_find_opt("sample_index");
 	for (size_t k = 0; k < sizeof(sc) / sizeof(sc[0]); k++)
 		if (shortcut[k] && !sh->val[si][0])
 			set_val(sh, si, sc[k].type);
 	if (shortcut[1])
-		set_val(sh, find_opt("mean"), "true");
+		set_val(sh, cprof__shell_find_opt("mean"), "true");
 }
 
 static int loop_stdin(struct shell *sh)
@@ -1448,72 +1239,13 @@ static int loop_stdin(struct shell *sh)
 		fflush(stdout);
 		if (getline(&line, &cap, stdin) < 0)
 			break;
-		if (process(sh, line))
+		if (cprof__shell_process(sh, line))
 			break;
 	}
 	free(line);
 	return 0;
 }
 
-static int loop_editline(struct shell *sh)
-{
-	EditLine *el = el_init("pprof", stdin, stderr, stderr);
-	History *hist = history_init();
-	if (!el || !hist) {
-		if (el)
-			el_end(el);
-		if (hist)
-			history_end(hist);
-		return loop_stdin(sh);
-	}
-	HistEvent ev;
-	history(hist, &ev, H_SETSIZE, 1000);
-	history(hist, &ev, H_SETUNIQUE, 1);
-	el_set(el, EL_EDITOR, "emacs");
-	el_set(el, EL_SIGNAL, 1);
-	el_set(el, EL_PROMPT, el_prompt);
-	el_set(el, EL_HIST, history, hist);
-	el_set(el, EL_CLIENTDATA, sh);
-	/* el_set's EL_ADDFN leaks the wide copies of its strings; el_wset keeps ours. */
-	el_wset(el, EL_ADDFN, L"pprof-complete", L"complete commands, options and functions",
-		el_complete);
-	el_set(el, EL_BIND, "^I", "pprof-complete", NULL);
-	el_source(el, NULL);
-	for (;;) {
-		int count;
-		/*
-		 * libedit as built here writes the prompt while the terminal is
-		 * still in cooked mode and switches to its raw mode only when it
-		 * reads the first key. A key typed in between is taken by the
-		 * line discipline: echoed twice, and a ^D turned into an
-		 * end-of-file mark that reads as a NUL byte once the mode
-		 * changes (so it was lost). Switching first means that once the
-		 * prompt shows, every key reaches the editor.
-		 */
-		el_set(el, EL_PREP_TERM, 1);
-		const char *l = el_gets(el, &count);
-		if (!l || count <= 0)
-			break;
-		char *line = strdup(l);
-		if (!line)
-			break;
-		if (strspn(line, " \t\r\n") != strlen(line))
-			history(hist, &ev, H_ENTER, line);
-		bool quit = process(sh, line);
-		free(line);
-		if (quit)
-			break;
-	}
-	el_end(el);
-	history(hist, &ev, H_CLEAR);
-	history_end(hist);
-	return 0;
-}
-
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 int cprof__pprof_interactive(struct profile *p, int argc, char **argv)
 {
@@ -1529,16 +1261,16 @@ int cprof__pprof_interactive(struct profile *p, int argc, char **argv)
 		sh.have[i] = cprof__pprof_flag_kind(cmds[i].name) == (cmds[i].param ? 2 : 1);
 	initial_options(&sh, argc, argv);
 	/* interactive.go: compact labels, and the sample types in sample_index's help */
-	set_val(&sh, find_opt("compact_labels"), "true");
+	set_val(&sh, cprof__shell_find_opt("compact_labels"), "true");
 	{
 		char *buf = NULL;
 		size_t len = 0, cap = 0;
-		append(&buf, &len, &cap, opts[find_opt("sample_index")].help);
+		append(&buf, &len, &cap, opts[cprof__shell_find_opt("sample_index")].help);
 		append(&buf, &len, &cap, "Or use sample_index=name, with name in [");
 		for (size_t i = 0; i < p->nsample_type; i++) {
 			if (i)
 				append(&buf, &len, &cap, " ");
-			append(&buf, &len, &cap, stype(p, i));
+			append(&buf, &len, &cap, cprof__shell_stype(p, i));
 		}
 		append(&buf, &len, &cap, "].\n");
 		sh.si_help = buf;
@@ -1553,14 +1285,14 @@ int cprof__pprof_interactive(struct profile *p, int argc, char **argv)
 		if (n[0])
 			sh.fns[sh.nfns++] = n;
 	}
-	qsort(sh.fns, sh.nfns, sizeof(*sh.fns), cmp_cstr);
+	qsort(sh.fns, sh.nfns, sizeof(*sh.fns), cprof__shell_cmp_str);
 
 	/* pprof's terminal UI needs a real terminal (not TERM=dumb); else it reads lines. */
 	const char *term = getenv("TERM");
 	sh.tty = isatty(0) && isatty(2) && term && term[0] && strcasecmp(term, "dumb") != 0;
 	err_color = sh.tty;
 	greetings(&sh);
-	rc = sh.tty ? loop_editline(&sh) : loop_stdin(&sh);
+	rc = sh.tty && cprof__shell_edit(&sh) == 0 ? 0 : loop_stdin(&sh);
 out:
 	for (size_t i = 0; i < NOPT; i++)
 		free(sh.val[i]);
