@@ -103,6 +103,14 @@ int cprof__buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+const char *cprof__buf_str(struct buf *b)
+{
+	if (!b->data)
+		return "";
+	b->data[b->len] = 0;
+	return (const char *)b->data;
+}
+
 uint8_t *cprof__buf_detach(struct buf *b, size_t *len)
 {
 	uint8_t *p;

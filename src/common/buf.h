@@ -33,6 +33,12 @@ int cprof__buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * The bytes as a C string: a NUL is written past len (there is always room
+ * for it), "" when nothing was ever written. Valid until the next write.
+ */
+const char *cprof__buf_str(struct buf *b);
+
+/*
  * Hand the bytes to the caller (malloc'd, NUL-terminated past len, never
  * NULL on success) and reset the buffer. Returns NULL and releases the
  * storage if b->err is set or allocation fails.

@@ -218,6 +218,22 @@ static void test_buf_ceiling(void)
 	cprof__buf_release(&b);
 }
 
+/* cprof__buf_str: "" before any write, the bytes NUL-terminated after. */
+static void test_buf_str(void)
+{
+	struct buf b;
+
+	cprof__buf_init(&b, 0);
+	CHECK(strcmp(cprof__buf_str(&b), "") == 0);
+	cprof__buf_append(&b, "abc", 3);
+	CHECK(strcmp(cprof__buf_str(&b), "abc") == 0);
+	cprof__buf_putc(&b, 'd');
+	CHECK(strcmp(cprof__buf_str(&b), "abcd") == 0);
+	b.len = 1;
+	CHECK(strcmp(cprof__buf_str(&b), "a") == 0);
+	cprof__buf_release(&b);
+}
+
 /* ------------------------------------------------------------------ */
 
 static void test_intern(void)
@@ -1027,6 +1043,7 @@ int main(void)
 	RUN(test_pb_nested_and_packed);
 	RUN(test_pb_msg_long_body);
 	RUN(test_buf_ceiling);
+	RUN(test_buf_str);
 	RUN(test_intern);
 	RUN(test_intern_many);
 	RUN(test_encode_valuetype);

@@ -4,6 +4,7 @@
  * `go tool pprof` (Go 1.19) on the same profile written to a file; the
  * end-to-end test tests/e2e/pprof_top.sh repeats that comparison live.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -41,6 +42,42 @@ static void check_top(struct profile *p, const struct report_options *o, const c
 	char *got = top(p, o);
 	CHECK_EQ_STR(got, want);
 	free(got);
+}
+
+/* keys.c: equal keys share one id, ids are dense in order of first add. */
+static void test_keyset(void)
+{
+	struct report_keyset ks = {0};
+	struct buf k;
+	bool added;
+	cprof__buf_init(&k, 0);
+	const char *words[] = {"a", "b", "a", "", "b", "c"};
+	const size_t want[] = {0, 1, 0, 2, 1, 3};
+	const bool want_added[] = {true, true, false, true, false, true};
+	for (size_t i = 0; i < 6; i++) {
+		k.len = 0;
+		cprof__report_key_str(&k, words[i]);
+		cprof__report_key_u64(&k, 7);
+		CHECK_EQ_INT(cprof__report_keyset_add(&ks, &k, &added), want[i]);
+		CHECK(added == want_added[i]);
+	}
+	/* Past the first table size: every key still found again. */
+	for (uint64_t v = 0; v < 1000; v++) {
+		k.len = 0;
+		cprof__report_key_u64(&k, v);
+		CHECK_EQ_INT(cprof__report_keyset_add(&ks, &k, NULL), 4 + v);
+	}
+	for (uint64_t v = 0; v < 1000; v++) {
+		k.len = 0;
+		cprof__report_key_u64(&k, v);
+		CHECK_EQ_INT(cprof__report_keyset_add(&ks, &k, &added), 4 + v);
+		CHECK(!added);
+	}
+	CHECK_EQ_INT(ks.n, 1004);
+	k.err = -ENOMEM; /* a key that could not be built is no key */
+	CHECK(cprof__report_keyset_add(&ks, &k, NULL) == SIZE_MAX);
+	cprof__buf_release(&k);
+	cprof__report_keyset_release(&ks);
 }
 
 static void test_units(void)
@@ -254,5 +291,6 @@ int main(void)
 	RUN(test_hours_cum);
 	RUN(test_sample_index_errors);
 	RUN(test_merge);
+	RUN(test_keyset);
 	CHECK_EXIT();
 }

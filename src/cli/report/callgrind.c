@@ -109,7 +109,7 @@ int cprof__report_callgrind(struct report *r, FILE *out)
 		goto out;
 	cprof__rgraph_sort(g, r->opt.cum_sort);
 	snprintf(r->output_unit, sizeof(r->output_unit), "%s", r->opt.unit ? r->opt.unit : "minimum");
-	cprof__dot_select_unit(r, g, true);
+	cprof__report_select_unit(r, g, true);
 
 	/* ObjNames: each node's object file and function start line. */
 	for (size_t i = 0; i < p->nlocation; i++) {

@@ -539,10 +539,12 @@ static int64_t div_value(int64_t v, int64_t d)
 }
 
 /* strconv.ParseUint(s, 0, 64) */
-static bool parse_address(const char *s, uint64_t *v)
+bool cprof__report_parse_address(const char *s, uint64_t *v)
 {
 	int base = 10;
 	const char *d = s;
+	if (!s || !s[0])
+		return false;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		base = 16, d = s + 2;
 	else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
@@ -658,7 +660,7 @@ int cprof__report_disasm(struct report *r, const regex_t *re, FILE *out, char *e
 	if (build(r, &g) < 0)
 		goto out;
 	uint64_t address = 0;
-	bool have_addr = parse_address(r->opt.symbol, &address);
+	bool have_addr = cprof__report_parse_address(r->opt.symbol, &address);
 
 	/* symbolsFromBinaries: mappings whose file has a node matching re, or holds the address. */
 	has = calloc(p->nmapping + 1, sizeof(*has));

@@ -35,40 +35,11 @@ bool cprof__filter_active(const struct report_options *o)
 
 /* ---- Go regexp syntax to POSIX extended ---- */
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *t = realloc(b->s, cap);
-		if (!t) {
-			b->oom = true;
-			return;
-		}
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void puts_(struct sbuf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
 /* A bracket expression starting after '['; returns the index after ']'. */
-static size_t bracket(const char *p, size_t i, struct sbuf *out)
+static size_t bracket(const char *p, size_t i, struct buf *out)
 {
-	struct sbuf items = {0};
+	struct buf items;
+	cprof__buf_init(&items, 0);
 	bool neg = false, rbrack = false, dash = false;
 	if (p[i] == '^') {
 		neg = true;
@@ -82,37 +53,36 @@ static size_t bracket(const char *p, size_t i, struct sbuf *out)
 		if (p[i] == '[' && p[i + 1] == ':') {
 			const char *end = strstr(p + i + 2, ":]");
 			size_t n = end ? (size_t)(end - (p + i)) + 2 : strlen(p + i);
-			put(&items, p + i, n);
+			cprof__buf_append(&items, p + i, n);
 			i += n;
 		} else if (p[i] == '\\' && p[i + 1]) {
 			char c = p[i + 1];
 			i += 2;
 			switch (c) {
-			case 'd': puts_(&items, "0-9"); break;
-			case 's': puts_(&items, "[:space:]"); break;
-			case 'w': puts_(&items, "[:alnum:]_"); break;
-			case 't': puts_(&items, "\t"); break;
-			case 'n': puts_(&items, "\n"); break;
+			case 'd': cprof__buf_puts(&items, "0-9"); break;
+			case 's': cprof__buf_puts(&items, "[:space:]"); break;
+			case 'w': cprof__buf_puts(&items, "[:alnum:]_"); break;
+			case 't': cprof__buf_puts(&items, "\t"); break;
+			case 'n': cprof__buf_puts(&items, "\n"); break;
 			case ']': rbrack = true; break;
 			case '-': dash = true; break;
-			default: put(&items, &c, 1); break;
+			default: cprof__buf_append(&items, &c, 1); break;
 			}
 		} else {
-			put(&items, p + i, 1);
+			cprof__buf_append(&items, p + i, 1);
 			i++;
 		}
 	}
-	puts_(out, neg ? "[^" : "[");
+	cprof__buf_puts(out, neg ? "[^" : "[");
 	if (rbrack)
-		puts_(out, "]");
-	if (items.s)
-		puts_(out, items.s);
+		cprof__buf_puts(out, "]");
+	cprof__buf_append(out, items.data, items.len);
 	if (dash)
-		puts_(out, "-");
-	puts_(out, "]");
-	if (items.oom)
-		out->oom = true;
-	free(items.s);
+		cprof__buf_puts(out, "-");
+	cprof__buf_puts(out, "]");
+	if (items.err)
+		out->err = items.err;
+	cprof__buf_release(&items);
 	return p[i] == ']' ? i + 1 : i;
 }
 
@@ -123,10 +93,10 @@ static size_t bracket(const char *p, size_t i, struct sbuf *out)
  */
 int cprof__filter_regcomp(regex_t *re, const char *pat, char *err, size_t errlen)
 {
-	struct sbuf b = {0};
+	struct buf b;
+	cprof__buf_init(&b, 0);
 	int flags = REG_EXTENDED | REG_NOSUB;
 	size_t i = 0;
-	puts_(&b, "");
 	if (strncmp(pat, "(?i)", 4) == 0) {
 		flags |= REG_ICASE;
 		i = 4;
@@ -137,51 +107,51 @@ int cprof__filter_regcomp(regex_t *re, const char *pat, char *err, size_t errlen
 			char d = pat[i + 1];
 			i += 2;
 			if (d == 'd') {
-				puts_(&b, "[0-9]");
+				cprof__buf_puts(&b, "[0-9]");
 			} else if (d == 'D') {
-				puts_(&b, "[^0-9]");
+				cprof__buf_puts(&b, "[^0-9]");
 			} else if (d == 'A') {
-				puts_(&b, "^");
+				cprof__buf_puts(&b, "^");
 			} else if (d == 'z') {
-				puts_(&b, "$");
+				cprof__buf_puts(&b, "$");
 			} else if (d == 'Q') {
 				const char *end = strstr(pat + i, "\\E");
 				size_t n = end ? (size_t)(end - (pat + i)) : strlen(pat + i);
 				for (size_t k = 0; k < n; k++) {
 					if (strchr("\\^$.|?*+()[]{}", pat[i + k]))
-						puts_(&b, "\\");
-					put(&b, pat + i + k, 1);
+						cprof__buf_puts(&b, "\\");
+					cprof__buf_append(&b, pat + i + k, 1);
 				}
 				i += n + (end ? 2 : 0);
 			} else {
 				char esc[3] = {'\\', d, 0};
-				puts_(&b, esc);
+				cprof__buf_puts(&b, esc);
 			}
 		} else if (c == '[') {
 			i = bracket(pat, i + 1, &b);
 		} else if (c == '(' && pat[i + 1] == '?' && pat[i + 2] == ':') {
-			puts_(&b, "(");
+			cprof__buf_puts(&b, "(");
 			i += 3;
 		} else if (c == '(' && pat[i + 1] == '?') {
 			snprintf(err, errlen, "unsupported regexp flag group in `%s` "
 				 "(only a leading (?i) is supported)", pat);
-			free(b.s);
+			cprof__buf_release(&b);
 			return -1;
 		} else if ((c == '*' || c == '+' || c == '?' || c == '}') && pat[i + 1] == '?') {
-			put(&b, &c, 1); /* lazy or greedy: the same for matching */
+			cprof__buf_append(&b, &c, 1); /* lazy or greedy: the same for matching */
 			i += 2;
 		} else {
-			put(&b, &c, 1);
+			cprof__buf_append(&b, &c, 1);
 			i++;
 		}
 	}
-	if (b.oom) {
-		free(b.s);
+	if (b.err) {
+		cprof__buf_release(&b);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int rc = regcomp(re, b.s, flags);
-	free(b.s);
+	int rc = regcomp(re, cprof__buf_str(&b), flags);
+	cprof__buf_release(&b);
 	if (rc != 0) {
 		char msg[256];
 		regerror(rc, re, msg, sizeof(msg));
@@ -794,18 +764,18 @@ static void tags_by_name(struct fctx *c, const regex_t *show, const regex_t *hid
 static char *label_values(const struct profile *p, const struct pp_sample *s, const char *key,
 			  const char *output_unit, bool *any)
 {
-	struct sbuf b = {0};
+	struct buf b;
+	cprof__buf_init(&b, 0);
 	size_t nnum = 0, nunit = 0;
 	*any = false;
-	puts_(&b, "");
 	for (size_t i = 0; i < s->nlabel; i++) {
 		const struct pp_label *l = &s->label[i];
 		if (strcmp(cprof__profile_str(p, l->key), key) != 0)
 			continue;
 		if (is_str(l)) {
 			if (*any)
-				puts_(&b, ",");
-			puts_(&b, cprof__profile_str(p, l->str));
+				cprof__buf_puts(&b, ",");
+			cprof__buf_puts(&b, cprof__profile_str(p, l->str));
 			*any = true;
 		} else if (is_num(l)) {
 			nnum++;
@@ -824,15 +794,11 @@ static char *label_values(const struct profile *p, const struct pp_sample *s, co
 		else
 			cprof__units_label(v, sizeof(v), l->num, "", "");
 		if (*any)
-			puts_(&b, ",");
-		puts_(&b, v);
+			cprof__buf_puts(&b, ",");
+		cprof__buf_puts(&b, v);
 		*any = true;
 	}
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return (char *)cprof__buf_detach(&b, NULL);
 }
 
 struct pseudo {

@@ -203,11 +203,7 @@ static void xml_escape(FILE *f, const char *s)
 /* flamegraph.pl's "hot" palette, seeded by the name so colours are stable. */
 static void color(const char *name, int *r, int *g, int *b)
 {
-	uint64_t h = 14695981039346656037ULL;
-	for (const char *s = name; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
+	uint64_t h = cprof__report_fnv(name, strlen(name), REPORT_FNV_BASIS);
 	double v1 = (double)(h & 0xffff) / 65535.0;
 	double v2 = (double)((h >> 16) & 0xffff) / 65535.0;
 	double v3 = (double)((h >> 32) & 0xffff) / 65535.0;

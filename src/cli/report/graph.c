@@ -26,16 +26,6 @@ struct htab {
 	size_t cap, len;
 };
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
-{
-	const unsigned char *s = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static uint64_t mix(uint64_t x)
 {
 	x ^= x >> 33;
@@ -314,13 +304,13 @@ static bool key_eq(const void *ctx, size_t idx, const void *key)
 
 static uint64_t info_hash(const struct rnode_info *i)
 {
-	uint64_t h = 14695981039346656037ULL;
-	h = fnv(i->name, strlen(i->name) + 1, h);
-	h = fnv(i->file, strlen(i->file) + 1, h);
-	h = fnv(i->objfile, strlen(i->objfile) + 1, h);
-	h = fnv(&i->address, sizeof(i->address), h);
-	h = fnv(&i->lineno, sizeof(i->lineno), h);
-	h = fnv(&i->start_line, sizeof(i->start_line), h);
+	uint64_t h = REPORT_FNV_BASIS;
+	h = cprof__report_fnv(i->name, strlen(i->name) + 1, h);
+	h = cprof__report_fnv(i->file, strlen(i->file) + 1, h);
+	h = cprof__report_fnv(i->objfile, strlen(i->objfile) + 1, h);
+	h = cprof__report_fnv(&i->address, sizeof(i->address), h);
+	h = cprof__report_fnv(&i->lineno, sizeof(i->lineno), h);
+	h = cprof__report_fnv(&i->start_line, sizeof(i->start_line), h);
 	return h;
 }
 
@@ -678,146 +668,11 @@ struct rview *cprof__rview_new_tree(const struct profile *p, enum report_granula
 
 /* ---- the report total over samples as pprof's Merge groups them ---- */
 
-/* A growing byte buffer for building keys; oom set when a write failed. */
-struct kbuf {
-	char *b;
-	size_t len, cap;
-	bool oom;
-};
-
-static void kb_put(struct kbuf *k, const void *p, size_t n)
-{
-	if (k->len + n > k->cap) {
-		size_t cap = k->cap ? k->cap : 256;
-		while (cap < k->len + n)
-			cap *= 2;
-		char *b = realloc(k->b, cap);
-		if (!b) {
-			k->oom = true;
-			return;
-		}
-		k->b = b;
-		k->cap = cap;
-	}
-	memcpy(k->b + k->len, p, n);
-	k->len += n;
-}
-
-static void put_str(struct kbuf *k, const char *s)
-{
-	kb_put(k, s, strlen(s) + 1);
-}
-
-static void put_u64(struct kbuf *k, uint64_t v)
-{
-	kb_put(k, &v, sizeof(v));
-}
-
-/* A set of byte strings, each with a dense id. */
-struct strset {
-	struct htab t;
-	char **s;
-	size_t *len;
-	size_t n, cap;
-};
-
-struct str_probe {
-	const char *s;
-	size_t len;
-};
-
-static bool str_eq(const void *ctx, size_t idx, const void *key)
-{
-	const struct strset *ss = ctx;
-	const struct str_probe *k = key;
-	return ss->len[idx] == k->len && memcmp(ss->s[idx], k->s, k->len) == 0;
-}
-
-/* Id of the key's bytes (copied when new); SIZE_MAX on out of memory. */
-static size_t strset_add(struct strset *ss, const struct kbuf *kb)
-{
-	if (kb->oom)
-		return SIZE_MAX;
-	struct str_probe k = {kb->b ? kb->b : "", kb->len};
-	size_t *slot = htab_slot(&ss->t, fnv(k.s, k.len, 14695981039346656037ULL), str_eq, ss, &k);
-	if (!slot)
-		return SIZE_MAX;
-	if (*slot != SIZE_MAX)
-		return *slot;
-	if (ss->n == ss->cap) {
-		size_t cap = ss->cap ? ss->cap * 2 : 64;
-		char **a = realloc(ss->s, cap * sizeof(*a));
-		if (a)
-			ss->s = a;
-		size_t *l = realloc(ss->len, cap * sizeof(*l));
-		if (l)
-			ss->len = l;
-		if (!a || !l)
-			return SIZE_MAX;
-		ss->cap = cap;
-	}
-	char *s = malloc(k.len + 1);
-	if (!s)
-		return SIZE_MAX;
-	memcpy(s, k.s, k.len);
-	ss->s[ss->n] = s;
-	ss->len[ss->n] = k.len;
-	*slot = ss->n;
-	ss->t.len++;
-	return ss->n++;
-}
-
-static void strset_release(struct strset *ss)
-{
-	for (size_t i = 0; i < ss->n; i++)
-		free(ss->s[i]);
-	free(ss->s);
-	free(ss->len);
-	htab_release(&ss->t);
-}
-
-/* profile.Function.key / Mapping.key: the identity Merge gives them. */
-static size_t function_class(struct strset *ss, struct kbuf *k, const struct profile *p,
-			     const struct pp_function *fn)
-{
-	k->len = 0;
-	put_u64(k, (uint64_t)fn->start_line);
-	put_str(k, cprof__profile_str(p, fn->name));
-	put_str(k, cprof__profile_str(p, fn->system_name));
-	put_str(k, cprof__profile_str(p, fn->filename));
-	return strset_add(ss, k);
-}
-
-static size_t mapping_class(struct strset *ss, struct kbuf *k, const struct profile *p,
-			    const struct pp_mapping *m)
-{
-	k->len = 0;
-	uint64_t size = m->memory_limit - m->memory_start;
-	size = size + 0xfff;
-	size -= size % 0x1000;
-	const char *bid = cprof__profile_str(p, m->build_id);
-	put_u64(k, size);
-	put_u64(k, m->file_offset);
-	put_str(k, bid[0] ? bid : cprof__profile_str(p, m->filename));
-	return strset_add(ss, k);
-}
-
-static int cmp_label_key(const void *a, const void *b, void *ctx)
-{
-	const struct profile *p = ctx;
-	const struct pp_label *x = *(const struct pp_label *const *)a;
-	const struct pp_label *y = *(const struct pp_label *const *)b;
-	int c = strcmp(cprof__profile_str(p, x->key), cprof__profile_str(p, y->key));
-	if (c)
-		return c;
-	return x < y ? -1 : x > y; /* keep the order of values under one key */
-}
-
 /* Labels as a canonical byte string: string labels, then numeric, by key. */
-static int put_labels(struct kbuf *f, const struct profile *p, const struct pp_sample *s)
+static int put_labels(struct buf *f, const struct profile *p, const struct pp_sample *s)
 {
 	if (s->nlabel == 0) {
-		put_str(f, "\x01");
+		cprof__report_key_str(f, "\x01");
 		return 0;
 	}
 	const struct pp_label **l = malloc((s->nlabel + 1) * sizeof(*l));
@@ -825,13 +680,13 @@ static int put_labels(struct kbuf *f, const struct profile *p, const struct pp_s
 		return -ENOMEM;
 	for (size_t i = 0; i < s->nlabel; i++)
 		l[i] = &s->label[i];
-	qsort_r(l, s->nlabel, sizeof(*l), cmp_label_key, (void *)p);
+	qsort_r(l, s->nlabel, sizeof(*l), cprof__report_cmp_label, (void *)p);
 	for (size_t i = 0; i < s->nlabel; i++)
 		if (l[i]->str != 0) {
-			put_str(f, cprof__profile_str(p, l[i]->key));
-			put_str(f, cprof__profile_str(p, l[i]->str));
+			cprof__report_key_str(f, cprof__profile_str(p, l[i]->key));
+			cprof__report_key_str(f, cprof__profile_str(p, l[i]->str));
 		}
-	put_str(f, "\x01");
+	cprof__report_key_str(f, "\x01");
 	for (size_t i = 0; i < s->nlabel;) {
 		size_t j = i;
 		bool units = false;
@@ -842,10 +697,10 @@ static int put_labels(struct kbuf *f, const struct profile *p, const struct pp_s
 		for (size_t k = i; k < j; k++) {
 			if (l[k]->str != 0 || (l[k]->num == 0 && l[k]->num_unit == 0))
 				continue;
-			put_str(f, key);
-			put_u64(f, (uint64_t)l[k]->num);
+			cprof__report_key_str(f, key);
+			cprof__report_key_u64(f, (uint64_t)l[k]->num);
 			if (units)
-				put_str(f, cprof__profile_str(p, l[k]->num_unit));
+				cprof__report_key_str(f, cprof__profile_str(p, l[k]->num_unit));
 		}
 		i = j;
 	}
@@ -905,8 +760,10 @@ int cprof__report_total(const struct profile *p, int value_index, bool mean, int
 {
 	if (total_unmerged(p, value_index, mean, total_out))
 		return 0;
-	struct strset fns = {0}, maps = {0}, locs = {0}, samples = {0};
-	struct kbuf kb = {0}, kc = {0};
+	struct report_keyset fns = {0}, maps = {0}, locs = {0}, samples = {0};
+	struct buf kb, kc;
+	cprof__buf_init(&kb, 0);
+	cprof__buf_init(&kc, 0);
 	size_t *loc_class = calloc(p->nlocation + 1, sizeof(size_t));
 	int64_t *sum = NULL, *div = NULL;
 	bool *base = NULL;
@@ -916,19 +773,28 @@ int cprof__report_total(const struct profile *p, int value_index, bool mean, int
 	for (size_t i = 0; i < p->nlocation; i++) {
 		const struct pp_location *l = &p->location[i];
 		const struct pp_mapping *m = l->mapping_id ? cprof__profile_mapping(p, l->mapping_id) : NULL;
-		uint64_t mc = m ? mapping_class(&maps, &kc, p, m) + 1 : 0;
+		uint64_t mc = 0;
+		if (m) {
+			cprof__report_mapping_key(&kc, p, m);
+			mc = cprof__report_keyset_add(&maps, &kc, NULL) + 1;
+		}
 		kb.len = 0;
-		put_u64(&kb, m ? l->address - m->memory_start : l->address);
-		put_u64(&kb, mc);
-		put_u64(&kb, l->is_folded);
+		cprof__report_key_u64(&kb, m ? l->address - m->memory_start : l->address);
+		cprof__report_key_u64(&kb, mc);
+		cprof__report_key_u64(&kb, l->is_folded);
 		for (size_t j = 0; j < l->nline; j++) {
 			const struct pp_function *fn = cprof__profile_function(p, l->line[j].function_id);
-			put_u64(&kb, fn ? function_class(&fns, &kc, p, fn) + 1 : 0);
-			put_u64(&kb, (uint64_t)l->line[j].line);
+			uint64_t fc = 0;
+			if (fn) {
+				cprof__report_function_key(&kc, p, fn);
+				fc = cprof__report_keyset_add(&fns, &kc, NULL) + 1;
+			}
+			cprof__report_key_u64(&kb, fc);
+			cprof__report_key_u64(&kb, (uint64_t)l->line[j].line);
 		}
-		if (kc.oom)
+		if (kc.err)
 			goto out;
-		loc_class[i] = strset_add(&locs, &kb);
+		loc_class[i] = cprof__report_keyset_add(&locs, &kb, NULL);
 		if (loc_class[i] == SIZE_MAX)
 			goto out;
 	}
@@ -944,12 +810,12 @@ int cprof__report_total(const struct profile *p, int value_index, bool mean, int
 		kb.len = 0;
 		for (size_t j = 0; j < s->nlocation; j++) {
 			const struct pp_location *l = cprof__profile_location(p, s->location_id[j]);
-			put_u64(&kb, l ? loc_class[l - p->location] : SIZE_MAX);
+			cprof__report_key_u64(&kb, l ? loc_class[l - p->location] : SIZE_MAX);
 		}
-		put_str(&kb, "\x02");
+		cprof__report_key_str(&kb, "\x02");
 		if (put_labels(&kb, p, s) < 0)
 			goto out;
-		size_t g = strset_add(&samples, &kb);
+		size_t g = cprof__report_keyset_add(&samples, &kb, NULL);
 		if (g == SIZE_MAX)
 			goto out;
 		sum[g] += s->value[value_index];
@@ -974,12 +840,12 @@ int cprof__report_total(const struct profile *p, int value_index, bool mean, int
 	*total_out = tdiv ? total / tdiv : total;
 	rc = 0;
 out:
-	strset_release(&fns);
-	strset_release(&maps);
-	strset_release(&locs);
-	strset_release(&samples);
-	free(kb.b);
-	free(kc.b);
+	cprof__report_keyset_release(&fns);
+	cprof__report_keyset_release(&maps);
+	cprof__report_keyset_release(&locs);
+	cprof__report_keyset_release(&samples);
+	cprof__buf_release(&kb);
+	cprof__buf_release(&kc);
 	free(loc_class);
 	free(sum);
 	free(div);
@@ -1118,11 +984,6 @@ static void etab_release(struct etab *t)
 	memset(t, 0, sizeof(*t));
 }
 
-
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
 
 static bool is_negative(int64_t flat, int64_t cum)
 {
@@ -1405,12 +1266,12 @@ static int cmp3(int64_t a, int64_t b)
 static int by_flat(const void *pa, const void *pb)
 {
 	const struct rnode *l = pa, *r = pb;
-	int c = cmp3(abs64(l->flat), abs64(r->flat));
+	int c = cmp3(cprof__report_abs64(l->flat), cprof__report_abs64(r->flat));
 	if (c)
 		return c;
 	if ((c = strcmp(l->printable, r->printable)))
 		return c;
-	if ((c = cmp3(abs64(l->cum), abs64(r->cum))))
+	if ((c = cmp3(cprof__report_abs64(l->cum), cprof__report_abs64(r->cum))))
 		return c;
 	return compare_info(l, r);
 }
@@ -1418,12 +1279,12 @@ static int by_flat(const void *pa, const void *pb)
 static int by_cum(const void *pa, const void *pb)
 {
 	const struct rnode *l = pa, *r = pb;
-	int c = cmp3(abs64(l->cum), abs64(r->cum));
+	int c = cmp3(cprof__report_abs64(l->cum), cprof__report_abs64(r->cum));
 	if (c)
 		return c;
 	if ((c = strcmp(l->printable, r->printable)))
 		return c;
-	if ((c = cmp3(abs64(l->flat), abs64(r->flat))))
+	if ((c = cmp3(cprof__report_abs64(l->flat), cprof__report_abs64(r->flat))))
 		return c;
 	return compare_info(l, r);
 }
@@ -1467,7 +1328,7 @@ int cprof__rgraph_trim_edges(struct rgraph *g, int64_t cutoff)
 		struct rnode *n = &g->node[i];
 		for (size_t j = 0; j < n->nin; j++) {
 			struct redge *e = &g->edge[n->in[j]];
-			if (!e->removed && abs64(e->weight) < cutoff) {
+			if (!e->removed && cprof__report_abs64(e->weight) < cutoff) {
 				e->removed = true;
 				dropped++;
 			}

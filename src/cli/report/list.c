@@ -6,10 +6,11 @@
  *
  * It owns pprof's line-granularity nodes as graph.New makes them for this
  * report (object file names kept, nodes in location order), the choice of
- * the line range, and finding source files as pprof's sourceReader does:
- * -trim_path prefixes (or the heuristic on the search path's base names),
- * then the file as is when absolute, else under each -source_path entry
- * (default: the working directory) and its parents.
+ * the line range, and finding and reading source files as pprof's
+ * sourceReader does (for weblist.c too): -trim_path prefixes (or the
+ * heuristic on the search path's base names), then the file as is when
+ * absolute, else under each -source_path entry (default: the working
+ * directory) and its parents.
  */
 #include <errno.h>
 #include <limits.h>
@@ -129,19 +130,6 @@ const char *cprof__report_trim_path(const char *path, const char *trim, const ch
 
 /* ---- the source reader ---- */
 
-struct srcfile {
-	char *path;      /* the name in the profile */
-	char **line;     /* line[1..nline] */
-	size_t nline;
-	char *error;     /* why it could not be opened, or NULL */
-};
-
-struct reader {
-	const char *search, *trim;
-	struct srcfile *f;
-	size_t n, cap;
-};
-
 FILE *cprof__report_open_source(const char *path, const char *search, const char *trim, char **error)
 {
 	path = cprof__report_trim_path(path, trim, search);
@@ -188,20 +176,20 @@ FILE *cprof__report_open_source(const char *path, const char *search, const char
 	return NULL;
 }
 
-static struct srcfile *reader_file(struct reader *rd, const char *path)
+struct report_srcfile *cprof__report_source_file(struct report_sources *rd, const char *path)
 {
 	for (size_t i = 0; i < rd->n; i++)
 		if (strcmp(rd->f[i].path, path) == 0)
 			return &rd->f[i];
 	if (rd->n == rd->cap) {
 		size_t cap = rd->cap ? rd->cap * 2 : 8;
-		struct srcfile *nf = realloc(rd->f, cap * sizeof(*nf));
+		struct report_srcfile *nf = realloc(rd->f, cap * sizeof(*nf));
 		if (!nf)
 			return NULL;
 		rd->f = nf;
 		rd->cap = cap;
 	}
-	struct srcfile *sf = &rd->f[rd->n];
+	struct report_srcfile *sf = &rd->f[rd->n];
 	memset(sf, 0, sizeof(*sf));
 	sf->path = strdup(path);
 	if (!sf->path)
@@ -240,7 +228,7 @@ static struct srcfile *reader_file(struct reader *rd, const char *path)
 	return sf;
 }
 
-static void reader_release(struct reader *rd)
+void cprof__report_sources_release(struct report_sources *rd)
 {
 	for (size_t i = 0; i < rd->n; i++) {
 		for (size_t j = 1; j <= rd->f[i].nline; j++)
@@ -250,6 +238,15 @@ static void reader_release(struct reader *rd)
 		free(rd->f[i].error);
 	}
 	free(rd->f);
+}
+
+/* sourceReader.line: the text of line lineno, NULL when there is none. */
+const char *cprof__report_source_line(struct report_sources *rd, const char *path, int64_t lineno)
+{
+	struct report_srcfile *sf = cprof__report_source_file(rd, path);
+	if (!sf || lineno <= 0 || (size_t)lineno > sf->nline)
+		return NULL;
+	return sf->line[lineno];
 }
 
 /* ---- nodes at line granularity ---- */
@@ -277,14 +274,10 @@ struct lgraph {
 static uint64_t node_hash(const char *name, const char *file, int64_t lineno, int64_t start,
 			  const char *objfile)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = REPORT_FNV_BASIS;
 	const char *parts[3] = {name, file, objfile};
 	for (int k = 0; k < 3; k++)
-		for (const char *c = parts[k];; c++) {
-			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-			if (!*c)
-				break;
-		}
+		h = cprof__report_fnv(parts[k], strlen(parts[k]) + 1, h);
 	h = (h ^ (uint64_t)lineno) * 1099511628211ULL;
 	h = (h ^ (uint64_t)start) * 1099511628211ULL;
 	return h ^ (h >> 29);
@@ -465,7 +458,7 @@ static void value_or_dot(const struct report *r, char *buf, size_t len, int64_t 
 }
 
 /* One file of one function: getSourceFromFile and the lines printed. */
-static void print_file(const struct report *r, struct reader *rd, const struct lgraph *g,
+static void print_file(const struct report *r, struct report_sources *rd, const struct lgraph *g,
 		       const size_t *fns, size_t nfns, FILE *out)
 {
 	const int margin = 5;
@@ -493,7 +486,7 @@ static void print_file(const struct report *r, struct reader *rd, const struct l
 		cprof__report_format(r, b1, sizeof(b1), flat_sum),
 		cprof__report_format(r, b2, sizeof(b2), cum_sum),
 		cprof__units_percentage(pct, sizeof(pct), cum_sum, r->total));
-	struct srcfile *sf = reader_file(rd, first->file);
+	struct report_srcfile *sf = cprof__report_source_file(rd, first->file);
 	if (!sf || sf->error) {
 		fprintf(out, " Error: %s\n", sf ? sf->error : "out of memory");
 		return;
@@ -516,7 +509,7 @@ static void print_file(const struct report *r, struct reader *rd, const struct l
 int cprof__report_list(struct report *r, const regex_t *re, FILE *out)
 {
 	struct lgraph g = {0};
-	struct reader rd = {0};
+	struct report_sources rd = {0};
 	char cwd[PATH_MAX];
 	const char *search = r->opt.source_path && r->opt.source_path[0] ? r->opt.source_path : NULL;
 	size_t *idx = NULL;
@@ -568,7 +561,7 @@ int cprof__report_list(struct report *r, const regex_t *re, FILE *out)
 	rc = ferror(out) ? -EIO : 0;
 out:
 	free(idx);
-	reader_release(&rd);
+	cprof__report_sources_release(&rd);
 	lgraph_release(&g);
 	return rc;
 }

@@ -19,145 +19,18 @@
 
 #include "cli/report/report.h"
 
-/* ---- a set of byte strings with dense ids ---- */
-
-struct bset {
-	char **s;
-	size_t *len;
-	uint64_t *hash;
-	size_t n, cap;
-	size_t *slot; /* index + 1, 0 = empty */
-	size_t nslot;
-};
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static int bset_rehash(struct bset *b)
-{
-	size_t n = b->nslot ? b->nslot * 2 : 256;
-	size_t *slot = calloc(n, sizeof(*slot));
-	if (!slot)
-		return -ENOMEM;
-	for (size_t i = 0; i < b->n; i++) {
-		size_t j = b->hash[i] & (n - 1);
-		while (slot[j])
-			j = (j + 1) & (n - 1);
-		slot[j] = i + 1;
-	}
-	free(b->slot);
-	b->slot = slot;
-	b->nslot = n;
-	return 0;
-}
-
-/* Id of s (copied when new); *added tells whether it was new. SIZE_MAX on out of memory. */
-static size_t bset_add(struct bset *b, const char *s, size_t len, bool *added)
-{
-	if ((b->n + 1) * 2 > b->nslot && bset_rehash(b) < 0)
-		return SIZE_MAX;
-	uint64_t h = hash_bytes(s, len);
-	size_t j = h & (b->nslot - 1);
-	*added = false;
-	while (b->slot[j]) {
-		size_t i = b->slot[j] - 1;
-		if (b->hash[i] == h && b->len[i] == len && memcmp(b->s[i], s, len) == 0)
-			return i;
-		j = (j + 1) & (b->nslot - 1);
-	}
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		char **ns = realloc(b->s, cap * sizeof(*ns));
-		if (ns)
-			b->s = ns;
-		size_t *nl = realloc(b->len, cap * sizeof(*nl));
-		if (nl)
-			b->len = nl;
-		uint64_t *nh = realloc(b->hash, cap * sizeof(*nh));
-		if (nh)
-			b->hash = nh;
-		if (!ns || !nl || !nh)
-			return SIZE_MAX;
-		b->cap = cap;
-	}
-	char *c = malloc(len + 1);
-	if (!c)
-		return SIZE_MAX;
-	memcpy(c, s, len);
-	c[len] = '\0';
-	b->s[b->n] = c;
-	b->len[b->n] = len;
-	b->hash[b->n] = h;
-	b->slot[j] = b->n + 1;
-	*added = true;
-	return b->n++;
-}
-
-static void bset_release(struct bset *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		free(b->s[i]);
-	free(b->s);
-	free(b->len);
-	free(b->hash);
-	free(b->slot);
-	memset(b, 0, sizeof(*b));
-}
-
-/* A growing byte buffer for keys. */
-struct kbuf {
-	char *b;
-	size_t len, cap;
-	bool oom;
-};
-
-static void kput(struct kbuf *k, const void *p, size_t n)
-{
-	if (k->len + n > k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 256;
-		while (cap < k->len + n)
-			cap *= 2;
-		char *b = realloc(k->b, cap);
-		if (!b) {
-			k->oom = true;
-			return;
-		}
-		k->b = b;
-		k->cap = cap;
-	}
-	memcpy(k->b + k->len, p, n);
-	k->len += n;
-}
-
-static void kput_u64(struct kbuf *k, uint64_t v)
-{
-	kput(k, &v, sizeof(v));
-}
-
-static void kput_str(struct kbuf *k, const char *s)
-{
-	kput(k, s, strlen(s) + 1);
-}
-
 /* ---- compact: profile.Merge of one profile ---- */
 
 struct compact {
 	const struct profile *p;
 	struct profile *q;
-	struct bset maps, fns, locs, samples;
+	struct report_keyset maps, fns, locs, samples;
 	uint64_t *map_id;     /* per source mapping index: new id, 0 = not yet */
 	int64_t *map_off;     /* address offset into the new mapping */
 	uint64_t *fn_id;      /* per source function index */
 	uint64_t *loc_id;     /* per source location index */
 	uint64_t fake_map;    /* the mapping of a mapping-less profile */
-	struct kbuf k;
+	struct buf k;
 };
 
 static int64_t s(struct compact *c, int64_t idx)
@@ -176,18 +49,9 @@ static uint64_t map_mapping(struct compact *c, const struct pp_mapping *m, int64
 		*off = c->map_off[i];
 		return c->map_id[i];
 	}
-	uint64_t size = m->memory_limit - m->memory_start;
-	size = size + 0xfff;
-	size -= size % 0x1000;
-	const char *bid = cprof__profile_str(c->p, m->build_id);
-	c->k.len = 0;
-	kput_u64(&c->k, size);
-	kput_u64(&c->k, m->file_offset);
-	kput_str(&c->k, bid[0] ? bid : cprof__profile_str(c->p, m->filename));
-	if (c->k.oom)
-		return UINT64_MAX;
+	cprof__report_mapping_key(&c->k, c->p, m);
 	bool added;
-	size_t id = bset_add(&c->maps, c->k.b, c->k.len, &added);
+	size_t id = cprof__report_keyset_add(&c->maps, &c->k, &added);
 	if (id == SIZE_MAX)
 		return UINT64_MAX;
 	if (!added) {
@@ -220,15 +84,9 @@ static uint64_t map_function(struct compact *c, uint64_t id)
 	size_t i = (size_t)(f - c->p->function);
 	if (c->fn_id[i])
 		return c->fn_id[i];
-	c->k.len = 0;
-	kput_u64(&c->k, (uint64_t)f->start_line);
-	kput_str(&c->k, cprof__profile_str(c->p, f->name));
-	kput_str(&c->k, cprof__profile_str(c->p, f->system_name));
-	kput_str(&c->k, cprof__profile_str(c->p, f->filename));
-	if (c->k.oom)
-		return UINT64_MAX;
+	cprof__report_function_key(&c->k, c->p, f);
 	bool added;
-	size_t n = bset_add(&c->fns, c->k.b, c->k.len, &added);
+	size_t n = cprof__report_keyset_add(&c->fns, &c->k, &added);
 	if (n == SIZE_MAX)
 		return UINT64_MAX;
 	if (added) {
@@ -273,15 +131,15 @@ static uint64_t map_location(struct compact *c, uint64_t id)
 	uint64_t addr = (uint64_t)((int64_t)l->address + off);
 	const struct pp_mapping *nm = mid ? cprof__profile_mapping(c->q, mid) : NULL;
 	c->k.len = 0;
-	kput_u64(&c->k, addr - (nm ? nm->memory_start : 0));
-	kput_u64(&c->k, mid);
-	kput(&c->k, &l->is_folded, 1);
+	cprof__report_key_u64(&c->k, addr - (nm ? nm->memory_start : 0));
+	cprof__report_key_u64(&c->k, mid);
+	cprof__buf_append(&c->k, &l->is_folded, 1);
 	for (size_t j = 0; j < l->nline; j++) {
-		kput_u64(&c->k, lines[j].function_id);
-		kput_u64(&c->k, (uint64_t)lines[j].line);
+		cprof__report_key_u64(&c->k, lines[j].function_id);
+		cprof__report_key_u64(&c->k, (uint64_t)lines[j].line);
 	}
 	bool added;
-	size_t n = c->k.oom ? SIZE_MAX : bset_add(&c->locs, c->k.b, c->k.len, &added);
+	size_t n = cprof__report_keyset_add(&c->locs, &c->k, &added);
 	if (n == SIZE_MAX) {
 		free(lines);
 		return UINT64_MAX;
@@ -299,17 +157,6 @@ static uint64_t map_location(struct compact *c, uint64_t id)
 	return c->loc_id[i];
 }
 
-static int cmp_label(const void *a, const void *b, void *ctx)
-{
-	const struct profile *p = ctx;
-	const struct pp_label *x = *(const struct pp_label *const *)a;
-	const struct pp_label *y = *(const struct pp_label *const *)b;
-	int k = strcmp(cprof__profile_str(p, x->key), cprof__profile_str(p, y->key));
-	if (k)
-		return k;
-	return x < y ? -1 : x > y;
-}
-
 static bool is_str_label(const struct pp_label *l)
 {
 	return l->str != 0;
@@ -325,31 +172,31 @@ static int sample_key(struct compact *c, const struct pp_sample *sm, const uint6
 {
 	const struct profile *p = c->p;
 	c->k.len = 0;
-	kput_u64(&c->k, sm->nlocation);
+	cprof__report_key_u64(&c->k, sm->nlocation);
 	for (size_t j = 0; j < sm->nlocation; j++)
-		kput_u64(&c->k, ids[j]);
+		cprof__report_key_u64(&c->k, ids[j]);
 	if (sm->nlabel == 0)
-		return c->k.oom ? -ENOMEM : 0;
+		return c->k.err ? -ENOMEM : 0;
 	const struct pp_label **l = malloc(sm->nlabel * sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	for (size_t i = 0; i < sm->nlabel; i++)
 		l[i] = &sm->label[i];
-	qsort_r(l, sm->nlabel, sizeof(*l), cmp_label, (void *)p);
+	qsort_r(l, sm->nlabel, sizeof(*l), cprof__report_cmp_label, (void *)p);
 	for (size_t i = 0; i < sm->nlabel; i++)
 		if (is_str_label(l[i])) {
-			kput_str(&c->k, cprof__profile_str(p, l[i]->key));
-			kput_str(&c->k, cprof__profile_str(p, l[i]->str));
+			cprof__report_key_str(&c->k, cprof__profile_str(p, l[i]->key));
+			cprof__report_key_str(&c->k, cprof__profile_str(p, l[i]->str));
 		}
-	kput(&c->k, "\x01", 1);
+	cprof__buf_append(&c->k, "\x01", 1);
 	for (size_t i = 0; i < sm->nlabel; i++)
 		if (is_num_label(l[i])) {
-			kput_str(&c->k, cprof__profile_str(p, l[i]->key));
-			kput_u64(&c->k, (uint64_t)l[i]->num);
-			kput_str(&c->k, cprof__profile_str(p, l[i]->num_unit));
+			cprof__report_key_str(&c->k, cprof__profile_str(p, l[i]->key));
+			cprof__report_key_u64(&c->k, (uint64_t)l[i]->num);
+			cprof__report_key_str(&c->k, cprof__profile_str(p, l[i]->num_unit));
 		}
 	free(l);
-	return c->k.oom ? -ENOMEM : 0;
+	return c->k.err ? -ENOMEM : 0;
 }
 
 static bool zero_sample(const struct pp_sample *sm)
@@ -382,7 +229,7 @@ static int compact_samples(struct compact *c)
 		if (sample_key(c, sm, ids) < 0)
 			goto out;
 		bool added;
-		size_t n = bset_add(&c->samples, c->k.b, c->k.len, &added);
+		size_t n = cprof__report_keyset_add(&c->samples, &c->k, &added);
 		if (n == SIZE_MAX)
 			goto out;
 		if (!added) {
@@ -421,6 +268,7 @@ out:
 static struct profile *compact_once(const struct profile *p, bool *has_zero)
 {
 	struct compact c = {.p = p};
+	cprof__buf_init(&c.k, 0);
 	struct profile *q = cprof__profile_new();
 	c.q = q;
 	c.map_id = calloc(p->nmapping + 1, sizeof(*c.map_id));
@@ -466,11 +314,11 @@ fail:
 	cprof__profile_free(q);
 	q = NULL;
 out:
-	bset_release(&c.maps);
-	bset_release(&c.fns);
-	bset_release(&c.locs);
-	bset_release(&c.samples);
-	free(c.k.b);
+	cprof__report_keyset_release(&c.maps);
+	cprof__report_keyset_release(&c.fns);
+	cprof__report_keyset_release(&c.locs);
+	cprof__report_keyset_release(&c.samples);
+	cprof__buf_release(&c.k);
 	free(c.map_id);
 	free(c.map_off);
 	free(c.fn_id);
@@ -631,7 +479,7 @@ static int print_labels(const struct profile *p, const struct pp_sample *sm, boo
 	 * digits, so sorting by key then comparing whole strings would differ
 	 * only when one key is a prefix of another. Build the strings and sort.
 	 */
-	qsort_r(l, n, sizeof(*l), cmp_label, (void *)p);
+	qsort_r(l, n, sizeof(*l), cprof__report_cmp_label, (void *)p);
 	char **str = calloc(n + 1, sizeof(*str));
 	size_t ns = 0;
 	int rc = -ENOMEM;

@@ -27,11 +27,6 @@ void cprof__report_options_init(struct report_options *o)
 	o->divide_by = 1;
 }
 
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
-
 /* profile.SampleIndexByName, with pprof's error texts. */
 static int sample_index(const struct profile *p, const char *si, char *err, size_t errlen)
 {
@@ -176,16 +171,16 @@ char *cprof__report_format(const struct report *r, char *buf, size_t len, int64_
 	return cprof__units_label(buf, len, v, r->sample_unit, r->output_unit);
 }
 
-/* report.selectOutputUnit */
-static void select_output_unit(struct report *r, const struct rgraph *g)
+/* report.selectOutputUnit (callgrind: without the scaling by 100). */
+void cprof__report_select_unit(struct report *r, const struct rgraph *g, bool callgrind)
 {
 	if (strcmp(r->output_unit, "minimum") != 0 || g->nnode == 0)
 		return;
 	int64_t min = 0;
 	for (size_t i = 0; i < g->nnode; i++) {
-		int64_t v = abs64(cprof__rnode_flat(&g->node[i]));
+		int64_t v = cprof__report_abs64(cprof__rnode_flat(&g->node[i]));
 		if (v == 0)
-			v = abs64(cprof__rnode_cum(&g->node[i]));
+			v = cprof__report_abs64(cprof__rnode_cum(&g->node[i]));
 		if (v > 0 && (min == 0 || v < min))
 			min = v;
 	}
@@ -201,7 +196,7 @@ static void select_output_unit(struct report *r, const struct rgraph *g)
 	cprof__units_scale(min, r->sample_unit, "minimum", &min_unit);
 	cprof__units_scale(max, r->sample_unit, "minimum", &max_unit);
 	unit = min_unit;
-	if (strcmp(min_unit, max_unit) != 0 && min * 100 < max)
+	if (strcmp(min_unit, max_unit) != 0 && min * 100 < max && !callgrind)
 		cprof__units_scale(100 * min, r->sample_unit, "minimum", &unit);
 	snprintf(r->output_unit, sizeof(r->output_unit), "%s", unit[0] ? unit : r->sample_unit);
 }
@@ -215,7 +210,7 @@ static bool *kept_set(const struct report *r, const struct rgraph *g, size_t cou
 		return NULL;
 	*nkept = 0;
 	for (size_t i = 0; i < g->nnode && i < count; i++) {
-		if (abs64(g->node[i].cum) < cutoff)
+		if (cprof__report_abs64(g->node[i].cum) < cutoff)
 			continue;
 		kept[g->node[i].key] = true;
 		(*nkept)++;
@@ -245,8 +240,8 @@ struct rgraph *cprof__report_graph(struct report *r, int *orig_count, int *dropp
 	int64_t total = 0;
 	for (size_t i = 0; i < g->nnode; i++)
 		total += g->node[i].flat;
-	int64_t node_cutoff = abs64((int64_t)((double)total * o.nodefraction));
-	int64_t edge_cutoff = abs64((int64_t)((double)total * o.edgefraction));
+	int64_t node_cutoff = cprof__report_abs64((int64_t)((double)total * o.nodefraction));
+	int64_t edge_cutoff = cprof__report_abs64((int64_t)((double)total * o.edgefraction));
 
 	if (node_cutoff > 0) {
 		size_t nkept;
@@ -291,7 +286,7 @@ struct rgraph *cprof__report_graph(struct report *r, int *orig_count, int *dropp
 			return NULL;
 	}
 	*dropped_edges = cprof__rgraph_trim_edges(g, edge_cutoff);
-	select_output_unit(r, g);
+	cprof__report_select_unit(r, g, false);
 	return g;
 fail:
 	cprof__rgraph_free(g);
@@ -406,12 +401,12 @@ void cprof__report_labels(const struct report *r, const struct rgraph *g, int or
 		fprintf(out, "Dropped %d node%s (cum <= %s)\n", dropped_nodes,
 			dropped_nodes > 1 ? "s" : "",
 			cprof__report_format(r, b1, sizeof(b1),
-					     abs64((int64_t)((double)r->total * nf))));
+					     cprof__report_abs64((int64_t)((double)r->total * nf))));
 	if (dropped_edges > 0)
 		fprintf(out, "Dropped %d edge%s (freq <= %s)\n", dropped_edges,
 			dropped_edges > 1 ? "s" : "",
 			cprof__report_format(r, b1, sizeof(b1),
-					     abs64((int64_t)((double)r->total * ef))));
+					     cprof__report_abs64((int64_t)((double)r->total * ef))));
 	if (g->nnode > 0 && (int)g->nnode < orig_count)
 		fprintf(out, "Showing top %zu nodes out of %d\n", g->nnode, orig_count);
 }

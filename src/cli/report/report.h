@@ -17,7 +17,54 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/buf.h"
 #include "proto/profile.h"
+
+/* Go's abs64: -v wraps, so the most negative value stays itself. */
+static inline int64_t cprof__report_abs64(int64_t v)
+{
+	return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
+}
+
+/* FNV-1a of n bytes, continuing from h (REPORT_FNV_BASIS to begin). */
+#define REPORT_FNV_BASIS 14695981039346656037ULL
+static inline uint64_t cprof__report_fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* ---- keys.c: byte-string keys, as profile.Merge folds things ---- */
+
+/* Append a number (its 8 bytes) or a string with its NUL to a key. */
+void cprof__report_key_u64(struct buf *k, uint64_t v);
+void cprof__report_key_str(struct buf *k, const char *s);
+/* k emptied, then Function.key / Mapping.key of fn / m. */
+void cprof__report_function_key(struct buf *k, const struct profile *p,
+				const struct pp_function *fn);
+void cprof__report_mapping_key(struct buf *k, const struct profile *p, const struct pp_mapping *m);
+/* qsort_r (ctx: the profile) over label pointers: by key, then in place. */
+int cprof__report_cmp_label(const void *a, const void *b, void *ctx);
+
+/* Distinct keys, each with a dense id (0, 1, ... in order of first add). */
+struct report_keyset {
+	char **s;
+	size_t *len;
+	uint64_t *hash;
+	size_t n, cap;
+	size_t *slot; /* index + 1, 0 = empty */
+	size_t nslot;
+};
+/*
+ * The id of key k's bytes (copied when new; *added, when not NULL, says
+ * so). SIZE_MAX on out of memory, also when k->err is set.
+ */
+size_t cprof__report_keyset_add(struct report_keyset *ks, const struct buf *k, bool *added);
+void cprof__report_keyset_release(struct report_keyset *ks);
 
 /* ---- units.c: pprof's measurement package ---- */
 
@@ -345,8 +392,8 @@ int cprof__report_viewer_run(const char *viewer, const char *path, bool backgrou
 			     char *err, size_t errlen);
 /* -eog's SVG: `dot -Tsvg` of the DOT graph, as is. -ENOENT without dot, -EIO, -ENOMEM. */
 int cprof__report_plain_svg(struct report *r, FILE *out);
-/* report.selectOutputUnit (without scaling by 100 for callgrind). */
-void cprof__dot_select_unit(struct report *r, const struct rgraph *g, bool callgrind);
+/* report.selectOutputUnit into r->output_unit when it is "minimum" (report.c). */
+void cprof__report_select_unit(struct report *r, const struct rgraph *g, bool callgrind);
 /* `-callgrind`: valgrind's callgrind format, as pprof writes it. */
 int cprof__report_callgrind(struct report *r, FILE *out);
 /* `-proto`: the (filtered) profile as gzipped profile.proto, -divide_by applied. */
@@ -396,6 +443,8 @@ struct report_inst {
 int cprof__report_objdump(const struct report_options *o, const char *path, uint64_t start,
 			  uint64_t stop, struct report_inst **out, size_t *nout, char *err, size_t errlen);
 void cprof__report_insts_free(struct report_inst *v, size_t n);
+/* strconv.ParseUint(s, 0, 64): a -list/-disasm/-weblist argument as an address. */
+bool cprof__report_parse_address(const char *s, uint64_t *v);
 
 /*
  * Source files of -list and -weblist, found as pprof finds them (list.c):
@@ -406,6 +455,28 @@ void cprof__report_insts_free(struct report_inst *v, size_t n);
  */
 const char *cprof__report_trim_path(const char *path, const char *trim, const char *search);
 FILE *cprof__report_open_source(const char *path, const char *search, const char *trim, char **error);
+
+/*
+ * The source files a report has read, each read once (pprof's
+ * sourceReader): search and trim as for open_source, the rest zero.
+ * source_file: the file's lines line[1..nline], or its error (nline 0);
+ * NULL on out of memory. source_line: one line's text, NULL when the file
+ * has no such line. Release frees the files and their lines.
+ */
+struct report_srcfile {
+	char *path;  /* the name in the profile */
+	char **line; /* line[1..nline] */
+	size_t nline;
+	char *error; /* why it could not be opened, or NULL */
+};
+struct report_sources {
+	const char *search, *trim;
+	struct report_srcfile *f;
+	size_t n, cap;
+};
+struct report_srcfile *cprof__report_source_file(struct report_sources *rd, const char *path);
+const char *cprof__report_source_line(struct report_sources *rd, const char *path, int64_t lineno);
+void cprof__report_sources_release(struct report_sources *rd);
 
 /*
  * profile.Merge of one profile, which the driver applies to every input:

@@ -25,17 +25,12 @@ struct tagkey {
 	size_t n, cap;
 };
 
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
-
 /* graph.SortTags(flat): |flat| descending, then name. */
 static int cmp_tag(const void *a, const void *b)
 {
 	const struct tag *x = a, *y = b;
-	if (x->flat != y->flat && abs64(x->flat) != abs64(y->flat))
-		return abs64(x->flat) > abs64(y->flat) ? -1 : 1;
+	if (x->flat != y->flat && cprof__report_abs64(x->flat) != cprof__report_abs64(y->flat))
+		return cprof__report_abs64(x->flat) > cprof__report_abs64(y->flat) ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 

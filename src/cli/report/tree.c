@@ -14,11 +14,6 @@
 
 #include "cli/report/report.h"
 
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
-
 struct edge_order {
 	const struct rgraph *g;
 };
@@ -29,8 +24,8 @@ static int cmp_edge(const void *a, const void *b, void *ctx)
 	const struct rgraph *g = ctx;
 	const struct redge *x = &g->edge[*(const size_t *)a], *y = &g->edge[*(const size_t *)b];
 	if (x->weight != y->weight) {
-		if (abs64(x->weight) != abs64(y->weight))
-			return abs64(x->weight) > abs64(y->weight) ? -1 : 1;
+		if (cprof__report_abs64(x->weight) != cprof__report_abs64(y->weight))
+			return cprof__report_abs64(x->weight) > cprof__report_abs64(y->weight) ? -1 : 1;
 	}
 	int c = strcmp(g->node[x->src].printable, g->node[y->src].printable);
 	if (c)

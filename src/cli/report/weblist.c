@@ -106,9 +106,7 @@ struct sset {
 
 static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 14695981039346656037ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	uint64_t h = cprof__report_fnv(s, strlen(s), REPORT_FNV_BASIS);
 	return h ^ (h >> 31);
 }
 
@@ -171,82 +169,6 @@ static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s && s[1] ? s + 1 : path;
-}
-
-struct srcfile {
-	char *path;
-	char **line; /* line[1..nline] */
-	size_t nline;
-};
-
-struct reader {
-	const char *search, *trim;
-	struct srcfile *f;
-	size_t n, cap;
-};
-
-/* sourceReader.line: the text of line lineno, NULL when there is none. */
-static const char *reader_line(struct reader *rd, const char *path, int64_t lineno)
-{
-	struct srcfile *sf = NULL;
-	for (size_t i = 0; i < rd->n && !sf; i++)
-		if (strcmp(rd->f[i].path, path) == 0)
-			sf = &rd->f[i];
-	if (!sf) {
-		if (rd->n == rd->cap) {
-			size_t cap = rd->cap ? rd->cap * 2 : 8;
-			struct srcfile *nf = realloc(rd->f, cap * sizeof(*nf));
-			if (!nf)
-				return NULL;
-			rd->f = nf;
-			rd->cap = cap;
-		}
-		sf = &rd->f[rd->n];
-		memset(sf, 0, sizeof(*sf));
-		sf->path = strdup(path);
-		if (!sf->path)
-			return NULL;
-		rd->n++;
-		char *error = NULL;
-		FILE *f = cprof__report_open_source(path, rd->search, rd->trim, &error);
-		free(error);
-		char *line = NULL;
-		size_t lcap = 0, ncap = 0;
-		ssize_t len;
-		while (f && (len = getline(&line, &lcap, f)) >= 0) {
-			if (len > 0 && line[len - 1] == '\n')
-				line[--len] = '\0';
-			if (len > 0 && line[len - 1] == '\r')
-				line[--len] = '\0';
-			if (sf->nline + 2 > ncap) {
-				ncap = ncap ? ncap * 2 : 256;
-				char **nl = realloc(sf->line, ncap * sizeof(*nl));
-				if (!nl)
-					break;
-				sf->line = nl;
-			}
-			if (!(sf->line[sf->nline + 1] = strdup(line)))
-				break;
-			sf->nline++;
-		}
-		free(line);
-		if (f)
-			fclose(f);
-	}
-	if (lineno <= 0 || (size_t)lineno > sf->nline)
-		return NULL;
-	return sf->line[lineno];
-}
-
-static void reader_release(struct reader *rd)
-{
-	for (size_t i = 0; i < rd->n; i++) {
-		for (size_t j = 1; j <= rd->f[i].nline; j++)
-			free(rd->f[i].line[j]);
-		free(rd->f[i].line);
-		free(rd->f[i].path);
-	}
-	free(rd->f);
 }
 
 /* ---- object files: ELF, DWARF lines, objdump ---- */
@@ -704,41 +626,13 @@ static int expand(struct printer *sp)
 	return rc;
 }
 
-/* strconv.ParseUint(s, 0, 64) */
-static bool parse_address(const char *s, uint64_t *v)
-{
-	int base = 10;
-	const char *d = s;
-	if (!s || !s[0])
-		return false;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		base = 16, d = s + 2;
-	else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
-		base = 8, d = s + 2;
-	else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B'))
-		base = 2, d = s + 2;
-	else if (s[0] == '0' && s[1])
-		base = 8, d = s + 1;
-	if (!*d)
-		return false;
-	for (const char *c = d; *c; c++) {
-		int k = *c >= '0' && *c <= '9' ? *c - '0' : *c >= 'a' && *c <= 'z' ? *c - 'a' + 10
-		      : *c >= 'A' && *c <= 'Z' ? *c - 'A' + 10 : 99;
-		if (k >= base)
-			return false;
-	}
-	errno = 0;
-	*v = strtoull(d, NULL, base);
-	return errno == 0;
-}
-
 /* newSourcePrinter's pass over the samples. */
 static int collect(struct printer *sp, const regex_t *re)
 {
 	const struct profile *p = sp->r->prof;
 	const struct report *r = sp->r;
 	uint64_t address = 0, synth = 1;
-	bool have_addr = parse_address(r->opt.symbol, &address);
+	bool have_addr = cprof__report_parse_address(r->opt.symbol, &address);
 	for (size_t i = 0; i < p->nmapping; i++)
 		if (synth < p->mapping[i].memory_limit)
 			synth = p->mapping[i].memory_limit;
@@ -993,7 +887,7 @@ struct sfunc {
 };
 
 /* One source line and, when it has any, its instructions (printFunctionSourceLine). */
-static void print_line(struct printer *sp, struct reader *rd, int64_t ln, const char *text,
+static void print_line(struct printer *sp, struct report_sources *rd, int64_t ln, const char *text,
 		       const struct sinst *v, size_t n, FILE *out)
 {
 	const struct report *r = sp->r;
@@ -1028,7 +922,7 @@ static void print_line(struct printer *sp, struct reader *rd, int64_t ln, const 
 				if (j < ncur && cur[j].line == c->line && strcmp(cur[j].file, c->file) == 0)
 					continue;
 				ncur = 0;
-				const char *fl = reader_line(rd, c->file, c->line);
+				const char *fl = cprof__report_source_line(rd, c->file, c->line);
 				if (!fl)
 					fl = "";
 				while (*fl == ' ' || *fl == '\t')
@@ -1076,7 +970,7 @@ static void print_line(struct printer *sp, struct reader *rd, int64_t ln, const 
 }
 
 /* sourcePrinter.printFile with functions(): lines grouped into per-function blocks. */
-static int print_file(struct printer *sp, struct reader *rd, struct sfile *f, FILE *out)
+static int print_file(struct printer *sp, struct report_sources *rd, struct sfile *f, FILE *out)
 {
 	const struct report *r = sp->r;
 	qsort(f->v, f->n, sizeof(*f->v), cmp_sinst);
@@ -1140,7 +1034,7 @@ static int print_file(struct printer *sp, struct reader *rd, struct sfile *f, FI
 			size_t e = k;
 			while (e < f->n && f->v[e].line == l)
 				e++;
-			const char *text = reader_line(rd, f->fname, l);
+			const char *text = cprof__report_source_line(rd, f->fname, l);
 			if (!text) {
 				if (e == k)
 					continue;
@@ -1164,7 +1058,7 @@ static int cmp_file(const void *a, const void *b)
 int cprof__report_weblist(struct report *r, const regex_t *re, FILE *out)
 {
 	struct printer sp = {0};
-	struct reader rd = {0};
+	struct report_sources rd = {0};
 	char cwd[PATH_MAX];
 	int rc = -ENOMEM;
 	sp.r = r;
@@ -1217,6 +1111,6 @@ out:
 	for (size_t i = 0; i < sp.nobjs; i++)
 		obj_close(&sp.objs[i]);
 	free(sp.objs);
-	reader_release(&rd);
+	cprof__report_sources_release(&rd);
 	return rc;
 }
