@@ -5,7 +5,7 @@
 #
 # The profile is bench_bigprof's (1,000,000 CPU samples over 100,000
 # distinct stacks 10-40 deep, 3,000 functions, 36,000 locations), gzipped.
-# Every report is timed with both tools by bench_pprof_runner (wait4: wall,
+# Every report is timed with both tools by bench_runner -r (wait4: wall,
 # user+sys, ru_maxrss of the child and what it waited for, e.g. dot),
 # stdout to /dev/null. Runs are interleaved: each round runs every
 # configuration once, starting at a different one each round. The figures
@@ -32,7 +32,7 @@ gen_args=()
 if [ "${CPROF_BENCH_QUICK:-}" = 1 ]; then
 	N=3 gen_args=(-n 100000 -s 10000 -f 1000)
 fi
-cprof=$B/bin/cprof runner=$B/bench/bench_pprof_runner gen=$B/bench/bench_bigprof
+cprof=$B/bin/cprof runner=$B/bench/bench_runner gen=$B/bench/bench_bigprof
 for f in "$cprof" "$runner" "$gen"; do
 	[ -x "$f" ] || { echo "pprof_bench: $f is missing: run make bench" >&2; exit 1; }
 done
@@ -92,7 +92,7 @@ for ((round = 0; round < N; round++)); do
 	for ((k = 0; k < nc; k++)); do
 		read -r r tool <<<"${cfg[$(((k + round) % nc))]}"
 		if [ "$tool" = cprof ]; then cmd=("$cprof" pprof "$r" "$prof"); else cmd=("$gopprof" "$r" "$prof"); fi
-		if ! line=$("$runner" -e "$tmp/err" -- "${cmd[@]}"); then
+		if ! line=$("$runner" -r -e "$tmp/err" -- "${cmd[@]}"); then
 			echo "pprof_bench: $tool $r failed: $(head -c 300 "$tmp/err")" >&2
 			failed=1
 		fi
