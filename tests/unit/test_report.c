@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "cli/report/keys.h"
 #include "cli/report/report.h"
 #include "report_profiles.h"
 

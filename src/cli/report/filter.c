@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli/report/report.h"
+#include "common/buf.h"
 
 static bool set(const char *s)
 {

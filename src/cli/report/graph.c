@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/report/keys.h"
 #include "cli/report/report.h"
 #include "common/path.h"
 

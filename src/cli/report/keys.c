@@ -1,5 +1,5 @@
 /*
- * keys.c - the byte-string keys with which the report engine folds equal
+ * keys.c - the byte-string keys (keys.h) with which the report engine folds equal
  * things together as pprof's profile.Merge does: key builders over a
  * common/buf.h buffer (fixed-width numbers, NUL-terminated strings), the
  * keys of a mapping and a function (Mapping.key, Function.key), and a set
@@ -13,17 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/report/keys.h"
 #include "cli/report/report.h"
-
-void cprof__report_key_u64(struct buf *k, uint64_t v)
-{
-	cprof__buf_append(k, &v, sizeof(v));
-}
-
-void cprof__report_key_str(struct buf *k, const char *s)
-{
-	cprof__buf_append(k, s, strlen(s) + 1);
-}
 
 void cprof__report_function_key(struct buf *k, const struct profile *p,
 				const struct pp_function *fn)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/report/keys.h"
 #include "cli/report/report.h"
 
 /* ---- compact: profile.Merge of one profile ---- */
@@ -133,7 +134,7 @@ static uint64_t map_location(struct compact *c, uint64_t id)
 	c->k.len = 0;
 	cprof__report_key_u64(&c->k, addr - (nm ? nm->memory_start : 0));
 	cprof__report_key_u64(&c->k, mid);
-	cprof__buf_append(&c->k, &l->is_folded, 1);
+	cprof__report_key_put(&c->k, &l->is_folded, 1);
 	for (size_t j = 0; j < l->nline; j++) {
 		cprof__report_key_u64(&c->k, lines[j].function_id);
 		cprof__report_key_u64(&c->k, (uint64_t)lines[j].line);
@@ -188,7 +189,7 @@ static int sample_key(struct compact *c, const struct pp_sample *sm, const uint6
 			cprof__report_key_str(&c->k, cprof__profile_str(p, l[i]->key));
 			cprof__report_key_str(&c->k, cprof__profile_str(p, l[i]->str));
 		}
-	cprof__buf_append(&c->k, "\x01", 1);
+	cprof__report_key_put(&c->k, "\x01", 1);
 	for (size_t i = 0; i < sm->nlabel; i++)
 		if (is_num_label(l[i])) {
 			cprof__report_key_str(&c->k, cprof__profile_str(p, l[i]->key));

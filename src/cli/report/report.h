@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "common/buf.h"
 #include "proto/profile.h"
 
 /* Go's abs64: -v wraps, so the most negative value stays itself. */
@@ -37,34 +36,6 @@ static inline uint64_t cprof__report_fnv(const void *p, size_t n, uint64_t h)
 	}
 	return h;
 }
-
-/* ---- keys.c: byte-string keys, as profile.Merge folds things ---- */
-
-/* Append a number (its 8 bytes) or a string with its NUL to a key. */
-void cprof__report_key_u64(struct buf *k, uint64_t v);
-void cprof__report_key_str(struct buf *k, const char *s);
-/* k emptied, then Function.key / Mapping.key of fn / m. */
-void cprof__report_function_key(struct buf *k, const struct profile *p,
-				const struct pp_function *fn);
-void cprof__report_mapping_key(struct buf *k, const struct profile *p, const struct pp_mapping *m);
-/* qsort_r (ctx: the profile) over label pointers: by key, then in place. */
-int cprof__report_cmp_label(const void *a, const void *b, void *ctx);
-
-/* Distinct keys, each with a dense id (0, 1, ... in order of first add). */
-struct report_keyset {
-	char **s;
-	size_t *len;
-	uint64_t *hash;
-	size_t n, cap;
-	size_t *slot; /* index + 1, 0 = empty */
-	size_t nslot;
-};
-/*
- * The id of key k's bytes (copied when new; *added, when not NULL, says
- * so). SIZE_MAX on out of memory, also when k->err is set.
- */
-size_t cprof__report_keyset_add(struct report_keyset *ks, const struct buf *k, bool *added);
-void cprof__report_keyset_release(struct report_keyset *ks);
 
 /* ---- units.c: pprof's measurement package ---- */
 
