@@ -1020,7 +1020,7 @@ int cprof__trace_export_pprof(const uint8_t *data, size_t len, int kind, const c
 {
 	*episodes = 0;
 	*total_ns = 0;
-	struct trace_views *v = cprof__trace_views_new();
+	struct trace_views *v = cprof__trace_views_new_episodes();
 	if (!v)
 		return -ENOMEM;
 	int rc = cprof__trace_decode(data, len, info, cprof__trace_views_on_event, v, err, errlen);

@@ -52,6 +52,7 @@ struct ep_extra {
 
 struct trace_views {
 	int finished;
+	int episodes_only;
 	struct strpool strs;
 
 	/* stacks by the decoder's id: copies */
@@ -254,6 +255,14 @@ int64_t cprof__trace_hist_quantile(const struct trace_hist *h, double q)
 struct trace_views *cprof__trace_views_new(void)
 {
 	return calloc(1, sizeof(struct trace_views));
+}
+
+struct trace_views *cprof__trace_views_new_episodes(void)
+{
+	struct trace_views *v = calloc(1, sizeof(struct trace_views));
+	if (v)
+		v->episodes_only = 1;
+	return v;
 }
 
 void cprof__trace_views_free(struct trace_views *v)
@@ -469,6 +478,8 @@ int cprof__trace_views_add(struct trace_views *v, const struct trace_event *ev)
 	if (v->finished)
 		return -EINVAL;
 	int err = 0;
+	if (v->episodes_only && (ev->type == CPROF_TEV_TASK_BEGIN || ev->type == CPROF_TEV_TASK_END))
+		return 0;
 	switch (ev->type) {
 	case CPROF_TEV_TASK_BEGIN: {
 		const char *name = intern(&v->strs, ev->str);
@@ -512,6 +523,8 @@ int cprof__trace_views_add(struct trace_views *v, const struct trace_event *ev)
 		if (!th->nopen) /* begun before the trace started: its length is unknown */
 			break;
 		th->nopen--;
+		if (v->episodes_only)
+			break;
 		return add_region_span(v, &th->open[th->nopen], ev->tid, ev->ns, (int)th->nopen);
 	}
 	case CPROF_TEV_BLOCK: {
@@ -598,7 +611,7 @@ int cprof__trace_views_finish(struct trace_views *v)
 	for (size_t i = 0; i < v->capthreads; i++) {
 		struct thread *th = &v->threads[i];
 		int32_t tid = th->tid == INT32_MIN ? 0 : th->tid;
-		while (th->nopen) {
+		while (th->nopen && !v->episodes_only) {
 			th->nopen--;
 			if (add_region_span(v, &th->open[th->nopen], tid, -1, (int)th->nopen))
 				return -ENOMEM;

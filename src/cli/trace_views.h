@@ -94,6 +94,12 @@ struct trace_name_stats {
 
 /* New empty collector; NULL on out of memory. */
 struct trace_views *cprof__trace_views_new(void);
+/*
+ * One that keeps only the blocking episodes (with the regions open during
+ * them, for the profiles' region filter): its task and region views stay
+ * empty, and its memory follows the number of episodes, not of regions.
+ */
+struct trace_views *cprof__trace_views_new_episodes(void);
 void cprof__trace_views_free(struct trace_views *v);
 
 /* Take one event. 0, or -ENOMEM (the collector is then unusable: free it). */

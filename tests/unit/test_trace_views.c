@@ -228,6 +228,36 @@ static void test_tasks_and_regions(void)
 	cprof__trace_views_free(v);
 }
 
+/* The episodes-only collector: the same profiles, no spans. */
+static void test_episodes_only(void)
+{
+	struct trace_views *v = cprof__trace_views_new_episodes();
+	struct trace_event e = mk(CPROF_TEV_REGION_BEGIN, 1, 100);
+	e.str = "request";
+	add(v, e);
+	add(v, block(1, 1000, 500, CPROF_TBR_MUTEX, 1, 2, 990));
+	add(v, mk(CPROF_TEV_REGION_END, 1, 1100));
+	e = mk(CPROF_TEV_TASK_BEGIN, 1, 1200);
+	e.a = 5;
+	e.str = "t";
+	add(v, e);
+	add(v, block(1, 3000, 70, CPROF_TBR_MUTEX, 1, 0, -1));
+	CHECK_EQ_INT(cprof__trace_views_finish(v), 0);
+	size_t n;
+	int err;
+	const struct trace_stack_total *t = cprof__trace_views_profile(v, CPROF_TVIEW_SYNC, "request", &n, &err);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(t[0].ns, 500);
+	t = cprof__trace_views_profile(v, CPROF_TVIEW_SYNC, NULL, &n, &err);
+	CHECK_EQ_INT(t[0].ns, 570);
+	cprof__trace_views_region_spans(v, &n);
+	CHECK_EQ_INT(n, 0);
+	cprof__trace_views_task_spans(v, &n);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(cprof__trace_views_wakeup_hist(v)->count, 1);
+	cprof__trace_views_free(v);
+}
+
 static void test_hist(void)
 {
 	CHECK_EQ_INT(cprof__trace_hist_lower(0), 0);
@@ -259,6 +289,7 @@ int main(void)
 	RUN(test_profiles_exact);
 	RUN(test_region_filter);
 	RUN(test_tasks_and_regions);
+	RUN(test_episodes_only);
 	RUN(test_hist);
 	CHECK_EXIT();
 }
