@@ -136,9 +136,11 @@ static inline __attribute__((always_inline)) void wait_begin(struct wait *w, con
 {
 	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
 	w->t0 = (f & TIMED) ? cprof__now_ns() : 0;
-	w->slot = lock && (f & (CPROF_WAIT_MUTEX | CPROF_WAIT_TRACE)) ? cprof__mutex_wait_begin(lock, w->t0) : -1;
+	/* Mutexes' releasers come from the unlock's stamp (mutex_unlock_full); read-write locks' from the side table. */
+	bool side = (f & CPROF_WAIT_MUTEX) || ((f & CPROF_WAIT_TRACE) && reason != CPROF_TBR_MUTEX);
+	w->slot = lock && side ? cprof__mutex_wait_begin(lock, w->t0) : -1;
 	w->reason = reason;
-	w->obj = obj;
+	w->obj = reason == CPROF_TBR_MUTEX ? lock : obj;
 	w->prev = cprof__self.blocked_in;
 	w->prev_fp = cprof__self.blocked_fp;
 	cprof__self.blocked_fp = (uintptr_t)__builtin_frame_address(0); /* inlined: the wrapper's frame */
@@ -167,6 +169,8 @@ static inline void wait_end(struct wait *w, const char *what, const void *ra, bo
 	if (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) {
 		if (w->slot >= 0 && !rel)
 			rel = -1;
+		if (w->obj)
+			peer = 0; /* a mutex's side-table slot (the mutex profile's) is not where its releaser is */
 		/* A release before the wait began is an earlier waiter's. */
 		if (!woken || (w->slot >= 0 && rel >= 0 && rel < w->t0))
 			peer = 0;
@@ -295,9 +299,25 @@ static __attribute__((noinline)) int unlock_slow(void *l, int (*unlock)(void *),
 	return rc;
 }
 
+/*
+ * While a trace runs, an unlock that will wake a waiter stamps who
+ * unlocked and when (the waiter names its releaser from it). The C
+ * library's lock word says so: 2 for a plain mutex with sleepers, the
+ * FUTEX_WAITERS bit for a robust or priority-inheriting one; 1 (locked, no
+ * one waits) needs nothing. Read before the real unlock, while we own it.
+ */
+static inline bool wakes_waiter(const pthread_mutex_t *m)
+{
+	int w = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+	return w != 1 && (w == 2 || (w & (int)0x80000000u));
+}
+
 static __attribute__((noinline)) int mutex_unlock_full(pthread_mutex_t *m, const void *ra)
 {
 	RESOLVE(mutex_unlock_real, "pthread_mutex_unlock", return fb_mutex_unlock(m));
+	if ((atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) && !cprof__wait_guard &&
+	    wakes_waiter(m))
+		cprof__trace_wake(m);
 	if (atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0)
 		return mutex_unlock_real(m);
 	return unlock_slow(m, (int (*)(void *))mutex_unlock_real, ra);
@@ -306,7 +326,10 @@ static __attribute__((noinline)) int mutex_unlock_full(pthread_mutex_t *m, const
 CPROF_API FAST int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	pthread_mutex_unlock_fn f = __atomic_load_n(&mutex_unlock_real, __ATOMIC_RELAXED);
-	if (__builtin_expect(f && atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0, 1))
+	if (__builtin_expect(f && atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0 &&
+				     (!(atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) ||
+				      m->__data.__lock == 1),
+			     1))
 		return f(m);
 	return mutex_unlock_full(m, __builtin_return_address(0));
 }
