@@ -110,6 +110,25 @@ const page = await newPage(browser);
     `selected "${small}" (self exact though its callees were left out of ${sent} bytes); zoomed into it, row 3 shows "${left}" .. "${right}"`);
 }
 
+// ---- search totals and pivots are exact with frames the page was not sent ----
+{
+  await open(page, `${urls.wide}/ui/flamegraph`);
+  await page.fill('#search', '^s[12]$');
+  await page.press('#search', 'Tab');
+  await page.waitForFunction(() => document.getElementById('matched').textContent.startsWith('Matched'));
+  const matched = await page.locator('#matched').innerText();
+  await open(page, `${urls.wide}/ui/flamegraph?p=${encodeURIComponent('^s1$')}`);
+  const n = await rows(page);
+  let pivotRow = -1;
+  for (let r = 0; r < n && pivotRow < 0; r++) if ((await hover(page, 4, r)).startsWith('pivot:')) pivotRow = r;
+  const callers = [];
+  for (let r = pivotRow - 1; r >= 0; r--) callers.push(await hover(page, 4, r));
+  const legend = await page.locator('.legend').innerText();
+  check(matched === 'Matched: 40 (0.04%)' && callers.join(' < ') === 's1 < small < m' && /: 100k total/.test(legend),
+    'webui_flame_unsent_exact',
+    `search "^s[12]$": "${matched}" (want 40 of 100,040); pivot on s1: ${callers.join(' < ')}; legend "${legend}"`);
+}
+
 // ---- the keyboard: arrows move between frames, Enter zooms, Escape resets ----
 {
   await open(page, `${urls.go}/ui/flamegraph`);
