@@ -43,7 +43,7 @@
 
 /*
  * The 16 bytes before every pointer p the arena hands out: the mark free
- * tests (heap.h: HEAP_HDR_MAGIC ^ p, so the wrappers send it to their slow
+ * tests (heap.h: cprof__heap_hdr_word(p), so the wrappers send it to their slow
  * path, which tells the arena's blocks by address), then what the arena
  * needs: a block's class and whether its pages past the first are known
  * zero, or, for an aligned pointer inside a block, the distance back to
@@ -197,7 +197,7 @@ void *cprof__arena_alloc(size_t n, size_t align, int zero)
 		return NULL;
 	struct ahdr *h = (struct ahdr *)b;
 	char *p = b + ARENA_HDR;
-	h->mark = HEAP_HDR_MAGIC ^ (uintptr_t)p;
+	h->mark = cprof__heap_hdr_word(p);
 	h->info = INFO_BLOCK | k;
 	if (zero) {
 		/* A reused block is zero past its first page when it gave its pages back. */
@@ -209,7 +209,7 @@ void *cprof__arena_alloc(size_t n, size_t align, int zero)
 	if (align > ARENA_HDR) {
 		char *q = (char *)(((uintptr_t)p + ARENA_HDR + align - 1) & ~(uintptr_t)(align - 1));
 		struct ahdr *qh = (struct ahdr *)(q - ARENA_HDR);
-		qh->mark = HEAP_HDR_MAGIC ^ (uintptr_t)q;
+		qh->mark = cprof__heap_hdr_word(q);
 		qh->info = INFO_ALIGNED | (uint64_t)(q - p);
 		return q;
 	}
@@ -221,13 +221,13 @@ static struct ahdr *block_of(const void *p, size_t *room)
 {
 	const struct ahdr *h = (const struct ahdr *)((const char *)p - ARENA_HDR);
 	size_t dist = 0;
-	if (h->mark != (HEAP_HDR_MAGIC ^ (uintptr_t)p))
+	if (h->mark != cprof__heap_hdr_word(p))
 		return NULL;
 	if (h->info & INFO_ALIGNED) {
 		dist = (size_t)(h->info & ~INFO_ALIGNED);
 		p = (const char *)p - dist;
 		h = (const struct ahdr *)((const char *)p - ARENA_HDR);
-		if (h->mark != (HEAP_HDR_MAGIC ^ (uintptr_t)p))
+		if (h->mark != cprof__heap_hdr_word(p))
 			return NULL;
 	}
 	unsigned k = INFO_CLASS(h->info);

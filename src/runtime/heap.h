@@ -82,7 +82,8 @@ static inline void cprof__heap_busy_exit(struct heap_thread *t)
  *
  * A sampled block is allocated HEAP_HDR bytes larger (or, when aligned to
  * A > 16, A bytes larger) and handed out that far into the allocator's
- * block; the 16 bytes before the pointer q hold HEAP_HDR_MAGIC ^ q and the
+ * block; the 16 bytes before the pointer q hold the mark (a 32-bit
+ * constant, and 32 bits of q for the slow path's stricter test) and the
  * distance back to the allocator's block. Blocks that are not the
  * allocator's (the bootstrap arena's, the private arena's) carry the same
  * mark. A free of a pointer at least 16 bytes into its page reads the word
@@ -98,7 +99,7 @@ static inline void cprof__heap_busy_exit(struct heap_thread *t)
  * buckets) holds a block.
  */
 #define HEAP_HDR 16
-#define HEAP_HDR_MAGIC 0x6370726f66686472ull
+#define HEAP_HDR_MARK 0x6b72616du /* the low half of the mark word: one compare in free */
 #define HEAP_PAGE_MASK 4095u /* the smallest page: any larger page contains these */
 
 extern uint64_t *cprof__heap_filter;
@@ -126,24 +127,36 @@ static inline int cprof__heap_hdr_zone(const void *p)
 	return ((uintptr_t)p & (HEAP_PAGE_MASK & ~(uintptr_t)15)) != 0;
 }
 
-/* Whether the word before p marks it (p in the header zone). Any. */
+/* The mark word of block p: the constant, and bits of p above it. Any. */
+static inline uint64_t cprof__heap_hdr_word(const void *p)
+{
+	return ((uint64_t)(uint32_t)((uintptr_t)p >> 4) << 32) | HEAP_HDR_MARK;
+}
+
+/* free's test (p in the header zone): the constant half only. Any. */
 static inline int cprof__heap_hdr_marked(const void *p)
 {
-	return ((const uint64_t *)p)[-2] == (HEAP_HDR_MAGIC ^ (uintptr_t)p);
+	return ((const uint32_t *)p)[-4] == HEAP_HDR_MARK;
+}
+
+/* The slow path's test: the whole mark word. Any. */
+static inline int cprof__heap_hdr_valid(const void *p)
+{
+	return ((const uint64_t *)p)[-2] == cprof__heap_hdr_word(p);
 }
 
 /* Whether p, a block the program is freeing (not NULL), may be sampled. Thread. */
 static inline int cprof__heap_maybe_sampled(const void *p)
 {
 	if (cprof__heap_hdr_zone(p))
-		return cprof__heap_hdr_marked(p);
+		return cprof__heap_hdr_valid(p);
 	return cprof__heap_maybe_registered(p);
 }
 
 /* Write the header of sampled block q, off bytes into its allocator block. Thread. */
 static inline void cprof__heap_hdr_set(void *q, size_t off)
 {
-	((uint64_t *)q)[-2] = HEAP_HDR_MAGIC ^ (uintptr_t)q;
+	((uint64_t *)q)[-2] = cprof__heap_hdr_word(q);
 	((uint64_t *)q)[-1] = off;
 }
 

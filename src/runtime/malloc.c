@@ -102,7 +102,7 @@ static void *boot_alloc(size_t n, size_t align)
 		return NULL;
 	}
 	uintptr_t p = ((uintptr_t)boot_arena + off + 16 + align - 1) & ~(uintptr_t)(align - 1);
-	((uint64_t *)p)[-2] = HEAP_HDR_MAGIC ^ p; /* free's mark: not the allocator's block (heap.h) */
+	((uint64_t *)p)[-2] = cprof__heap_hdr_word((void *)p); /* free's mark: not the allocator's block (heap.h) */
 	((size_t *)p)[-1] = n;
 	return (void *)p;
 }

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noipa))
-#define HDR_MAGIC 0x6370726f66686472ull
+#define HDR_MARK 0x6b72616dull
 
 static int failed;
 
@@ -230,7 +230,7 @@ static void early_free(struct early *e)
 	/* b's preceding 16 bytes are a's last ones (glibc puts them next to each other): make them look like a header. */
 	int forged = 0;
 	if (e->b == e->a + 32) {
-		((uint64_t *)e->a)[2] = HDR_MAGIC ^ (uintptr_t)e->b;
+		((uint64_t *)e->a)[2] = ((uint64_t)(uint32_t)((uintptr_t)e->b >> 4) << 32) | HDR_MARK;
 		forged = 1;
 	}
 	free(e->b);
