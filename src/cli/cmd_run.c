@@ -228,6 +228,18 @@ static int find_runtime(char *out, size_t outlen)
 	return -ENOENT;
 }
 
+/*
+ * A stale profile must not be mistaken for this run's: remove it, if it is
+ * a regular file. Anything else (/dev/null, a FIFO, a symbolic link) stays:
+ * the runtime writes into it (removing /dev/null as root broke the machine).
+ */
+static void remove_stale(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		unlink(path);
+}
+
 static char *absolute(const char *path)
 {
 	if (path[0] == '/')
@@ -521,15 +533,15 @@ int cmd_run(int argc, char **argv)
 	close(rfd);
 	/* A stale profile must not be mistaken for this run's. */
 	if (cpu)
-		unlink(cpu);
+		remove_stale(cpu);
 	if (mem)
-		unlink(mem);
+		remove_stale(mem);
 	if (peak)
-		unlink(peak);
+		remove_stale(peak);
 	if (block)
-		unlink(block);
+		remove_stale(block);
 	if (mutex)
-		unlink(mutex);
+		remove_stale(mutex);
 
 	const char *old_preload = getenv("LD_PRELOAD");
 	size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -546,17 +558,17 @@ int cmd_run(int argc, char **argv)
 	char *wall = o.wallprofile ? absolute(o.wallprofile) : NULL;
 	char *threads = o.threadsprofile ? absolute(o.threadsprofile) : NULL;
 	if (wall) {
-		unlink(wall);
+		remove_stale(wall);
 		setenv("CPROF_WALLPROFILE", wall, 1);
 	}
 	char *trace = o.trace ? absolute(o.trace) : NULL;
 	if (trace) {
-		unlink(trace);
+		remove_stale(trace);
 		setenv("CPROF_TRACE", trace, 1);
 	}
 	char *flight = o.trace_flight ? absolute(o.trace_flight) : NULL;
 	if (flight) {
-		unlink(flight);
+		remove_stale(flight);
 		setenv("CPROF_TRACE_FLIGHT", flight, 1);
 		if (o.trace_flight_window)
 			setenv("CPROF_TRACE_FLIGHT_WINDOW", o.trace_flight_window, 1);
@@ -564,7 +576,7 @@ int cmd_run(int argc, char **argv)
 			setenv("CPROF_TRACE_FLIGHT_SIGNAL", o.trace_flight_signal, 1);
 	}
 	if (threads) {
-		unlink(threads);
+		remove_stale(threads);
 		setenv("CPROF_THREADSPROFILE", threads, 1);
 	}
 	if (o.wallhz)

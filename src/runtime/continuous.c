@@ -700,13 +700,15 @@ void cprof__cont_status_write(void)
 			  st->last_error[0] ? st->last_error : "-");
 	char tmp[1100];
 	snprintf(tmp, sizeof tmp, "%s.tmp", cs.cfg.status_path);
+	bool special = cprof__path_special(cs.cfg.status_path); /* /dev/null: in place, never renamed over */
 	if (!b.err) {
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = special ? cprof__open_special(cs.cfg.status_path)
+				 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			ssize_t w = write(fd, b.data, b.len);
-			if (close(fd) == 0 && w == (ssize_t)b.len)
+			if (close(fd) == 0 && w == (ssize_t)b.len && !special)
 				rename(tmp, cs.cfg.status_path);
-			else
+			else if (!special)
 				unlink(tmp);
 		}
 	}
@@ -989,7 +991,7 @@ void cprof__continuous_before_exec(void)
 		stop(500);
 		char pre[sizeof cs.cfg.status_path + 32];
 		snprintf(pre, sizeof pre, "%s.preexec.%d", cs.cfg.status_path, cs.cfg.pid);
-		if (cs.cfg.status_path[0])
+		if (cs.cfg.status_path[0] && !cprof__path_special(cs.cfg.status_path))
 			rename(cs.cfg.status_path, pre);
 		cs.exec_paused = true;
 	}

@@ -183,9 +183,10 @@ CPROF_API int cprof_profile_write_path(const char *name, const char *path, int d
 		cprof__buf_release(&b);
 		return rc;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool special = cprof__path_special(path); /* /dev/null: in place, never renamed over */
+	int fd = special ? cprof__open_special(path) : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		rc = -errno;
+		rc = special ? fd : -errno;
 		cprof__buf_release(&b);
 		return rc;
 	}
@@ -193,6 +194,8 @@ CPROF_API int cprof_profile_write_path(const char *name, const char *path, int d
 	cprof__buf_release(&b);
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
+	if (special)
+		return rc;
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
 	if (rc != 0)

@@ -555,8 +555,15 @@ uint64_t cprof__arena_bytes(void);
 int cprof__write_all(int fd, const void *buf, size_t n);
 /* Encode p gzipped and write it to fd. Thread. */
 int cprof__write_fd(const struct profile *p, int fd);
-/* Same, to path through a temporary file and rename(2). Thread. */
+/* Same, to path through a temporary file and rename(2); in place when path is special. Thread. */
 int cprof__write_path(const struct profile *p, const char *path);
+/*
+ * Whether path exists and is not a regular file (/dev/null, a FIFO, a
+ * terminal): written in place, never renamed over or away. Thread.
+ */
+bool cprof__path_special(const char *path);
+/* Open such a path for writing without waiting for a FIFO's reader: fd, or -errno. Thread. */
+int cprof__open_special(const char *path);
 /*
  * Append one line describing a written profile to the file named by
  * CPROF_REPORT (how "cprof run" learns what was written). Thread.

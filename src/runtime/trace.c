@@ -916,12 +916,13 @@ static void flight_requests(void)
 	if (atomic_exchange(&FR.sig, 0) && T.flight && FR.path[0]) {
 		char tmp[sizeof FR.path + 8];
 		snprintf(tmp, sizeof tmp, "%s.tmp", FR.path);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		bool special = cprof__path_special(FR.path); /* /dev/null: in place, never renamed over */
+		int fd = special ? cprof__open_special(FR.path) : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		uint64_t n = 0;
-		int rc = fd < 0 ? -errno : flight_dump(fd, &n);
+		int rc = fd < 0 ? (special ? fd : -errno) : flight_dump(fd, &n);
 		if (fd >= 0 && close(fd) != 0 && !rc)
 			rc = -errno;
-		if (!rc && rename(tmp, FR.path) != 0)
+		if (!rc && !special && rename(tmp, FR.path) != 0)
 			rc = -errno;
 		if (rc) {
 			unlink(tmp);
@@ -1360,7 +1361,7 @@ void cprof__trace_before_exec(void)
 	/* The new image traces to the same path: keep this one's beside it. */
 	char to[sizeof env_path + 48];
 	snprintf(to, sizeof to, "%s.preexec.%d", path, (int)getpid());
-	if (rename(path, to) == 0)
+	if (!cprof__path_special(path) && rename(path, to) == 0)
 		cprof__report("trace", to, "bytes=%llu dropped=%llu", (unsigned long long)atomic_load(&T.events_bytes),
 			      (unsigned long long)atomic_load(&T.dropped));
 	snprintf(exec_path, sizeof exec_path, "%s", path);

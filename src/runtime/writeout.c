@@ -4,6 +4,11 @@
  * over the destination, so a reader or a crash never sees half a profile.
  * Also the one-line record "cprof run" reads to tell the user what was
  * written (CPROF_REPORT).
+ *
+ * A destination that exists and is not a regular file (/dev/null, a FIFO,
+ * a terminal) is written in place: renaming over it, or renaming it away,
+ * would replace the device itself (as root, /dev/null became a regular
+ * file for the whole machine).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proto/profile.h"
@@ -47,8 +53,35 @@ int cprof__write_fd(const struct profile *p, int fd)
 	return rc;
 }
 
+bool cprof__path_special(const char *path)
+{
+	struct stat st;
+	return path && path[0] && stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+int cprof__open_special(const char *path)
+{
+	/* Not blocking in open: a FIFO nobody reads fails (ENXIO) instead of hanging the program. */
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 int cprof__write_path(const struct profile *p, const char *path)
 {
+	if (cprof__path_special(path)) {
+		int fd = cprof__open_special(path);
+		if (fd < 0)
+			return fd;
+		int rc = cprof__write_fd(p, fd);
+		if (close(fd) != 0 && rc == 0)
+			rc = -errno;
+		return rc;
+	}
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
 		return -ENAMETOOLONG;
