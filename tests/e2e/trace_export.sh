@@ -160,6 +160,12 @@ SYN=$CPROF_TOP/fuzz/corpus/trace/v2-synthetic.trace
 if "$CPROF" trace -format=text "$SYN" >"$T/syn.txt" 2>"$T/syn.err"; then
 	episodes "$T/syn.txt" >"$T/syn.eps"
 	check_exports syn "$SYN"
+	# Its task's end (thread 8) comes before its begin (thread 7) in the file: both ends named.
+	js=$(python3 "$CHECK" json "$T/syn.json" 2>&1)
+	ps=$(python3 "$CHECK" perfetto "$T/syn.pftxt" 2>&1)
+	got="$(pyget "$js" 'd["task_begins"], d["task_ends"]') / $(pyget "$ps" 'd["task_tracks"], d["task_begins"], d["task_ends"]')"
+	want="[['request', '77', 7]] [['request', '77', 8]] / ['request'] {'request': 1} {'request': 1}"
+	[ "$got" = "$want" ] && pass syn_task_end_first "$got" || fail syn_task_end_first "got $got, want $want"
 else
 	fail syn_decodes "$(head -c 300 "$T/syn.err")"
 fi
