@@ -28,7 +28,8 @@ check_test() {
 	# go tool pprof is the reference reader the tests compare against.
 	command -v go >/dev/null 2>&1 || need golang-go
 	command -v timeout >/dev/null 2>&1 || need coreutils
-	# Graphviz renders -svg/-png/-pdf; valgrind's callgrind_annotate reads -callgrind.
+	# Graphviz renders -svg/-png/-pdf; valgrind's callgrind_annotate reads -callgrind,
+	# and heap_memcheck runs a -lcprof program under valgrind's memcheck.
 	command -v dot >/dev/null 2>&1 || need graphviz
 	command -v callgrind_annotate >/dev/null 2>&1 || need valgrind
 	# openssl makes certificates and serves HTTPS for the -tls_* tests.

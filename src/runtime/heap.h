@@ -86,8 +86,9 @@ static inline void cprof__heap_busy_exit(struct heap_thread *t)
  * constant, and 32 bits of q for the slow path's stricter test) and the
  * distance back to the allocator's block. Blocks that are not the
  * allocator's (the bootstrap arena's, the private arena's) carry the same
- * mark. A free of a pointer at least 16 bytes into its page reads the word
- * at p - 16: in glibc that is the chunk header free reads anyway (same 16
+ * mark. Once the heap profiler has been on in the process (never before:
+ * memory checkers must see plain frees while it is off; malloc.c), a free
+ * of a pointer at least 16 bytes into its page reads the word at p - 16: in glibc that is the chunk header free reads anyway (same 16
  * bytes, same cache line); in any allocator it is on p's page, so it is
  * mapped. Only a match goes on to the slow path, where the registry has
  * the last word: a block is sampled only if it is there, so program data

@@ -10,11 +10,15 @@
  *
  * The two hot wrappers read nothing of ours but one cache line: malloc is
  * one indirect jump, to the allocator while no hook is on, to a countdown
- * of the thread's bytes while only sampling is (retarget); free reads the
- * word before the block (in glibc, the chunk header free reads anyway) and
- * sends a block marked there (heap.h: a sampled block's header, or a block
- * of the runtime's own arenas) to its slow path, every other straight to
- * the allocator. Sampled blocks are therefore allocated with room for the
+ * of the thread's bytes while only sampling is (retarget); free is one
+ * indirect jump too. Until the heap profiler first samples in the process
+ * it goes to a path that reads nothing outside the block (the runtime's
+ * own blocks are told by address), so memory checkers such as valgrind see
+ * plain frees; from then on (sampled blocks may be live) to one that reads
+ * the word before the block (in glibc, the chunk header free reads anyway)
+ * and sends a block marked there (heap.h: a sampled block's header, or a
+ * block of the runtime's own arenas) to its slow path, every other
+ * straight to the allocator. Sampled blocks are therefore allocated with room for the
  * header before them, and realloc, malloc_usable_size and C++'s sized and
  * aligned delete account for it. A consequence: a sampled block handed to
  * an allocator's own non-standard entry points (jemalloc's sdallocx or
@@ -126,7 +130,8 @@ static void *stub_memalign(size_t a, size_t n);
  */
 struct real {
 	malloc_fn malloc_to; /* where malloc goes: the allocator's, or a hook path (retarget) */
-	free_fn free_fast;   /* where free goes with an unmarked block: the allocator's, or counting */
+	free_fn free_to;     /* where free goes: free_plain, or free_marked once blocks may be sampled */
+	free_fn free_fast;   /* where those send the allocator's unsampled blocks: the allocator's free, or counting */
 	free_fn free;
 	malloc_fn malloc;
 	uintptr_t arena_lo;
@@ -142,8 +147,9 @@ struct real {
 	usable_fn usable;
 };
 
+static void free_plain(void *p);
 static struct real real __attribute__((aligned(64))) = {
-	.malloc_to = stub_malloc, .free_fast = stub_free,
+	.malloc_to = stub_malloc, .free_to = free_plain, .free_fast = stub_free,
 	.free = stub_free, .malloc = stub_malloc, .calloc = stub_calloc, .realloc = stub_realloc,
 	.memalign = stub_memalign,
 };
@@ -477,9 +483,19 @@ static __attribute__((noinline, optimize("omit-frame-pointer"))) void *malloc_ge
 /* free's fast path while counting. */
 static void free_counting(void *p)
 {
-	cprof__heap_count_free();
+	if (p)
+		cprof__heap_count_free();
 	real.free(p);
 }
+
+static void free_marked(void *p);
+
+/*
+ * Set once the heap profiler has ever sampled in this process (the
+ * HEAP_HOOK_FREE bit turned on), never cleared: sampled blocks may be live
+ * from then on, so free must look for their mark.
+ */
+static bool marks_possible;
 
 /*
  * Point malloc and free's fast path at what the hook word asks for. Any
@@ -493,8 +509,10 @@ static void retarget(void)
 		unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST);
 		malloc_fn m = h == 0 ? real.malloc : h == SAMPLING ? malloc_sampling : malloc_general;
 		free_fn f = h & HEAP_HOOK_COUNT ? free_counting : real.free;
-		__atomic_store_n(&real.malloc_to, m, __ATOMIC_SEQ_CST);
+		free_fn t = __atomic_load_n(&marks_possible, __ATOMIC_SEQ_CST) ? free_marked : free_plain;
 		__atomic_store_n(&real.free_fast, f, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&real.free_to, t, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&real.malloc_to, m, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST) == h)
 			return;
 	}
@@ -502,6 +520,11 @@ static void retarget(void)
 
 void cprof__heap_hooks_change(unsigned bits, int on)
 {
+	if (on && (bits & HEAP_HOOK_FREE) && !__atomic_load_n(&marks_possible, __ATOMIC_SEQ_CST)) {
+		/* free looks for marks before the first sampled block can exist. */
+		__atomic_store_n(&marks_possible, true, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&real.free_to, free_marked, __ATOMIC_SEQ_CST);
+	}
 	if (on)
 		__atomic_fetch_or(&cprof__heap_hooks, bits, __ATOMIC_SEQ_CST);
 	else
@@ -535,18 +558,38 @@ static __attribute__((noinline)) void free_slow(unsigned h, void *p)
 }
 
 /*
- * Off or sampling alike: a pointer at least 16 bytes into its page whose
- * preceding word is not the mark (heap.h) goes straight to the allocator
- * (through free_counting while counting): one load of the word before p
- * (glibc's chunk header: free reads that line anyway) and of the target,
- * no memory of ours. Marked blocks (sampled, or the runtime's own) and the
- * rest take the slow path.
+ * free while no block can be sampled (the heap profiler has never sampled
+ * in this process): no read outside the block, so memory checkers see a
+ * plain free. A block of the runtime's own arenas is told by its address
+ * (two range compares against the line free reads anyway); every other
+ * goes to the allocator (through free_counting while counting).
  */
-INTERPOSER void free(void *p)
+static void free_plain(void *p)
+{
+	if (__builtin_expect(!is_own(p), 1))
+		return real.free_fast(p);
+	own_free(p);
+}
+
+/*
+ * free once sampled blocks may be live: a pointer at least 16 bytes into
+ * its page whose preceding word is not the mark (heap.h) goes straight to
+ * the allocator (through free_counting while counting): one load of the
+ * word before p (glibc's chunk header: free reads that line anyway) and of
+ * the target, no memory of ours. Marked blocks (sampled, or the runtime's
+ * own) and the rest take the slow path.
+ */
+static void free_marked(void *p)
 {
 	if (__builtin_expect(cprof__heap_hdr_zone(p) && !cprof__heap_hdr_marked(p), 1))
 		return real.free_fast(p);
 	free_slow(HOOKS(), p);
+}
+
+/* One indirect jump: to free_plain until the heap profiler first samples, then to free_marked. */
+INTERPOSER void free(void *p)
+{
+	return real.free_to(p);
 }
 
 INTERPOSER void *calloc(size_t n, size_t m)
