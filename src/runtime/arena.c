@@ -70,18 +70,22 @@ static struct {
 	uint64_t carved;
 } A = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* A symbolization session takes our lock inside its own: its lock first (symbolize.c). */
 static void atfork_prepare(void)
 {
+	cprof__sym_fork_prepare();
 	pthread_mutex_lock(&A.lock);
 }
 
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&A.lock);
+	cprof__sym_fork_parent();
 }
 
 static void atfork_child(void)
 {
+	cprof__sym_fork_child();
 	pthread_mutex_init(&A.lock, NULL);
 	/* Only this thread followed: it is the only one that can be inside. */
 	A.users = cprof__arena_depth > 0 && A.state == 1;

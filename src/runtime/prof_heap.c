@@ -889,6 +889,7 @@ void cprof__heap_peak_update(void)
 
 static void atfork_prepare(void)
 {
+	cprof__sym_fork_prepare(); /* a session may take overflow_lock inside its own (symbolize.c) */
 	pthread_mutex_lock(&start_lock);
 	pthread_mutex_lock(&overflow_lock);
 	pthread_mutex_lock(&cprof__heap.peak_lock);
@@ -902,10 +903,12 @@ static void atfork_parent(void)
 	pthread_mutex_unlock(&cprof__heap.peak_lock);
 	pthread_mutex_unlock(&overflow_lock);
 	pthread_mutex_unlock(&start_lock);
+	cprof__sym_fork_parent();
 }
 
 static void atfork_child(void)
 {
+	cprof__sym_fork_child();
 	atomic_flag_clear_explicit(&node_lock, memory_order_release);
 	pthread_mutex_init(&cprof__heap.peak_lock, NULL);
 	pthread_mutex_init(&overflow_lock, NULL);

@@ -523,6 +523,16 @@ int cprof__sym_end(struct rt_sym *s);
 void cprof__sym_keep(bool on);
 void cprof__sym_keep_release(void);
 void cprof__sym_keep_stats(uint64_t *bytes, uint64_t *pcs, uint64_t *reloads);
+/*
+ * fork: prepare waits until no session runs and holds sessions off; parent
+ * and child let them run again (the child with a fresh lock). Calls nest: a
+ * module whose lock a session may take inside its own calls prepare before
+ * taking that lock in its prepare hook, and parent or child after releasing
+ * it. From pthread_atfork hooks only (the forking thread).
+ */
+void cprof__sym_fork_prepare(void);
+void cprof__sym_fork_parent(void);
+void cprof__sym_fork_child(void);
 
 /*
  * Build the CPU profile from t: mappings from /proc/self/maps, locations

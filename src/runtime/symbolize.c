@@ -924,31 +924,73 @@ static bool keep_ready(void)
 	return keep.valid;
 }
 
+/*
+ * fork. A session holds unloaded_lock from begin to end, and inside it the
+ * private arena's lock (every allocation of the session), the labels' lock
+ * and, when the arena is full, the heap profiler's. A fork taken while
+ * another thread was inside a session would leave the child a lock nobody
+ * releases, and the child writes profiles (FILE.<pid> at exit, continuous
+ * profiling): so the fork waits until no session runs. The prepare hooks of
+ * every module whose locks a session may take inside (arena.c, prof_heap.c)
+ * call cprof__sym_fork_prepare before taking their own, which makes the
+ * order the sessions' one whatever order pthread_atfork runs them in: the
+ * first call takes the lock, later ones count (the forking thread runs the
+ * hooks one after another), and the last parent or child hook releases it.
+ * Our own registration covers the sessions of a runtime whose arena and
+ * heap profiler never started.
+ */
+static unsigned fork_depth; /* touched only by the forking thread, between prepare and parent/child */
+
+void cprof__sym_fork_prepare(void)
+{
+	if (fork_depth++ == 0)
+		pthread_mutex_lock(&unloaded_lock);
+}
+
+void cprof__sym_fork_parent(void)
+{
+	if (fork_depth > 0 && --fork_depth == 0)
+		pthread_mutex_unlock(&unloaded_lock);
+}
+
+void cprof__sym_fork_child(void)
+{
+	if (fork_depth > 0 && --fork_depth == 0)
+		pthread_mutex_init(&unloaded_lock, NULL); /* no session ran: the state under it is whole */
+}
+
+static void register_fork(void)
+{
+	pthread_atfork(cprof__sym_fork_prepare, cprof__sym_fork_parent, cprof__sym_fork_child);
+}
+
 struct rt_sym *cprof__sym_begin(struct profile *p)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, register_fork);
 	struct ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	c->p = p;
+	/*
+	 * Everything from here to cprof__sym_end is under the session lock: the
+	 * tags of unloaded modules index a table that must hold still, and the
+	 * debug-information policy and its per-module answers (seen[], nseen),
+	 * the demangler and the kept state are globals every session shares.
+	 */
+	pthread_mutex_lock(&unloaded_lock);
 	read_debuginfo_policy();
-	if (keep_wanted) {
-		/* The kept state is the session's: taken under the lock the session holds. */
-		pthread_mutex_lock(&unloaded_lock);
-		if (keep_ready()) {
-			c->kept = true;
-			c->dwfl = keep.dwfl;
-			for (size_t i = 0; i < keep.maps.n && !c->err; i++)
-				if (maps_add(&c->maps, keep.maps.v[i].start, keep.maps.v[i].end, keep.maps.v[i].offset,
-					     keep.maps.v[i].path) != 0)
-					c->err = -ENOMEM;
-			return (struct rt_sym *)c;
-		}
-		pthread_mutex_unlock(&unloaded_lock);
+	if (keep_wanted && keep_ready()) {
+		c->kept = true;
+		c->dwfl = keep.dwfl;
+		for (size_t i = 0; i < keep.maps.n && !c->err; i++)
+			if (maps_add(&c->maps, keep.maps.v[i].start, keep.maps.v[i].end, keep.maps.v[i].offset,
+				     keep.maps.v[i].path) != 0)
+				c->err = -ENOMEM;
+		return (struct rt_sym *)c;
 	}
 	read_maps(&c->maps);
 	c->dwfl = proc_dwfl();
-	/* Tags of unloaded modules index a table that must hold still until the end. */
-	pthread_mutex_lock(&unloaded_lock);
 	return (struct rt_sym *)c;
 }
 
