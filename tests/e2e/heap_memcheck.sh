@@ -5,7 +5,8 @@
 # only once the heap profiler has sampled in the process). The allocation
 # family at many sizes and alignments, alone, with exact counting on, and
 # with a CPU profile written in the middle of the run (its writer's blocks
-# come from the runtime's private arena and are freed by address).
+# come from the runtime's private arena and are freed by address); and the
+# runtime preloaded into a program that does not link it (sort).
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -25,6 +26,18 @@ for mode in plain counting cpu; do
 		fail "heap_memcheck_$mode" "exit $rc, $n reports: $(grep -m2 -A2 '^==[0-9]*== [A-Z]' "$T/$mode.err" | tr '\n' ' ')"
 	fi
 done
+
+# The runtime preloaded (as cprof run does) into a program that does not link it: sort's allocations.
+seq 1 20000 | awk '{ printf "%x line %d\n", ($1 * 7919) % 65521, $1 }' >"$T/words"
+rc=0
+LD_PRELOAD=$CPROF_BUILD/lib/libcprof.so timeout 300 valgrind -q --error-exitcode=99 --leak-check=no \
+	sort "$T/words" >"$T/sorted" 2>"$T/sort.err" || rc=$?
+n=$(grep -c '^==[0-9]*== [A-Z]' "$T/sort.err")
+if [ "$rc" = 0 ] && [ "$n" = 0 ] && [ "$(wc -l <"$T/sorted")" = 20000 ]; then
+	pass heap_memcheck_preload "sort with libcprof.so preloaded: no memcheck errors (exit 0)"
+else
+	fail heap_memcheck_preload "exit $rc, $n reports: $(grep -m2 -A2 '^==[0-9]*== [A-Z]' "$T/sort.err" | tr '\n' ' ')"
+fi
 
 # Counting still sees every free on the path that reads nothing before the block.
 read -r _ mallocs _ frees <<<"$(grep '^mallocs' "$T/counting.out")"
