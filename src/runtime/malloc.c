@@ -126,18 +126,19 @@ static void *stub_memalign(size_t a, size_t n);
 
 /*
  * What every wrapper reads, in one cache line: the forwarding pointers and
- * the private arena's range (arena.c), which free tests on every call.
+ * the private arena's range (arena.c), which free tests on every call while
+ * the heap profiler has never been on.
  */
 struct real {
 	malloc_fn malloc_to; /* where malloc goes: the allocator's, or a hook path (retarget) */
 	free_fn free_to;     /* where free goes: free_plain, or free_marked once blocks may be sampled */
 	free_fn free_fast;   /* where those send the allocator's unsampled blocks: the allocator's free, or counting */
-	free_fn free;
 	malloc_fn malloc;
 	uintptr_t arena_lo;
 	size_t arena_len;
 	calloc_fn calloc;
 	realloc_fn realloc;
+	free_fn free; /* the allocator's, reached through free_fast */
 	aligned_fn memalign;
 	/* Optional in the next allocator: emulated through the ones above when absent. */
 	reallocarray_fn reallocarray;
@@ -509,9 +510,7 @@ static void retarget(void)
 		unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST);
 		malloc_fn m = h == 0 ? real.malloc : h == SAMPLING ? malloc_sampling : malloc_general;
 		free_fn f = h & HEAP_HOOK_COUNT ? free_counting : real.free;
-		free_fn t = __atomic_load_n(&marks_possible, __ATOMIC_SEQ_CST) ? free_marked : free_plain;
 		__atomic_store_n(&real.free_fast, f, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&real.free_to, t, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&real.malloc_to, m, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST) == h)
 			return;
@@ -521,7 +520,11 @@ static void retarget(void)
 void cprof__heap_hooks_change(unsigned bits, int on)
 {
 	if (on && (bits & HEAP_HOOK_FREE) && !__atomic_load_n(&marks_possible, __ATOMIC_SEQ_CST)) {
-		/* free looks for marks before the first sampled block can exist. */
+		/*
+		 * free looks for marks before the first sampled block can
+		 * exist, and for good: this is the only store of free_to, so
+		 * no thread can put free_plain back.
+		 */
 		__atomic_store_n(&marks_possible, true, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&real.free_to, free_marked, __ATOMIC_SEQ_CST);
 	}
