@@ -1,13 +1,15 @@
 /*
  * fork_write_linked - fork while another thread writes profiles.
  *
- * usage: fork_write_linked DIR N
+ * usage: fork_write_linked DIR N [heap|cpu]
  *
  * Starts the heap profiler, then a thread that writes the heap profile to
  * /dev/null in a loop (every write is a symbolization session, in the
  * runtime's private arena). The main thread forks N times; each child
  * allocates a little, writes its heap profile to DIR/child.<i>.prof and
- * exits. A child that has not exited within 10 s is killed and counted as
+ * exits. With "cpu", continuous profiling also runs (into DIR/cont, every
+ * 100 ms: its collector symbolizes with the kept state), and each child
+ * instead profiles 20 ms of its own CPU into DIR/child.<i>.prof. A child that has not exited within 10 s is killed and counted as
  * hung, and no more children are made (a deadlocked child never exits). Prints "forks=N hung=H failed=F writes=W" and exits 0 only when no
  * child hung or failed.
  */
@@ -15,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,12 +58,22 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: fork_write_linked DIR N\n");
+	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "heap") != 0 && strcmp(argv[3], "cpu") != 0)) {
+		fprintf(stderr, "usage: fork_write_linked DIR N [heap|cpu]\n");
 		return 2;
 	}
 	const char *dir = argv[1];
 	int n = atoi(argv[2]);
+	bool cpu = argc == 4 && strcmp(argv[3], "cpu") == 0;
+	if (cpu) {
+		char dest[4096];
+		snprintf(dest, sizeof dest, "dir:%s/cont", dir);
+		int rc = cprof_continuous_start(dest, 100);
+		if (rc != 0) {
+			fprintf(stderr, "fork_write_linked: cannot start continuous profiling: %s\n", strerror(-rc));
+			return 1;
+		}
+	}
 	if (cprof_heap_profile_start(4096) != 0) {
 		fprintf(stderr, "fork_write_linked: cannot start the heap profiler\n");
 		return 1;
@@ -91,7 +104,18 @@ int main(int argc, char **argv)
 				p[k] = child_alloc(50000);
 			char path[4096];
 			snprintf(path, sizeof path, "%s/child.%d.prof", dir, i);
-			int rc = cprof_profile_write_path("heap", path, 0);
+			int rc;
+			if (cpu) {
+				rc = cprof_cpu_profile_start_path(path);
+				double until = now() + 0.02;
+				volatile unsigned x = 0;
+				while (rc == 0 && now() < until)
+					x = x * 33 + 1;
+				if (rc == 0)
+					rc = cprof_cpu_profile_stop();
+			} else {
+				rc = cprof_profile_write_path("heap", path, 0);
+			}
 			for (int k = 0; k < 16; k++)
 				free(p[k]);
 			_exit(rc == 0 ? 0 : 3);
@@ -114,6 +138,8 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(th, NULL);
+	if (cpu)
+		cprof_continuous_stop();
 	for (int i = 0; i < 64; i++)
 		free(keep[i]);
 	printf("forks=%d hung=%d failed=%d writes=%ld\n", n, hung, failed, atomic_load(&writes));
