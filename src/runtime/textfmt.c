@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,18 +180,19 @@ struct order_ctx {
 	const struct profile *p;
 	int vi;
 };
-static struct order_ctx order_ctx;
 
-static int cmp_desc(const void *a, const void *b)
+static int cmp_desc(const void *a, const void *b, void *arg)
 {
-	const struct pp_sample *x = &order_ctx.p->sample[*(const size_t *)a];
-	const struct pp_sample *y = &order_ctx.p->sample[*(const size_t *)b];
-	int64_t vx = value(x, order_ctx.vi), vy = value(y, order_ctx.vi);
+	const struct order_ctx *o = arg;
+	const struct pp_sample *x = &o->p->sample[*(const size_t *)a];
+	const struct pp_sample *y = &o->p->sample[*(const size_t *)b];
+	int64_t vx = value(x, o->vi), vy = value(y, o->vi);
 	if (vx != vy)
 		return vx > vy ? -1 : 1;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
+/* The context is the caller's (qsort_r): no lock that a fork child could inherit held. */
 static size_t *order_by(const struct profile *p, int vi)
 {
 	size_t *ix = malloc((p->nsample + 1) * sizeof *ix);
@@ -200,12 +200,8 @@ static size_t *order_by(const struct profile *p, int vi)
 		return NULL;
 	for (size_t i = 0; i < p->nsample; i++)
 		ix[i] = i;
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* order_ctx is shared */
-	pthread_mutex_lock(&lock);
-	order_ctx.p = p;
-	order_ctx.vi = vi;
-	qsort(ix, p->nsample, sizeof *ix, cmp_desc);
-	pthread_mutex_unlock(&lock);
+	struct order_ctx o = {p, vi};
+	qsort_r(ix, p->nsample, sizeof *ix, cmp_desc, &o);
 	return ix;
 }
 

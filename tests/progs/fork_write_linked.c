@@ -4,14 +4,16 @@
  * usage: fork_write_linked DIR N [heap|cpu]
  *
  * Starts the heap profiler, then a thread that writes the heap profile to
- * /dev/null in a loop (every write is a symbolization session, in the
- * runtime's private arena). The main thread forks N times; each child
- * allocates a little, writes its heap profile to DIR/child.<i>.prof and
- * exits. With "cpu", continuous profiling also runs (into DIR/cont, every
- * 100 ms: its collector symbolizes with the kept state), and each child
- * instead profiles 20 ms of its own CPU into DIR/child.<i>.prof. A child that has not exited within 10 s is killed and counted as
- * hung, and no more children are made (a deadlocked child never exits). Prints "forks=N hung=H failed=F writes=W" and exits 0 only when no
- * child hung or failed.
+ * /dev/null in a loop, as profile.proto and as text (every write is a
+ * symbolization session, in the runtime's private arena). The main thread
+ * forks N times; each child allocates a little, writes its heap profile to
+ * DIR/child.<i>.prof and exits. With "cpu", continuous profiling also runs
+ * (into DIR/cont, every 100 ms: its collector symbolizes with the kept
+ * state), and each child instead profiles 20 ms of its own CPU into
+ * DIR/child.<i>.prof. A child that has not exited within 10 s is killed and
+ * counted as hung, and no more children are made (a deadlocked child never
+ * exits). Prints "forks=N hung=H failed=F writes=W" and exits 0 only when
+ * no child hung or failed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +37,8 @@ static void *writer(void *arg)
 {
 	int fd = *(int *)arg;
 	while (!atomic_load(&stop)) {
-		if (cprof_profile_write("heap", fd, 0) == 0)
+		/* Both formats: the legacy text one sorts with its own state. */
+		if (cprof_profile_write("heap", fd, (int)(atomic_load(&writes) & 1)) == 0)
 			atomic_fetch_add(&writes, 1);
 	}
 	return NULL;
