@@ -67,6 +67,13 @@ struct tthread {
 		const char *s;
 		const char *rec;
 	} cache[16];
+	/* Region names of up to 15 bytes by address (~address: 0 is no entry) and
+	 * their first 16 bytes, for the region fast path. */
+	struct {
+		uintptr_t key;
+		uint64_t w0, w1;
+		uint32_t id;
+	} names[32];
 };
 
 static CPROF_TLS struct tthread me;
@@ -133,6 +140,16 @@ static inline uint64_t ticks(void)
 		return __builtin_ia32_rdtsc();
 #endif
 	return (uint64_t)cprof__now_ns();
+}
+
+/* The TSC where the region fast path may use it (T.use_tsc is only set on x86_64). */
+static inline uint64_t tsc_fast(void)
+{
+#if defined(__x86_64__)
+	return __builtin_ia32_rdtsc();
+#else
+	return (uint64_t)cprof__now_ns();
+#endif
 }
 
 static inline uint8_t *put_uv(uint8_t *p, uint64_t v)
@@ -1310,14 +1327,83 @@ CPROF_API void cprof__task_end(uint64_t id)
 	emit(CPROF_TEV_TASK_END, 1, id, 0, 0);
 }
 
+/*
+ * The region calls' fast path: a name of up to 15 bytes seen at the same
+ * address is found in me.names by one address compare and its first 16
+ * bytes compared as two words (the bytes are read only when they cannot
+ * cross a page; a buffer rewritten with another name misses and takes the
+ * slow path, which interns by content); one TSC read; the event encoded in
+ * place, small numbers in one byte. No call, lock or atomic operation.
+ * Anything else (a longer name, a full buffer, a new session, no TSC)
+ * takes emit's path.
+ */
+static __attribute__((noinline, cold)) void region_begin_slow(uint64_t task, const char *name)
+{
+	uint32_t id = intern(name);
+	if (id && name && ((uintptr_t)name & 4095) <= 4096 - 16 && strnlen(name, 16) < 16) {
+		unsigned i = (unsigned)((uintptr_t)name >> 4) & 31;
+		memcpy(&me.names[i].w0, name, 8);
+		memcpy(&me.names[i].w1, name + 8, 8);
+		me.names[i].id = id;
+		me.names[i].key = ~(uintptr_t)name;
+	}
+	emit(CPROF_TEV_REGION_BEGIN, 2, task, id, 0);
+}
+
+static inline uint8_t *put_uv_fast(uint8_t *p, uint64_t v)
+{
+	if (__builtin_expect(v < 0x80, 1)) {
+		*p = (uint8_t)v;
+		return p + 1;
+	}
+	return put_uv(p, v);
+}
+
 CPROF_API void cprof__region_begin(uint64_t task, const char *name)
 {
-	emit(CPROF_TEV_REGION_BEGIN, 2, task, intern(name), 0);
+	unsigned i = (unsigned)((uintptr_t)name >> 4) & 31;
+	uint8_t *p = me.pos;
+	if (__builtin_expect(me.names[i].key != ~(uintptr_t)name || ((uintptr_t)name & 4095) > 4096 - 16 ||
+				     p + EV_MAX > me.end || !p || me.gen != T.gen || !T.use_tsc,
+			     0))
+		goto slow;
+	uint64_t w0, w1;
+	memcpy(&w0, name, 8);
+	memcpy(&w1, name + 8, 8);
+	if (__builtin_expect(w0 != me.names[i].w0 || w1 != me.names[i].w1, 0))
+		goto slow;
+	me.writing = 1;
+	__asm__ volatile("" ::: "memory");
+	uint64_t t = tsc_fast(), last = me.last_tick;
+	uint64_t d = t > last ? t - last : 0;
+	me.last_tick = t > last ? t : last;
+	p[0] = CPROF_TEV_REGION_BEGIN;
+	p = put_uv_fast(p + 1, d);
+	p = put_uv_fast(p, task);
+	me.pos = put_uv_fast(p, me.names[i].id);
+	__asm__ volatile("" ::: "memory");
+	me.writing = 0;
+	return;
+slow:
+	region_begin_slow(task, name);
 }
 
 CPROF_API void cprof__region_end(void)
 {
-	emit(CPROF_TEV_REGION_END, 0, 0, 0, 0);
+	uint8_t *p = me.pos;
+	if (__builtin_expect(p + EV_MAX > me.end || !p || me.gen != T.gen || !T.use_tsc, 0)) {
+		emit(CPROF_TEV_REGION_END, 0, 0, 0, 0);
+		return;
+	}
+	me.writing = 1;
+	__asm__ volatile("" ::: "memory");
+	uint64_t t = tsc_fast(), last = me.last_tick;
+	uint64_t d = t > last ? t - last : 0;
+	me.last_tick = t > last ? t : last;
+	p[0] = CPROF_TEV_REGION_END;
+	me.pos = put_uv_fast(p + 1, d);
+	__asm__ volatile("" ::: "memory");
+	me.writing = 0;
 }
 
 CPROF_API void cprof__trace_log(uint64_t task, const char *category, const char *message)
