@@ -680,6 +680,19 @@ void cprof__trace_wake(const void *obj);
 /* Who last released obj, if at or after since (cprof__now_ns): true with *tid and *ns. Thread. */
 bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns);
 /*
+ * A mutex's unlock that wakes a waiter: cprof__trace_unlocking(m) just
+ * before the real unlock (two plain stores: the caller's tid, no clock),
+ * cprof__trace_unlocked(m) just after it (the time). Thread.
+ */
+void cprof__trace_unlocking(const void *m);
+void cprof__trace_unlocked(const void *m);
+/*
+ * Who released mutex m for a waiter that waited from since to until
+ * (cprof__now_ns): true with *tid and *ns, the time the unlock returned, or
+ * until when that came after the waiter resumed. Thread.
+ */
+bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *tid, int64_t *ns);
+/*
  * A CPU profiler sample of the calling thread (pcs[0] the interrupted pc):
  * an event while a trace runs, or a counted drop when the thread is in the
  * middle of writing one. Any (the SIGPROF handler).

@@ -515,6 +515,60 @@ bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns)
 	return true;
 }
 
+/*
+ * Mutexes' releasers, apart from the table above: an unlock that wakes a
+ * waiter is inside the program's critical section until the real unlock,
+ * so it does only two plain stores there (its tid with the mutex's low
+ * address bits as one word, and a zero time); the time is read after the
+ * real unlock returns and stored if the word is still its own. No atomic
+ * read-modify-write, no clock inside the critical section.
+ */
+struct mutex_stamp {
+	_Atomic uint64_t who; /* tid << 32 | low 32 bits of the mutex's address */
+	_Atomic int64_t ns;   /* 0 until the unlock returned */
+};
+
+static struct mutex_stamp mstamps[WAKE_SLOTS];
+
+static inline uint64_t mutex_who(const void *m, pid_t tid)
+{
+	return (uint64_t)(uint32_t)tid << 32 | (uint32_t)(uintptr_t)m;
+}
+
+void cprof__trace_unlocking(const void *m)
+{
+	struct mutex_stamp *w = &mstamps[wake_slot(m) - wakes];
+	atomic_store_explicit(&w->ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->who, mutex_who(m, cprof__trace_tid()), memory_order_relaxed);
+}
+
+void cprof__trace_unlocked(const void *m)
+{
+	struct mutex_stamp *w = &mstamps[wake_slot(m) - wakes];
+	int64_t now = cprof__now_ns();
+	if (atomic_load_explicit(&w->who, memory_order_relaxed) == mutex_who(m, cprof__trace_tid()))
+		atomic_store_explicit(&w->ns, now, memory_order_relaxed);
+}
+
+bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *tid, int64_t *ns)
+{
+	struct mutex_stamp *w = &mstamps[wake_slot(m) - wakes];
+	uint64_t who = atomic_load_explicit(&w->who, memory_order_acquire);
+	int64_t n = atomic_load_explicit(&w->ns, memory_order_relaxed);
+	if ((uint32_t)who != (uint32_t)(uintptr_t)m || !(who >> 32))
+		return false;
+	/* Not yet stored, or stored after the waiter resumed: the release was
+	 * before the resume (the waiter holds the lock), by at most the unlock's
+	 * own duration. */
+	if (!n || n > until)
+		n = until;
+	if (n < since)
+		return false; /* an earlier unlock's */
+	*tid = (pid_t)(who >> 32);
+	*ns = n;
+	return true;
+}
+
 /* Forget obj's stamp (a thread starts: its pthread_t may be an ended thread's). Thread. */
 static void wake_forget(const void *obj)
 {

@@ -174,7 +174,10 @@ static inline void wait_end(struct wait *w, const char *what, const void *ra, bo
 		/* A release before the wait began is an earlier waiter's. */
 		if (!woken || (w->slot >= 0 && rel >= 0 && rel < w->t0))
 			peer = 0;
-		else if (w->obj && !cprof__trace_waker(w->obj, w->reason == CPROF_TBR_JOIN ? 0 : w->t0, &peer, &rel))
+		else if (w->obj && w->reason == CPROF_TBR_MUTEX) {
+			if (!cprof__trace_unlocker(w->obj, w->t0, t1, &peer, &rel))
+				peer = 0;
+		} else if (w->obj && !cprof__trace_waker(w->obj, w->reason == CPROF_TBR_JOIN ? 0 : w->t0, &peer, &rel))
 			peer = 0;
 		cprof__trace_block(w->reason, what, w->t0, t1, peer, peer ? rel : -1, ra);
 	}
@@ -301,7 +304,8 @@ static __attribute__((noinline)) int unlock_slow(void *l, int (*unlock)(void *),
 
 /*
  * While a trace runs, an unlock that will wake a waiter stamps who
- * unlocked and when (the waiter names its releaser from it). The C
+ * unlocked (before the real unlock) and when (after it); the waiter names
+ * its releaser from it. The C
  * library's lock word says so: 2 for a plain mutex with sleepers, the
  * FUTEX_WAITERS bit for a robust or priority-inheriting one; 1 (locked, no
  * one waits) needs nothing. Read before the real unlock, while we own it.
@@ -315,12 +319,18 @@ static inline bool wakes_waiter(const pthread_mutex_t *m)
 static __attribute__((noinline)) int mutex_unlock_full(pthread_mutex_t *m, const void *ra)
 {
 	RESOLVE(mutex_unlock_real, "pthread_mutex_unlock", return fb_mutex_unlock(m));
-	if ((atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) && !cprof__wait_guard &&
-	    wakes_waiter(m))
-		cprof__trace_wake(m);
+	bool stamp = (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) &&
+		     !cprof__wait_guard && wakes_waiter(m);
+	if (stamp)
+		cprof__trace_unlocking(m);
+	int rc;
 	if (atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0)
-		return mutex_unlock_real(m);
-	return unlock_slow(m, (int (*)(void *))mutex_unlock_real, ra);
+		rc = mutex_unlock_real(m);
+	else
+		rc = unlock_slow(m, (int (*)(void *))mutex_unlock_real, ra);
+	if (stamp)
+		cprof__trace_unlocked(m); /* the time, once the lock is free */
+	return rc;
 }
 
 CPROF_API FAST int pthread_mutex_unlock(pthread_mutex_t *m)
