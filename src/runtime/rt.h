@@ -674,7 +674,14 @@ void cprof__trace_thread_register(void);
  * Recorded while a trace runs. Thread (the wait wrappers; any guard state).
  */
 void cprof__trace_block(int reason, const char *call, int64_t t0, int64_t t1, pid_t peer, int64_t wake_ns,
-			const void *ra);
+			const void *ra, uint64_t stack);
+/*
+ * The stack of a wait about to begin at ra, taken before it (for a mutex,
+ * so that the walk is not done inside the critical section the wait ends
+ * in): pass it as cprof__trace_block's stack (0: none, the walk is done
+ * there). Thread (the wait wrappers).
+ */
+uint64_t cprof__trace_block_stack(const void *ra);
 /* The calling thread releases obj now (signals a condition, posts a semaphore, ends). Thread. */
 void cprof__trace_wake(const void *obj);
 /* Who last released obj, if at or after since (cprof__now_ns): true with *tid and *ns. Thread. */
@@ -685,6 +692,18 @@ bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns)
  * cprof__trace_unlocked(m) just after it (the time). Thread.
  */
 void cprof__trace_unlocking(const void *m);
+/*
+ * Waiters in a contended lock by slot (cprof__trace_mslot(m), 4096 slots,
+ * mutexes may share one): a waiter adds itself while a trace runs, so that
+ * an unlock reads its mutex's lock word (a second fetch of a contended
+ * cache line) only when someone may sleep on it. Thread.
+ */
+extern _Atomic int cprof__trace_msleepers[];
+static inline int cprof__trace_mslot(const void *m)
+{
+	uint64_t h = (uint64_t)(uintptr_t)m * 0x9e3779b97f4a7c15ull;
+	return (int)((h >> 40) & 4095);
+}
 void cprof__trace_unlocked(const void *m);
 /*
  * Who released mutex m for a waiter that waited from since to until

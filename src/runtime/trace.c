@@ -481,8 +481,7 @@ static struct wake_stamp wakes[WAKE_SLOTS];
 
 static struct wake_stamp *wake_slot(const void *obj)
 {
-	uint64_t h = (uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ull;
-	return &wakes[(h >> 40) & (WAKE_SLOTS - 1)];
+	return &wakes[cprof__trace_mslot(obj)]; /* the same hash for both tables */
 }
 
 void cprof__trace_wake(const void *obj)
@@ -530,6 +529,10 @@ struct mutex_stamp {
 
 static struct mutex_stamp mstamps[WAKE_SLOTS];
 
+/* Threads waiting in a contended lock of the mutexes of each slot (written only by waiters). */
+CPROF_API _Atomic int cprof__trace_msleepers[WAKE_SLOTS];
+
+
 static inline uint64_t mutex_who(const void *m, pid_t tid)
 {
 	return (uint64_t)(uint32_t)tid << 32 | (uint32_t)(uintptr_t)m;
@@ -537,14 +540,14 @@ static inline uint64_t mutex_who(const void *m, pid_t tid)
 
 void cprof__trace_unlocking(const void *m)
 {
-	struct mutex_stamp *w = &mstamps[wake_slot(m) - wakes];
+	struct mutex_stamp *w = &mstamps[cprof__trace_mslot(m)];
 	atomic_store_explicit(&w->ns, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->who, mutex_who(m, cprof__trace_tid()), memory_order_relaxed);
 }
 
 void cprof__trace_unlocked(const void *m)
 {
-	struct mutex_stamp *w = &mstamps[wake_slot(m) - wakes];
+	struct mutex_stamp *w = &mstamps[cprof__trace_mslot(m)];
 	int64_t now = cprof__now_ns();
 	if (atomic_load_explicit(&w->who, memory_order_relaxed) == mutex_who(m, cprof__trace_tid()))
 		atomic_store_explicit(&w->ns, now, memory_order_relaxed);
@@ -552,7 +555,7 @@ void cprof__trace_unlocked(const void *m)
 
 bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *tid, int64_t *ns)
 {
-	struct mutex_stamp *w = &mstamps[wake_slot(m) - wakes];
+	struct mutex_stamp *w = &mstamps[cprof__trace_mslot(m)];
 	uint64_t who = atomic_load_explicit(&w->who, memory_order_acquire);
 	int64_t n = atomic_load_explicit(&w->ns, memory_order_relaxed);
 	if ((uint32_t)who != (uint32_t)(uintptr_t)m || !(who >> 32))
@@ -581,17 +584,37 @@ static void wake_forget(const void *obj)
 	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
 }
 
+uint64_t cprof__trace_block_stack(const void *ra)
+{
+	if (!cprof__trace_on)
+		return 0;
+	int saved = errno;
+	cprof__wait_guard++;
+	unsigned gen = T.gen;
+	uintptr_t pcs[CPROF_TRACE_DEPTH];
+	int n = cprof__wait_capture(pcs, CPROF_TRACE_DEPTH, ra);
+	uint32_t sid = cprof__tstack_intern(pcs, n, false);
+	cprof__wait_guard--;
+	errno = saved;
+	return sid && (gen & 1) ? (uint64_t)gen << 32 | sid : 0;
+}
+
 void cprof__trace_block(int reason, const char *call, int64_t t0, int64_t t1, pid_t peer, int64_t wake_ns,
-			const void *ra)
+			const void *ra, uint64_t stack)
 {
 	if (!cprof__trace_on)
 		return;
 	uint64_t at = ticks(); /* the wait's end, before the stack walk */
 	int saved = errno;
 	cprof__wait_guard++;
-	uintptr_t pcs[CPROF_TRACE_DEPTH];
-	int n = cprof__wait_capture(pcs, CPROF_TRACE_DEPTH, ra);
-	uint32_t sid = cprof__tstack_intern(pcs, n, false);
+	uint32_t sid;
+	if (stack && (unsigned)(stack >> 32) == T.gen) {
+		sid = (uint32_t)stack; /* taken before the wait, in this session */
+	} else {
+		uintptr_t pcs[CPROF_TRACE_DEPTH];
+		int n = cprof__wait_capture(pcs, CPROF_TRACE_DEPTH, ra);
+		sid = cprof__tstack_intern(pcs, n, false);
+	}
 	uint32_t cs = intern(call);
 	uint64_t dur = t1 > t0 ? (uint64_t)(t1 - t0) : 0;
 	uint64_t wake = 0; /* 0: the release's time is not known (its thread may be) */

@@ -117,6 +117,7 @@ struct wait {
 	const void *obj;  /* what a release is stamped on (condition, semaphore, thread), or NULL */
 	bool active;
 	uintptr_t prev_fp; /* blocked_fp before this call */
+	uint64_t stack;    /* cprof__trace_block_stack's, or 0 */
 };
 
 static inline bool on(unsigned mask)
@@ -179,7 +180,7 @@ static inline void wait_end(struct wait *w, const char *what, const void *ra, bo
 				peer = 0;
 		} else if (w->obj && !cprof__trace_waker(w->obj, w->reason == CPROF_TBR_JOIN ? 0 : w->t0, &peer, &rel))
 			peer = 0;
-		cprof__trace_block(w->reason, what, w->t0, t1, peer, peer ? rel : -1, ra);
+		cprof__trace_block(w->reason, what, w->t0, t1, peer, peer ? rel : -1, ra, w->stack);
 	}
 	cprof__block_event(what, t1 - w->t0, ra);
 }
@@ -194,7 +195,7 @@ static void wait_cancelled(struct wait *w)
 	if (w->slot >= 0)
 		cprof__mutex_wait_end(w->slot, cprof__now_ns(), NULL, NULL);
 }
-#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, 0, NULL, false, 0}
+#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, 0, NULL, false, 0, 0}
 
 /* ---- mutexes ---- */
 
@@ -222,7 +223,16 @@ static __attribute__((noinline)) int mutex_lock_wait(pthread_mutex_t *m, const v
 {
 	WAIT;
 	wait_begin(&w, "pthread_mutex_lock", m, CPROF_TBR_MUTEX, NULL);
+	/* The stack now: once the lock is ours, the walk would lengthen the critical section. */
+	int slot = -1;
+	if (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) {
+		w.stack = cprof__trace_block_stack(ra);
+		slot = cprof__trace_mslot(m);
+		atomic_fetch_add_explicit(&cprof__trace_msleepers[slot], 1, memory_order_seq_cst);
+	}
 	int rc = mutex_lock_real(m);
+	if (slot >= 0)
+		atomic_fetch_sub_explicit(&cprof__trace_msleepers[slot], 1, memory_order_relaxed);
 	wait_end(&w, "pthread_mutex_lock", ra, rc == 0 || rc == EOWNERDEAD, rc == 0 || rc == EOWNERDEAD);
 	return rc;
 }
@@ -333,12 +343,26 @@ static __attribute__((noinline)) int mutex_unlock_full(pthread_mutex_t *m, const
 	return rc;
 }
 
+/*
+ * While tracing, the lock word is read only when a waiter of a mutex of
+ * m's slot is registered (cprof__trace_msleepers, a line only waiters
+ * write, so it stays cached): reading a contended lock's word fetches its
+ * line shared, and the real unlock's atomic exchange then fetches it again,
+ * exclusive (that read took most of the traced lock-heavy program's extra
+ * time).
+ */
+static inline bool maybe_sleeper(const pthread_mutex_t *m)
+{
+	return atomic_load_explicit(&cprof__trace_msleepers[cprof__trace_mslot(m)], memory_order_relaxed) != 0 &&
+	       m->__data.__lock != 1;
+}
+
 CPROF_API FAST int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	pthread_mutex_unlock_fn f = __atomic_load_n(&mutex_unlock_real, __ATOMIC_RELAXED);
 	if (__builtin_expect(f && atomic_load_explicit(&cprof__mutex_live, memory_order_relaxed) == 0 &&
 				     (!(atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) ||
-				      m->__data.__lock == 1),
+				      !maybe_sleeper(m)),
 			     1))
 		return f(m);
 	return mutex_unlock_full(m, __builtin_return_address(0));

@@ -72,7 +72,7 @@ static inline void sys_end(struct swait *w, const char *what, const void *ra)
 		int saved = errno;
 		int64_t t1 = cprof__now_ns();
 		if ((atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & TS) == TS)
-			cprof__trace_block(CPROF_TBR_SYSCALL, what, w->t0, t1, 0, -1, ra);
+			cprof__trace_block(CPROF_TBR_SYSCALL, what, w->t0, t1, 0, -1, ra, 0);
 		cprof__block_event(what, t1 - w->t0, ra);
 		errno = saved;
 	}
