@@ -686,11 +686,7 @@ uint64_t cprof__trace_block_stack(const void *ra);
 void cprof__trace_wake(const void *obj);
 /* Who last released obj, if at or after since (cprof__now_ns): true with *tid and *ns. Thread. */
 bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns);
-/*
- * A mutex's unlock that wakes a waiter: cprof__trace_unlocking(m) just
- * before the real unlock (two plain stores: the caller's tid, no clock),
- * cprof__trace_unlocked(m) just after it (the time). Thread.
- */
+/* A mutex's unlock that wakes a waiter, just before the real unlock: its tid and time (plain stores). Thread. */
 void cprof__trace_unlocking(const void *m);
 /*
  * Waiters in a contended lock by slot (cprof__trace_mslot(m), 4096 slots,
@@ -704,11 +700,9 @@ static inline int cprof__trace_mslot(const void *m)
 	uint64_t h = (uint64_t)(uintptr_t)m * 0x9e3779b97f4a7c15ull;
 	return (int)((h >> 40) & 4095);
 }
-void cprof__trace_unlocked(const void *m);
 /*
  * Who released mutex m for a waiter that waited from since to until
- * (cprof__now_ns): true with *tid and *ns, the time the unlock returned, or
- * until when that came after the waiter resumed. Thread.
+ * (cprof__now_ns): true with *tid and *ns, the time of the unlock. Thread.
  */
 bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *tid, int64_t *ns);
 /*

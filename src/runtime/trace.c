@@ -516,22 +516,20 @@ bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns)
 
 /*
  * Mutexes' releasers, apart from the table above: an unlock that wakes a
- * waiter is inside the program's critical section until the real unlock,
- * so it does only two plain stores there (its tid with the mutex's low
- * address bits as one word, and a zero time); the time is read after the
- * real unlock returns and stored if the word is still its own. No atomic
- * read-modify-write, no clock inside the critical section.
+ * waiter stamps its tid (with the mutex's low address bits, one word) and
+ * the time with plain stores, no atomic read-modify-write. Only unlocks
+ * that will wake a sleeper stamp (wait_sync.c: a registered waiter and a
+ * lock word that says so); those make a futex call anyway.
  */
 struct mutex_stamp {
 	_Atomic uint64_t who; /* tid << 32 | low 32 bits of the mutex's address */
-	_Atomic int64_t ns;   /* 0 until the unlock returned */
+	_Atomic int64_t ns;
 };
 
 static struct mutex_stamp mstamps[WAKE_SLOTS];
 
 /* Threads waiting in a contended lock of the mutexes of each slot (written only by waiters). */
 CPROF_API _Atomic int cprof__trace_msleepers[WAKE_SLOTS];
-
 
 static inline uint64_t mutex_who(const void *m, pid_t tid)
 {
@@ -541,16 +539,8 @@ static inline uint64_t mutex_who(const void *m, pid_t tid)
 void cprof__trace_unlocking(const void *m)
 {
 	struct mutex_stamp *w = &mstamps[cprof__trace_mslot(m)];
-	atomic_store_explicit(&w->ns, 0, memory_order_relaxed);
-	atomic_store_explicit(&w->who, mutex_who(m, cprof__trace_tid()), memory_order_relaxed);
-}
-
-void cprof__trace_unlocked(const void *m)
-{
-	struct mutex_stamp *w = &mstamps[cprof__trace_mslot(m)];
-	int64_t now = cprof__now_ns();
-	if (atomic_load_explicit(&w->who, memory_order_relaxed) == mutex_who(m, cprof__trace_tid()))
-		atomic_store_explicit(&w->ns, now, memory_order_relaxed);
+	atomic_store_explicit(&w->ns, cprof__now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&w->who, mutex_who(m, cprof__trace_tid()), memory_order_release);
 }
 
 bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *tid, int64_t *ns)
@@ -560,9 +550,7 @@ bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *t
 	int64_t n = atomic_load_explicit(&w->ns, memory_order_relaxed);
 	if ((uint32_t)who != (uint32_t)(uintptr_t)m || !(who >> 32))
 		return false;
-	/* Not yet stored, or stored after the waiter resumed: the release was
-	 * before the resume (the waiter holds the lock), by at most the unlock's
-	 * own duration. */
+	/* A later unlock's time with this one's tid (a torn read): the release was before the resume. */
 	if (!n || n > until)
 		n = until;
 	if (n < since)

@@ -314,9 +314,8 @@ static __attribute__((noinline)) int unlock_slow(void *l, int (*unlock)(void *),
 
 /*
  * While a trace runs, an unlock that will wake a waiter stamps who
- * unlocked (before the real unlock) and when (after it); the waiter names
- * its releaser from it. The C
- * library's lock word says so: 2 for a plain mutex with sleepers, the
+ * unlocked and when, before the real unlock (the waiter names its releaser
+ * from it). The C library's lock word says so: 2 for a plain mutex with sleepers, the
  * FUTEX_WAITERS bit for a robust or priority-inheriting one; 1 (locked, no
  * one waits) needs nothing. Read before the real unlock, while we own it.
  */
@@ -338,8 +337,6 @@ static __attribute__((noinline)) int mutex_unlock_full(pthread_mutex_t *m, const
 		rc = mutex_unlock_real(m);
 	else
 		rc = unlock_slow(m, (int (*)(void *))mutex_unlock_real, ra);
-	if (stamp)
-		cprof__trace_unlocked(m); /* the time, once the lock is free */
 	return rc;
 }
 
