@@ -147,6 +147,7 @@ struct sym_frame {
 struct ctx {
 	struct profile *p;
 	bool kept;     /* dwfl and names belong to the kept state, not to this session */
+	bool cpu;      /* the CPU profile's session: the table of unloaded modules goes with it */
 	Dwfl *dwfl;
 	struct maps maps;
 	/* pc -> location id */
@@ -1079,10 +1080,16 @@ int cprof__sym_end(struct rt_sym *s)
 		uint64_t mi = p->location[i].mapping_id;
 		p->location[i].mapping_id = (mi && mi <= c->maps.n) ? map_id[mi - 1] : 0;
 	}
-	/* The table these tags index goes away with this profile. */
-	for (size_t i = 0; i < nunloaded; i++)
-		free(unloaded[i].path);
-	nunloaded = 0;
+	/*
+	 * The table these tags index goes away with the CPU profile, whose
+	 * table holds them; any other session (a heap profile written first at
+	 * exit, an HTTP request) leaves it for the CPU profile still to come.
+	 */
+	if (c->cpu) {
+		for (size_t i = 0; i < nunloaded; i++)
+			free(unloaded[i].path);
+		nunloaded = 0;
+	}
 	pthread_mutex_unlock(&unloaded_lock);
 	if (!map_id)
 		c->err = -ENOMEM;
@@ -1150,6 +1157,7 @@ static struct profile *symbolize_cpu(struct stacktab *t, const struct cpu_meta *
 		cprof__profile_free(p);
 		return NULL;
 	}
+	((struct ctx *)s)->cpu = true;
 	struct walk_arg w = {s, meta->period_ns, false};
 	cprof__stacktab_foreach_tagged(t, add_stack, &w);
 	if (meta->lost > 0 && !w.err) {

@@ -8,7 +8,9 @@
 # profile, and dlwork_burn named with its share: 50% of the samples, within
 # 4 binomial sigma (dlopen/dlclose themselves cost a little), and the
 # library's mapping present with its file name. (Until 5c81b58 the runtime
-# crashed writing this profile.)
+# crashed writing this profile.) Again with the heap profiler on, whose
+# profile is written at exit first: its symbolization leaves the table of
+# unloaded modules to the CPU profile, and dlwork_burn is still named.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -32,3 +34,16 @@ in_range dlopen_lib_share "$(cum_pct dlwork_burn "$T/dl.prof")" "$lo" "$hi" "50�
 in_range dlopen_main_share "$(cum_pct main_burn "$T/dl.prof")" "$lo" "$hi" "50±$bound % cum, main_burn"
 m=$(go tool pprof -raw "$T/dl.prof" 2>/dev/null | sed -n '/^Mappings/,$p' | grep -c " $lib ")
 in_range dlopen_mapping "$m" 1 1000 "mappings naming $lib"
+
+out=$(timeout -k 5 120 "$CPROF" run -cpuprofile="$T/dlh.prof" -memprofile="$T/dlh.mem" -hz=1000 -- "$PROGS/dlopen_loop" "$lib" 100 "$per" 2>"$T/errh")
+st=$?
+if [ "$st" -ne 0 ]; then
+	fail dlopen_heap_run "exited $st: $(tail -n 3 "$T/errh" | tr '\n' ' ')"
+	exit 0
+fi
+check_valid dlopen_heap "$T/dlh.prof" || exit 0
+n=$(run_deliveries "$T/errh" "$T/dlh.prof")
+bound=$(awk -v n="$n" 'BEGIN { b = n > 0 ? 400 * sqrt(0.25 / n) : 50; if (b < 3) b = 3; printf "%.1f", b }')
+lo=$(awk -v b="$bound" 'BEGIN { print 50 - b }')
+hi=$(awk -v b="$bound" 'BEGIN { print 50 + b }')
+in_range dlopen_heap_lib_share "$(cum_pct dlwork_burn "$T/dlh.prof")" "$lo" "$hi" "50±$bound % cum, dlwork_burn named after the heap profile was symbolized"
