@@ -116,11 +116,13 @@ regs = json.load(open(d + "/regions.json"))
 counts = {n["name"]: n["hist"]["count"] for n in regs["names"]}
 assert counts.get("produce") == 5 and counts.get("outer") == 1 and counts.get("sleep") == 1, counts
 json.load(open(d + "/sync.json"))
-# the waits: cond, sem, mutex, join and the sleep's syscall on their tracks, with arrows
+# the waits: cond, sem, join and the sleep's syscall on their tracks, with arrows (the
+# mutex wait can last a few microseconds, under one pixel of this window, where it is
+# merged with its neighbours; the sync view below must still hold it)
 wm = json.load(open(d + "/wmeta.json"))
 ww = json.load(open(d + "/wwin.json"))
 reasons = {wm["reasons"][s[2]] for t in ww["threads"] for s in t["state"]}
-assert {"cond", "sem", "mutex", "join", "syscall"} <= reasons, reasons
+assert {"cond", "sem", "join", "syscall"} <= reasons, reasons
 assert wm["arrows"] >= 9 and sum(t["samples"] for t in wm["threads"]) > 0, (wm["arrows"], wm["threads"])
 ws = json.load(open(d + "/wsync.json"))
 assert {r["reason"] for r in ws["rows"]} >= {"cond", "sem", "mutex", "join"}, ws["rows"]
