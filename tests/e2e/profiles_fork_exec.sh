@@ -121,7 +121,7 @@ if [ -s "$d/pid" ]; then
 	for k in wall threads block mutex; do
 		check_valid "sigterm_$k" "$d/$k.prof"
 	done
-	in_range sigterm_wall_spin "$(cum_pct spin_forever "$d/wall.prof")" 80 100 "spin_forever holds the main thread's wall time, % cum"
+	in_range sigterm_wall_spin "$(cum_pct spin_forever "$d/wall.prof")" 60 100 "spin_forever holds the main thread's wall time after its start, % cum (a dozen samples: one or two can fall in the start on a loaded machine)"
 	if has_func "$d/threads.prof" spin_forever; then
 		pass sigterm_threads_spin "the threads profile shows the main thread in spin_forever"
 	elif go tool pprof -traces "$d/threads.prof" 2>/dev/null | grep -q 'no answer to the stack request'; then
