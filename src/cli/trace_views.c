@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli/trace_read.h"
+#include "common/buf.h"
 #include "cli/trace_views.h"
 #include "runtime/trace.h"
 
@@ -106,21 +107,6 @@ static uint64_t hash_str(const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return h;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	while (nc < need)
-		nc *= 2;
-	void *np = realloc(*p, nc * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = nc;
-	return 0;
 }
 
 /* The pool's copy of s; NULL on out of memory. */
@@ -330,7 +316,7 @@ static struct thread *thread_of(struct trace_views *v, int32_t tid)
 static uint32_t path_of(struct trace_views *v, uint32_t parent, const char *name)
 {
 	if (!v->npaths) {
-		if (grow((void **)&v->paths, &v->cappaths, 1, sizeof *v->paths))
+		if (cprof__grow((void **)&v->paths, &v->cappaths, 1, sizeof *v->paths))
 			return 0;
 		v->npaths = 1; /* id 0 is "no region" */
 	}
@@ -355,7 +341,7 @@ static uint32_t path_of(struct trace_views *v, uint32_t parent, const char *name
 		if (p->parent == parent && p->name == name)
 			return v->path_hash[j];
 	}
-	if (v->npaths >= UINT32_MAX - 1 || grow((void **)&v->paths, &v->cappaths, v->npaths + 1, sizeof *v->paths))
+	if (v->npaths >= UINT32_MAX - 1 || cprof__grow((void **)&v->paths, &v->cappaths, v->npaths + 1, sizeof *v->paths))
 		return 0;
 	uint32_t id = (uint32_t)v->npaths++;
 	v->paths[id].parent = parent;
@@ -443,7 +429,7 @@ static size_t task_find(struct trace_views *v, uint64_t id, int add)
 	for (; v->task_idx[j]; j = (j + 1) & (v->captask_hash - 1))
 		if (v->task_ids[j] == id)
 			return v->task_idx[j];
-	if (!add || grow((void **)&v->tasks, &v->captasks, v->ntasks + 1, sizeof *v->tasks))
+	if (!add || cprof__grow((void **)&v->tasks, &v->captasks, v->ntasks + 1, sizeof *v->tasks))
 		return 0;
 	struct trace_span *t = &v->tasks[v->ntasks++];
 	memset(t, 0, sizeof *t);
@@ -459,7 +445,7 @@ static size_t task_find(struct trace_views *v, uint64_t id, int add)
 static int add_region_span(struct trace_views *v, const struct open_region *r, int32_t tid, int64_t end_ns,
 			   int depth)
 {
-	if (grow((void **)&v->regions, &v->capregions, v->nregions + 1, sizeof *v->regions))
+	if (cprof__grow((void **)&v->regions, &v->capregions, v->nregions + 1, sizeof *v->regions))
 		return -ENOMEM;
 	struct trace_span *s = &v->regions[v->nregions++];
 	memset(s, 0, sizeof *s);
@@ -507,7 +493,7 @@ int cprof__trace_views_add(struct trace_views *v, const struct trace_event *ev)
 	case CPROF_TEV_REGION_BEGIN: {
 		struct thread *th = thread_of(v, ev->tid);
 		const char *name = intern(&v->strs, ev->str);
-		if (!th || !name || grow((void **)&th->open, &th->capopen, th->nopen + 1, sizeof *th->open))
+		if (!th || !name || cprof__grow((void **)&th->open, &th->capopen, th->nopen + 1, sizeof *th->open))
 			return -ENOMEM;
 		uint32_t parent = th->nopen ? th->open[th->nopen - 1].path : 0;
 		uint32_t path = path_of(v, parent, name);
@@ -529,9 +515,9 @@ int cprof__trace_views_add(struct trace_views *v, const struct trace_event *ev)
 	}
 	case CPROF_TEV_BLOCK: {
 		struct thread *th = thread_of(v, ev->tid);
-		if (!th || grow((void **)&v->eps, &v->capeps, v->neps + 1, sizeof *v->eps))
+		if (!th || cprof__grow((void **)&v->eps, &v->capeps, v->neps + 1, sizeof *v->eps))
 			return -ENOMEM;
-		if (grow((void **)&v->epx, &v->capepx, v->neps + 1, sizeof *v->epx))
+		if (cprof__grow((void **)&v->epx, &v->capepx, v->neps + 1, sizeof *v->epx))
 			return -ENOMEM;
 		struct trace_episode *e = &v->eps[v->neps];
 		memset(e, 0, sizeof *e);
@@ -582,7 +568,7 @@ static int name_stats(const struct trace_span *s, size_t n, struct trace_name_st
 		while (h[j] && st[h[j] - 1].name != s[i].name)
 			j = (j + 1) & (hcap - 1);
 		if (!h[j]) {
-			if (grow((void **)&st, &cap, ns + 1, sizeof *st)) {
+			if (cprof__grow((void **)&st, &cap, ns + 1, sizeof *st)) {
 				free(h);
 				free(st);
 				return -ENOMEM;
@@ -694,7 +680,7 @@ const struct trace_stack_total *cprof__trace_views_profile(struct trace_views *v
 				break;
 		}
 		if (!h[j]) {
-			if (grow((void **)&v->prof, &cap, v->nprof + 1, sizeof *v->prof))
+			if (cprof__grow((void **)&v->prof, &cap, v->nprof + 1, sizeof *v->prof))
 				goto oom;
 			v->prof[v->nprof] = (struct trace_stack_total){e->stack, e->reason, 0, 0};
 			h[j] = ++v->nprof;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cli/trace_web.h"
+#include "common/buf.h"
 #include "runtime/trace.h"
 
 struct span {
@@ -144,21 +145,7 @@ struct trace_index {
 	int oom;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	while (nc < need)
-		nc *= 2;
-	void *q = realloc(*p, nc * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
-#define GROW(ix, arr, cap, need) (grow((void **)&(arr), &(cap), (need), sizeof(*(arr))) ? ((ix)->oom = 1, -1) : 0)
+#define GROW(ix, arr, cap, need) (cprof__grow((void **)&(arr), &(cap), (need), sizeof(*(arr))) ? ((ix)->oom = 1, -1) : 0)
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {

@@ -129,3 +129,23 @@ uint8_t *cprof__buf_detach(struct buf *b, size_t *len)
 	b->len = b->cap = 0;
 	return p;
 }
+
+int cprof__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < need) {
+		if (nc > SIZE_MAX / 2)
+			return -ENOMEM;
+		nc *= 2;
+	}
+	if (elem && nc > SIZE_MAX / elem)
+		return -ENOMEM;
+	void *q = realloc(*p, nc * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = nc;
+	return 0;
+}

@@ -45,4 +45,10 @@ const char *cprof__buf_str(struct buf *b);
  */
 uint8_t *cprof__buf_detach(struct buf *b, size_t *len);
 
+/*
+ * Grow the array *p of *cap elements of elem bytes to hold at least need
+ * (doubling, from 16). 0, or -ENOMEM (the array is then unchanged).
+ */
+int cprof__grow(void **p, size_t *cap, size_t need, size_t elem);
+
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli/report/keys.h"
+#include "common/buf.h"
 #include "cli/report/report.h"
 #include "common/path.h"
 
@@ -521,21 +522,6 @@ static uint64_t pair_hash(size_t a, size_t b)
 	return mix(((uint64_t)a * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)b);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 64;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /* The tree node for (parent, base key), added when new; SIZE_MAX on out of memory. */
 static size_t tree_key(struct rview *v, struct htab *t, size_t *captree, size_t parent, size_t base)
 {
@@ -546,13 +532,13 @@ static size_t tree_key(struct rview *v, struct htab *t, size_t *captree, size_t 
 	if (*slot != SIZE_MAX)
 		return *slot;
 	size_t nt = v->nkey - v->nbase, capk = v->capkey, capt = *captree;
-	if (grow((void **)&v->key, &capk, v->nkey + 1, sizeof(*v->key)) < 0)
+	if (cprof__grow((void **)&v->key, &capk, v->nkey + 1, sizeof(*v->key)) < 0)
 		return SIZE_MAX;
 	v->capkey = capk;
-	if (grow((void **)&v->tree_parent, &capt, nt + 1, sizeof(size_t)) < 0)
+	if (cprof__grow((void **)&v->tree_parent, &capt, nt + 1, sizeof(size_t)) < 0)
 		return SIZE_MAX;
 	capt = *captree;
-	if (grow((void **)&v->tree_base, &capt, nt + 1, sizeof(size_t)) < 0)
+	if (cprof__grow((void **)&v->tree_base, &capt, nt + 1, sizeof(size_t)) < 0)
 		return SIZE_MAX;
 	*captree = capt;
 	v->key[v->nkey] = v->key[base];
@@ -612,21 +598,21 @@ static int make_tree(struct rview *v)
 				continue;
 			}
 			size_t ci = ct.n, cap = ct.cap;
-			if (grow((void **)&ct.parent, &cap, ci + 1, sizeof(size_t)) < 0)
+			if (cprof__grow((void **)&ct.parent, &cap, ci + 1, sizeof(size_t)) < 0)
 				goto out;
 			cap = ct.cap;
-			if (grow((void **)&ct.loc, &cap, ci + 1, sizeof(size_t)) < 0)
+			if (cprof__grow((void **)&ct.loc, &cap, ci + 1, sizeof(size_t)) < 0)
 				goto out;
 			ct.cap = cap;
 			cap = capstart;
-			if (grow((void **)&v->loc_start, &cap, p->nlocation + ci + 1, sizeof(size_t)) < 0)
+			if (cprof__grow((void **)&v->loc_start, &cap, p->nlocation + ci + 1, sizeof(size_t)) < 0)
 				goto out;
 			cap = capstart;
-			if (grow((void **)&v->loc_n, &cap, p->nlocation + ci + 1, sizeof(size_t)) < 0)
+			if (cprof__grow((void **)&v->loc_n, &cap, p->nlocation + ci + 1, sizeof(size_t)) < 0)
 				goto out;
 			capstart = cap;
 			size_t n = v->loc_n[li], first = v->loc_start[li];
-			if (grow((void **)&v->loc_key, &capkey, v->nloc_key + n + 1, sizeof(size_t)) < 0)
+			if (cprof__grow((void **)&v->loc_key, &capkey, v->nloc_key + n + 1, sizeof(size_t)) < 0)
 				goto out;
 			ct.parent[ci] = parent;
 			ct.loc[ci] = li;
