@@ -68,28 +68,9 @@ static int param_int(struct MHD_Connection *c, const char *name, int64_t lo, int
 	return 0;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type, void *data, size_t len,
-			       enum MHD_ResponseMemoryMode mode, const char *disposition)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, data, mode);
-	if (!r) {
-		if (mode == MHD_RESPMEM_MUST_FREE)
-			free(data);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (disposition)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
-	enum MHD_Result ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ok;
-}
-
 static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned status, const char *msg)
 {
-	return respond(c, status, "text/plain; charset=utf-8", (void *)msg, strlen(msg), MHD_RESPMEM_MUST_COPY, NULL);
+	return (enum MHD_Result)cprof__webui_respond(c, status, "text/plain; charset=utf-8", (void *)msg, strlen(msg), MHD_RESPMEM_MUST_COPY, NULL);
 }
 
 static enum MHD_Result respond_buf(struct MHD_Connection *c, struct buf *b, const char *type,
@@ -103,7 +84,7 @@ static enum MHD_Result respond_buf(struct MHD_Connection *c, struct buf *b, cons
 	uint8_t *p = cprof__buf_detach(b, &len);
 	if (!p)
 		return respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	return respond(c, MHD_HTTP_OK, type, p, len, MHD_RESPMEM_MUST_FREE, disposition);
+	return (enum MHD_Result)cprof__webui_respond(c, MHD_HTTP_OK, type, p, len, MHD_RESPMEM_MUST_FREE, disposition);
 }
 
 static enum MHD_Result redirect(struct MHD_Connection *c, const char *to)
@@ -223,7 +204,7 @@ static enum MHD_Result download(struct server *s, struct MHD_Connection *c)
 	}
 	char disp[96];
 	snprintf(disp, sizeof disp, "attachment;filename=%s.pb.gz", cprof__trace_view_kind_name(kind));
-	return respond(c, MHD_HTTP_OK, "application/octet-stream", prof, len, MHD_RESPMEM_MUST_FREE, disp);
+	return (enum MHD_Result)cprof__webui_respond(c, MHD_HTTP_OK, "application/octet-stream", prof, len, MHD_RESPMEM_MUST_FREE, disp);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -247,7 +228,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		const struct webui_asset *a = asset(path + 7);
 		if (!a)
 			return respond_text(c, MHD_HTTP_NOT_FOUND, "no such file\n");
-		return respond(c, MHD_HTTP_OK, a->type, (void *)a->data, a->len, MHD_RESPMEM_PERSISTENT, NULL);
+		return (enum MHD_Result)cprof__webui_respond(c, MHD_HTTP_OK, a->type, (void *)a->data, a->len, MHD_RESPMEM_PERSISTENT, NULL);
 	}
 	if (strncmp(path, "data/", 5) == 0)
 		return data(s, c, path + 5);

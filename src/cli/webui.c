@@ -656,6 +656,12 @@ int cprof__webui_listen(const char *cmd, const char *addr, bool *local, char *ur
 	return fd;
 }
 
+int cprof__webui_respond(struct MHD_Connection *c, unsigned status, const char *type, void *data, size_t len,
+			 int mode, const char *disposition)
+{
+	return respond(c, status, type, data, len, (enum MHD_ResponseMemoryMode)mode, disposition, false);
+}
+
 bool cprof__webui_client_local(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);

@@ -130,6 +130,14 @@ int cprof__webui_download(const struct profile *p, const struct report_options *
 struct MHD_Connection;
 int cprof__webui_listen(const char *cmd, const char *addr, bool *local, char *url, size_t ulen);
 bool cprof__webui_client_local(struct MHD_Connection *c);
+/*
+ * Queue an answer with the UI's headers (no-store, nosniff, and a
+ * Content-Disposition when disposition is not NULL); mode is libmicrohttpd's
+ * enum MHD_ResponseMemoryMode (data is freed on failure when it says
+ * MUST_FREE). Libmicrohttpd's enum MHD_Result.
+ */
+int cprof__webui_respond(struct MHD_Connection *c, unsigned status, const char *type, void *data, size_t len,
+			 int mode, const char *disposition);
 void cprof__webui_open_browser(const char *page);
 
 #endif
