@@ -3,6 +3,7 @@
 # line "N passed, N failed". Each test prints "PASS <name>" or
 # "FAIL <name>: <why>" lines; a test that exits non-zero without printing a
 # FAIL line counts as one failure, and one that prints nothing at all as well.
+# The failures are repeated just before that last line.
 #
 # Usage: tests/run.sh [BUILD_DIR] [FILTER]
 set -u
@@ -25,12 +26,13 @@ run_one() { # name cmd...
 	p=$(grep -c '^PASS ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
 	grep -E '^(PASS|FAIL|INFO) ' "$out" | sed "s|^|[$name] |"
+	grep -E '^FAIL ' "$out" | sed "s|^|[$name] |" >>"$log/failures"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "[$name] FAIL $name: exited with status $rc"
+		echo "[$name] FAIL $name: exited with status $rc" | tee -a "$log/failures"
 		f=1
 	fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-		echo "[$name] FAIL $name: ran no check"
+		echo "[$name] FAIL $name: ran no check" | tee -a "$log/failures"
 		f=1
 	fi
 	if [ "$f" -ne 0 ]; then
@@ -57,5 +59,10 @@ for t in "$build"/fuzz/replay_*; do
 	run_one "$name" "$t" "$top/fuzz/corpus/${name#replay_}"
 done
 
+# The failures again, so that the end of a long log says what failed.
+if [ -s "$log/failures" ]; then
+	echo "--- failures ---"
+	cat "$log/failures"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,12 +12,23 @@
  *     through /proc/self/mem (a bad address is an error, never a fault).
  *     No signal is sent, so no sleep, poll or sem_wait of the program is
  *     ever cut short with EINTR.
- *   - running: a SIGPROF carrying a capture cookie (rt_tgsigqueueinfo,
- *     SI_QUEUE) goes to that thread only; sig.c routes it to the handler
- *     here, which walks the interrupted context into a request slot. The
- *     requester waits for the slot with a deadline, never forever. Threads
- *     that block SIGPROF are not asked (their mask is in
- *     /proc/self/task/TID/status), and are reported as such.
+ *   - running: a SIGPROF carrying a capture cookie goes to that thread
+ *     only; sig.c routes it to the handler here, which walks the
+ *     interrupted context into a request slot. The requester waits for the
+ *     slot with a deadline, never forever. Threads that block SIGPROF are
+ *     not asked (their mask is in /proc/self/task/TID/status), and are
+ *     reported as such. The signal is sent one of two ways:
+ *       - now (rt_tgsigqueueinfo, SI_QUEUE), for a thread dump, which
+ *         waits for the answer;
+ *       - when the thread next runs: a one-shot timer on the thread's CPU
+ *         clock (SI_TIMER), for the wall-clock profiler. A thread seen
+ *         running may be entering a sleep by the time a signal sent now
+ *         arrives (the sampler can be preempted between the look and the
+ *         send), and the signal would cut that sleep short with EINTR and
+ *         charge the running time to the sleep. The kernel fires a CPU
+ *         clock timer only after the thread used more CPU, and sends its
+ *         signal on the way back to user space, so it never lands in a
+ *         sleep.
  *
  * A request slot whose thread did not answer in time is abandoned, not
  * reused, until its handler runs or the thread is gone: a late handler
@@ -365,9 +376,15 @@ int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t fp, 
 
 enum { SLOT_FREE, SLOT_ASKED, SLOT_DONE, SLOT_ABANDONED };
 
+/* An abandoned slot is reused after this long even if never answered. */
+#define ABANDON_NS 2000000000
+
 struct slot {
 	_Atomic int state;
 	pid_t tid;
+	bool has_timer; /* asked with a CPU clock timer, still to delete */
+	timer_t timer;
+	int64_t abandoned_ns; /* when the requester gave up */
 	int n;
 	const struct rt_labels *labels; /* the thread's labels when it answered */
 	uintptr_t pcs[CPROF_MAX_DEPTH_LIMIT];
@@ -407,9 +424,12 @@ static int slot_claim(pid_t tid)
 {
 	for (int i = 0; i < CPROF_CAPTURE_SLOTS; i++) {
 		int st = atomic_load(&slots[i].state);
-		if (st == SLOT_ABANDONED && syscall(SYS_tgkill, getpid(), slots[i].tid, 0) != 0 &&
-		    errno == ESRCH) {
-			/* Its thread is gone: no handler will ever free it. */
+		if (st == SLOT_ABANDONED &&
+		    ((syscall(SYS_tgkill, getpid(), slots[i].tid, 0) != 0 && errno == ESRCH) ||
+		     cprof__now_ns() - slots[i].abandoned_ns > ABANDON_NS)) {
+			/* Its thread is gone, or the signal was lost with its
+			 * timer: no handler will free it. A handler later still
+			 * answers only a request for its own thread. */
 			int want = SLOT_ABANDONED;
 			atomic_compare_exchange_strong(&slots[i].state, &want, SLOT_FREE);
 			st = atomic_load(&slots[i].state);
@@ -420,13 +440,64 @@ static int slot_claim(pid_t tid)
 		if (atomic_compare_exchange_strong(&slots[i].state, &want, SLOT_ASKED)) {
 			slots[i].tid = tid;
 			slots[i].n = 0;
+			slots[i].has_timer = false;
 			return i;
 		}
 	}
 	return -EAGAIN;
 }
 
-int cprof__capture_ask(pid_t tid)
+/* The clock of one thread's CPU time, as pthread_getcpuclockid makes it. */
+static clockid_t thread_cpu_clock(pid_t tid)
+{
+	return (clockid_t)((~(unsigned)tid << 3) | 4 /* per-thread */ | 2 /* sched */);
+}
+
+/* Send the request now, or arm a timer that sends it once tid runs. */
+static int send_request(int i, pid_t tid, bool when_running)
+{
+	void *cookie = &cprof__sig_capture_cookies[i];
+	if (when_running) {
+		struct sigevent sev;
+		memset(&sev, 0, sizeof sev);
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = CPROF_SIGNAL;
+		sev.sigev_value.sival_ptr = cookie;
+		sev._sigev_un._tid = tid;
+		if (timer_create(thread_cpu_clock(tid), &sev, &slots[i].timer) != 0)
+			return -errno;
+		/* Relative: the thread's CPU time must pass its value now. */
+		struct itimerspec its = {{0, 0}, {0, 1}};
+		if (timer_settime(slots[i].timer, 0, &its, NULL) != 0) {
+			int e = errno;
+			timer_delete(slots[i].timer);
+			return -e;
+		}
+		slots[i].has_timer = true;
+		return 0;
+	}
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = CPROF_SIGNAL;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = cookie;
+	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, CPROF_SIGNAL, &si) != 0)
+		return -errno;
+	return 0;
+}
+
+/* A request's timer, once answered or given up. */
+static void drop_timer(struct slot *s)
+{
+	if (s->has_timer) {
+		s->has_timer = false;
+		timer_delete(s->timer);
+	}
+}
+
+int cprof__capture_ask(pid_t tid, bool when_running)
 {
 	if (!atomic_load(&warmed)) {
 		if (cprof__config.unwinder == CPROF_UNWIND_DWARF)
@@ -444,17 +515,10 @@ int cprof__capture_ask(pid_t tid)
 	pthread_mutex_unlock(&fu_lock);
 	if (i < 0)
 		return i;
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	si.si_signo = CPROF_SIGNAL;
-	si.si_code = SI_QUEUE;
-	si.si_pid = getpid();
-	si.si_uid = getuid();
-	si.si_value.sival_ptr = &cprof__sig_capture_cookies[i];
-	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, CPROF_SIGNAL, &si) != 0) {
-		int e = errno;
+	int rc = send_request(i, tid, when_running);
+	if (rc != 0) {
 		atomic_store(&slots[i].state, SLOT_FREE);
-		return -e;
+		return rc;
 	}
 	return i;
 }
@@ -466,14 +530,18 @@ int cprof__capture_wait(int ticket, int64_t deadline_ns, uintptr_t *pcs, int max
 		if (atomic_load(&s->state) == SLOT_DONE)
 			break;
 		if (cprof__now_ns() >= deadline_ns) {
+			s->abandoned_ns = cprof__now_ns();
 			int want = SLOT_ASKED;
-			if (atomic_compare_exchange_strong(&s->state, &want, SLOT_ABANDONED))
+			if (atomic_compare_exchange_strong(&s->state, &want, SLOT_ABANDONED)) {
+				drop_timer(s);
 				return -ETIMEDOUT;
+			}
 			break; /* answered just now */
 		}
 		struct timespec ts = {0, 50000};
 		nanosleep(&ts, NULL);
 	}
+	drop_timer(s);
 	int n = s->n < max ? s->n : max;
 	memcpy(pcs, s->pcs, (size_t)n * sizeof pcs[0]);
 	atomic_store(&s->state, SLOT_FREE);
@@ -485,6 +553,7 @@ int cprof__capture_poll(int ticket, uintptr_t *pcs, int max, const struct rt_lab
 	struct slot *s = &slots[ticket];
 	if (atomic_load(&s->state) != SLOT_DONE)
 		return -EINPROGRESS;
+	drop_timer(s);
 	*labels = s->labels;
 	int n = s->n < max ? s->n : max;
 	memcpy(pcs, s->pcs, (size_t)n * sizeof pcs[0]);
@@ -495,9 +564,21 @@ int cprof__capture_poll(int ticket, uintptr_t *pcs, int max, const struct rt_lab
 void cprof__capture_cancel(int ticket)
 {
 	struct slot *s = &slots[ticket];
+	/* A timer that has not fired yet never will once deleted: the slot is
+	 * free at once. One that fired may have its signal on the way: the
+	 * slot waits for it, abandoned. */
+	bool fired = true;
+	if (s->has_timer) {
+		struct itimerspec left;
+		if (timer_gettime(s->timer, &left) == 0 && (left.it_value.tv_sec || left.it_value.tv_nsec))
+			fired = false;
+		drop_timer(s);
+	}
+	s->abandoned_ns = cprof__now_ns();
 	int want = SLOT_ASKED;
-	if (!atomic_compare_exchange_strong(&s->state, &want, SLOT_ABANDONED))
-		atomic_store(&s->state, SLOT_FREE); /* answered meanwhile */
+	if (atomic_compare_exchange_strong(&s->state, &want, fired ? SLOT_ABANDONED : SLOT_FREE))
+		return;
+	atomic_store(&s->state, SLOT_FREE); /* answered meanwhile */
 }
 
 /* ---- setup ---- */
@@ -531,8 +612,11 @@ static void atfork_child(void)
 	if (fu_mem >= 0)
 		close(fu_mem);
 	fu_mem = -1;
-	for (int i = 0; i < CPROF_CAPTURE_SLOTS; i++)
+	/* Timers are not inherited: the parent's requests are not ours. */
+	for (int i = 0; i < CPROF_CAPTURE_SLOTS; i++) {
+		slots[i].has_timer = false;
 		atomic_store(&slots[i].state, SLOT_FREE);
+	}
 }
 
 __attribute__((constructor(101))) static void capture_init(void)

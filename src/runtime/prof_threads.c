@@ -164,7 +164,7 @@ static void capture_all(struct list *l)
 			t->special = "[cprof: thread blocks SIGPROF, stack unknown]";
 			continue;
 		}
-		t->ticket = cprof__capture_ask(t->tid);
+		t->ticket = cprof__capture_ask(t->tid, false);
 		if (t->ticket < 0)
 			t->special = "[cprof: stack request failed]";
 	}
