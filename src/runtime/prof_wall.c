@@ -17,10 +17,11 @@
  *   - running time goes to the thread's latest running stack. Threads that
  *     were on a CPU a tenth of the time since the last look are asked for a
  *     fresh one with a signal, at most MAX_SIGNALS per tick, in turn; the
- *     answer is collected at a later tick (a runnable thread answers when
- *     it gets a CPU) and the running time in between waits for it. Threads
- *     that merely woke up are never signalled: they may be entering their
- *     next sleep, which a signal would cut short.
+ *     signal goes out only once the thread uses more CPU (a timer on its
+ *     CPU clock, capture.c), so it never lands in a sleep the thread
+ *     entered meanwhile; the answer is collected at a later tick and the
+ *     running time in between waits for it. Threads that merely woke up
+ *     are not asked at all.
  *
  * Weights are wall nanoseconds, so the total is the threads' lifetimes
  * added up (threads x duration). Samples are aggregated in the sampler
