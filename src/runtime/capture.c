@@ -13,22 +13,18 @@
  *     No signal is sent, so no sleep, poll or sem_wait of the program is
  *     ever cut short with EINTR.
  *   - running: a SIGPROF carrying a capture cookie goes to that thread
- *     only; sig.c routes it to the handler here, which walks the
- *     interrupted context into a request slot. The requester waits for the
- *     slot with a deadline, never forever. Threads that block SIGPROF are
- *     not asked (their mask is in /proc/self/task/TID/status), and are
- *     reported as such. The signal is sent one of two ways:
- *       - now (rt_tgsigqueueinfo, SI_QUEUE), for a thread dump, which
- *         waits for the answer;
- *       - when the thread next runs: a one-shot timer on the thread's CPU
- *         clock (SI_TIMER), for the wall-clock profiler. A thread seen
- *         running may be entering a sleep by the time a signal sent now
- *         arrives (the sampler can be preempted between the look and the
- *         send), and the signal would cut that sleep short with EINTR and
- *         charge the running time to the sleep. The kernel fires a CPU
- *         clock timer only after the thread used more CPU, and sends its
- *         signal on the way back to user space, so it never lands in a
- *         sleep.
+ *     only, sent by a one-shot timer on the thread's CPU clock (SI_TIMER,
+ *     SIGEV_THREAD_ID); sig.c routes it to the handler here, which walks
+ *     the interrupted context into a request slot. The requester waits for
+ *     the slot with a deadline, never forever. The timer, not a signal
+ *     sent at once: a thread seen running may be entering a sleep by the
+ *     time such a signal arrives (the requester can lose its CPU between
+ *     the look and the send), and it would cut that sleep short with
+ *     EINTR. The kernel fires a CPU clock timer only after the thread used
+ *     more CPU, and sends its signal on the way back to user space, so it
+ *     never lands in a sleep. Threads that block SIGPROF are not asked
+ *     (their mask is in /proc/self/task/TID/status), and are reported as
+ *     such.
  *
  * A request slot whose thread did not answer in time is abandoned, not
  * reused, until its handler runs or the thread is gone: a late handler
@@ -453,38 +449,27 @@ static clockid_t thread_cpu_clock(pid_t tid)
 	return (clockid_t)((~(unsigned)tid << 3) | 4 /* per-thread */ | 2 /* sched */);
 }
 
-/* Send the request now, or arm a timer that sends it once tid runs. */
-static int send_request(int i, pid_t tid, bool when_running)
+/*
+ * Arm a one-shot timer on tid's CPU clock that sends the request once the
+ * thread has used more CPU (relative: its CPU time must pass its value now).
+ */
+static int send_request(int i, pid_t tid)
 {
-	void *cookie = &cprof__sig_capture_cookies[i];
-	if (when_running) {
-		struct sigevent sev;
-		memset(&sev, 0, sizeof sev);
-		sev.sigev_notify = SIGEV_THREAD_ID;
-		sev.sigev_signo = CPROF_SIGNAL;
-		sev.sigev_value.sival_ptr = cookie;
-		sev._sigev_un._tid = tid;
-		if (timer_create(thread_cpu_clock(tid), &sev, &slots[i].timer) != 0)
-			return -errno;
-		/* Relative: the thread's CPU time must pass its value now. */
-		struct itimerspec its = {{0, 0}, {0, 1}};
-		if (timer_settime(slots[i].timer, 0, &its, NULL) != 0) {
-			int e = errno;
-			timer_delete(slots[i].timer);
-			return -e;
-		}
-		slots[i].has_timer = true;
-		return 0;
-	}
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	si.si_signo = CPROF_SIGNAL;
-	si.si_code = SI_QUEUE;
-	si.si_pid = getpid();
-	si.si_uid = getuid();
-	si.si_value.sival_ptr = cookie;
-	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, CPROF_SIGNAL, &si) != 0)
+	struct sigevent sev;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = CPROF_SIGNAL;
+	sev.sigev_value.sival_ptr = &cprof__sig_capture_cookies[i];
+	sev._sigev_un._tid = tid;
+	if (timer_create(thread_cpu_clock(tid), &sev, &slots[i].timer) != 0)
 		return -errno;
+	struct itimerspec its = {{0, 0}, {0, 1}};
+	if (timer_settime(slots[i].timer, 0, &its, NULL) != 0) {
+		int e = errno;
+		timer_delete(slots[i].timer);
+		return -e;
+	}
+	slots[i].has_timer = true;
 	return 0;
 }
 
@@ -497,7 +482,7 @@ static void drop_timer(struct slot *s)
 	}
 }
 
-int cprof__capture_ask(pid_t tid, bool when_running)
+int cprof__capture_ask(pid_t tid)
 {
 	if (!atomic_load(&warmed)) {
 		if (cprof__config.unwinder == CPROF_UNWIND_DWARF)
@@ -515,7 +500,7 @@ int cprof__capture_ask(pid_t tid, bool when_running)
 	pthread_mutex_unlock(&fu_lock);
 	if (i < 0)
 		return i;
-	int rc = send_request(i, tid, when_running);
+	int rc = send_request(i, tid);
 	if (rc != 0) {
 		atomic_store(&slots[i].state, SLOT_FREE);
 		return rc;

@@ -7,8 +7,11 @@
  *
  * Stacks come from capture.c: blocked threads are walked from the sp and pc
  * the kernel reports, without a signal; running threads are asked with one
- * SIGPROF each and waited for with a deadline; threads that block SIGPROF
- * or do not answer in time are shown with a frame that says so.
+ * SIGPROF each, sent once the thread uses more CPU (so it never cuts short
+ * a sleep the thread entered meanwhile), and waited for with a deadline; a
+ * thread that went to sleep instead is walked as a blocked one; threads
+ * that block SIGPROF or do not answer in time are shown with a frame that
+ * says so.
  *
  * Each thread is one sample with the labels thread (its name), tid, state
  * (running, the wait wrapper it is in, or the system call it is blocked
@@ -116,6 +119,25 @@ static void free_list(struct list *l)
 	free(l);
 }
 
+/*
+ * A thread blocked in a system call: its stack walked from the sp and pc
+ * the kernel reports, with no signal. Its state is its wait wrapper's, if
+ * it is in one, else the system call's name.
+ */
+static void look_blocked(struct thr *t, const struct rt_thread_state *st)
+{
+	t->n = cprof__capture_blocked(t->tid, st->sp, st->pc, t->fp, t->pcs, cprof__config.max_depth);
+	if (t->state[0])
+		return;
+	const char *nm = cprof__capture_syscall_name(st->nr);
+	if (nm)
+		snprintf(t->state, sizeof t->state, "%s", nm);
+	else if (st->nr < 0)
+		snprintf(t->state, sizeof t->state, "blocked");
+	else
+		snprintf(t->state, sizeof t->state, "syscall %ld", st->nr);
+}
+
 /* Fill every thread's stack and state. */
 static void capture_all(struct list *l)
 {
@@ -139,19 +161,9 @@ static void capture_all(struct list *l)
 		}
 		t->leaf_is_pc = true;
 		if (!st.running) {
-			t->n = cprof__capture_blocked(t->tid, st.sp, st.pc, t->fp, t->pcs, cprof__config.max_depth);
-			if (!t->state[0]) {
-				const char *nm = cprof__capture_syscall_name(st.nr);
-				if (nm)
-					snprintf(t->state, sizeof t->state, "%s", nm);
-				else if (st.nr < 0)
-					snprintf(t->state, sizeof t->state, "blocked");
-				else
-					snprintf(t->state, sizeof t->state, "syscall %ld", st.nr);
-			}
+			look_blocked(t, &st);
 			continue;
 		}
-		snprintf(t->state, sizeof t->state, "running");
 		/* A thread in a signal handler (a wall-clock sampler's request, say)
 		 * blocks SIGPROF for microseconds: look again before giving up. */
 		bool masked = cprof__capture_blocks_sigprof(t->tid);
@@ -161,12 +173,17 @@ static void capture_all(struct list *l)
 			masked = cprof__capture_blocks_sigprof(t->tid);
 		}
 		if (masked) {
+			snprintf(t->state, sizeof t->state, "running");
 			t->special = "[cprof: thread blocks SIGPROF, stack unknown]";
 			continue;
 		}
-		t->ticket = cprof__capture_ask(t->tid, false);
-		if (t->ticket < 0)
+		/* Asked once it uses more CPU: a signal sent now could land in
+		 * a sleep it enters meanwhile and cut it short. */
+		t->ticket = cprof__capture_ask(t->tid);
+		if (t->ticket < 0) {
+			snprintf(t->state, sizeof t->state, "running");
 			t->special = "[cprof: stack request failed]";
+		}
 	}
 	int64_t deadline = cprof__now_ns() + ANSWER_NS;
 	for (size_t i = 0; i < l->n; i++) {
@@ -174,8 +191,19 @@ static void capture_all(struct list *l)
 		if (t->ticket < 0)
 			continue;
 		t->n = cprof__capture_wait(t->ticket, deadline, t->pcs, cprof__config.max_depth);
-		if (t->n < 0) {
-			t->n = 0;
+		if (t->n >= 0) {
+			snprintf(t->state, sizeof t->state, "running");
+			continue;
+		}
+		/* Not answered: it went to sleep before using more CPU (then its
+		 * stack is the kernel's to report), or it waited for a CPU all
+		 * along. */
+		t->n = 0;
+		struct rt_thread_state st;
+		if (cprof__capture_state(t->tid, &st) == 0 && !st.running) {
+			look_blocked(t, &st);
+		} else {
+			snprintf(t->state, sizeof t->state, "running");
 			t->special = "[cprof: no answer to the stack request in 200 ms]";
 		}
 	}

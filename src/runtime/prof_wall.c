@@ -431,7 +431,7 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 		/* Still running? The first look may be a while ago on a busy machine. */
 		struct rt_thread_state again;
 		if (!w->masked && cprof__capture_state(w->tid, &again) == 0 && again.running) {
-			w->ticket = cprof__capture_ask(w->tid, true);
+			w->ticket = cprof__capture_ask(w->tid);
 			if (w->ticket >= 0) {
 				(*asked)++;
 				wall.signals++;

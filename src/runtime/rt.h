@@ -219,11 +219,11 @@ int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t fp, 
 /*
  * Ask a running thread for its stack: returns a ticket >= 0, or -errno
  * (-EAGAIN: all request slots busy; -ESRCH: gone). Every ticket must be
- * passed to cprof__capture_wait, _poll or _cancel. when_running: the
- * signal goes out only once the thread has used more CPU, so it never cuts
- * a sleep short; otherwise it goes now. Thread.
+ * passed to cprof__capture_wait, _poll or _cancel. The signal goes out
+ * only once the thread has used more CPU, so it never cuts a sleep short:
+ * a thread that sleeps instead never answers. Thread.
  */
-int cprof__capture_ask(pid_t tid, bool when_running);
+int cprof__capture_ask(pid_t tid);
 /*
  * Wait for the answer until deadline_ns (cprof__now_ns clock): the number
  * of frames written to pcs (pcs[0] the interrupted pc), or -ETIMEDOUT.

@@ -10,9 +10,8 @@
  * program that installs a SIGPROF handler after us updates the disposition we
  * chain to instead of silently disabling the profiler.
  *
- * The same signal carrying a capture cookie, sent to one thread with
- * rt_tgsigqueueinfo (SI_QUEUE) or by a timer on its CPU clock (SI_TIMER),
- * asks that thread for its stack (capture.c).
+ * The same signal carrying a capture cookie, sent to one thread by a timer
+ * on its CPU clock (SI_TIMER), asks that thread for its stack (capture.c).
  *
  * It does not create timers (threads.c) or record samples (prof_cpu.c).
  */
@@ -90,8 +89,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	    cookie < cprof__sig_cookies + CPROF_MAX_THREADS) {
 		if (sampler)
 			sampler(si, uc);
-	} else if (si && ((si->si_code == SI_QUEUE && si->si_pid == getpid()) || si->si_code == SI_TIMER) &&
-		   cookie >= cprof__sig_capture_cookies &&
+	} else if (si && si->si_code == SI_TIMER && cookie >= cprof__sig_capture_cookies &&
 		   cookie < cprof__sig_capture_cookies + CPROF_CAPTURE_SLOTS) {
 		cprof__capture_on_signal(si, uc); /* a stack request (capture.c) */
 	} else {
