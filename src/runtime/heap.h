@@ -83,8 +83,10 @@ static inline void cprof__heap_busy_exit(struct heap_thread *t)
  * A sampled block is allocated HEAP_HDR bytes larger (or, when aligned to
  * A > 16, A bytes larger) and handed out that far into the allocator's
  * block; the 16 bytes before the pointer q hold the mark (a 32-bit
- * constant, and 32 bits of q for the slow path's stricter test) and the
- * distance back to the allocator's block. Blocks that are not the
+ * constant, and 32 bits of q for the slow path's stricter test), the
+ * distance back to the allocator's block (low half of the second word)
+ * and the index + 1 of the block's registry node (high half), so the slow
+ * path finds the node without a hash table (prof_heap.c). Blocks that are not the
  * allocator's (the bootstrap arena's, the private arena's) carry the same
  * mark. Once the heap profiler has been on in the process (never before:
  * memory checkers must see plain frees while it is off; malloc.c), a free
@@ -92,7 +94,8 @@ static inline void cprof__heap_busy_exit(struct heap_thread *t)
  * bytes, same cache line); in any allocator it is on p's page, so it is
  * mapped. Only a match goes on to the slow path, where the registry has
  * the last word: a block is sampled only if it is there, so program data
- * that happens to match costs a lookup, never a wrong free. Pointers in
+ * that happens to match costs a lookup, never a wrong free: the node a
+ * header names must hold that very pointer. Pointers in
  * the first 16 bytes of a page (large blocks, memalign(4096)) have no safe
  * word before them: for those, and for blocks noted with
  * cprof_heap_note_alloc (no header), the registry's occupancy bitmap
@@ -154,7 +157,7 @@ static inline int cprof__heap_maybe_sampled(const void *p)
 	return cprof__heap_maybe_registered(p);
 }
 
-/* Write the header of sampled block q, off bytes into its allocator block. Thread. */
+/* Write the header of sampled block q, off bytes into its allocator block (the node's index comes at commit). Thread. */
 static inline void cprof__heap_hdr_set(void *q, size_t off)
 {
 	((uint64_t *)q)[-2] = cprof__heap_hdr_word(q);

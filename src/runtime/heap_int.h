@@ -31,6 +31,7 @@ struct heap_tslot {
 	uint16_t index;
 	_Atomic uint64_t mallocs, frees, bytes;
 	_Atomic uint64_t samples;
+	_Atomic uint64_t stack_hits, stack_walks; /* heap_stack.c's cache: stacks found there, stacks walked */
 	_Atomic(_Atomic uintptr_t *) held;
 	_Atomic(_Atomic uintptr_t *) held_group; /* first bucket of a group locked whole */
 } __attribute__((aligned(64)));
@@ -66,25 +67,32 @@ struct heap_node {
 	uint8_t kind;
 };
 
+/*
+ * What every sample reads (the tables' addresses, the rate) shares no
+ * cache line with what samples write now and then (counters, the free
+ * list, the in-use estimate): a write by one thread would make the next
+ * sample of every other thread miss.
+ */
 struct heap_state {
 	void *map;
 	size_t map_len;
 	struct heap_site *sites;
 	uint32_t *site_list; /* indices of used sites, in creation order */
-	_Atomic uint32_t nsite_list;
 	uintptr_t *frames;
-	_Atomic size_t frames_used;
 	_Atomic uintptr_t *buckets;
 	struct heap_node *nodes;
-	_Atomic size_t nodes_used;
-	struct heap_node *free_nodes; /* under node_lock */
-	size_t nfree_nodes;
 	_Atomic int64_t rate;
 	_Atomic uint32_t gen;
-	_Atomic uint64_t lost_samples, untracked;
 	_Atomic int64_t started_ns;
+	_Atomic uint32_t nsite_list __attribute__((aligned(64)));
+	_Atomic size_t frames_used;
+	_Atomic uint64_t lost_samples, untracked;
+	_Atomic size_t nodes_used __attribute__((aligned(64)));
+	struct heap_node *free_nodes; /* under node_lock */
+	size_t nfree_nodes;
 	/* peak */
-	_Atomic int64_t inuse_est, peak_trigger;
+	_Atomic int64_t inuse_est __attribute__((aligned(64)));
+	_Atomic int64_t peak_trigger;
 	pthread_mutex_t peak_lock;
 	int64_t peak_bytes, peak_time;
 };
@@ -109,7 +117,10 @@ struct heap_site *cprof__heap_stack_site(void *ret, void *sp, const void *labels
 					 struct heap_site *(*site_get)(const uintptr_t *, int, const void *, unsigned));
 /* Unmap the calling thread's stack cache (as it ends). Thread. */
 void cprof__heap_stack_release(void);
-extern _Atomic uint64_t cprof__heap_stack_hits, cprof__heap_stack_walks;
+/* Count one stack found in the stack cache (hit) or walked, in the thread's slot. Thread. */
+void cprof__heap_count_stack(bool hit);
+/* Stacks walked and found in the cache, over all threads. Any. */
+void cprof__heap_stack_counts(uint64_t *walks, uint64_t *hits);
 /* heap_write.c's part of a fork child's reset. Thread (atfork child). */
 void cprof__heap_after_fork_child(void);
 

@@ -47,7 +47,6 @@ struct scache {
 
 static CPROF_TLS struct scache *cache;
 static CPROF_TLS uint8_t cache_failed;
-_Atomic uint64_t cprof__heap_stack_hits, cprof__heap_stack_walks;
 
 struct walk {
 	uintptr_t *pcs;
@@ -110,7 +109,7 @@ void cprof__heap_stack_release(void)
 /* Fall back: the configured unwinder, trimmed to start at the wrapper's caller. */
 static int walk_plain(uintptr_t *pcs, int max, void *ret)
 {
-	atomic_fetch_add_explicit(&cprof__heap_stack_walks, 1, memory_order_relaxed);
+	cprof__heap_count_stack(false);
 	uintptr_t buf[CPROF_MAX_DEPTH_LIMIT + 8];
 	int n = cprof__unwind_self(buf, max + 8, 0);
 	int start = -1;
@@ -157,7 +156,7 @@ struct heap_site *cprof__heap_stack_site(void *ret, void *spv, const void *label
 				break;
 		if (i < e->depth)
 			continue;
-		atomic_fetch_add_explicit(&cprof__heap_stack_hits, 1, memory_order_relaxed);
+		cprof__heap_count_stack(true);
 		if (e->site && e->labels == labels && e->kind == kind)
 			return e->site;
 		struct heap_site *s = site_get(e->pcs, (int)e->depth, labels, kind);
@@ -169,7 +168,7 @@ struct heap_site *cprof__heap_stack_site(void *ret, void *spv, const void *label
 	struct centry *e = &set[c->victim++ % CACHE_WAYS];
 	struct walk w = {e->pcs, e->off, 0, max, (uintptr_t)ret, sp, base, hi, 0, 0, 1};
 	e->sp = 0; /* invalid while being rewritten */
-	atomic_fetch_add_explicit(&cprof__heap_stack_walks, 1, memory_order_relaxed);
+	cprof__heap_count_stack(false);
 	_Unwind_Backtrace(step, &w);
 	if (!w.started) {
 		int n = walk_plain(pcs, max, ret);

@@ -46,9 +46,10 @@ static void add_comments(struct profile *p, enum which w)
 		 (unsigned long long)cprof__heap_own_bytes(), atomic_load(&h->nsite_list) - 1,
 		 atomic_load(&h->nodes_used) - h->nfree_nodes);
 	cprof__profile_add_comment(p, c);
+	uint64_t walks, hits;
+	cprof__heap_stack_counts(&walks, &hits);
 	snprintf(c, sizeof c, "stacks: %llu walked, %llu found in the validated stack cache",
-		 (unsigned long long)atomic_load(&cprof__heap_stack_walks),
-		 (unsigned long long)atomic_load(&cprof__heap_stack_hits));
+		 (unsigned long long)walks, (unsigned long long)hits);
 	cprof__profile_add_comment(p, c);
 	uint64_t lost = atomic_load(&h->lost_samples), untracked = atomic_load(&h->untracked);
 	if (lost) {

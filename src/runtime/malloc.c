@@ -8,18 +8,19 @@
  * (the next definition in the search order, RTLD_NEXT: glibc, or jemalloc,
  * tcmalloc or mimalloc when the program links or preloads one).
  *
- * The two hot wrappers read nothing of ours but one cache line: malloc is
- * one indirect jump, to the allocator while no hook is on, to a countdown
- * of the thread's bytes while only sampling is (retarget); free is one
- * indirect jump too. Until the heap profiler first samples in the process
- * it goes to a path that reads nothing outside the block (the runtime's
- * own blocks are told by address), so memory checkers such as valgrind see
- * plain frees; from then on (sampled blocks may be live) to one that reads
- * the word before the block (in glibc, the chunk header free reads anyway)
- * and sends a block marked there (heap.h: a sampled block's header, or a
- * block of the runtime's own arenas) to its slow path, every other
- * straight to the allocator. Sampled blocks are therefore allocated with room for the
- * header before them, and realloc, malloc_usable_size and C++'s sized and
+ * The two hot wrappers read nothing of ours but one cache line (and, while
+ * sampling, the thread's countdown), and end in one jump to the allocator,
+ * the only jump they take on their fast paths: malloc tests a mode byte
+ * (retarget) and, while only sampling is on, counts the thread's bytes
+ * down before it. free tests whether blocks may be sampled: until the heap
+ * profiler first samples in the process it reads nothing outside the block
+ * (the runtime's own blocks are told by address), so memory checkers such
+ * as valgrind see plain frees; from then on (sampled blocks may be live)
+ * it reads the word before the block (in glibc, the chunk header free
+ * reads anyway) and sends a block marked there (heap.h: a sampled block's
+ * header, or a block of the runtime's own arenas) to its slow path, every
+ * other straight to the allocator. Sampled blocks are therefore allocated
+ * with room for the header before them, and realloc, malloc_usable_size and C++'s sized and
  * aligned delete account for it. A consequence: a sampled block handed to
  * an allocator's own non-standard entry points (jemalloc's sdallocx or
  * rallocx, mimalloc's mi_free, tcmalloc's tc_free) instead of the standard
@@ -130,9 +131,9 @@ static void *stub_memalign(size_t a, size_t n);
  * the heap profiler has never been on.
  */
 struct real {
-	malloc_fn malloc_to; /* where malloc goes: the allocator's, or a hook path (retarget) */
-	free_fn free_to;     /* where free goes: free_plain, or free_marked once blocks may be sampled */
-	free_fn free_fast;   /* where those send the allocator's unsampled blocks: the allocator's free, or counting */
+	uint8_t malloc_mode; /* what malloc does besides forwarding: MALLOC_FORWARD, _COUNTDOWN or _GENERAL (retarget) */
+	bool marks;          /* free looks for marks: set for good once blocks may be sampled */
+	free_fn free_fast;   /* where free sends the allocator's unsampled blocks: the allocator's free, or counting */
 	malloc_fn malloc;
 	uintptr_t arena_lo;
 	size_t arena_len;
@@ -148,9 +149,8 @@ struct real {
 	usable_fn usable;
 };
 
-static void free_plain(void *p);
 static struct real real __attribute__((aligned(64))) = {
-	.malloc_to = stub_malloc, .free_to = free_plain, .free_fast = stub_free,
+	.free_fast = stub_free,
 	.free = stub_free, .malloc = stub_malloc, .calloc = stub_calloc, .realloc = stub_realloc,
 	.memalign = stub_memalign,
 };
@@ -461,25 +461,12 @@ static __attribute__((noinline)) void *malloc_slow(unsigned h, size_t n, bool co
 	return end(&pe, p, off);
 }
 
-/*
- * Sampling and nothing else: a subtraction from the thread's countdown,
- * taken before the call, so that while no sample is due malloc ends in a
- * jump to the real one (a failed allocation then counts toward the next
- * sample: harmless). Reached by a jump from malloc, so its return address
- * and canonical frame address are malloc's caller's; it sets up no frame.
- */
-static __attribute__((noinline, optimize("omit-frame-pointer"))) void *malloc_sampling(size_t n)
-{
-	if (__builtin_expect((cprof__heap_self.left -= (int64_t)n) >= 0, 1))
-		return real.malloc(n);
-	return malloc_slow(HOOKS(), n, true, CALLER_RET(), CALLER_SP());
-}
-
-/* Counting, the arena, or the heap profiler stopped with sampled blocks live. Reached by a jump from malloc. */
-static __attribute__((noinline, optimize("omit-frame-pointer"))) void *malloc_general(size_t n)
-{
-	return malloc_slow(HOOKS(), n, false, CALLER_RET(), CALLER_SP());
-}
+/* What malloc does besides forwarding (real.malloc_mode), from the hook word. */
+enum {
+	MALLOC_COUNTDOWN = 0, /* sampling and nothing else: count the thread's bytes down */
+	MALLOC_FORWARD = 1,   /* no hook: straight to the allocator */
+	MALLOC_GENERAL = 2,   /* counting, the arena, or sampled blocks live with sampling stopped */
+};
 
 /* free's fast path while counting. */
 static void free_counting(void *p)
@@ -488,15 +475,6 @@ static void free_counting(void *p)
 		cprof__heap_count_free();
 	real.free(p);
 }
-
-static void free_marked(void *p);
-
-/*
- * Set once the heap profiler has ever sampled in this process (the
- * HEAP_HOOK_FREE bit turned on), never cleared: sampled blocks may be live
- * from then on, so free must look for their mark.
- */
-static bool marks_possible;
 
 /*
  * Point malloc and free's fast path at what the hook word asks for. Any
@@ -508,10 +486,10 @@ static void retarget(void)
 {
 	for (;;) {
 		unsigned h = __atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST);
-		malloc_fn m = h == 0 ? real.malloc : h == SAMPLING ? malloc_sampling : malloc_general;
+		uint8_t m = h == 0 ? MALLOC_FORWARD : h == SAMPLING ? MALLOC_COUNTDOWN : MALLOC_GENERAL;
 		free_fn f = h & HEAP_HOOK_COUNT ? free_counting : real.free;
 		__atomic_store_n(&real.free_fast, f, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&real.malloc_to, m, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&real.malloc_mode, m, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&cprof__heap_hooks, __ATOMIC_SEQ_CST) == h)
 			return;
 	}
@@ -519,14 +497,13 @@ static void retarget(void)
 
 void cprof__heap_hooks_change(unsigned bits, int on)
 {
-	if (on && (bits & HEAP_HOOK_FREE) && !__atomic_load_n(&marks_possible, __ATOMIC_SEQ_CST)) {
+	if (on && (bits & HEAP_HOOK_FREE) && !__atomic_load_n(&real.marks, __ATOMIC_SEQ_CST)) {
 		/*
 		 * free looks for marks before the first sampled block can
-		 * exist, and for good: this is the only store of free_to, so
-		 * no thread can put free_plain back.
+		 * exist, and for good: this is the only store of the flag, so
+		 * no thread can turn it off.
 		 */
-		__atomic_store_n(&marks_possible, true, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&real.free_to, free_marked, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&real.marks, true, __ATOMIC_SEQ_CST);
 	}
 	if (on)
 		__atomic_fetch_or(&cprof__heap_hooks, bits, __ATOMIC_SEQ_CST);
@@ -536,12 +513,25 @@ void cprof__heap_hooks_change(unsigned bits, int on)
 }
 
 /*
- * One indirect jump: to the allocator's malloc while no hook is on, to
- * malloc_sampling while only sampling is, else to malloc_general.
+ * While only sampling is on: a subtraction from the thread's countdown,
+ * taken before the call, so that while no sample is due malloc ends in a
+ * jump to the real one (a failed allocation then counts toward the next
+ * sample: harmless). That path falls through, with one jump at its end;
+ * with no hook on, malloc takes one predicted branch more than the bare
+ * jump. No frame is set up on either: the slow path gets the caller's
+ * return address and stack pointer from malloc's own canonical frame.
  */
-INTERPOSER void *malloc(size_t n)
+INTERPOSER __attribute__((optimize("omit-frame-pointer", "no-crossjumping"))) void *malloc(size_t n)
 {
-	return real.malloc_to(n);
+	unsigned m = __atomic_load_n(&real.malloc_mode, __ATOMIC_RELAXED);
+	if (__builtin_expect(m == MALLOC_FORWARD, 0))
+		return real.malloc(n);
+	if (__builtin_expect(m == MALLOC_COUNTDOWN, 1)) {
+		if (__builtin_expect((cprof__heap_self.left -= (int64_t)n) >= 0, 1))
+			return real.malloc(n);
+		return malloc_slow(HOOKS(), n, true, CALLER_RET(), CALLER_SP());
+	}
+	return malloc_slow(HOOKS(), n, false, CALLER_RET(), CALLER_SP());
 }
 
 /* A marked block, one at the start of a page, NULL, or counting: the rest of free. */
@@ -561,38 +551,27 @@ static __attribute__((noinline)) void free_slow(unsigned h, void *p)
 }
 
 /*
- * free while no block can be sampled (the heap profiler has never sampled
- * in this process): no read outside the block, so memory checkers see a
- * plain free. A block of the runtime's own arenas is told by its address
- * (two range compares against the line free reads anyway); every other
- * goes to the allocator (through free_counting while counting).
+ * Once sampled blocks may be live (real.marks), a pointer at least 16
+ * bytes into its page whose preceding word is not the mark (heap.h) goes
+ * straight to the allocator (through free_counting while counting): one
+ * load of the word before p (glibc's chunk header: free reads that line
+ * anyway) and of the target, no memory of ours beyond the line of real.
+ * Marked blocks (sampled, or the runtime's own) and the rest take the slow
+ * path. Before (the heap profiler has never sampled in this process), free
+ * reads nothing outside the block, so memory checkers see a plain free: a
+ * block of the runtime's own arenas is told by its address (two range
+ * compares against the same line), every other goes to the allocator.
  */
-static void free_plain(void *p)
+INTERPOSER __attribute__((optimize("no-crossjumping"))) void free(void *p)
 {
-	if (__builtin_expect(!is_own(p), 1))
-		return real.free_fast(p);
-	own_free(p);
-}
-
-/*
- * free once sampled blocks may be live: a pointer at least 16 bytes into
- * its page whose preceding word is not the mark (heap.h) goes straight to
- * the allocator (through free_counting while counting): one load of the
- * word before p (glibc's chunk header: free reads that line anyway) and of
- * the target, no memory of ours. Marked blocks (sampled, or the runtime's
- * own) and the rest take the slow path.
- */
-static void free_marked(void *p)
-{
+	if (__builtin_expect(!__atomic_load_n(&real.marks, __ATOMIC_RELAXED), 0)) {
+		if (__builtin_expect(!(is_boot(p) | in_arena(p)), 1))
+			return real.free_fast(p);
+		return own_free(p);
+	}
 	if (__builtin_expect(cprof__heap_hdr_zone(p) && !cprof__heap_hdr_marked(p), 1))
 		return real.free_fast(p);
 	free_slow(HOOKS(), p);
-}
-
-/* One indirect jump: to free_plain until the heap profiler first samples, then to free_marked. */
-INTERPOSER void free(void *p)
-{
-	return real.free_to(p);
 }
 
 INTERPOSER void *calloc(size_t n, size_t m)

@@ -13,15 +13,20 @@
  * 1 / that probability, so the totals are unbiased. Rate 1 records every
  * allocation with weight 1.
  *
- * The registry is a hash table of chained nodes with a lock bit in each
- * bucket head, keyed by the pointer the program got. Free of an unsampled
- * block never reaches it: sampled blocks carry a header the free wrapper
- * recognises (heap.h), and for the few pointers that cannot have one
- * (those at the start of a page) a bitmap of the registry's non-empty
- * groups of 8 buckets (4 KiB) answers "certainly not sampled" with one
- * load. The registry has the last word: a header that only looks right
- * costs a lookup, never a wrong free. Per-site totals are sharded by
- * thread over cache lines. Every table lives in one mapping made when
+ * The registry finds a sampled block's node again when it is freed. Free
+ * of an unsampled block never reaches it: sampled blocks carry a header
+ * the free wrapper recognises (heap.h), and the header names the block's
+ * node, which is claimed with one compare-and-swap of its pointer: no hash
+ * table, lock or shared line is touched (a sample used to cost a lock on a
+ * random bucket of a 2 MiB table: a cache and TLB miss, a page fault the
+ * first time, and contention between threads at rate 1). The few blocks
+ * that cannot have a header in the zone free reads (those at the start of
+ * a page) and blocks noted with cprof_heap_note_alloc go into a hash table
+ * of chained nodes with a lock bit in each bucket head, keyed by the
+ * pointer the program got; a bitmap of its non-empty groups of 8 buckets
+ * (4 KiB) answers "certainly not sampled" with one load. The registry has
+ * the last word: a header that only looks right costs a lookup, never a
+ * wrong free. Per-site totals are sharded by thread over cache lines. Every table lives in one mapping made when
  * profiling starts; each has a ceiling, and what does not fit is counted
  * and reported, never grown.
  *
@@ -321,6 +326,7 @@ static void nodes_push_shared(struct heap_node *first, struct heap_node *last, u
 
 static void node_put(struct heap_thread *t, struct heap_node *n)
 {
+	__atomic_store_n(&n->ptr, 0, __ATOMIC_RELAXED); /* no header can name a free node */
 	if (t->exited) {
 		nodes_push_shared(n, n, 1);
 		return;
@@ -446,18 +452,61 @@ static void maybe_unoccupied(struct heap_thread *t, _Atomic uintptr_t *b)
 	atomic_store(&t->slot->held_group, NULL);
 }
 
-static void registry_insert(struct heap_thread *t, struct heap_node *n)
+/*
+ * Make node n findable as the one of block p. A block with a header in the
+ * header zone (the common case) is found through its header, which names
+ * the node: only its pointer is published, no bucket is touched. The rest
+ * (no header, or a pointer at the start of a page) goes into its bucket.
+ */
+static void registry_insert(struct heap_thread *t, struct heap_node *n, const void *p)
 {
-	_Atomic uintptr_t *b = bucket_of((void *)n->ptr);
+	if (n->off && cprof__heap_hdr_zone(p)) {
+		__atomic_store_n(&n->ptr, (uintptr_t)p, __ATOMIC_RELEASE);
+		return;
+	}
+	n->ptr = (uintptr_t)p;
+	_Atomic uintptr_t *b = bucket_of(p);
 	uintptr_t head = bucket_lock(t, b);
 	n->next = (struct heap_node *)head;
 	occupied(b);
 	bucket_unlock(t, b, (uintptr_t)n);
 }
 
+/*
+ * The node of block p whose header (p in the header zone, its mark word
+ * valid) names it, or NULL: the index must be in range and the node must
+ * hold p now, with the same distance. A stale header (of a block moved by
+ * realloc, or program data that looks like one) names a node that holds
+ * another pointer or none.
+ */
+static struct heap_node *hdr_node(const void *p)
+{
+	uint64_t w = ((const uint64_t *)p)[-1];
+	uint64_t idx = w >> 32;
+	if (idx == 0 || idx > HEAP_MAX_NODES)
+		return NULL;
+	struct heap_node *n = &cprof__heap.nodes[idx - 1];
+	if (__atomic_load_n(&n->ptr, __ATOMIC_ACQUIRE) != (uintptr_t)p || n->off != (uint32_t)w ||
+	    n->kind == HEAP_KIND_NOTED)
+		return NULL;
+	return n;
+}
+
 /* Remove and return the node of block p (a noted block when noted), or NULL. */
 static struct heap_node *registry_remove(struct heap_thread *t, const void *p, bool noted)
 {
+	if (!noted && cprof__heap_hdr_zone(p)) {
+		/*
+		 * A block with a header is not in the buckets: its header
+		 * names its node, which is claimed by clearing its pointer
+		 * (two threads freeing one block: only one gets it).
+		 */
+		struct heap_node *n = cprof__heap_hdr_valid(p) ? hdr_node(p) : NULL;
+		uintptr_t expect = (uintptr_t)p;
+		if (n && __atomic_compare_exchange_n(&n->ptr, &expect, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return n;
+		return NULL;
+	}
 	_Atomic uintptr_t *b = bucket_of(p);
 	uintptr_t head = bucket_lock(t, b);
 	struct heap_node *prev = NULL, *n = (struct heap_node *)head;
@@ -532,6 +581,26 @@ static inline void sadd(_Atomic int64_t *c, int64_t v, bool shared)
 		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 	else
 		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* Per thread: a shared counter written on every stack of every thread would bounce between their caches. */
+void cprof__heap_count_stack(bool hit)
+{
+	struct heap_tslot *s = cprof__heap_self.slot;
+	_Atomic uint64_t *c = s ? (hit ? &s->stack_hits : &s->stack_walks)
+				: (hit ? &shared_slot.stack_hits : &shared_slot.stack_walks);
+	slot_add(c, 1, !s);
+}
+
+void cprof__heap_stack_counts(uint64_t *walks, uint64_t *hits)
+{
+	uint64_t w = atomic_load(&shared_slot.stack_walks), h = atomic_load(&shared_slot.stack_hits);
+	for (int i = 0; i < HEAP_NSLOTS; i++) {
+		w += atomic_load_explicit(&tslots[i].stack_walks, memory_order_relaxed);
+		h += atomic_load_explicit(&tslots[i].stack_hits, memory_order_relaxed);
+	}
+	*walks = w;
+	*hits = h;
 }
 
 uint64_t cprof__heap_samples(void)
@@ -653,7 +722,6 @@ void cprof__heap_sample_commit(struct heap_pending *pd, void *q, size_t off)
 		atomic_fetch_add_explicit(&h->untracked, 1, memory_order_relaxed);
 		goto out;
 	}
-	nd->ptr = (uintptr_t)q;
 	nd->site = s;
 	nd->size = pd->n;
 	nd->wobj = pd->wobj;
@@ -662,7 +730,9 @@ void cprof__heap_sample_commit(struct heap_pending *pd, void *q, size_t off)
 	nd->off = (uint32_t)off;
 	nd->tslot = t->slot ? t->slot->index : 0xffff;
 	nd->kind = pd->kind;
-	registry_insert(t, nd);
+	if (off && cprof__heap_hdr_zone(q))
+		((uint64_t *)q)[-1] = off | (uint64_t)(nd - h->nodes + 1) << 32; /* the header names its node */
+	registry_insert(t, nd, q);
 	peak_note(t, pd->wbytes);
 out:
 	cprof__heap_busy_exit(t);
@@ -714,6 +784,10 @@ size_t cprof__heap_offset(const void *p)
 	struct heap_thread *t = &cprof__heap_self;
 	if (!(__atomic_load_n(&cprof__heap_hooks, __ATOMIC_RELAXED) & HEAP_HOOK_FREE) || !cprof__heap_maybe_sampled(p))
 		return 0;
+	if (cprof__heap_hdr_zone(p)) {
+		struct heap_node *n = hdr_node(p);
+		return n ? n->off : 0;
+	}
 	cprof__heap_busy_enter(t);
 	_Atomic uintptr_t *b = bucket_of(p);
 	uintptr_t head = bucket_lock(t, b);
@@ -766,7 +840,7 @@ void *cprof__heap_realloc(void *p, size_t n, void *(*real)(void *, size_t), size
 		/* Failed: the old block is still there, and still sampled. */
 		if (nd) {
 			cprof__heap_busy_enter(t);
-			registry_insert(t, nd);
+			registry_insert(t, nd, p);
 			cprof__heap_busy_exit(t);
 		}
 		cprof__heap_sample_commit(&pd, NULL, 0);

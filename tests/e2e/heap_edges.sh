@@ -5,8 +5,9 @@
 # and mimalloc: every member of the malloc family keeps its alignment,
 # usable size and contents when sampled; realloc chains through sampled and
 # aligned blocks keep their data; blocks from before profiling started,
-# blocks with a forged header, libc's own blocks and blocks freed on
-# another thread are freed right; writing a profile leaves glibc's heap
+# blocks with a forged header (also one naming a live sampled block's
+# registry node, where the allocator keeps no header between blocks),
+# libc's own blocks and blocks freed on another thread are freed right; writing a profile leaves glibc's heap
 # statistics unchanged (no consolidation, no growth); and the blocks kept
 # at exit are in the profile exactly (rate 1).
 # shellcheck source=tests/e2e/lib.sh
@@ -35,6 +36,10 @@ for alloc in glibc libjemalloc.so.2 libtcmalloc.so.4 libmimalloc.so.2; do
 		grep -q '^forged 1' "$T/$name.out" && pass "edges_${name}_forged" "a block whose preceding word looked like a header was freed right" ||
 			fail "edges_${name}_forged" "the program found no neighbouring blocks to forge a header between"
 		grep '^mallinfo' "$T/$name.out" | sed 's/^/INFO /'
+	else
+		grep -q '^forged_node 1' "$T/$name.out" &&
+			pass "edges_${name}_forged_node" "a block whose preceding 16 bytes named a live sampled block's node kept its size and was freed right" ||
+			fail "edges_${name}_forged_node" "$(grep '^forged_node' "$T/$name.out") (1: forged and right; 0: no neighbours found; -1: the usable size changed)"
 	fi
 	if check_valid "edges_$name" "$T/$name.prof" && check_valid "edges_${name}_mid" "$T/$name.prof.mid"; then
 		while read -r _ site count bytes; do

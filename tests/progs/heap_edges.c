@@ -225,17 +225,46 @@ static void early_alloc(struct early *e)
 	e->dup = strdup("allocated before profiling started");
 }
 
+/* The 8 bytes before block p (for a sampled block: its header's second word). */
+static NOINLINE uint64_t word_before(const void *p)
+{
+	uint64_t w;
+	memcpy(&w, (const char *)p - 8, sizeof w);
+	return w;
+}
+
+/* Store w at p, past what the compiler knows of p's block (the allocator's usable size allows it). */
+static NOINLINE void put_word(void *p, uint64_t w)
+{
+	memcpy(p, &w, sizeof w);
+}
+
 static void early_free(struct early *e)
 {
 	/* b's preceding 16 bytes are a's last ones (glibc puts them next to each other): make them look like a header. */
-	int forged = 0;
+	int forged = 0, forged_node = 0;
+	/* A block sampled now (rate 1): its header names its registry node. */
+	char *x = malloc(40);
 	if (e->b == e->a + 32) {
 		((uint64_t *)e->a)[2] = ((uint64_t)(uint32_t)((uintptr_t)e->b >> 4) << 32) | HDR_MARK;
 		forged = 1;
+		size_t ub = malloc_usable_size(e->b);
+		if (malloc_usable_size(e->a) >= 32 && x) {
+			/*
+			 * No allocator header between a and b (jemalloc, tcmalloc,
+			 * mimalloc): the word after the mark can be forged too, to name
+			 * x's node. b's usable size must not change, free(b) must hand
+			 * b itself to the allocator, and x stay sampled.
+			 */
+			put_word(e->a + 24, word_before(x));
+			forged_node = malloc_usable_size(e->b) == ub ? 1 : -1;
+		}
 	}
 	free(e->b);
 	free(e->a);
 	printf("forged %d\n", forged);
+	printf("forged_node %d\n", forged_node);
+	free(x);
 	for (int i = 0; i < 200; i++)
 		free(e->small[i]);
 	char *r = realloc(e->dup, 200); /* realloc of a block from before */
