@@ -70,6 +70,12 @@ int cprof__unwind_fp(void *uc, uintptr_t *pcs, int max, uintptr_t stack_lo, uint
  * from what libgcc's unwinder does on its first use, see warmup).
  */
 int cprof__unwind_self(uintptr_t *pcs, int max, int skip);
+/*
+ * The same, with at[i] the stack address pcs[i] was read from (0 when the
+ * frame is not a plain call's, a signal frame's): a caller can tell later
+ * that the same frames are still there. Thread.
+ */
+int cprof__unwind_self_at(uintptr_t *pcs, uintptr_t *at, int max, int skip);
 /* Resolve lazily bound symbols the DWARF unwinder needs, outside signal context. Thread. */
 void cprof__unwind_warmup(void);
 
@@ -681,9 +687,10 @@ void cprof__trace_block(int reason, const char *call, int64_t t0, int64_t t1, pi
  * The stack of a wait about to begin at ra, taken before it (for a mutex,
  * so that the walk is not done inside the critical section the wait ends
  * in): pass it as cprof__trace_block's stack (0: none, the walk is done
- * there). Thread (the wait wrappers).
+ * there). base is where ra was pushed (0: not known): the walk is cached
+ * by both. Thread (the wait wrappers).
  */
-uint64_t cprof__trace_block_stack(const void *ra);
+uint64_t cprof__trace_block_stack(const void *ra, uintptr_t base);
 /* The calling thread releases obj now (signals a condition, posts a semaphore, ends). Thread. */
 void cprof__trace_wake(const void *obj);
 /* Who last released obj, if at or after since (cprof__now_ns): true with *tid and *ns. Thread. */

@@ -463,19 +463,44 @@ static void emit_name(void)
 
 /*
  * Who last released a condition variable, a semaphore or a thread being
- * joined: a direct-mapped table of stamps by object address, each behind a
- * sequence number. A writer that finds the entry being written by another
- * gives up (a lost stamp only makes a release unknown); a reader that sees
- * it change retries never and answers "unknown". Nothing blocks.
+ * joined: a direct-mapped table of stamps by object address, written with
+ * two plain stores (the time, then the releaser's tid with the object's
+ * low address bits in one word), no compare-and-swap: a signal is usually
+ * sent inside the program's critical section, and a locked instruction
+ * on a line the waiters read would lengthen it (a traced job queue slept
+ * on its mutex twice as often with one). A reader may pair one release's
+ * tid with a later release's time of the same object: both released it
+ * after the wait began. Nothing blocks.
  */
 #define WAKE_SLOTS 4096
 
 struct wake_stamp {
-	_Atomic uint32_t seq; /* odd while being written */
-	_Atomic uintptr_t obj;
-	_Atomic int32_t tid;
-	_Atomic int64_t ns;
+	_Atomic uint64_t who; /* tid << 32 | low 32 bits of the object's address; 0: none */
+	_Atomic uint64_t tick; /* ticks(): the TSC is cheaper to read than the clock (tick_to_ns) */
 };
+
+/* ns per tick, 32.32 fixed point: 1 without the TSC; measured at setup, refined by the writer's clock pairs. */
+static _Atomic uint64_t tick_ns_q32 = 1ull << 32;
+static uint64_t clk0_tick; /* the writer's first clock pair */
+static int64_t clk0_ns;
+
+static void tick_scale(uint64_t t0, int64_t n0, uint64_t t1, int64_t n1)
+{
+	if (t1 > t0 && n1 > n0)
+		atomic_store_explicit(&tick_ns_q32, (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0)),
+				      memory_order_relaxed);
+}
+
+/* The cprof__now_ns time of tick, a moment ago (the TSC is invariant: any CPU's). Thread. */
+static int64_t tick_to_ns(uint64_t tick)
+{
+	uint64_t t = ticks();
+	int64_t now = cprof__now_ns();
+	if (tick >= t)
+		return now;
+	uint64_t q = atomic_load_explicit(&tick_ns_q32, memory_order_relaxed);
+	return now - (int64_t)(((unsigned __int128)(t - tick) * q) >> 32);
+}
 
 static struct wake_stamp wakes[WAKE_SLOTS];
 
@@ -484,32 +509,29 @@ static struct wake_stamp *wake_slot(const void *obj)
 	return &wakes[cprof__trace_mslot(obj)]; /* the same hash for both tables */
 }
 
+static inline uint64_t stamp_who(const void *obj, pid_t tid)
+{
+	return (uint64_t)(uint32_t)tid << 32 | (uint32_t)(uintptr_t)obj;
+}
+
 void cprof__trace_wake(const void *obj)
 {
 	struct wake_stamp *w = wake_slot(obj);
-	uint32_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
-	if ((s & 1) || !atomic_compare_exchange_strong_explicit(&w->seq, &s, s + 1, memory_order_acquire,
-								  memory_order_relaxed))
-		return;
-	atomic_store_explicit(&w->obj, (uintptr_t)obj, memory_order_relaxed);
-	atomic_store_explicit(&w->tid, cprof__trace_tid(), memory_order_relaxed);
-	atomic_store_explicit(&w->ns, cprof__now_ns(), memory_order_relaxed);
-	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
+	atomic_store_explicit(&w->tick, ticks(), memory_order_relaxed);
+	atomic_store_explicit(&w->who, stamp_who(obj, cprof__trace_tid()), memory_order_release);
 }
 
 bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns)
 {
 	struct wake_stamp *w = wake_slot(obj);
-	uint32_t s = atomic_load_explicit(&w->seq, memory_order_acquire);
-	if (s & 1)
+	uint64_t who = atomic_load_explicit(&w->who, memory_order_acquire);
+	uint64_t tick = atomic_load_explicit(&w->tick, memory_order_relaxed);
+	if ((uint32_t)who != (uint32_t)(uintptr_t)obj || !(who >> 32))
 		return false;
-	uintptr_t o = atomic_load_explicit(&w->obj, memory_order_relaxed);
-	pid_t t = atomic_load_explicit(&w->tid, memory_order_relaxed);
-	int64_t n = atomic_load_explicit(&w->ns, memory_order_relaxed);
-	atomic_thread_fence(memory_order_acquire);
-	if (atomic_load_explicit(&w->seq, memory_order_relaxed) != s || o != (uintptr_t)obj || !t || n < since)
+	int64_t n = tick_to_ns(tick);
+	if (n < since)
 		return false;
-	*tid = t;
+	*tid = (pid_t)(who >> 32);
 	*ns = n;
 	return true;
 }
@@ -521,35 +543,26 @@ bool cprof__trace_waker(const void *obj, int64_t since, pid_t *tid, int64_t *ns)
  * that will wake a sleeper stamp (wait_sync.c: a registered waiter and a
  * lock word that says so); those make a futex call anyway.
  */
-struct mutex_stamp {
-	_Atomic uint64_t who; /* tid << 32 | low 32 bits of the mutex's address */
-	_Atomic int64_t ns;
-};
-
-static struct mutex_stamp mstamps[WAKE_SLOTS];
+static struct wake_stamp mstamps[WAKE_SLOTS];
 
 /* Threads waiting in a contended lock of the mutexes of each slot (written only by waiters). */
 CPROF_API _Atomic int cprof__trace_msleepers[WAKE_SLOTS];
 
-static inline uint64_t mutex_who(const void *m, pid_t tid)
-{
-	return (uint64_t)(uint32_t)tid << 32 | (uint32_t)(uintptr_t)m;
-}
-
 void cprof__trace_unlocking(const void *m)
 {
-	struct mutex_stamp *w = &mstamps[cprof__trace_mslot(m)];
-	atomic_store_explicit(&w->ns, cprof__now_ns(), memory_order_relaxed);
-	atomic_store_explicit(&w->who, mutex_who(m, cprof__trace_tid()), memory_order_release);
+	struct wake_stamp *w = &mstamps[cprof__trace_mslot(m)];
+	atomic_store_explicit(&w->tick, ticks(), memory_order_relaxed);
+	atomic_store_explicit(&w->who, stamp_who(m, cprof__trace_tid()), memory_order_release);
 }
 
 bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *tid, int64_t *ns)
 {
-	struct mutex_stamp *w = &mstamps[cprof__trace_mslot(m)];
+	struct wake_stamp *w = &mstamps[cprof__trace_mslot(m)];
 	uint64_t who = atomic_load_explicit(&w->who, memory_order_acquire);
-	int64_t n = atomic_load_explicit(&w->ns, memory_order_relaxed);
+	uint64_t tick = atomic_load_explicit(&w->tick, memory_order_relaxed);
 	if ((uint32_t)who != (uint32_t)(uintptr_t)m || !(who >> 32))
 		return false;
+	int64_t n = tick ? tick_to_ns(tick) : 0;
 	/* A later unlock's time with this one's tid (a torn read): the release was before the resume. */
 	if (!n || n > until)
 		n = until;
@@ -564,24 +577,19 @@ bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *t
 static void wake_forget(const void *obj)
 {
 	struct wake_stamp *w = wake_slot(obj);
-	uint32_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
-	if ((s & 1) || atomic_load_explicit(&w->obj, memory_order_relaxed) != (uintptr_t)obj ||
-	    !atomic_compare_exchange_strong_explicit(&w->seq, &s, s + 1, memory_order_acquire, memory_order_relaxed))
-		return;
-	atomic_store_explicit(&w->obj, 0, memory_order_relaxed);
-	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
+	uint64_t who = atomic_load_explicit(&w->who, memory_order_relaxed);
+	if ((uint32_t)who == (uint32_t)(uintptr_t)obj)
+		atomic_compare_exchange_strong_explicit(&w->who, &who, 0, memory_order_relaxed, memory_order_relaxed);
 }
 
-uint64_t cprof__trace_block_stack(const void *ra)
+uint64_t cprof__trace_block_stack(const void *ra, uintptr_t base)
 {
 	if (!cprof__trace_on)
 		return 0;
 	int saved = errno;
 	cprof__wait_guard++;
 	unsigned gen = T.gen;
-	uintptr_t pcs[CPROF_TRACE_DEPTH];
-	int n = cprof__wait_capture(pcs, CPROF_TRACE_DEPTH, ra);
-	uint32_t sid = cprof__tstack_intern(pcs, n, false);
+	uint32_t sid = cprof__tstack_caller(ra, base);
 	cprof__wait_guard--;
 	errno = saved;
 	return sid && (gen & 1) ? (uint64_t)gen << 32 | sid : 0;
@@ -667,6 +675,7 @@ void cprof__trace_thread_start(pid_t parent)
 static void on_thread_exit(void *v)
 {
 	(void)v;
+	cprof__tstack_thread_done();
 	if (!me.slot)
 		return;
 	if (cprof__trace_on)
@@ -769,6 +778,12 @@ static void write_clock(void)
 {
 	uint64_t t = ticks();
 	int64_t ns = cprof__now_ns();
+	if (!clk0_ns) {
+		clk0_tick = t;
+		clk0_ns = ns;
+	} else if (T.use_tsc && ns - clk0_ns >= 100000000) {
+		tick_scale(clk0_tick, clk0_ns, t, ns);
+	}
 	if (T.flight) {
 		clk[clk_next].tick = t;
 		clk[clk_next].ns = ns;
@@ -1123,6 +1138,14 @@ static int setup_once(void)
 			}
 		}
 		fclose(f);
+	}
+	if (T.use_tsc) {
+		/* The TSC's rate against the clock over a millisecond, until the writer's pairs are farther apart. */
+		uint64_t t0 = ticks();
+		int64_t n0 = cprof__now_ns(), n1;
+		while ((n1 = cprof__now_ns()) - n0 < 1000000)
+			__builtin_ia32_pause();
+		tick_scale(t0, n0, ticks(), n1);
 	}
 #endif
 	T.membarrier_ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;

@@ -23,6 +23,16 @@ int cprof__tstack_setup(void);
  * allocates. Any (signal handlers too).
  */
 uint32_t cprof__tstack_intern(const uintptr_t *pcs, int n, bool leaf_is_pc);
+/*
+ * The id of the calling thread's stack from ra (a blocking call's return
+ * address) on, as cprof__tstack_intern gives it; base is where ra was
+ * pushed (0: not known, never cached). The walk is cached per thread by
+ * ra and base, checked against the frames' return addresses on every use.
+ * Thread (with cprof__wait_guard held).
+ */
+uint32_t cprof__tstack_caller(const void *ra, uintptr_t base);
+/* The calling thread ends: free its cache of stacks. Thread. */
+void cprof__tstack_thread_done(void);
 /* Stacks that could not be interned. Any. */
 uint64_t cprof__tstack_lost(void);
 /*

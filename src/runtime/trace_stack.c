@@ -80,6 +80,106 @@ int cprof__tstack_setup(void)
 	return 0;
 }
 
+/*
+ * The stacks of blocking calls, cached per thread. A program waits at the
+ * same few call sites again and again, from the same frames: the walk
+ * (libgcc's DWARF unwinder, about a microsecond) is done once per site and
+ * frame address. An entry keeps the call's return address (ra) and where
+ * it was pushed (base), the stack's id, and where each of the stack's
+ * return addresses lies above base, with a hash of their values. It
+ * serves a later call with the same ra pushed at the same base while the
+ * same return addresses are at the same places, which is the same chain of
+ * calls: every frame is read again and compared, so a caller that changed
+ * below an unchanged base misses. Only frames inside the thread's own stack
+ * (cprof__self.stack_lo/hi) are cached: those reads cannot fault.
+ *
+ * The entries live in pages of their own, mapped on a thread's first
+ * blocking call while a trace runs and unmapped when the thread ends.
+ */
+#define SC_WAYS 8
+
+struct scache {
+	uintptr_t ra, base;
+	uint64_t sum;
+	uint32_t sid;
+	uint32_t n;
+	uint32_t off[CPROF_TRACE_DEPTH]; /* return address i is at base + off[i] */
+};
+
+static CPROF_TLS struct scache *scache;
+static CPROF_TLS bool scache_failed;
+
+static uint64_t sc_sum(uintptr_t base, const uint32_t *off, uint32_t n)
+{
+	uint64_t h = n;
+	for (uint32_t i = 0; i < n; i++) {
+		h ^= *(const uintptr_t *)(base + off[i]);
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+void cprof__tstack_thread_done(void)
+{
+	if (scache)
+		munmap(scache, SC_WAYS * sizeof *scache);
+	scache = NULL;
+}
+
+uint32_t cprof__tstack_caller(const void *ra, uintptr_t base)
+{
+	uintptr_t lo = cprof__self.stack_lo, hi = cprof__self.stack_hi;
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	bool cacheable = base && lo && here >= lo && here < base && base < hi;
+	struct scache *e = NULL;
+	if (cacheable && !scache && !scache_failed) {
+		void *p = mmap(NULL, SC_WAYS * sizeof *scache, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
+		if (p == MAP_FAILED)
+			scache_failed = true;
+		else
+			scache = p;
+	}
+	if (cacheable && scache) {
+		e = &scache[((uintptr_t)ra >> 2 ^ base >> 4) % SC_WAYS];
+		if (e->ra == (uintptr_t)ra && e->base == base && e->n && base + e->off[e->n - 1] < hi &&
+		    sc_sum(base, e->off, e->n) == e->sum)
+			return e->sid;
+	}
+	enum { EXTRA = 6, CAP = CPROF_TRACE_DEPTH + EXTRA };
+	uintptr_t pcs[CAP], at[CAP];
+	int n = cprof__unwind_self_at(pcs, at, CAP, 0);
+	int start = -1;
+	for (int i = 0; i < n && i < EXTRA; i++) {
+		if (pcs[i] == (uintptr_t)ra) {
+			start = i;
+			break;
+		}
+	}
+	if (start < 0)
+		return cprof__tstack_intern((const uintptr_t *)&ra, 1, false); /* its site at least */
+	int m = n - start < CPROF_TRACE_DEPTH ? n - start : CPROF_TRACE_DEPTH;
+	uint32_t sid = cprof__tstack_intern(pcs + start, m, false);
+	if (!e || !sid || at[start] != base)
+		return sid;
+	/* Cached when every frame was a call's, in order, on this stack. */
+	e->n = 0;
+	for (int i = 0; i < m; i++) {
+		uintptr_t a = at[start + i];
+		if (!a || a < base || a >= hi - sizeof(uintptr_t) || (i && a <= at[start + i - 1]) ||
+		    a - base > UINT32_MAX)
+			return sid;
+		e->off[i] = (uint32_t)(a - base);
+	}
+	e->ra = (uintptr_t)ra;
+	e->base = base;
+	e->n = (uint32_t)m;
+	e->sid = sid;
+	e->sum = sc_sum(base, e->off, e->n);
+	return sid;
+}
+
 uint32_t cprof__tstack_intern(const uintptr_t *pcs, int n, bool leaf_is_pc)
 {
 	_Atomic uint32_t *slots = __atomic_load_n(&K.slot, __ATOMIC_ACQUIRE);

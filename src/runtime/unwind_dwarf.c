@@ -89,6 +89,7 @@ void cprof__unwind_warmup(void)
 struct self_walk {
 	uintptr_t *pcs;
 	int n, max, skip;
+	uintptr_t *at; /* where each return address was read, or NULL */
 };
 
 static _Unwind_Reason_Code self_step(struct _Unwind_Context *ctx, void *arg)
@@ -101,11 +102,20 @@ static _Unwind_Reason_Code self_step(struct _Unwind_Context *ctx, void *arg)
 		w->skip--;
 		return _URC_NO_REASON;
 	}
+	if (w->at) {
+		/*
+		 * libgcc's context for a frame holds its callee's CFA: a call
+		 * pushed ip just under it. Anything else (a signal frame) is not known.
+		 */
+		uintptr_t cfa = (uintptr_t)_Unwind_GetCFA(ctx);
+		uintptr_t a = cfa > sizeof(uintptr_t) ? cfa - sizeof(uintptr_t) : 0;
+		w->at[w->n] = a && *(const uintptr_t *)a == ip ? a : 0;
+	}
 	w->pcs[w->n++] = ip;
 	return w->n >= w->max ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
-static __attribute__((noinline)) int self_fp(uintptr_t *pcs, int max, int skip)
+static __attribute__((noinline)) int self_fp(uintptr_t *pcs, uintptr_t *at, int max, int skip)
 {
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0), hi = cprof__self.stack_hi;
 	if (hi == 0 || lo >= hi)
@@ -121,10 +131,13 @@ static __attribute__((noinline)) int self_fp(uintptr_t *pcs, int max, int skip)
 		uintptr_t ret = ((uintptr_t *)fp)[1];
 		if (ret < 4096)
 			break;
-		if (skip > 0)
+		if (skip > 0) {
 			skip--;
-		else
+		} else {
+			if (at)
+				at[n] = fp + sizeof(uintptr_t);
 			pcs[n++] = ret;
+		}
 		if (next <= fp)
 			break;
 		lo = fp + 2 * sizeof(uintptr_t);
@@ -133,14 +146,24 @@ static __attribute__((noinline)) int self_fp(uintptr_t *pcs, int max, int skip)
 	return n;
 }
 
-__attribute__((noinline)) int cprof__unwind_self(uintptr_t *pcs, int max, int skip)
+static __attribute__((always_inline)) inline int self_walk(uintptr_t *pcs, uintptr_t *at, int max, int skip)
 {
 	if (max <= 0)
 		return 0;
 	if (cprof__config.unwinder == CPROF_UNWIND_FP)
-		return self_fp(pcs, max, skip);
+		return self_fp(pcs, at, max, skip);
 	/* The first frame _Unwind_Backtrace reports is this function's own. */
-	struct self_walk w = {pcs, 0, max, skip + 1};
+	struct self_walk w = {pcs, 0, max, skip + 1, at};
 	_Unwind_Backtrace(self_step, &w);
 	return w.n;
+}
+
+__attribute__((noinline)) int cprof__unwind_self(uintptr_t *pcs, int max, int skip)
+{
+	return self_walk(pcs, NULL, max, skip);
+}
+
+__attribute__((noinline)) int cprof__unwind_self_at(uintptr_t *pcs, uintptr_t *at, int max, int skip)
+{
+	return self_walk(pcs, at, max, skip);
 }

@@ -109,6 +109,10 @@ typedef int (*pthread_barrier_wait_fn)(pthread_barrier_t *);
 
 /* ---- the waiting part, shared by every wrapper ---- */
 
+
+/* Where the wrapper's return address lies (its caller's frames start above): in the wrapper itself. */
+#define CALLER_BASE ((uintptr_t)__builtin_dwarf_cfa() - sizeof(uintptr_t))
+
 struct wait {
 	int64_t t0;
 	const char *prev; /* blocked_in before this call (a signal handler may nest) */
@@ -118,6 +122,7 @@ struct wait {
 	bool active;
 	uintptr_t prev_fp; /* blocked_fp before this call */
 	uint64_t stack;    /* cprof__trace_block_stack's, or 0 */
+	pid_t holder;      /* a mutex's owner when its try failed, or 0 */
 };
 
 static inline bool on(unsigned mask)
@@ -133,9 +138,12 @@ static inline bool on(unsigned mask)
  * obj: a condition, semaphore or thread whose release is stamped.
  */
 static inline __attribute__((always_inline)) void wait_begin(struct wait *w, const char *what, const void *lock,
-							  int reason, const void *obj)
+							  int reason, const void *obj, const void *ra, uintptr_t base)
 {
 	unsigned f = atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed);
+	/* The stack now: once a lock is ours, the walk would lengthen the critical section. */
+	if (f & CPROF_WAIT_TRACE)
+		w->stack = cprof__trace_block_stack(ra, base);
 	w->t0 = (f & TIMED) ? cprof__now_ns() : 0;
 	/* Mutexes' releasers come from the unlock's stamp (mutex_unlock_full); read-write locks' from the side table. */
 	bool side = (f & CPROF_WAIT_MUTEX) || ((f & CPROF_WAIT_TRACE) && reason != CPROF_TBR_MUTEX);
@@ -176,8 +184,17 @@ static inline void wait_end(struct wait *w, const char *what, const void *ra, bo
 		if (!woken || (w->slot >= 0 && rel >= 0 && rel < w->t0))
 			peer = 0;
 		else if (w->obj && w->reason == CPROF_TBR_MUTEX) {
-			if (!cprof__trace_unlocker(w->obj, w->t0, t1, &peer, &rel))
-				peer = 0;
+			/*
+			 * No stamp: the unlock did not wake a sleeper (this wait
+			 * got the lock before it slept, a sub-microsecond wait) or
+			 * came before the waiter registered. The thread that held
+			 * the mutex when the wait began released it; when, is not
+			 * known.
+			 */
+			if (!cprof__trace_unlocker(w->obj, w->t0, t1, &peer, &rel)) {
+				peer = w->holder;
+				rel = -1;
+			}
 		} else if (w->obj && !cprof__trace_waker(w->obj, w->reason == CPROF_TBR_JOIN ? 0 : w->t0, &peer, &rel))
 			peer = 0;
 		cprof__trace_block(w->reason, what, w->t0, t1, peer, peer ? rel : -1, ra, w->stack);
@@ -195,7 +212,7 @@ static void wait_cancelled(struct wait *w)
 	if (w->slot >= 0)
 		cprof__mutex_wait_end(w->slot, cprof__now_ns(), NULL, NULL);
 }
-#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, 0, NULL, false, 0, 0}
+#define WAIT struct wait w __attribute__((cleanup(wait_cancelled))) = {0, NULL, -1, 0, NULL, false, 0, 0, 0}
 
 /* ---- mutexes ---- */
 
@@ -219,14 +236,20 @@ static void wait_cancelled(struct wait *w)
 
 static pthread_mutex_lock_fn mutex_lock_real, mutex_trylock_real, mutex_unlock_real;
 
-static __attribute__((noinline)) int mutex_lock_wait(pthread_mutex_t *m, const void *ra)
+/* The thread holding m, as the C library records it (the try that failed just read its line). */
+static inline pid_t mutex_holder(const pthread_mutex_t *m)
+{
+	pid_t t = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+	return t > 0 && t != cprof__trace_tid() ? t : 0;
+}
+
+static __attribute__((noinline)) int mutex_lock_wait(pthread_mutex_t *m, const void *ra, uintptr_t base)
 {
 	WAIT;
-	wait_begin(&w, "pthread_mutex_lock", m, CPROF_TBR_MUTEX, NULL);
-	/* The stack now: once the lock is ours, the walk would lengthen the critical section. */
+	w.holder = mutex_holder(m);
+	wait_begin(&w, "pthread_mutex_lock", m, CPROF_TBR_MUTEX, NULL, ra, base);
 	int slot = -1;
 	if (atomic_load_explicit(&cprof__wait_flags, memory_order_relaxed) & CPROF_WAIT_TRACE) {
-		w.stack = cprof__trace_block_stack(ra);
 		slot = cprof__trace_mslot(m);
 		atomic_fetch_add_explicit(&cprof__trace_msleepers[slot], 1, memory_order_seq_cst);
 	}
@@ -237,7 +260,7 @@ static __attribute__((noinline)) int mutex_lock_wait(pthread_mutex_t *m, const v
 	return rc;
 }
 
-static __attribute__((noinline)) int mutex_lock_full(pthread_mutex_t *m, const void *ra)
+static __attribute__((noinline)) int mutex_lock_full(pthread_mutex_t *m, const void *ra, uintptr_t base)
 {
 	RESOLVE(mutex_lock_real, "pthread_mutex_lock", return fb_mutex_lock(m));
 	RESOLVE(mutex_trylock_real, "pthread_mutex_trylock", return fb_mutex_lock(m));
@@ -246,7 +269,7 @@ static __attribute__((noinline)) int mutex_lock_full(pthread_mutex_t *m, const v
 	int rc = mutex_trylock_real(m);
 	if (rc != EBUSY)
 		return rc;
-	return mutex_lock_wait(m, ra);
+	return mutex_lock_wait(m, ra, base);
 }
 
 CPROF_API FAST int pthread_mutex_lock(pthread_mutex_t *m)
@@ -260,9 +283,9 @@ CPROF_API FAST int pthread_mutex_lock(pthread_mutex_t *m)
 		int rc = t(m);
 		if (__builtin_expect(rc != EBUSY, 1))
 			return rc;
-		return mutex_lock_wait(m, __builtin_return_address(0));
+		return mutex_lock_wait(m, __builtin_return_address(0), CALLER_BASE);
 	}
-	return mutex_lock_full(m, __builtin_return_address(0));
+	return mutex_lock_full(m, __builtin_return_address(0), CALLER_BASE);
 }
 
 CPROF_API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
@@ -275,7 +298,8 @@ CPROF_API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_mutex_timedlock", m, CPROF_TBR_MUTEX, NULL);
+	w.holder = mutex_holder(m);
+	wait_begin(&w, "pthread_mutex_timedlock", m, CPROF_TBR_MUTEX, NULL, __builtin_return_address(0), CALLER_BASE);
 	rc = f_pthread_mutex_timedlock(m, abstime);
 	wait_end(&w, "pthread_mutex_timedlock", __builtin_return_address(0),
 		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD, rc == 0 || rc == EOWNERDEAD);
@@ -292,7 +316,8 @@ CPROF_API int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_mutex_clocklock", m, CPROF_TBR_MUTEX, NULL);
+	w.holder = mutex_holder(m);
+	wait_begin(&w, "pthread_mutex_clocklock", m, CPROF_TBR_MUTEX, NULL, __builtin_return_address(0), CALLER_BASE);
 	rc = f_pthread_mutex_clocklock(m, clock, abstime);
 	wait_end(&w, "pthread_mutex_clocklock", __builtin_return_address(0),
 		 rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD, rc == 0 || rc == EOWNERDEAD);
@@ -377,7 +402,8 @@ CPROF_API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_rdlock", l, CPROF_TBR_RWLOCK_READ, NULL);
+	wait_begin(&w, "pthread_rwlock_rdlock", l, CPROF_TBR_RWLOCK_READ, NULL,
+		   __builtin_return_address(0), CALLER_BASE);
 	rc = f_pthread_rwlock_rdlock(l);
 	wait_end(&w, "pthread_rwlock_rdlock", __builtin_return_address(0), rc == 0, rc == 0);
 	return rc;
@@ -393,7 +419,8 @@ CPROF_API int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_wrlock", l, CPROF_TBR_RWLOCK_WRITE, NULL);
+	wait_begin(&w, "pthread_rwlock_wrlock", l, CPROF_TBR_RWLOCK_WRITE, NULL,
+		   __builtin_return_address(0), CALLER_BASE);
 	rc = f_pthread_rwlock_wrlock(l);
 	wait_end(&w, "pthread_rwlock_wrlock", __builtin_return_address(0), rc == 0, rc == 0);
 	return rc;
@@ -409,7 +436,8 @@ CPROF_API int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct times
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_timedrdlock", l, CPROF_TBR_RWLOCK_READ, NULL);
+	wait_begin(&w, "pthread_rwlock_timedrdlock", l, CPROF_TBR_RWLOCK_READ, NULL,
+		   __builtin_return_address(0), CALLER_BASE);
 	rc = f_pthread_rwlock_timedrdlock(l, abstime);
 	wait_end(&w, "pthread_rwlock_timedrdlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
@@ -425,7 +453,8 @@ CPROF_API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct times
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_rwlock_timedwrlock", l, CPROF_TBR_RWLOCK_WRITE, NULL);
+	wait_begin(&w, "pthread_rwlock_timedwrlock", l, CPROF_TBR_RWLOCK_WRITE, NULL,
+		   __builtin_return_address(0), CALLER_BASE);
 	rc = f_pthread_rwlock_timedwrlock(l, abstime);
 	wait_end(&w, "pthread_rwlock_timedwrlock", __builtin_return_address(0), rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
@@ -459,7 +488,7 @@ CPROF_API int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	const void *ra = __builtin_return_address(0);
 	cond_releases(m, ra);
 	WAIT;
-	wait_begin(&w, "pthread_cond_wait", NULL, CPROF_TBR_COND, c);
+	wait_begin(&w, "pthread_cond_wait", NULL, CPROF_TBR_COND, c, __builtin_return_address(0), CALLER_BASE);
 	int rc = f_pthread_cond_wait(c, m);
 	wait_end(&w, "pthread_cond_wait", ra, rc == 0, rc == 0);
 	return rc;
@@ -473,7 +502,7 @@ CPROF_API int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 	const void *ra = __builtin_return_address(0);
 	cond_releases(m, ra);
 	WAIT;
-	wait_begin(&w, "pthread_cond_timedwait", NULL, CPROF_TBR_COND, c);
+	wait_begin(&w, "pthread_cond_timedwait", NULL, CPROF_TBR_COND, c, __builtin_return_address(0), CALLER_BASE);
 	int rc = f_pthread_cond_timedwait(c, m, abstime);
 	wait_end(&w, "pthread_cond_timedwait", ra, rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
@@ -488,7 +517,7 @@ CPROF_API int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 	const void *ra = __builtin_return_address(0);
 	cond_releases(m, ra);
 	WAIT;
-	wait_begin(&w, "pthread_cond_clockwait", NULL, CPROF_TBR_COND, c);
+	wait_begin(&w, "pthread_cond_clockwait", NULL, CPROF_TBR_COND, c, __builtin_return_address(0), CALLER_BASE);
 	int rc = f_pthread_cond_clockwait(c, m, clock, abstime);
 	wait_end(&w, "pthread_cond_clockwait", ra, rc == 0 || rc == ETIMEDOUT, rc == 0);
 	return rc;
@@ -497,12 +526,22 @@ CPROF_API int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 /*
  * Signalling: while a trace runs, who signalled a condition last (and
  * when) is stamped before the real call, so the waiter it wakes can name
- * its releaser.
+ * its releaser. A condition no thread waits on wakes no one and is not
+ * stamped: the C library's waiter count (__wrefs >> 3, which its own
+ * signal reads first and returns on when 0) says so, read from the line
+ * the real call reads anyway. A waiter that arrives after this read is not
+ * woken by this call either, unless the library's own read sees it: that
+ * rare wake-up goes without a releaser.
  */
+static inline bool cond_waited(const pthread_cond_t *c)
+{
+	return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) >> 3) != 0;
+}
+
 CPROF_API int pthread_cond_signal(pthread_cond_t *c)
 {
 	REAL(pthread_cond_signal, "GLIBC_2.3.2", return EINVAL);
-	if (on(CPROF_WAIT_TRACE))
+	if (on(CPROF_WAIT_TRACE) && cond_waited(c))
 		cprof__trace_wake(c);
 	return f_pthread_cond_signal(c);
 }
@@ -510,7 +549,7 @@ CPROF_API int pthread_cond_signal(pthread_cond_t *c)
 CPROF_API int pthread_cond_broadcast(pthread_cond_t *c)
 {
 	REAL(pthread_cond_broadcast, "GLIBC_2.3.2", return EINVAL);
-	if (on(CPROF_WAIT_TRACE))
+	if (on(CPROF_WAIT_TRACE) && cond_waited(c))
 		cprof__trace_wake(c);
 	return f_pthread_cond_broadcast(c);
 }
@@ -545,7 +584,7 @@ CPROF_API int sem_wait(sem_t *s)
 	if (sem_taken(s))
 		return 0;
 	WAIT;
-	wait_begin(&w, "sem_wait", NULL, CPROF_TBR_SEM, s);
+	wait_begin(&w, "sem_wait", NULL, CPROF_TBR_SEM, s, __builtin_return_address(0), CALLER_BASE);
 	int rc = f_sem_wait(s);
 	int e = errno;
 	wait_end(&w, "sem_wait", __builtin_return_address(0), rc == 0, rc == 0);
@@ -561,7 +600,7 @@ CPROF_API int sem_timedwait(sem_t *s, const struct timespec *abstime)
 	if (sem_taken(s))
 		return 0;
 	WAIT;
-	wait_begin(&w, "sem_timedwait", NULL, CPROF_TBR_SEM, s);
+	wait_begin(&w, "sem_timedwait", NULL, CPROF_TBR_SEM, s, __builtin_return_address(0), CALLER_BASE);
 	int rc = f_sem_timedwait(s, abstime);
 	int e = errno;
 	wait_end(&w, "sem_timedwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT, rc == 0);
@@ -577,7 +616,7 @@ CPROF_API int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *ab
 	if (sem_taken(s))
 		return 0;
 	WAIT;
-	wait_begin(&w, "sem_clockwait", NULL, CPROF_TBR_SEM, s);
+	wait_begin(&w, "sem_clockwait", NULL, CPROF_TBR_SEM, s, __builtin_return_address(0), CALLER_BASE);
 	int rc = f_sem_clockwait(s, clock, abstime);
 	int e = errno;
 	wait_end(&w, "sem_clockwait", __builtin_return_address(0), rc == 0 || e == ETIMEDOUT, rc == 0);
@@ -598,7 +637,8 @@ CPROF_API int pthread_join(pthread_t th, void **ret)
 	if (rc != EBUSY)
 		return rc;
 	WAIT;
-	wait_begin(&w, "pthread_join", NULL, CPROF_TBR_JOIN, (const void *)th);
+	wait_begin(&w, "pthread_join", NULL, CPROF_TBR_JOIN, (const void *)th,
+		   __builtin_return_address(0), CALLER_BASE);
 	rc = f_pthread_join(th, ret);
 	wait_end(&w, "pthread_join", __builtin_return_address(0), rc == 0, rc == 0);
 	return rc;
@@ -610,7 +650,7 @@ CPROF_API int pthread_barrier_wait(pthread_barrier_t *b)
 	if (!on(LOCKS))
 		return f_pthread_barrier_wait(b);
 	WAIT;
-	wait_begin(&w, "pthread_barrier_wait", NULL, CPROF_TBR_BARRIER, NULL);
+	wait_begin(&w, "pthread_barrier_wait", NULL, CPROF_TBR_BARRIER, NULL, __builtin_return_address(0), CALLER_BASE);
 	int rc = f_pthread_barrier_wait(b);
 	wait_end(&w, "pthread_barrier_wait", __builtin_return_address(0),
 		 rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD, false);
