@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cprof.h"
@@ -360,8 +361,22 @@ static char mem_path[PATH_MAX], peak_path[PATH_MAX];
 static bool want_leaks, exit_done;
 static pid_t heap_pid;
 
-static void report_written(const char *kind, const char *path, const struct profile *p)
+/* The calling thread's CPU time. */
+static int64_t thread_cpu_ns(void)
 {
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * w0, c0: the wall (cprof__now_ns) and thread CPU time when building the
+ * profile began: what building, symbolizing and writing it cost.
+ */
+static void report_written(const char *kind, const char *path, const struct profile *p, int64_t w0, int64_t c0)
+{
+	int64_t write_ns = cprof__now_ns() - w0, write_cpu_ns = thread_cpu_ns() - c0;
 	struct heap_state *h = &cprof__heap;
 	int64_t inuse = 0, alloc = 0;
 	for (size_t i = 0; i < p->nsample; i++) {
@@ -373,10 +388,12 @@ static void report_written(const char *kind, const char *path, const struct prof
 			inuse += s->value[1];
 		}
 	}
-	cprof__report(kind, path, "samples=%llu lost=%llu rate=%lld sites=%u inuse_bytes=%lld alloc_bytes=%lld own_bytes=%llu",
+	cprof__report(kind, path,
+		      "samples=%llu lost=%llu rate=%lld sites=%u inuse_bytes=%lld alloc_bytes=%lld own_bytes=%llu write_ns=%lld write_cpu_ns=%lld",
 		      (unsigned long long)cprof__heap_samples(), (unsigned long long)atomic_load(&h->lost_samples),
 		      (long long)atomic_load(&h->rate), atomic_load(&h->nsite_list) - 1, (long long)inuse,
-		      (long long)alloc, (unsigned long long)cprof__heap_own_bytes());
+		      (long long)alloc, (unsigned long long)cprof__heap_own_bytes(), (long long)write_ns,
+		      (long long)write_cpu_ns);
 }
 
 /* Write what the environment asked for; mem_alt replaces mem_path (before exec). */
@@ -388,6 +405,7 @@ static void write_all(const char *mem_alt)
 		return;
 	cprof__heap_busy_enter(t);
 	cprof__arena_begin(); /* building, symbolizing, compressing: none of it on the program's heap */
+	int64_t w0 = cprof__now_ns(), c0 = thread_cpu_ns();
 	if (mp[0] || (want_leaks && !mem_alt)) {
 		struct profile *p = build(W_HEAP);
 		if (!p) {
@@ -398,7 +416,7 @@ static void write_all(const char *mem_alt)
 				if (rc != 0)
 					cprof__log("cannot write the heap profile to %s: %s", mp, strerror(-rc));
 				else
-					report_written("heap", mp, p);
+					report_written("heap", mp, p, w0, c0);
 			}
 			if (want_leaks && !mem_alt)
 				leak_report(p);
@@ -406,12 +424,14 @@ static void write_all(const char *mem_alt)
 		}
 	}
 	if (peak_path[0] && !mem_alt) {
+		w0 = cprof__now_ns();
+		c0 = thread_cpu_ns();
 		struct profile *p = build(W_PEAK);
 		int rc = p ? cprof__write_path(p, peak_path) : -errno;
 		if (rc != 0)
 			cprof__log("cannot write the peak heap profile to %s: %s", peak_path, strerror(-rc));
 		else
-			report_written("peak", peak_path, p);
+			report_written("peak", peak_path, p, w0, c0);
 		cprof__profile_free(p);
 	}
 	cprof__arena_end();
