@@ -36,3 +36,12 @@ $(FB)/fuzz_http: fuzz/fuzz_http.c src/runtime/http_req.c $(wildcard src/common/*
 $(FB)/fuzz_trace: fuzz/fuzz_trace.c src/cli/trace_read.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^
+
+# The legacy readers (binary CPU and text) with their shared model and regexps.
+LEGACY_SRC := src/cli/source/legacy.c src/cli/source/legacy_text.c src/cli/source/rx.c
+$(FB)/fuzz_legacy: fuzz/fuzz_legacy.c $(FUZZ_LIB_SRC) $(LEGACY_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ -lz -lm
+$(FB)/fuzz_legacy_text: fuzz/fuzz_legacy_text.c $(FUZZ_LIB_SRC) $(LEGACY_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ -lz -lm

@@ -29,7 +29,9 @@ const char cmd_pprof_usage[] =
 	"Sources:\n"
 	"  FILE                   profile.proto, gzipped or not, from any producer\n"
 	"                         (cprof, Go's runtime/pprof, ...); a gperftools CPU\n"
-	"                         profile; collapsed stacks (\"a;b;c 12\" lines)\n"
+	"                         or heap profile; pprof's legacy text formats (Go's\n"
+	"                         debug=1 heap, goroutine, block, mutex; threadz,\n"
+	"                         contentionz); collapsed stacks (\"a;b;c 12\" lines)\n"
 	"  http://host:port[/path]  fetched from a /debug/pprof endpoint (default\n"
 	"                         path /debug/pprof/profile); https too; a copy is\n"
 	"                         saved under $PPROF_TMPDIR (default ~/pprof)\n"
@@ -984,6 +986,12 @@ static int run(int argc, char **argv, struct profile *given, const char *probe)
 		profs[0] = m;
 		nprofs = 1;
 	}
+	/* fetch.go: after symbolizing the merged profile, its own uninteresting frames go */
+	if (cprof__filter_remove_uninteresting(profs[0]) < 0) {
+		cli_error("pprof: out of memory");
+		goto out;
+	}
+	cprof__source_unsource(profs[0]);
 	/* fetch.go: -add_comment after merging, before the copy of a fetched profile is saved */
 	if (a.add_comment && a.add_comment[0] &&
 	    cprof__profile_add_comment(profs[0], a.add_comment) < 0) {

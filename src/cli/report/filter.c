@@ -465,6 +465,101 @@ static int prune_from(struct fctx *c, const regex_t *re)
 	return 0;
 }
 
+/*
+ * profile.Prune: in each location, the lines from the innermost to the
+ * last (caller-most) whose simplified name drop matches and keep does not
+ * go; a location left empty goes from every sample, and so does every
+ * frame below (callee of) it, but never the root-side frames before the
+ * first frame the program wrote.
+ */
+static int prune(struct profile *p, const regex_t *drop, const regex_t *keep)
+{
+	bool *gone = calloc(p->nlocation + 1, sizeof(bool)), *beneath = calloc(p->nlocation + 1, sizeof(bool));
+	int rc = -ENOMEM;
+	if (!gone || !beneath)
+		goto out;
+	for (size_t i = 0; i < p->nlocation; i++) {
+		struct pp_location *l = &p->location[i];
+		size_t j = l->nline;
+		while (j-- > 0) {
+			long f = line_fn(p, &l->line[j]);
+			const char *name = f >= 0 ? cprof__profile_str(p, p->function[f].name) : "";
+			if (!name[0])
+				continue;
+			const char *st;
+			char *simple = strndup(name, simplified_len(name, &st) + (size_t)(st - name));
+			if (!simple)
+				goto out;
+			bool m = match(drop, simple + (st - name)) && !(keep && match(keep, simple + (st - name)));
+			free(simple);
+			if (m)
+				break;
+		}
+		if (j == (size_t)-1)
+			continue;
+		beneath[i] = true;
+		if (j == l->nline - 1) {
+			gone[i] = true;
+		} else {
+			memmove(l->line, l->line + j + 1, (l->nline - j - 1) * sizeof(*l->line));
+			l->nline -= j + 1;
+		}
+	}
+	for (size_t s = 0; s < p->nsample; s++) {
+		struct pp_sample *sm = &p->sample[s];
+		bool user = false;
+		for (size_t k = sm->nlocation; k-- > 0;) {
+			const struct pp_location *l = cprof__profile_location(p, sm->location_id[k]);
+			size_t i = l ? (size_t)(l - p->location) : p->nlocation;
+			if (!gone[i] && !beneath[i]) {
+				user = true;
+				continue;
+			}
+			if (!user)
+				continue;
+			size_t from = gone[i] ? k + 1 : k;
+			memmove(sm->location_id, sm->location_id + from, (sm->nlocation - from) * sizeof(*sm->location_id));
+			sm->nlocation -= from;
+			break;
+		}
+	}
+	rc = 0;
+out:
+	free(gone);
+	free(beneath);
+	return rc;
+}
+
+int cprof__filter_remove_uninteresting(struct profile *p)
+{
+	const char *d = cprof__profile_str(p, p->drop_frames), *k = cprof__profile_str(p, p->keep_frames);
+	if (!d[0])
+		return 0;
+	/* pprof anchors them, and ignores them when they do not compile */
+	char *pat = malloc(strlen(d) + strlen(k) + 8);
+	if (!pat)
+		return -ENOMEM;
+	regex_t drop, keep;
+	char err[256];
+	sprintf(pat, "^(%s)$", d);
+	int rc = cprof__filter_regcomp(&drop, pat, err, sizeof(err));
+	if (rc == 0 && k[0]) {
+		sprintf(pat, "^(%s)$", k);
+		if (cprof__filter_regcomp(&keep, pat, err, sizeof(err)) < 0) {
+			regfree(&drop);
+			rc = -1;
+		}
+	}
+	free(pat);
+	if (rc < 0)
+		return 0;
+	rc = prune(p, &drop, k[0] ? &keep : NULL);
+	regfree(&drop);
+	if (k[0])
+		regfree(&keep);
+	return rc;
+}
+
 /* ---- labels ---- */
 
 /* The numeric labels pprof decodes: those with a value or a unit. */

@@ -250,6 +250,14 @@ int cprof__filter_tagnodes(struct profile *p, const struct report_options *o, FI
  */
 int cprof__filter_apply(struct profile *p, const struct report_options *o, FILE *warn,
 			char *err, size_t errlen);
+/*
+ * profile.RemoveUninteresting, which pprof runs on every profile it loads:
+ * frames matching the profile's drop_frames (and not keep_frames) pruned
+ * with everything below them (legacy formats name their allocator, lock
+ * and signal-handler frames there). 0 or -ENOMEM; expressions that do not
+ * compile are ignored, as pprof ignores them.
+ */
+int cprof__filter_remove_uninteresting(struct profile *p);
 /* A Go-syntax regexp compiled as POSIX extended (REG_NOSUB). 0 or -1 + err. */
 int cprof__filter_regcomp(regex_t *re, const char *pat, char *err, size_t errlen);
 

@@ -2,13 +2,15 @@
  * load.c - one profile source of `cprof pprof`, start to end: decide
  * whether it is a URL (cmd/pprof's adjustURL runs first, so "host:port"
  * is fetched even if a file of that name exists) or a file, parse the
- * bytes (profile.proto, else gperftools' legacy CPU format, else a
- * collapsed-stacks text when folded.c provides a reader), find local
+ * bytes (profile.proto, else gperftools' legacy CPU format, else pprof's
+ * legacy text formats, else a collapsed-stacks text), find local
  * binaries, symbolize, and save fetched profiles under $PPROF_TMPDIR.
  *
  * It owns the dispatch and the saved copy; the formats, the HTTP client
- * and the symbolizers live in legacy.c, fetch.c, symbolize.c, symbolz.c.
+ * and the symbolizers live in legacy.c, legacy_text.c, folded.c, fetch.c,
+ * symbolize.c, symbolz.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -92,7 +94,10 @@ static struct profile *parse(const uint8_t *data, size_t len, uint8_t **owned, c
 		bool recognized;
 		p = cprof__source_legacy_cpu(b, rawlen, &recognized, err, errlen);
 		if (!p && !recognized)
-			snprintf(err, errlen, "parsing profile: %s", perr);
+			p = cprof__source_legacy_text(b, rawlen, &recognized, err, errlen);
+		if (!p && !recognized)
+			snprintf(err, errlen, "parsing profile: unrecognized profile format (as profile.proto: %s)",
+				 perr);
 	}
 	free(raw);
 	return p;
@@ -235,6 +240,84 @@ oom:
 	cprof__profile_free(p);
 	snprintf(err, errlen, "out of memory");
 	return NULL;
+}
+
+/* Valid %XX escapes from s up to end (url.unescape's first check). */
+static bool escapes_ok(const char *s, const char *end)
+{
+	for (; s < end; s++)
+		if (*s == '%' && !(end - s >= 3 && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])))
+			return false;
+	return true;
+}
+
+/*
+ * Whether url.Parse(f) succeeds with a scheme (an absolute URL). The
+ * checks that matter for mapping names: the scheme's characters, no
+ * control characters, valid escapes in the fragment and, for
+ * hierarchical URLs, in the path, and a numeric port.
+ */
+static bool absolute_url(const char *f)
+{
+	size_t i = 0;
+	if (!isalpha((unsigned char)f[0]))
+		return false;
+	while (isalnum((unsigned char)f[i]) || f[i] == '+' || f[i] == '-' || f[i] == '.')
+		i++;
+	if (f[i] != ':')
+		return false;
+	for (const char *c = f; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
+	const char *rest = f + i + 1, *hash = strchr(rest, '#');
+	const char *end = hash ? hash : rest + strlen(rest);
+	if (hash && !escapes_ok(hash + 1, hash + strlen(hash)))
+		return false;
+	if (rest[0] != '/')
+		return true; /* opaque: taken as it is */
+	const char *q = memchr(rest, '?', (size_t)(end - rest));
+	if (q)
+		end = q;
+	if (rest[1] == '/') {
+		const char *auth = rest + 2, *slash = memchr(auth, '/', (size_t)(end - auth));
+		const char *aend = slash ? slash : end, *at = NULL;
+		for (const char *c = auth; c < aend; c++)
+			if (*c == '@')
+				at = c;
+		const char *host = at ? at + 1 : auth, *colon = NULL;
+		for (const char *c = auth; at && c < at; c++)
+			if (!isalnum((unsigned char)*c) && (unsigned char)*c < 0x80 && !strchr("-._:~!$&'()*+,;=%@", *c))
+				return false;
+		for (const char *c = host; c < aend; c++)
+			if (!isalnum((unsigned char)*c) && (unsigned char)*c < 0x80 && !strchr("-_.~!$&'()*+,;=:[]<>\"%", *c))
+				return false;
+		if (!escapes_ok(host, aend))
+			return false;
+		if (host < aend && *host == '[') {
+			const char *rb = memchr(host, ']', (size_t)(aend - host));
+			if (!rb)
+				return false;
+			colon = rb + 1 < aend ? rb + 1 : NULL;
+			if (colon && *colon != ':')
+				return false;
+		} else {
+			colon = memrchr(host, ':', (size_t)(aend - host));
+		}
+		for (const char *c = colon ? colon + 1 : aend; c < aend; c++)
+			if (!isdigit((unsigned char)*c))
+				return false;
+		rest = aend;
+	}
+	return escapes_ok(rest, end);
+}
+
+void cprof__source_unsource(struct profile *p)
+{
+	for (size_t i = 0; i < p->nmapping; i++) {
+		struct pp_mapping *m = &p->mapping[i];
+		if (!cprof__profile_str(p, m->build_id)[0] && absolute_url(cprof__profile_str(p, m->filename)))
+			m->filename = 0;
+	}
 }
 
 static int mkdir_p(const char *dir)

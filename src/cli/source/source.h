@@ -55,6 +55,13 @@ struct profile *cprof__source_load(const char *src, const struct source_options 
 struct profile *cprof__source_parse(const uint8_t *data, size_t len, char *err, size_t errlen);
 
 /*
+ * unsourceMappings of pprof's fetch.go, run after symbolization: a mapping
+ * without build id whose file name reads as an absolute URL ("http://...",
+ * but also "e:00") loses the name.
+ */
+void cprof__source_unsource(struct profile *p);
+
+/*
  * Save a copy of a fetched profile under $PPROF_TMPDIR (else $HOME/pprof,
  * else /tmp) named as pprof names it, "pprof.<binary>.<types>.NNN.pb.gz",
  * and say "Saved profile in <path>" on stderr. 0, or -1 after printing
@@ -102,6 +109,38 @@ struct profile *cprof__source_folded_read(const char *path, char *err, size_t er
  */
 struct profile *cprof__source_legacy_cpu(const uint8_t *data, size_t len, bool *recognized,
 					 char *err, size_t errlen);
+
+/*
+ * pprof's legacy text formats (legacy_text.c): heap profiles ("heap
+ * profile: ..." with heap, heap_v2, heapz_v2 and heapprofile rates,
+ * growthz, fragmentationz), Go's count profiles ("goroutine profile: total
+ * N"), threadz dumps and contention profiles ("--- contention:", "---
+ * mutex:", "--- contentionz "), each with the memory map that may follow.
+ * Returns NULL and sets *recognized = false when the bytes are none of
+ * them; NULL with a reason ("parsing profile: ...") when one of them
+ * rejects them.
+ */
+struct profile *cprof__source_legacy_text(const uint8_t *data, size_t len, bool *recognized,
+					  char *err, size_t errlen);
+
+/* ---- rx.c: Go's leftmost-first regular expressions, the subset the legacy readers use ---- */
+
+struct rx;
+struct rx_group {
+	const char *s; /* into the subject */
+	size_t n;
+	bool matched;
+};
+/* Compile a pattern; NULL on a syntax error or out of memory. */
+struct rx *cprof__rx_new(const char *pattern);
+void cprof__rx_free(struct rx *r);
+int cprof__rx_groups(const struct rx *r);
+/*
+ * Leftmost-first search of s (n bytes, NULs allowed), as Go's
+ * FindStringSubmatch: 1 with g[0] the match and g[1..groups] the groups
+ * (g may be NULL), 0 when there is none, -ENOMEM.
+ */
+int cprof__rx_find(const struct rx *r, const char *s, size_t n, struct rx_group *g);
 
 /* ---- fetch.c ---- */
 
