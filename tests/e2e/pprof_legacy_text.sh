@@ -141,3 +141,21 @@ if grep -q "^cprof: pprof: $T/broken.txt: parsing profile: unexpected number of 
 else
 	fail legacy_text_error_names_file "$(head -c 300 "$T/broken.err")"
 fi
+
+# ---- over HTTP: the endpoint's debug=1 heap, read from the URL ----
+# shellcheck source=tests/e2e/http.inc
+. "$(dirname "$0")/http.inc"
+BUSY_MODE=alloc serve text 60 CPROF_MEM_RATE=1024
+if [ -z "$PORT" ]; then
+	fail legacy_text_http_serving "no 'serving' line: $(head -c 300 "$ERR")"
+else
+	"$CPROF" pprof -top "$BASE/heap?debug=1" >"$T/http.top" 2>"$T/http.err"
+	saved=$(sed -n 's/^Saved profile in //p' "$T/http.err")
+	if grep -q ' http_alloc_before$' "$T/http.top" && [ -s "$saved" ]; then
+		pass legacy_text_http "heap?debug=1 fetched, http_alloc_before named, saved as $(basename "$saved")"
+	else
+		fail legacy_text_http "$(head -c 300 "$T/http.top") $(head -c 300 "$T/http.err")"
+	fi
+	[ -s "$saved" ] && check_valid legacy_text_http_saved "$saved"
+	finish >/dev/null
+fi
