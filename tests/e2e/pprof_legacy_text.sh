@@ -8,7 +8,8 @@
 #     pprof prunes the runtime's allocation frames (drop_frames);
 #   - hand-written fixtures of the other variants (tests/data/legacy_text:
 #     heapz_v2, heapprofile, growthz, fragmentationz, threadz, contentionz,
-#     maps with glog prefixes, $attr substitution and pprof's heuristics);
+#     Java heapz/contentionz/CPU, maps with glog prefixes, $attr
+#     substitution and pprof's heuristics);
 #   - broken files: both tools fail, with the same reason.
 # -raw with -symbolize=none is compared byte for byte (symbolization of C
 # binaries differs between the tools: docs/pprof-differences.md), plus
@@ -113,6 +114,9 @@ done
 	printf '\n'
 } >"$T/long_line.txt"
 same legacy_text_long_line -raw -symbolize=none "$T/long_line.txt"
+same legacy_text_java_cpu -raw -symbolize=none "$DATA/java_cpu.prof"
+same legacy_text_java_heapz_top -top -symbolize=none "$DATA/java_heapz.txt"
+same legacy_text_java_contentionz_traces -traces -symbolize=none "$DATA/java_contentionz.txt"
 same legacy_text_contentionz_top -top -symbolize=none -addresses "$DATA/contentionz.txt"
 same legacy_text_heapz_v2_alloc -top -symbolize=none -addresses -sample_index=alloc_space "$DATA/heapz_v2.txt"
 gzip -c "$DATA/heap_rate.txt" >"$T/heap_rate.txt.gz"

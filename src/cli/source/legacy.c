@@ -16,7 +16,9 @@
  * (count, depth, pcs...), the trailer (0, 1, 0), then the maps text. It
  * becomes samples/count + cpu/nanoseconds samples, callers' addresses
  * moved back by one onto the call, up to two signal-handler frames
- * stripped, duplicate leaves removed. The text formats are legacy_text.c's;
+ * stripped, duplicate leaves removed. With a Java header (third word 1)
+ * addresses stay as they are and the text after the samples names them
+ * (legacy_text.c's parseJavaLocations). The text formats are legacy_text.c's;
  * nothing here symbolizes (symbolize.c).
  */
 #include <errno.h>
@@ -77,10 +79,23 @@ int cprof__legacy_loc(struct legacy *lp, uint64_t addr, size_t *idx)
 	}
 	if (grow((void **)&lp->locs, &lp->caplocs, lp->nlocs, sizeof(*lp->locs)))
 		return -ENOMEM;
-	lp->locs[lp->nlocs] = (struct legacy_loc){addr, -1, 0};
+	lp->locs[lp->nlocs] = (struct legacy_loc){addr, -1, 0, -1, 0, false};
 	lp->tab[j] = ++lp->nlocs;
 	*idx = lp->nlocs - 1;
 	return 0;
+}
+
+bool cprof__legacy_find(const struct legacy *lp, uint64_t addr, size_t *idx)
+{
+	if (!lp->tabcap)
+		return false;
+	for (size_t j = hash64(addr) & (lp->tabcap - 1); lp->tab[j]; j = (j + 1) & (lp->tabcap - 1)) {
+		if (lp->locs[lp->tab[j] - 1].addr == addr) {
+			*idx = lp->tab[j] - 1;
+			return true;
+		}
+	}
+	return false;
 }
 
 int cprof__legacy_add_sample(struct legacy *lp, const size_t *loc, size_t n, const int64_t *v, size_t nv,
@@ -104,8 +119,34 @@ int cprof__legacy_add_sample(struct legacy *lp, const size_t *loc, size_t n, con
 	return 0;
 }
 
+int cprof__legacy_fn(struct legacy *lp, const char *name, size_t n, const char *file, size_t fn, long *idx)
+{
+	for (size_t i = 0; i < lp->nfns; i++) {
+		if (strlen(lp->fns[i].name) == n && memcmp(lp->fns[i].name, name, n) == 0) {
+			*idx = (long)i;
+			return 0;
+		}
+	}
+	if (grow((void **)&lp->fns, &lp->capfns, lp->nfns, sizeof(*lp->fns)))
+		return -ENOMEM;
+	struct legacy_fn f = {strndup(name, n), strndup(file, fn), 0};
+	if (!f.name || !f.file) {
+		free(f.name);
+		free(f.file);
+		return -ENOMEM;
+	}
+	lp->fns[lp->nfns] = f;
+	*idx = (long)lp->nfns++;
+	return 0;
+}
+
 void cprof__legacy_release(struct legacy *lp)
 {
+	for (size_t i = 0; i < lp->nfns; i++) {
+		free(lp->fns[i].name);
+		free(lp->fns[i].file);
+	}
+	free(lp->fns);
 	for (size_t i = 0; i < lp->nsamples; i++)
 		free(lp->samples[i].loc);
 	for (size_t i = 0; i < lp->nmaps; i++) {
@@ -534,7 +575,7 @@ static int assign_mappings(struct legacy *lp, const size_t *order, size_t norder
 	long fake = -1;
 	for (size_t k = 0; k < norder; k++) {
 		struct legacy_loc *l = &lp->locs[order[k]];
-		uint64_t a = l->addr;
+		uint64_t a = l->named ? 0 : l->addr;
 		if (a == 0)
 			continue;
 		for (size_t i = 0; i < lp->nmaps && l->mapping < 0; i++)
@@ -614,9 +655,22 @@ struct profile *cprof__legacy_build(struct legacy *lp, const struct legacy_heade
 		if (m->filename < 0 || m->build_id < 0)
 			goto oom;
 	}
+	/* remapFunctionIDs: functions in order of first use by a location */
+	uint64_t nfn = 0;
 	for (size_t k = 0; k < norder; k++) {
 		struct legacy_loc *l = &lp->locs[order[k]];
-		if (!cprof__profile_add_location(p, l->mapping >= 0 ? (uint64_t)l->mapping + 1 : 0, l->addr, NULL, 0))
+		if (l->fn >= 0 && !lp->fns[l->fn].id) {
+			struct legacy_fn *f = &lp->fns[l->fn];
+			f->id = ++nfn;
+			if (!cprof__profile_add_function(p, f->name, f->name, f->file, 0))
+				goto oom;
+		}
+	}
+	for (size_t k = 0; k < norder; k++) {
+		struct legacy_loc *l = &lp->locs[order[k]];
+		struct pp_line ln = {l->fn >= 0 ? lp->fns[l->fn].id : 0, l->line, 0};
+		if (!cprof__profile_add_location(p, l->mapping >= 0 ? (uint64_t)l->mapping + 1 : 0,
+						 h->no_addresses || l->named ? 0 : l->addr, &ln, l->fn >= 0 ? 1 : 0))
 			goto oom;
 	}
 	size_t maxn = 1;
@@ -675,7 +729,7 @@ GET(get64b, 8, (uint64_t)b[7] | (uint64_t)b[6] << 8 | (uint64_t)b[5] << 16 | (ui
 	(uint64_t)b[3] << 32 | (uint64_t)b[2] << 40 | (uint64_t)b[1] << 48 | (uint64_t)b[0] << 56)
 
 /* parseCPUSamples; returns 0, 1 (unrecognized) or -ENOMEM. */
-static int parse_samples(struct legacy *lp, const uint8_t **b, size_t *n, getword get, int64_t period)
+static int parse_samples(struct legacy *lp, const uint8_t **b, size_t *n, getword get, int64_t period, bool adjust)
 {
 	while (*n > 0) {
 		bool ok = true;
@@ -699,7 +753,7 @@ static int parse_samples(struct legacy *lp, const uint8_t **b, size_t *n, getwor
 		}
 		int rc = 0;
 		for (uint64_t i = 0; i < nstk && rc == 0; i++)
-			rc = cprof__legacy_loc(lp, i > 0 ? addrs[i] - 1 : addrs[i], &sl[i]);
+			rc = cprof__legacy_loc(lp, adjust && i > 0 ? addrs[i] - 1 : addrs[i], &sl[i]);
 		int64_t v[2] = {(int64_t)count, (int64_t)(count * (uint64_t)period)};
 		if (rc == 0)
 			rc = cprof__legacy_add_sample(lp, sl, (size_t)nstk, v, 2, false, 0);
@@ -762,22 +816,39 @@ struct profile *cprof__source_legacy_cpu(const uint8_t *data, size_t len, bool *
 			h[i] = gets[g](&b, &n, &ok);
 		if (!ok || h[0] != 0 || h[1] != 3 || h[3] == 0 || h[4] != 0)
 			continue;
-		if (h[2] == 1) {
-			*recognized = true;
-			snprintf(err, errlen, "parsing profile: Java CPU profiles are not supported");
-			return NULL;
-		}
-		if (h[2] != 0)
+		if (h[2] != 0 && h[2] != 1)
 			continue;
+		bool java = h[2] == 1;
 		struct legacy lp = {0};
 		int64_t period = (int64_t)(h[3] * 1000);
-		int rc = parse_samples(&lp, &b, &n, gets[g], period);
+		int rc = parse_samples(&lp, &b, &n, gets[g], period, !java);
 		if (rc == 1) {
 			/* not this format after all: pprof goes on to the text formats */
 			cprof__legacy_release(&lp);
 			return NULL;
 		}
 		*recognized = true;
+		struct legacy_header hd = {
+			.types = {{"samples", "count"}, {"cpu", "nanoseconds"}},
+			.ntypes = 2,
+			.period_type = "cpu",
+			.period_unit = "nanoseconds",
+			.period = period,
+			.drop_frames = "ProfileData::Add|ProfileData::prof_handler|CpuProfiler::prof_handler|"
+				       "__pthread_sighandler|__restore",
+			.drop_dup_leaf = !java,
+			.no_addresses = java,
+		};
+		if (java) {
+			/* javaCPUProfile: no handler frames, names from the text after the samples */
+			struct profile *p = NULL;
+			if (rc < 0)
+				snprintf(err, errlen, "out of memory");
+			else if (cprof__legacy_java_locations(&lp, (const char *)b, n, err, errlen) == 0)
+				p = cprof__legacy_build(&lp, &hd, err, errlen);
+			cprof__legacy_release(&lp);
+			return p;
+		}
 		if (rc == 0)
 			rc = strip_handler_frames(&lp);
 		if (rc < 0) {
@@ -791,16 +862,6 @@ struct profile *cprof__source_legacy_cpu(const uint8_t *data, size_t len, bool *
 			cprof__legacy_release(&lp);
 			return NULL;
 		}
-		struct legacy_header hd = {
-			.types = {{"samples", "count"}, {"cpu", "nanoseconds"}},
-			.ntypes = 2,
-			.period_type = "cpu",
-			.period_unit = "nanoseconds",
-			.period = period,
-			.drop_frames = "ProfileData::Add|ProfileData::prof_handler|CpuProfiler::prof_handler|"
-				       "__pthread_sighandler|__restore",
-			.drop_dup_leaf = true,
-		};
 		struct profile *p = cprof__legacy_build(&lp, &hd, err, errlen);
 		cprof__legacy_release(&lp);
 		return p;

@@ -22,6 +22,15 @@ struct legacy_loc {
 	uint64_t addr;
 	long mapping; /* index into maps, or -1 */
 	uint64_t id;  /* 1.. in order of first use by a sample; 0 unused */
+	long fn;      /* Java profiles: index into fns, or -1 */
+	int64_t line;
+	bool named;   /* Java profiles: named by the text, its address dropped */
+};
+
+/* A function named by a Java profile's location text. */
+struct legacy_fn {
+	char *name, *file;
+	uint64_t id;
 };
 
 struct legacy_sample {
@@ -46,6 +55,8 @@ struct legacy {
 	size_t nsamples, capsamples;
 	struct legacy_map *maps;
 	size_t nmaps, capmaps;
+	struct legacy_fn *fns;
+	size_t nfns, capfns;
 };
 
 void cprof__legacy_release(struct legacy *lp);
@@ -53,9 +64,21 @@ void cprof__legacy_release(struct legacy *lp);
 /* Index of the location at addr (added when new) in *idx. 0 or -ENOMEM. */
 int cprof__legacy_loc(struct legacy *lp, uint64_t addr, size_t *idx);
 
+/* Index of the location at addr, if there is one. */
+bool cprof__legacy_find(const struct legacy *lp, uint64_t addr, size_t *idx);
+
 /* Append a sample; loc (n indices) and v (nv <= 4 values) are copied. 0 or -ENOMEM. */
 int cprof__legacy_add_sample(struct legacy *lp, const size_t *loc, size_t n, const int64_t *v, size_t nv,
 			     bool has_bytes, int64_t bytes);
+
+/* The function called name (n bytes), added with file when new, in *idx. 0 or -ENOMEM. */
+int cprof__legacy_fn(struct legacy *lp, const char *name, size_t n, const char *file, size_t fn, long *idx);
+
+/*
+ * parseJavaLocations (legacy_text.c): "0xADDR function (file:line)" lines
+ * name the locations at ADDR. 0, or -1 with a reason in err.
+ */
+int cprof__legacy_java_locations(struct legacy *lp, const char *b, size_t n, char *err, size_t errlen);
 
 /* Go's bufio.Scanner with ScanLines over a buffer (64 KiB tokens at most). */
 struct legacy_scan {
@@ -89,6 +112,7 @@ struct legacy_header {
 	int64_t period, duration_nanos;
 	const char *drop_frames, *keep_frames;
 	bool drop_dup_leaf; /* cleanupDuplicateLocations (CPU, threads) */
+	bool no_addresses;  /* Aggregate(address = false): Java profiles */
 };
 
 /*

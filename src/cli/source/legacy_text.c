@@ -12,13 +12,16 @@
  *   parseThread      "--- threadz N ---" / "--- Thread X (name: n/N) stack: ---"
  *   parseContention  "--- contention:", "--- mutex:", "--- contentionz "
  *                    with cycles/second and sampling period unsampling
+ *   parseJavaProfile "--- heapz 1 ---", "--- contentionz 1 ---" with
+ *                    format=java, functions named by "0xADDR name
+ *                    (File.java:N)" lines (also for legacy.c's Java CPU
+ *                    profiles), addresses dropped
  *
  * each followed by the memory-map text legacy.c parses. Lines, regular
  * expressions (rx.c), number syntax, error words and the heuristics
  * (addresses moved back by one onto the call, duplicate leaves, the
  * frames pprof drops for each kind) are pprof's, so `cprof pprof -raw`
- * prints what `go tool pprof -raw` prints. Java profiles ("--- heapz 1
- * ---" and the like) are not read. Nothing here symbolizes.
+ * prints what `go tool pprof -raw` prints. Nothing here symbolizes.
  */
 #include <errno.h>
 #include <math.h>
@@ -231,10 +234,13 @@ static int64_t wrap_mul(int64_t a, int64_t b)
 }
 
 /*
- * parseHexAddresses: every 0x[0-9a-f]+ in s, moved back by one (all but
- * the first when keep_leaf), as locations in c->ids. OK or FAILED.
+ * parseHexAddresses: every 0x[0-9a-f]+ in s, moved back by one onto the
+ * call (all, all but the leaf, or none), as locations in c->ids (after
+ * those there when append). OK or FAILED.
  */
-static int hex_addresses(struct ctx *c, const char *s, size_t n, const char *line, size_t linen, bool keep_leaf,
+enum { ADJUST_ALL, ADJUST_CALLERS, ADJUST_NONE };
+
+static int hex_addresses(struct ctx *c, const char *s, size_t n, const char *line, size_t linen, int adjust,
 			 bool append)
 {
 	if (!append)
@@ -267,7 +273,7 @@ static int hex_addresses(struct ctx *c, const char *s, size_t n, const char *lin
 			c->ids = ni;
 			c->capids = cap;
 		}
-		if (!(keep_leaf && c->nids == 0))
+		if (adjust == ADJUST_ALL || (adjust == ADJUST_CALLERS && c->nids > 0))
 			a--;
 		if (cprof__legacy_loc(&c->lp, a, &c->ids[c->nids]) < 0)
 			return oom(c);
@@ -409,7 +415,7 @@ static int parse_heap(struct ctx *c, struct profile **out)
 			rc = heap_values(c, &g[1], &g[2], "inuse", l, n, v2, period, v + nv, &blocksize);
 		nv += 2;
 		if (rc == OK)
-			rc = hex_addresses(c, g[5].s, g[5].n, l, n, false, false);
+			rc = hex_addresses(c, g[5].s, g[5].n, l, n, ADJUST_ALL, false);
 		if (rc == OK && cprof__legacy_add_sample(&c->lp, c->ids, c->nids, v, nv, true, blocksize) < 0)
 			rc = oom(c);
 	}
@@ -468,7 +474,7 @@ static int parse_count(struct ctx *c, struct profile **out)
 			rc = oom(c);
 		else if (mm == 0 || parse_int(g[1].s, g[1].n, 0, &v) != 0)
 			rc = fail(c, "malformed profile format");
-		else if ((rc = hex_addresses(c, g[2].s, g[2].n, l, n, false, false)) != OK)
+		else if ((rc = hex_addresses(c, g[2].s, g[2].n, l, n, ADJUST_ALL, false)) != OK)
 			rc = fail(c, "malformed profile format"); /* ParseUint's error becomes errMalformed */
 		else if (cprof__legacy_add_sample(&c->lp, c->ids, c->nids, &v, 1, false, 0) < 0)
 			rc = oom(c);
@@ -519,7 +525,7 @@ static int thread_sample(struct ctx *c, const char **line, size_t *n)
 			same = true;
 			continue;
 		}
-		if (hex_addresses(c, l, ln, l, ln, true, true) != OK)
+		if (hex_addresses(c, l, ln, l, ln, ADJUST_CALLERS, true) != OK)
 			return FAILED;
 	}
 	if (scan_error(c) != OK)
@@ -667,7 +673,7 @@ static int parse_contention(struct ctx *c, struct profile **out)
 				v2 = wrap_mul(v2, period);
 			}
 			int64_t v[2] = {v2, v1};
-			if ((rc = hex_addresses(c, g[3].s, g[3].n, l, n, false, false)) != OK)
+			if ((rc = hex_addresses(c, g[3].s, g[3].n, l, n, ADJUST_ALL, false)) != OK)
 				break;
 			if (cprof__legacy_add_sample(&c->lp, c->ids, c->nids, v, 2, false, 0) < 0) {
 				rc = oom(c);
@@ -697,11 +703,247 @@ static int parse_contention(struct ctx *c, struct profile **out)
 	return *out ? OK : FAILED;
 }
 
+/* ---- parseJavaProfile: "--- heapz 1 ---" and "--- contentionz 1 ---" ---- */
+
+static const char java_attr_re[] = "([\\w ]+)=([\\w ]+)";
+static const char java_sample_re[] = " *(\\d+) +(\\d+) +@ +([ x0-9a-f]*)";
+static const char java_loc_re[] = "^\\s*0x([[:xdigit:]]+)\\s+(.*)\\s*$";
+static const char java_file_line_re[] = "^(.*)\\s+\\((.+):(-?[[:digit:]]+)\\)$";
+static const char java_path_re[] = "^(.*)\\s+\\((.*)\\)$";
+
+/* strconv's message for a ParseInt/ParseUint error (1 syntax, 2 range). */
+static void num_error(char *buf, size_t cap, const char *fn, const char *s, size_t n, int e)
+{
+	char nb[128];
+	snprintf(buf, cap, "strconv.%s: parsing \"%s\": %s", fn, gstr(s, n, nb, sizeof(nb)),
+		 e == 2 ? "value out of range" : "invalid syntax");
+}
+
+/* The next line of b (up to '\n', which must be there), trimmed; false at the end. */
+static bool next_line(const char **b, size_t *n, const char **l, size_t *ln, size_t *adv)
+{
+	const char *nl = memchr(*b, '\n', *n);
+	if (!nl)
+		return false;
+	*l = *b;
+	*ln = (size_t)(nl - *b);
+	*adv = *ln + 1;
+	cprof__legacy_trim(l, ln);
+	return true;
+}
+
+static bool str_is(const char *s, size_t n, const char *want)
+{
+	return n == strlen(want) && memcmp(s, want, n) == 0;
+}
+
+int cprof__legacy_java_locations(struct legacy *lp, const char *b, size_t n, char *err, size_t errlen)
+{
+	struct ctx c = {.err = err, .errlen = errlen};
+	struct rx *loc_re = cprof__rx_new(java_loc_re), *fl_re = cprof__rx_new(java_file_line_re),
+		  *path_re = cprof__rx_new(java_path_re);
+	int rc = loc_re && fl_re && path_re ? OK : oom(&c);
+	while (rc == OK && n > 0) {
+		/* bufio.Reader.ReadString('\n'): the last line may lack it */
+		const char *nl = memchr(b, '\n', n);
+		size_t len = nl ? (size_t)(nl - b) + 1 : n;
+		const char *l = b;
+		size_t ln = len;
+		b += len, n -= len;
+		cprof__legacy_trim(&l, &ln);
+		struct rx_group g[4];
+		int m = ln ? cprof__rx_find(loc_re, l, ln, g) : 0;
+		if (m <= 0) {
+			if (m < 0)
+				rc = oom(&c);
+			continue;
+		}
+		uint64_t addr = 0;
+		bool over = false;
+		for (size_t i = 0; i < g[1].n; i++) {
+			char h = g[1].s[i];
+			over |= (addr >> 60) != 0;
+			addr = addr << 4 | (uint64_t)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+		}
+		if (over) {
+			char lb[512], msg[256];
+			num_error(msg, sizeof(msg), "ParseUint", g[1].s, g[1].n, 2);
+			rc = fail(&c, "parsing sample %s: %s", gstr(l, ln, lb, sizeof(lb)), msg);
+			break;
+		}
+		/* only addresses samples use: the table finds them without adding */
+		size_t idx;
+		if (!cprof__legacy_find(lp, addr, &idx))
+			continue;
+		const char *fn = g[2].s, *file = "";
+		size_t fnn = g[2].n, filen = 0;
+		int64_t line = 0;
+		struct rx_group f[4];
+		int mf = cprof__rx_find(fl_re, g[2].s, g[2].n, f), mp = 0;
+		if (mf == 1) {
+			int64_t v;
+			fn = f[1].s, fnn = f[1].n, file = f[2].s, filen = f[2].n;
+			if (parse_int(f[3].s, f[3].n, 10, &v) == 0 && v > 0)
+				line = v;
+		} else if (mf == 0 && (mp = cprof__rx_find(path_re, g[2].s, g[2].n, f)) == 1) {
+			/* a shared library's path: filepath.Base */
+			fn = f[1].s, fnn = f[1].n, file = f[2].s, filen = f[2].n;
+			while (filen > 1 && file[filen - 1] == '/')
+				filen--;
+			const char *slash = filen ? memrchr(file, '/', filen) : NULL;
+			if (filen == 0)
+				file = ".", filen = 1;
+			else if (slash && !(filen == 1 && file[0] == '/'))
+				filen -= (size_t)(slash + 1 - file), file = slash + 1;
+		} else if (mf == 0 && mp == 0 && memmem(g[2].s, g[2].n, "generated stub/JIT", 18)) {
+			fn = "STUB", fnn = 4;
+		}
+		if (mf < 0 || mp < 0) {
+			rc = oom(&c);
+			break;
+		}
+		long fi;
+		if (cprof__legacy_fn(lp, fn, fnn, file, filen, &fi) < 0) {
+			rc = oom(&c);
+			break;
+		}
+		lp->locs[idx].fn = fi;
+		lp->locs[idx].line = line;
+		lp->locs[idx].named = true;
+	}
+	cprof__rx_free(loc_re);
+	cprof__rx_free(fl_re);
+	cprof__rx_free(path_re);
+	return rc == OK ? 0 : -1;
+}
+
+static int parse_java(struct ctx *c, struct profile **out)
+{
+	const char *b = c->s.b;
+	size_t n = c->s.n;
+	const char *nl = memchr(b, '\n', n);
+	if (!nl)
+		return UNRECOGNIZED;
+	const char *h = b;
+	size_t hn = (size_t)(nl - b) + 1;
+	cprof__legacy_trim(&h, &hn);
+	bool heap = str_is(h, hn, "--- heapz 1 ---");
+	if (!heap && !str_is(h, hn, "--- contentionz 1 ---"))
+		return UNRECOGNIZED;
+	b = nl + 1, n -= (size_t)(nl + 1 - c->s.b);
+	struct legacy_header hd = {.period_type = "", .period_unit = ""};
+	char unit[256] = "";
+	int64_t period = 0, duration = 0;
+	/* parseJavaHeader: "attribute = value" lines */
+	const char *l;
+	size_t ln, adv;
+	while (next_line(&b, &n, &l, &ln, &adv)) {
+		if (ln) {
+			struct rx_group g[3];
+			int m = find(c, java_attr_re, l, ln, g);
+			if (m < 0)
+				return FAILED;
+			if (m == 0)
+				break;
+			const char *k = g[1].s, *v = g[2].s;
+			size_t kn = g[1].n, vn = g[2].n;
+			cprof__legacy_trim(&k, &kn);
+			cprof__legacy_trim(&v, &vn);
+			if (str_is(k, kn, "format")) {
+				if (!str_is(v, vn, "java"))
+					return UNRECOGNIZED;
+			} else if (str_is(k, kn, "resolution")) {
+				snprintf(unit, sizeof(unit), "%.*s", (int)vn, v);
+				hd.ntypes = 2;
+			} else if (!heap && (str_is(k, kn, "sampling period") || str_is(k, kn, "ms since reset"))) {
+				int64_t x;
+				int e = parse_int(v, vn, 0, &x);
+				if (e) {
+					char lb[512], msg[256];
+					num_error(msg, sizeof(msg), "ParseInt", v, vn, e);
+					return fail(c, "failed to parse attribute %s: %s", gstr(l, ln, lb, sizeof(lb)), msg);
+				}
+				if (kn == strlen("sampling period")) {
+					period = x;
+					hd.period_type = "contentions", hd.period_unit = "count";
+				} else {
+					duration = wrap_mul(x, 1000 * 1000);
+				}
+			} else {
+				return UNRECOGNIZED;
+			}
+		}
+		b += adv, n -= adv;
+	}
+	/* parseJavaSamples: "count value @ 0x..." (Java's order is inverted) */
+	struct rx *re = cprof__rx_new(java_sample_re);
+	int rc = re ? OK : oom(c);
+	while (rc == OK && next_line(&b, &n, &l, &ln, &adv)) {
+		if (ln) {
+			struct rx_group g[4];
+			int m = cprof__rx_find(re, l, ln, g);
+			if (m <= 0) {
+				rc = m < 0 ? oom(c) : OK;
+				break;
+			}
+			if ((rc = hex_addresses(c, g[3].s, g[3].n, l, ln, ADJUST_NONE, false)) != OK)
+				break;
+			int64_t v[2];
+			char lb[512], msg[256];
+			int e = parse_int(g[2].s, g[2].n, 0, &v[0]);
+			if (!e)
+				e = parse_int(g[1].s, g[1].n, 0, &v[1]);
+			if (e) {
+				const struct rx_group *bad = parse_int(g[2].s, g[2].n, 0, &v[0]) ? &g[2] : &g[1];
+				num_error(msg, sizeof(msg), "ParseInt", bad->s, bad->n, e);
+				rc = fail(c, "parsing sample %s: %s", gstr(l, ln, lb, sizeof(lb)), msg);
+				break;
+			}
+			int64_t bytes = 0;
+			if (heap) {
+				if (v[0] == 0) {
+					rc = fail(c, "parsing sample %s: second value must be non-zero",
+						  gstr(l, ln, lb, sizeof(lb)));
+					break;
+				}
+				bytes = v[1] / v[0];
+				scale_heap(&v[0], &v[1], 524288);
+			} else if (period != 0) {
+				v[0] = wrap_mul(v[0], period);
+				v[1] = wrap_mul(v[1], period);
+			}
+			if (rc == OK && cprof__legacy_add_sample(&c->lp, c->ids, c->nids, v, 2, heap, bytes) < 0)
+				rc = oom(c);
+		}
+		b += adv, n -= adv;
+	}
+	cprof__rx_free(re);
+	if (rc != OK)
+		return rc;
+	if (cprof__legacy_java_locations(&c->lp, b, n, c->err, c->errlen) < 0)
+		return FAILED;
+	if (hd.ntypes == 0 && c->lp.nsamples > 0) {
+		/* Aggregate's CheckValid */
+		return fail(c, "missing sample type information");
+	}
+	hd.types[0][0] = heap ? "inuse_objects" : "contentions";
+	hd.types[0][1] = "count";
+	hd.types[1][0] = heap ? "inuse_space" : "delay";
+	hd.types[1][1] = unit;
+	hd.period = period;
+	hd.duration_nanos = duration;
+	hd.drop_frames = hd.ntypes ? (heap ? alloc_rx : lock_rx) : cpu_rx;
+	hd.keep_frames = hd.ntypes && heap ? alloc_skip_rx : NULL;
+	hd.no_addresses = true;
+	*out = cprof__legacy_build(&c->lp, &hd, c->err, c->errlen);
+	return *out ? OK : FAILED;
+}
+
 struct profile *cprof__source_legacy_text(const uint8_t *data, size_t len, bool *recognized,
 					  char *err, size_t errlen)
 {
 	static int (*const parsers[])(struct ctx *, struct profile **) = {
-		parse_heap, parse_count, parse_thread, parse_contention,
+		parse_heap, parse_count, parse_thread, parse_contention, parse_java,
 	};
 	*recognized = false;
 	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {

@@ -7,9 +7,9 @@
  * delay 1234, count 5.
  *
  * The syntax is a subset of Go's: literals, '.', classes ("[...]", "[^...]",
- * ranges, "[:digit:]"-style names, \d \s \S inside or out), groups "(...)"
- * and "(?:...)", '|', greedy '*', '+', '?', and the anchors '^', "\A", "\z"
- * (no multi-line mode). \s is Go's ASCII [\t\n\f\r ]. Matching works on
+ * ranges, "[:digit:]"-style names, \d \s \S \w inside or out), groups
+ * "(...)" and "(?:...)", '|', greedy '*', '+', '?', and the anchors '^',
+ * '$', "\A", "\z" (no multi-line mode: '$' is the end of the text). \s is Go's ASCII [\t\n\f\r ]. Matching works on
  * bytes: the classes used here accept every byte of a multi-byte character
  * or none, so the matches are Go's.
  *
@@ -110,8 +110,12 @@ static void class_escape(char c, uint8_t *set)
 	case 'S':
 		set_add(t, '\t'), set_add(t, '\n'), set_add(t, '\f'), set_add(t, '\r'), set_add(t, ' ');
 		break;
+	case 'w':
+	case 'W':
+		set_range(t, '0', '9'), set_range(t, 'A', 'Z'), set_range(t, 'a', 'z'), set_add(t, '_');
+		break;
 	}
-	if (c == 'D' || c == 'S')
+	if (c == 'D' || c == 'S' || c == 'W')
 		set_invert(t);
 	for (int i = 0; i < 32; i++)
 		set[i] |= t[i];
@@ -158,7 +162,7 @@ static int parse_class(struct parser *ps)
 		unsigned lo = (unsigned char)*ps->s++;
 		if (lo == '\\') {
 			char e = *ps->s++;
-			if (e == 'd' || e == 'D' || e == 's' || e == 'S') {
+			if (strchr("dDsSwW", e) && e) {
 				class_escape(e, set);
 				continue;
 			}
@@ -220,6 +224,8 @@ static int parse_atom(struct parser *ps)
 		return parse_class(ps);
 	case '^':
 		return new_node(ps, N_BEGIN, 0, 0);
+	case '$':
+		return new_node(ps, N_END, 0, 0);
 	case '.':
 		id = new_node(ps, N_CLASS, 0, 0);
 		if (id >= 0) {
@@ -240,7 +246,7 @@ static int parse_atom(struct parser *ps)
 		id = new_node(ps, N_CLASS, 0, 0);
 		if (id < 0)
 			return -1;
-		if (e == 'd' || e == 'D' || e == 's' || e == 'S')
+		if (strchr("dDsSwW", e))
 			class_escape(e, ps->nodes[id].set);
 		else
 			set_add(ps->nodes[id].set, (unsigned char)e);

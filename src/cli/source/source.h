@@ -104,7 +104,7 @@ struct profile *cprof__source_folded_read(const char *path, char *err, size_t er
 
 /*
  * gperftools' binary CPU profile (any word size and byte order, as pprof's
- * parseCPU accepts it). Returns NULL and sets *recognized = false when the
+ * parseCPU accepts it; also with a Java header). Returns NULL and sets *recognized = false when the
  * header is not one; NULL with a reason when it is but is malformed.
  */
 struct profile *cprof__source_legacy_cpu(const uint8_t *data, size_t len, bool *recognized,
@@ -114,8 +114,9 @@ struct profile *cprof__source_legacy_cpu(const uint8_t *data, size_t len, bool *
  * pprof's legacy text formats (legacy_text.c): heap profiles ("heap
  * profile: ..." with heap, heap_v2, heapz_v2 and heapprofile rates,
  * growthz, fragmentationz), Go's count profiles ("goroutine profile: total
- * N"), threadz dumps and contention profiles ("--- contention:", "---
- * mutex:", "--- contentionz "), each with the memory map that may follow.
+ * N"), threadz dumps, contention profiles ("--- contention:", "---
+ * mutex:", "--- contentionz "), each with the memory map that may follow,
+ * and Java's heapz and contentionz texts.
  * Returns NULL and sets *recognized = false when the bytes are none of
  * them; NULL with a reason ("parsing profile: ...") when one of them
  * rejects them.
