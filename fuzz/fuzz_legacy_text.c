@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		broken("a profile from an unrecognized input", NULL);
 	if (cprof__profile_validate(p, err, sizeof(err)) < 0)
 		broken("profile fails validation", err);
-	if (p->nsample_type < 1 || p->nsample_type > 4)
+	/* a Java profile without "resolution" and without samples has none */
+	if (p->nsample_type > 4 || (p->nsample_type == 0 && p->nsample > 0))
 		broken("not one to four sample types", NULL);
 	for (size_t i = 0; i < p->nsample; i++) {
 		if (p->sample[i].nvalue != p->nsample_type)
