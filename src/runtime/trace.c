@@ -82,6 +82,7 @@ CPROF_API volatile int cprof__trace_on;
 
 static struct {
 	atomic_flag lock;            /* spinlock: pool, queue, defs, registry (short sections) */
+	atomic_int forking;          /* a fork's prepare hook holds or wants the lock */
 	struct tbuf *pool;           /* mmapped once, never unmapped */
 	struct tbuf *free_list;
 	struct tbuf *q_head, *q_tail;
@@ -124,6 +125,28 @@ static void spin_lock(void)
 	__asm__ volatile("" ::: "memory");
 	while (atomic_flag_test_and_set_explicit(&T.lock, memory_order_acquire))
 		__builtin_ia32_pause();
+}
+
+/*
+ * The lock for an event's way (a name to intern, a buffer to take), which
+ * may be taken while the thread holds other locks (the program's, another
+ * module's, a signal handler's): while a fork is under way (its prepare
+ * hook holds the lock while the other modules' hooks take theirs) it gives
+ * up, and the event is dropped, rather than wait. False then.
+ */
+static bool spin_lock_event(void)
+{
+	me.in_lock++;
+	__asm__ volatile("" ::: "memory");
+	while (atomic_flag_test_and_set_explicit(&T.lock, memory_order_acquire)) {
+		if (atomic_load_explicit(&T.forking, memory_order_relaxed)) {
+			__asm__ volatile("" ::: "memory");
+			me.in_lock--;
+			return false;
+		}
+		__builtin_ia32_pause();
+	}
+	return true;
 }
 
 static void spin_unlock(void)
@@ -221,7 +244,8 @@ static uint32_t intern_slow(const char *s, const char **recp)
 	for (size_t probe = 0; probe < STR_SLOTS; probe++, i = (i + 1) & (STR_SLOTS - 1)) {
 		const char *e = atomic_load_explicit(&S.slot[i], memory_order_acquire);
 		if (!e) {
-			spin_lock();
+			if (!spin_lock_event())
+				return 0;
 			e = atomic_load_explicit(&S.slot[i], memory_order_relaxed);
 			if (e) {
 				spin_unlock();
@@ -332,7 +356,10 @@ static uint8_t *reserve_slow(size_t n)
 	if (!me.tid)
 		me.tid = gettid_();
 	bool fresh_thread = false, first = false;
-	spin_lock();
+	if (!spin_lock_event()) {
+		atomic_fetch_add(&T.dropped, 1);
+		return NULL;
+	}
 	/* Read under the lock the stopper flips it under: a thread that registers
 	 * in a running session is then found by the stopper's scan. */
 	unsigned gen = T.gen;
@@ -1551,8 +1578,40 @@ void cprof__trace_after_failed_exec(void)
 	exec_path[0] = 0;
 }
 
+/*
+ * fork: the recorder's spinlock guards the buffer pool and queue, the
+ * registry and the string definitions. A fork while another thread held
+ * it would give the child those half changed; so the forking thread takes
+ * it first (after the symbolization session lock, the order a session
+ * takes them in: cprof__sym_fork_prepare) and the child starts from a
+ * whole state. Its sections are short and never wait for another lock.
+ * But an event may need it while its thread holds another lock (a traced
+ * wait records once it holds the lock it waited for, a CPU sample's
+ * handler interrupts anything), and the fork's other prepare hooks, run
+ * after this one or before, take other modules' locks: so while the fork
+ * is under way, an event's way to the lock gives up and the event is
+ * dropped and counted (spin_lock_event); only the writer, start and stop
+ * and a thread's exit, which hold no other lock, wait for it.
+ */
+static void atfork_prepare(void)
+{
+	cprof__sym_fork_prepare();
+	atomic_store(&T.forking, 1);
+	spin_lock();
+}
+
+static void atfork_parent(void)
+{
+	spin_unlock();
+	atomic_store(&T.forking, 0);
+	cprof__sym_fork_parent();
+}
+
 static void atfork_child(void)
 {
+	spin_unlock();
+	atomic_store(&T.forking, 0);
+	cprof__sym_fork_child();
 	/* The writer thread does not exist in the child: tracing is off there. */
 	cprof__trace_on = 0;
 	T.flight = false; /* the parent's last moments are the parent's */
@@ -1572,7 +1631,6 @@ static void atfork_child(void)
 		T.free_list = b;
 	}
 	T.q_tail = NULL;
-	atomic_flag_clear(&T.lock);
 	pthread_mutex_init(&T.api_lock, NULL);
 	if (owned_fd >= 0)
 		close(owned_fd);
@@ -1708,7 +1766,7 @@ void cprof__trace_start_from_env(void)
 	static bool once;
 	if (!once) {
 		once = true;
-		pthread_atfork(NULL, NULL, atfork_child);
+		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 		atexit(at_exit);
 	}
 	/* Threads register as they start, so that a CPU sample can be recorded on any of them. */
