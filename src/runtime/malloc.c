@@ -125,6 +125,13 @@ static void *stub_calloc(size_t n, size_t m);
 static void *stub_realloc(void *p, size_t n);
 static void *stub_memalign(size_t a, size_t n);
 
+/* What malloc does besides forwarding (real.malloc_mode), from the hook word. */
+enum {
+	MALLOC_COUNTDOWN = 0, /* sampling and nothing else: count the thread's bytes down */
+	MALLOC_FORWARD = 1,   /* no hook: straight to the allocator (and, before resolving, to the stubs) */
+	MALLOC_GENERAL = 2,   /* counting, the arena, or sampled blocks live with sampling stopped */
+};
+
 /*
  * What every wrapper reads, in one cache line: the forwarding pointers and
  * the private arena's range (arena.c), which free tests on every call while
@@ -150,7 +157,7 @@ struct real {
 };
 
 static struct real real __attribute__((aligned(64))) = {
-	.free_fast = stub_free,
+	.malloc_mode = MALLOC_FORWARD, .free_fast = stub_free,
 	.free = stub_free, .malloc = stub_malloc, .calloc = stub_calloc, .realloc = stub_realloc,
 	.memalign = stub_memalign,
 };
@@ -460,13 +467,6 @@ static __attribute__((noinline)) void *malloc_slow(unsigned h, size_t n, bool co
 	void *p = pe.hp.node ? hdr_alloc(n, 16, false, &off) : real.malloc(n);
 	return end(&pe, p, off);
 }
-
-/* What malloc does besides forwarding (real.malloc_mode), from the hook word. */
-enum {
-	MALLOC_COUNTDOWN = 0, /* sampling and nothing else: count the thread's bytes down */
-	MALLOC_FORWARD = 1,   /* no hook: straight to the allocator */
-	MALLOC_GENERAL = 2,   /* counting, the arena, or sampled blocks live with sampling stopped */
-};
 
 /* free's fast path while counting. */
 static void free_counting(void *p)
