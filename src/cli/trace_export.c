@@ -19,6 +19,7 @@
 #include "cli/trace_read.h"
 #include "cli/trace_views.h"
 #include "common/buf.h"
+#include "common/hash.h"
 #include "proto/pb.h"
 #include "proto/profile.h"
 #include "runtime/trace.h"
@@ -32,21 +33,6 @@ struct kmap {
 	uint8_t *used;
 	size_t cap, n;
 };
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t hash_bytes(const char *s, size_t n, uint64_t h)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
 
 static void kmap_free(struct kmap *m)
 {
@@ -64,7 +50,7 @@ static ssize_t kmap_find(const struct kmap *m, uint64_t key)
 {
 	if (!m->cap)
 		return -1;
-	for (size_t i = mix(key) & (m->cap - 1); m->used[i]; i = (i + 1) & (m->cap - 1))
+	for (size_t i = cprof__hash_mix(key) & (m->cap - 1); m->used[i]; i = (i + 1) & (m->cap - 1))
 		if (m->key[i] == key)
 			return (ssize_t)i;
 	return -1;
@@ -90,7 +76,7 @@ static ssize_t kmap_put(struct kmap *m, uint64_t key)
 		for (size_t i = 0; i < m->cap; i++) {
 			if (!m->used[i])
 				continue;
-			size_t j = mix(m->key[i]) & (nm.cap - 1);
+			size_t j = cprof__hash_mix(m->key[i]) & (nm.cap - 1);
 			while (nm.used[j])
 				j = (j + 1) & (nm.cap - 1);
 			nm.used[j] = 1;
@@ -105,7 +91,7 @@ static ssize_t kmap_put(struct kmap *m, uint64_t key)
 		free(m->used);
 		*m = nm;
 	}
-	size_t j = mix(key) & (m->cap - 1);
+	size_t j = cprof__hash_mix(key) & (m->cap - 1);
 	while (m->used[j])
 		j = (j + 1) & (m->cap - 1);
 	m->used[j] = 1;
@@ -117,7 +103,7 @@ static ssize_t kmap_put(struct kmap *m, uint64_t key)
 /* Strings as keys: the key is the string's hash, then hash + 1, ... for others with that hash. */
 static ssize_t smap_put(struct kmap *m, const char *s, size_t n, int *added)
 {
-	uint64_t h = hash_bytes(s, n, 1469598103934665603ULL);
+	uint64_t h = cprof__hash_bytes(s, n, CPROF_HASH_SEED);
 	ssize_t at;
 	for (;; h++) {
 		if ((at = kmap_find(m, h)) < 0)
@@ -743,7 +729,7 @@ static uint64_t pf_callstack(struct pf *p, const struct trace_stack *s)
 		const struct trace_frame *fr = &s->frames[i];
 		char hex[32];
 		uint64_t fn = iid_of(p, &p->cur->funcs, ID_FUNCTION_NAMES, fr->func[0] ? fr->func : frame_name(fr, hex, sizeof hex));
-		uint64_t key = mix(fr->pc ^ (fn << 40) ^ ((uint64_t)(uint32_t)fr->line << 20));
+		uint64_t key = cprof__hash_mix(fr->pc ^ (fn << 40) ^ ((uint64_t)(uint32_t)fr->line << 20));
 		ssize_t fat = kmap_put(&p->cur->frames, key);
 		if (fat < 0) {
 			free(ids);
@@ -988,7 +974,7 @@ static ssize_t pprof_locations(struct pprof_build *b, const struct trace_stack *
 			j++;
 		uint64_t key = s->frames[i].pc;
 		for (uint32_t k = i; k < j; k++)
-			key = hash_bytes(s->frames[k].func, strlen(s->frames[k].func), key * 31 + (uint64_t)s->frames[k].line);
+			key = cprof__hash_bytes(s->frames[k].func, strlen(s->frames[k].func), key * 31 + (uint64_t)s->frames[k].line);
 		ssize_t at = kmap_put(&b->locs, key);
 		if (at < 0)
 			return -1;

@@ -19,6 +19,7 @@
 
 #include "cli/trace_read.h"
 #include "common/buf.h"
+#include "common/hash.h"
 #include "cli/trace_views.h"
 #include "runtime/trace.h"
 
@@ -91,24 +92,6 @@ struct trace_views {
 	size_t nprof;
 };
 
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* The pool's copy of s; NULL on out of memory. */
 static const char *intern(struct strpool *sp, const char *s)
 {
@@ -122,7 +105,7 @@ static const char *intern(struct strpool *sp, const char *s)
 		for (size_t i = 0; i < sp->cap; i++) {
 			if (!sp->slot[i])
 				continue;
-			size_t j = hash_str(sp->slot[i]) & (nc - 1);
+			size_t j = cprof__hash_str(sp->slot[i]) & (nc - 1);
 			while (ns[j])
 				j = (j + 1) & (nc - 1);
 			ns[j] = sp->slot[i];
@@ -131,7 +114,7 @@ static const char *intern(struct strpool *sp, const char *s)
 		sp->slot = ns;
 		sp->cap = nc;
 	}
-	size_t j = hash_str(s) & (sp->cap - 1);
+	size_t j = cprof__hash_str(s) & (sp->cap - 1);
 	for (; sp->slot[j]; j = (j + 1) & (sp->cap - 1))
 		if (strcmp(sp->slot[j], s) == 0)
 			return sp->slot[j];
@@ -147,7 +130,7 @@ static const char *lookup(const struct strpool *sp, const char *s)
 {
 	if (!sp->cap)
 		return NULL;
-	for (size_t j = hash_str(s) & (sp->cap - 1); sp->slot[j]; j = (j + 1) & (sp->cap - 1))
+	for (size_t j = cprof__hash_str(s) & (sp->cap - 1); sp->slot[j]; j = (j + 1) & (sp->cap - 1))
 		if (strcmp(sp->slot[j], s) == 0)
 			return sp->slot[j];
 	return NULL;
@@ -292,7 +275,7 @@ static struct thread *thread_of(struct trace_views *v, int32_t tid)
 		for (size_t i = 0; i < v->capthreads; i++) {
 			if (!v->threads[i].tid)
 				continue;
-			size_t j = hash64((uint32_t)v->threads[i].tid) & (nc - 1);
+			size_t j = cprof__hash_mix((uint32_t)v->threads[i].tid) & (nc - 1);
 			while (nt[j].tid)
 				j = (j + 1) & (nc - 1);
 			nt[j] = v->threads[i];
@@ -303,7 +286,7 @@ static struct thread *thread_of(struct trace_views *v, int32_t tid)
 	}
 	/* tid 0 never names a thread; keep it apart from the empty slot mark. */
 	int32_t key = tid ? tid : INT32_MIN;
-	size_t j = hash64((uint32_t)key) & (v->capthreads - 1);
+	size_t j = cprof__hash_mix((uint32_t)key) & (v->capthreads - 1);
 	for (; v->threads[j].tid; j = (j + 1) & (v->capthreads - 1))
 		if (v->threads[j].tid == key)
 			return &v->threads[j];
@@ -326,7 +309,7 @@ static uint32_t path_of(struct trace_views *v, uint32_t parent, const char *name
 		if (!nh)
 			return 0;
 		for (uint32_t id = 1; id < v->npaths; id++) {
-			size_t j = hash64(((uint64_t)v->paths[id].parent << 32) ^ (uintptr_t)v->paths[id].name) & (nc - 1);
+			size_t j = cprof__hash_mix(((uint64_t)v->paths[id].parent << 32) ^ (uintptr_t)v->paths[id].name) & (nc - 1);
 			while (nh[j])
 				j = (j + 1) & (nc - 1);
 			nh[j] = id;
@@ -335,7 +318,7 @@ static uint32_t path_of(struct trace_views *v, uint32_t parent, const char *name
 		v->path_hash = nh;
 		v->cappath_hash = nc;
 	}
-	size_t j = hash64(((uint64_t)parent << 32) ^ (uintptr_t)name) & (v->cappath_hash - 1);
+	size_t j = cprof__hash_mix(((uint64_t)parent << 32) ^ (uintptr_t)name) & (v->cappath_hash - 1);
 	for (; v->path_hash[j]; j = (j + 1) & (v->cappath_hash - 1)) {
 		const struct rpath *p = &v->paths[v->path_hash[j]];
 		if (p->parent == parent && p->name == name)
@@ -411,7 +394,7 @@ static size_t task_find(struct trace_views *v, uint64_t id, int add)
 		for (size_t i = 0; i < v->captask_hash; i++) {
 			if (!v->task_idx[i])
 				continue;
-			size_t j = hash64(v->task_ids[i]) & (nc - 1);
+			size_t j = cprof__hash_mix(v->task_ids[i]) & (nc - 1);
 			while (nx[j])
 				j = (j + 1) & (nc - 1);
 			ni[j] = v->task_ids[i];
@@ -425,7 +408,7 @@ static size_t task_find(struct trace_views *v, uint64_t id, int add)
 	}
 	if (!v->captask_hash)
 		return 0;
-	size_t j = hash64(id) & (v->captask_hash - 1);
+	size_t j = cprof__hash_mix(id) & (v->captask_hash - 1);
 	for (; v->task_idx[j]; j = (j + 1) & (v->captask_hash - 1))
 		if (v->task_ids[j] == id)
 			return v->task_idx[j];
@@ -564,7 +547,7 @@ static int name_stats(const struct trace_span *s, size_t n, struct trace_name_st
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].begin_ns < 0 && s[i].end_ns >= 0)
 			continue; /* begun before the trace: its duration is unknown */
-		size_t j = hash64((uintptr_t)s[i].name) & (hcap - 1);
+		size_t j = cprof__hash_mix((uintptr_t)s[i].name) & (hcap - 1);
 		while (h[j] && st[h[j] - 1].name != s[i].name)
 			j = (j + 1) & (hcap - 1);
 		if (!h[j]) {
@@ -673,7 +656,7 @@ const struct trace_stack_total *cprof__trace_views_profile(struct trace_views *v
 		if (rname && !in_region(v, v->epx[i].path, rname))
 			continue;
 		uint64_t key = ((uint64_t)(e->stack ? e->stack->id + 1 : 0) << 8) | (uint64_t)(e->reason & 0xff);
-		size_t j = hash64(key) & (hcap - 1);
+		size_t j = cprof__hash_mix(key) & (hcap - 1);
 		for (; h[j]; j = (j + 1) & (hcap - 1)) {
 			const struct trace_stack_total *t = &v->prof[h[j] - 1];
 			if (t->stack == e->stack && t->reason == e->reason)

@@ -22,6 +22,7 @@
 
 #include "cli/trace_web.h"
 #include "common/buf.h"
+#include "common/hash.h"
 #include "runtime/trace.h"
 
 struct span {
@@ -147,22 +148,6 @@ struct trace_index {
 
 #define GROW(ix, arr, cap, need) (cprof__grow((void **)&(arr), &(cap), (need), sizeof(*(arr))) ? ((ix)->oom = 1, -1) : 0)
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
 /* ---- strings ---- */
 
 static int rehash_strings(struct trace_index *ix, size_t cap)
@@ -171,7 +156,7 @@ static int rehash_strings(struct trace_index *ix, size_t cap)
 	if (!h)
 		return -1;
 	for (size_t id = 1; id < ix->nstr; id++) {
-		size_t i = hash_bytes(ix->str[id], strlen(ix->str[id])) & (cap - 1);
+		size_t i = cprof__hash_bytes(ix->str[id], strlen(ix->str[id]), CPROF_HASH_SEED) & (cap - 1);
 		while (h[i])
 			i = (i + 1) & (cap - 1);
 		h[i] = (uint32_t)id;
@@ -190,7 +175,7 @@ static uint32_t intern_n(struct trace_index *ix, const char *s, size_t n)
 		ix->oom = 1;
 		return 0;
 	}
-	size_t i = hash_bytes(s, n) & (ix->caphash - 1);
+	size_t i = cprof__hash_bytes(s, n, CPROF_HASH_SEED) & (ix->caphash - 1);
 	for (; ix->strhash[i]; i = (i + 1) & (ix->caphash - 1)) {
 		const char *t = ix->str[ix->strhash[i]];
 		if (strncmp(t, s, n) == 0 && t[n] == 0)
@@ -232,7 +217,7 @@ static uint32_t intern(struct trace_index *ix, const char *s)
 		}
 		for (size_t j = 0; j < ix->cappc; j++)
 			if (ix->pkey[j]) {
-				size_t i = mix((uintptr_t)ix->pkey[j]) & (nc - 1);
+				size_t i = cprof__hash_mix((uintptr_t)ix->pkey[j]) & (nc - 1);
 				while (k[i])
 					i = (i + 1) & (nc - 1);
 				k[i] = ix->pkey[j];
@@ -244,7 +229,7 @@ static uint32_t intern(struct trace_index *ix, const char *s)
 		ix->pval = v;
 		ix->cappc = nc;
 	}
-	size_t i = mix((uintptr_t)s) & (ix->cappc - 1);
+	size_t i = cprof__hash_mix((uintptr_t)s) & (ix->cappc - 1);
 	for (; ix->pkey[i]; i = (i + 1) & (ix->cappc - 1))
 		if (ix->pkey[i] == s)
 			return ix->pval[i];
@@ -269,7 +254,7 @@ static struct thread *thread_of(struct trace_index *ix, int32_t tid)
 			return NULL;
 		}
 		for (size_t k = 0; k < ix->nth; k++) {
-			size_t i = mix((uint32_t)ix->th[k].tid) & (nc - 1);
+			size_t i = cprof__hash_mix((uint32_t)ix->th[k].tid) & (nc - 1);
 			while (m[i])
 				i = (i + 1) & (nc - 1);
 			m[i] = (int32_t)k + 1;
@@ -278,7 +263,7 @@ static struct thread *thread_of(struct trace_index *ix, int32_t tid)
 		ix->tidmap = m;
 		ix->captid = nc;
 	}
-	size_t i = mix((uint32_t)tid) & (ix->captid - 1);
+	size_t i = cprof__hash_mix((uint32_t)tid) & (ix->captid - 1);
 	for (; ix->tidmap[i]; i = (i + 1) & (ix->captid - 1))
 		if (ix->th[ix->tidmap[i] - 1].tid == tid) {
 			ix->last_th = (size_t)ix->tidmap[i] - 1;
@@ -299,7 +284,7 @@ static const struct thread *find_thread(const struct trace_index *ix, int32_t ti
 {
 	if (!ix->captid)
 		return NULL;
-	size_t i = mix((uint32_t)tid) & (ix->captid - 1);
+	size_t i = cprof__hash_mix((uint32_t)tid) & (ix->captid - 1);
 	for (; ix->tidmap[i]; i = (i + 1) & (ix->captid - 1))
 		if (ix->th[ix->tidmap[i] - 1].tid == tid)
 			return &ix->th[ix->tidmap[i] - 1];
@@ -317,7 +302,7 @@ static struct task *task_of(struct trace_index *ix, uint64_t id, int create)
 			return NULL;
 		}
 		for (size_t k = 0; k < ix->ntasks; k++) {
-			size_t i = mix(ix->tasks[k].id) & (nc - 1);
+			size_t i = cprof__hash_mix(ix->tasks[k].id) & (nc - 1);
 			while (m[i])
 				i = (i + 1) & (nc - 1);
 			m[i] = (uint32_t)k + 1;
@@ -328,7 +313,7 @@ static struct task *task_of(struct trace_index *ix, uint64_t id, int create)
 	}
 	if (!ix->captaskmap)
 		return NULL;
-	size_t i = mix(id) & (ix->captaskmap - 1);
+	size_t i = cprof__hash_mix(id) & (ix->captaskmap - 1);
 	for (; ix->taskmap[i]; i = (i + 1) & (ix->captaskmap - 1))
 		if (ix->tasks[ix->taskmap[i] - 1].id == id)
 			return &ix->tasks[ix->taskmap[i] - 1];
@@ -375,7 +360,7 @@ static uint32_t stack_of(struct trace_index *ix, const struct trace_stack *st)
 		}
 		for (size_t j = 0; j < ix->capstackmap; j++)
 			if (ix->stackmap[j]) {
-				size_t i = mix(ix->stackkey[j]) & (nc - 1);
+				size_t i = cprof__hash_mix(ix->stackkey[j]) & (nc - 1);
 				while (m[i])
 					i = (i + 1) & (nc - 1);
 				m[i] = ix->stackmap[j];
@@ -387,7 +372,7 @@ static uint32_t stack_of(struct trace_index *ix, const struct trace_stack *st)
 		ix->stackkey = k;
 		ix->capstackmap = nc;
 	}
-	size_t i = mix(st->id) & (ix->capstackmap - 1);
+	size_t i = cprof__hash_mix(st->id) & (ix->capstackmap - 1);
 	for (; ix->stackmap[i]; i = (i + 1) & (ix->capstackmap - 1))
 		if (ix->stackkey[i] == st->id)
 			return ix->stackmap[i];

@@ -11,61 +11,7 @@
 #include "check.h"
 #include "cli/trace_read.h"
 #include "runtime/trace.h"
-
-struct w {
-	uint8_t b[4096];
-	size_t n;
-	size_t rec; /* start of the open record */
-};
-
-static void put(struct w *w, const void *p, size_t n)
-{
-	memcpy(w->b + w->n, p, n);
-	w->n += n;
-}
-
-static void uv(struct w *w, uint64_t v)
-{
-	while (v >= 0x80) {
-		w->b[w->n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	w->b[w->n++] = (uint8_t)v;
-}
-
-static void str(struct w *w, uint64_t id, const char *s)
-{
-	uv(w, id);
-	uv(w, strlen(s));
-	put(w, s, strlen(s));
-}
-
-static void open_rec(struct w *w, char kind)
-{
-	w->rec = w->n;
-	w->b[w->n++] = (uint8_t)kind;
-	w->n += 4;
-}
-
-static void close_rec(struct w *w)
-{
-	uint32_t len = (uint32_t)(w->n - w->rec - 5);
-	memcpy(w->b + w->rec + 1, &len, 4);
-}
-
-static void header(struct w *w, int version)
-{
-	w->n = 0;
-	put(w, "CPROFTRC", 8);
-	open_rec(w, 'H');
-	uv(w, (uint64_t)version);
-	uv(w, 4242); /* pid */
-	uv(w, 0);    /* ticks are ns */
-	uv(w, 1000); /* ticks at start */
-	uv(w, 1000); /* ns at start */
-	uv(w, 5);    /* wall */
-	close_rec(w);
-}
+#include "trace_bytes.h"
 
 /* A version 2 file: thread 7 blocks on a mutex released by 8 and is sampled; a task crosses threads. */
 static void build_v2(struct w *w)

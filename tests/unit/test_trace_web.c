@@ -14,61 +14,12 @@
 #include "check.h"
 #include "cli/trace_web.h"
 #include "runtime/trace.h"
-
-struct w {
-	uint8_t b[65536];
-	size_t n, rec;
-};
-
-static void put(struct w *w, const void *p, size_t n)
-{
-	memcpy(w->b + w->n, p, n);
-	w->n += n;
-}
-
-static void uv(struct w *w, uint64_t v)
-{
-	while (v >= 0x80) {
-		w->b[w->n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	w->b[w->n++] = (uint8_t)v;
-}
-
-static void str(struct w *w, uint64_t id, const char *s)
-{
-	uv(w, id);
-	uv(w, strlen(s));
-	put(w, s, strlen(s));
-}
-
-static void open_rec(struct w *w, char kind)
-{
-	w->rec = w->n;
-	w->b[w->n++] = (uint8_t)kind;
-	w->n += 4;
-}
-
-static void close_rec(struct w *w)
-{
-	uint32_t len = (uint32_t)(w->n - w->rec - 5);
-	memcpy(w->b + w->rec + 1, &len, 4);
-}
-
-static void ev(struct w *w, int type, uint64_t delta)
-{
-	w->b[w->n++] = (uint8_t)type;
-	uv(w, delta);
-}
+#include "trace_bytes.h"
 
 /* Ticks are ns and start at 1000 in every chunk: an event's time is the sum of its chunk's deltas. */
 static void build(struct w *w)
 {
-	w->n = 0;
-	put(w, "CPROFTRC", 8);
-	open_rec(w, 'H');
-	uv(w, 2), uv(w, 4242), uv(w, 0), uv(w, 1000), uv(w, 1000), uv(w, 5);
-	close_rec(w);
+	header(w, 2);
 	open_rec(w, 'S');
 	str(w, 1, "r");
 	str(w, 2, "long");

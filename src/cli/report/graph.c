@@ -17,6 +17,7 @@
 
 #include "cli/report/keys.h"
 #include "common/buf.h"
+#include "common/hash.h"
 #include "cli/report/report.h"
 #include "common/path.h"
 
@@ -27,16 +28,6 @@ struct htab {
 	size_t *val; /* SIZE_MAX = empty */
 	size_t cap, len;
 };
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static int htab_grow(struct htab *t)
 {
@@ -519,7 +510,7 @@ static bool ctx_eq(const void *ctx, size_t idx, const void *key)
 
 static uint64_t pair_hash(size_t a, size_t b)
 {
-	return mix(((uint64_t)a * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)b);
+	return cprof__hash_mix(((uint64_t)a * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)b);
 }
 
 /* The tree node for (parent, base key), added when new; SIZE_MAX on out of memory. */
@@ -897,7 +888,7 @@ struct pend {
 
 static size_t edge_hash(uint32_t src, uint32_t dst)
 {
-	return (size_t)mix(((uint64_t)src << 32) | dst);
+	return (size_t)cprof__hash_mix(((uint64_t)src << 32) | dst);
 }
 
 /* The slot of (src, dst), empty when absent; grows first so that an insert fits. */

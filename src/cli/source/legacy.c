@@ -28,6 +28,7 @@
 
 #include "cli/source/legacy.h"
 #include "cli/source/source.h"
+#include "common/hash.h"
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
@@ -44,14 +45,6 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 
 /* ---- the model ---- */
 
-static size_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return (size_t)x;
-}
-
 int cprof__legacy_loc(struct legacy *lp, uint64_t addr, size_t *idx)
 {
 	if (lp->nlocs * 2 >= lp->tabcap) {
@@ -60,7 +53,7 @@ int cprof__legacy_loc(struct legacy *lp, uint64_t addr, size_t *idx)
 		if (!t)
 			return -ENOMEM;
 		for (size_t i = 0; i < lp->nlocs; i++) {
-			size_t j = hash64(lp->locs[i].addr) & (cap - 1);
+			size_t j = cprof__hash_mix(lp->locs[i].addr) & (cap - 1);
 			while (t[j])
 				j = (j + 1) & (cap - 1);
 			t[j] = i + 1;
@@ -69,7 +62,7 @@ int cprof__legacy_loc(struct legacy *lp, uint64_t addr, size_t *idx)
 		lp->tab = t;
 		lp->tabcap = cap;
 	}
-	size_t j = hash64(addr) & (lp->tabcap - 1);
+	size_t j = cprof__hash_mix(addr) & (lp->tabcap - 1);
 	while (lp->tab[j]) {
 		if (lp->locs[lp->tab[j] - 1].addr == addr) {
 			*idx = lp->tab[j] - 1;
@@ -89,7 +82,7 @@ bool cprof__legacy_find(const struct legacy *lp, uint64_t addr, size_t *idx)
 {
 	if (!lp->tabcap)
 		return false;
-	for (size_t j = hash64(addr) & (lp->tabcap - 1); lp->tab[j]; j = (j + 1) & (lp->tabcap - 1)) {
+	for (size_t j = cprof__hash_mix(addr) & (lp->tabcap - 1); lp->tab[j]; j = (j + 1) & (lp->tabcap - 1)) {
 		if (lp->locs[lp->tab[j] - 1].addr == addr) {
 			*idx = lp->tab[j] - 1;
 			return true;
