@@ -22,11 +22,18 @@
  * the mapping is full (or could not be made) the wrappers fall back to the
  * program's allocator.
  *
+ * Runtime threads that keep tables between writes (the wall sampler, the
+ * trace's writer) take blocks here by explicit call (cprof__arena_malloc
+ * and friends) instead of entering the arena: entering switches every
+ * thread's malloc off its fast path while anyone is inside, which a
+ * sampler that wakes 100 times a second would make the program pay for.
+ *
  * It does not own the wrappers (malloc.c) nor decide what is written.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -95,6 +102,17 @@ static void atfork_child(void)
 		cprof__heap_hooks_change(HEAP_HOOK_ARENA, 0);
 }
 
+/*
+ * Registered at load, before any profiler's own hooks (init.c starts them
+ * later): child hooks run in the order they were registered, so our lock is
+ * usable again before a profiler's child hook allocates here (the wall
+ * sampler restarting in the child).
+ */
+__attribute__((constructor(101))) static void arena_init(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
 /* Reserve the address range (not memory: pages are made usable as the bump pointer reaches them). Locked. */
 static void map_arena(void)
 {
@@ -105,9 +123,8 @@ static void map_arena(void)
 			continue;
 		A.lo = A.bump = A.committed = m;
 		A.len = sizes[i];
-		A.state = 1;
-		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 		cprof__malloc_set_arena((uintptr_t)m, sizes[i]);
+		__atomic_store_n(&A.state, 1, __ATOMIC_RELEASE);
 		return;
 	}
 	A.state = -1;
@@ -281,4 +298,75 @@ void *cprof__arena_realloc(void *p, size_t n)
 	memcpy(q, p, room);
 	cprof__arena_free(p);
 	return q;
+}
+
+/* ---- blocks by explicit call ---- */
+
+static bool mapped(void)
+{
+	if (__atomic_load_n(&A.state, __ATOMIC_ACQUIRE) == 1)
+		return true;
+	pthread_mutex_lock(&A.lock);
+	if (A.state == 0)
+		map_arena();
+	bool ok = A.state == 1;
+	pthread_mutex_unlock(&A.lock);
+	return ok;
+}
+
+static bool ours(const void *p)
+{
+	return p && __atomic_load_n(&A.state, __ATOMIC_ACQUIRE) == 1 && (uintptr_t)p - (uintptr_t)A.lo < A.len;
+}
+
+void *cprof__arena_malloc(size_t n)
+{
+	void *p = mapped() ? cprof__arena_alloc(n, ARENA_HDR, 0) : NULL;
+	return p ? p : malloc(n);
+}
+
+void *cprof__arena_calloc(size_t n, size_t size)
+{
+	size_t t;
+	if (__builtin_mul_overflow(n, size, &t)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = mapped() ? cprof__arena_alloc(t, ARENA_HDR, 1) : NULL;
+	return p ? p : calloc(n, size);
+}
+
+void *cprof__arena_resize(void *p, size_t n)
+{
+	if (!p)
+		return cprof__arena_malloc(n);
+	if (!ours(p))
+		return realloc(p, n);
+	void *q = cprof__arena_realloc(p, n);
+	if (q)
+		return q;
+	/* The arena is full: the block moves to the program's allocator. */
+	size_t room = cprof__arena_usable(p);
+	if ((q = malloc(n)) != NULL) {
+		memcpy(q, p, room < n ? room : n);
+		cprof__arena_free(p);
+	}
+	return q;
+}
+
+char *cprof__arena_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = cprof__arena_malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+void cprof__arena_dispose(void *p)
+{
+	if (ours(p))
+		cprof__arena_free(p);
+	else
+		free(p);
 }

@@ -170,6 +170,34 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
+int cprof__capture_tasks(void (*fn)(pid_t tid, void *arg), void *arg)
+{
+	/* getdents64 into a buffer on our stack: opendir's DIR would come from the program's heap. */
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int count = 0;
+	char buf[4096] __attribute__((aligned(8)));
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int rc = n < 0 ? -errno : count;
+			close(fd);
+			return rc;
+		}
+		for (long off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+			off += de->d_reclen;
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			fn((pid_t)atoi(de->d_name), arg);
+			count++;
+		}
+	}
+}
+
 int cprof__capture_state(pid_t tid, struct rt_thread_state *st)
 {
 	char path[64], buf[256];
@@ -348,6 +376,7 @@ int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t fp, 
 {
 	if (max <= 0)
 		return 0;
+	cprof__arena_begin(); /* libdwfl's module list and frames: not the program's heap */
 	pthread_mutex_lock(&fu_lock);
 	/* Modules loaded since the list was built: rebuild, at most once a second. */
 	if (!fu_dwfl || (!dwfl_addrmodule(fu_dwfl, pc) && cprof__now_ns() - fu_built_ns > 1000000000))
@@ -361,6 +390,7 @@ int cprof__capture_blocked(pid_t tid, uintptr_t sp, uintptr_t pc, uintptr_t fp, 
 		dwfl_getthread_frames(fu_dwfl, tid, on_frame, &fr);
 	}
 	pthread_mutex_unlock(&fu_lock);
+	cprof__arena_end();
 	if (fr.n == 0) {
 		pcs[0] = pc;
 		fr.n = 1;

@@ -274,11 +274,13 @@ static int encode_into(struct profile *p, struct buf *out)
 {
 	uint8_t *gz;
 	size_t len;
+	cprof__arena_begin(); /* compressing allocates: not on the program's heap */
 	int rc = cprof__profile_encode_gz(p, &gz, &len);
 	if (rc == 0) {
 		rc = cprof__buf_append(out, gz, len);
 		free(gz);
 	}
+	cprof__arena_end();
 	return rc;
 }
 
@@ -416,7 +418,9 @@ static int symbolize_locked(const uint64_t *pcs, size_t n, struct buf *names);
 static int be_symbolize(void *arg, const uint64_t *pcs, size_t n, struct buf *names)
 {
 	build_enter();
+	cprof__arena_begin(); /* a symbolization session: not on the program's heap */
 	int rc = symbolize_locked(pcs, n, names);
+	cprof__arena_end();
 	build_leave();
 	return rc;
 }

@@ -143,7 +143,9 @@ static int render(const char *name, int debug, bool empty_when_off, struct buf *
 int cprof__lookup_render(const char *name, int debug, struct buf *out)
 {
 	cprof__heap_ignore_begin(); /* building and encoding allocate: not the program's */
+	cprof__arena_begin();
 	int rc = render(name, debug, false, out);
+	cprof__arena_end();
 	cprof__heap_ignore_end();
 	return rc;
 }
@@ -151,7 +153,9 @@ int cprof__lookup_render(const char *name, int debug, struct buf *out)
 int cprof__lookup_serve(const char *name, int debug, struct buf *out)
 {
 	cprof__heap_ignore_begin();
+	cprof__arena_begin();
 	int rc = render(name, debug, true, out);
+	cprof__arena_end();
 	cprof__heap_ignore_end();
 	return rc;
 }

@@ -479,9 +479,8 @@ static void add_entry(const uintptr_t *pcs, int n, const void *labels, const cha
 		b->err = true;
 }
 
-static struct profile *build(struct wait_prof *w)
+static struct profile *build_in_arena(struct wait_prof *w)
 {
-	cprof__wait_guard++;
 	struct profile *p = cprof__profile_new();
 	if (!p)
 		goto oom;
@@ -536,13 +535,23 @@ static struct profile *build(struct wait_prof *w)
 	}
 	if (cprof__sym_end(b.s) != 0 || b.err)
 		goto oom;
-	cprof__wait_guard--;
 	return p;
 oom:
 	cprof__profile_free(p);
-	cprof__wait_guard--;
 	errno = ENOMEM;
 	return NULL;
+}
+
+static struct profile *build(struct wait_prof *w)
+{
+	cprof__wait_guard++;
+	cprof__arena_begin(); /* the profile and its symbols: not the program's heap */
+	struct profile *p = build_in_arena(w);
+	int e = errno;
+	cprof__arena_end();
+	cprof__wait_guard--;
+	errno = e;
+	return p;
 }
 
 struct counters {

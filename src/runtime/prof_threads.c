@@ -26,7 +26,6 @@
  * old image left them, when it had threads besides the one calling exec;
  * the new image writes FILE).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -78,37 +77,35 @@ static void from_registry(pid_t tid, const struct rt_thread *self, const uintptr
 	}
 }
 
+static void add_listed(pid_t tid, void *arg)
+{
+	struct list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct thr *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct thr *t = &l->v[l->n++];
+	memset(t, 0, offsetof(struct thr, pcs));
+	t->tid = tid;
+	t->ticket = -1;
+	if (cprof__capture_name(t->tid, t->name, sizeof t->name) != 0)
+		snprintf(t->name, sizeof t->name, "?");
+}
+
 /* Every thread of the process, with its name; NULL on error. */
 static struct list *list_threads(void)
 {
 	struct list *l = calloc(1, sizeof *l);
-	DIR *d = opendir("/proc/self/task");
-	if (!l || !d) {
+	if (!l)
+		return NULL;
+	if (cprof__capture_tasks(add_listed, l) < 0) {
 		free(l);
-		if (d)
-			closedir(d);
 		return NULL;
 	}
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 64;
-			struct thr *v = realloc(l->v, cap * sizeof *v);
-			if (!v)
-				break;
-			l->v = v;
-			l->cap = cap;
-		}
-		struct thr *t = &l->v[l->n++];
-		memset(t, 0, offsetof(struct thr, pcs));
-		t->tid = (pid_t)atoi(de->d_name);
-		t->ticket = -1;
-		if (cprof__capture_name(t->tid, t->name, sizeof t->name) != 0)
-			snprintf(t->name, sizeof t->name, "?");
-	}
-	closedir(d);
 	return l;
 }
 
@@ -246,7 +243,7 @@ static struct profile *new_count_profile(const char *type)
 	return p;
 }
 
-struct profile *cprof__threads_build(void)
+static struct profile *threads_build(void)
 {
 	struct list *l = list_threads();
 	if (!l) {
@@ -311,7 +308,7 @@ static void collect_created(pid_t tid, const struct rt_thread *self, const uintp
 	memcpy(e->pcs, create, (size_t)ncreate * sizeof create[0]);
 }
 
-struct profile *cprof__threadcreate_build(void)
+static struct profile *threadcreate_build(void)
 {
 	struct created_list c = {NULL, 0, 0, false};
 	cprof__capture_foreach(collect_created, &c);
@@ -344,6 +341,27 @@ struct profile *cprof__threadcreate_build(void)
 	return p;
 }
 
+/* Built in the runtime's private arena: the profile, the thread list and the symbols are not the program's heap. */
+struct profile *cprof__threads_build(void)
+{
+	cprof__arena_begin();
+	struct profile *p = threads_build();
+	int e = errno;
+	cprof__arena_end();
+	errno = e;
+	return p;
+}
+
+struct profile *cprof__threadcreate_build(void)
+{
+	cprof__arena_begin();
+	struct profile *p = threadcreate_build();
+	int e = errno;
+	cprof__arena_end();
+	errno = e;
+	return p;
+}
+
 static void count_created(pid_t tid, const struct rt_thread *self, const uintptr_t *create, int ncreate,
 			  void *arg)
 {
@@ -358,18 +376,16 @@ long cprof__threadcreate_count(void)
 	return n;
 }
 
+static void count_listed(pid_t tid, void *arg)
+{
+	(void)tid;
+	(void)arg;
+}
+
 long cprof__threads_count(void)
 {
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
-		return -1;
-	long n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
-			n++;
-	closedir(d);
-	return n;
+	int n = cprof__capture_tasks(count_listed, NULL);
+	return n < 0 ? -1 : n;
 }
 
 /* ---- the dump ---- */

@@ -26,7 +26,9 @@
  * Weights are wall nanoseconds, so the total is the threads' lifetimes
  * added up (threads x duration). Samples are aggregated in the sampler
  * thread by (stack, state, thread name, labels); the table has a ceiling,
- * past which time is counted as lost and shown as such.
+ * past which time is counted as lost and shown as such. The sampler's tables
+ * and the profile live in the runtime's private arena (arena.c), not in the
+ * program's heap.
  *
  * The profile is written by cprof_wall_profile_stop() or at exit
  * (CPROF_WALLPROFILE), or returned to the HTTP endpoint's timed capture. A
@@ -36,7 +38,6 @@
  * along), and written before exec to FILE.preexec.<pid> (the new image
  * writes FILE), resumed if exec fails.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -137,13 +138,13 @@ static const char *intern(const char *s)
 		if (wall.cap_strs >= 65536)
 			return "?";
 		size_t cap = wall.cap_strs ? wall.cap_strs * 2 : 64;
-		char **v = realloc(wall.strs, cap * sizeof *v);
+		char **v = cprof__arena_resize(wall.strs, cap * sizeof *v);
 		if (!v)
 			return "?";
 		wall.strs = v;
 		wall.cap_strs = cap;
 	}
-	char *d = strdup(s);
+	char *d = cprof__arena_strdup(s);
 	if (!d)
 		return "?";
 	wall.strs[wall.nstrs++] = d;
@@ -160,7 +161,7 @@ static struct wthread *thread_get(pid_t tid, bool create)
 		if (!w) {
 			if (!create)
 				return NULL;
-			w = calloc(1, sizeof *w);
+			w = cprof__arena_calloc(1, sizeof *w);
 			if (!w)
 				return NULL;
 			w->tid = tid;
@@ -179,7 +180,7 @@ static void settle(struct wthread *w, bool give_up);
 static void threads_sweep(void)
 {
 	struct wthread **old = wall.threads;
-	struct wthread **neu = calloc(THREAD_SLOTS, sizeof *neu);
+	struct wthread **neu = cprof__arena_calloc(THREAD_SLOTS, sizeof *neu);
 	if (!neu)
 		return;
 	wall.threads = neu;
@@ -189,7 +190,7 @@ static void threads_sweep(void)
 			continue;
 		if (w->gen != wall.gen) {
 			settle(w, true); /* a request to a thread that ended */
-			free(w);
+			cprof__arena_dispose(w);
 			wall.nthreads--;
 			continue;
 		}
@@ -198,7 +199,7 @@ static void threads_sweep(void)
 			j = (j + 1) & (THREAD_SLOTS - 1);
 		neu[j] = w;
 	}
-	free(old);
+	cprof__arena_dispose(old);
 }
 
 static uint64_t hash_sample(const uintptr_t *pcs, int n, const char *state, const char *name,
@@ -234,7 +235,7 @@ static void record(const uintptr_t *pcs, int n, bool leaf_is_pc, const char *sta
 	}
 	struct wsample *s = NULL;
 	if (wall.nsamples < MAX_SAMPLES)
-		s = malloc(sizeof *s + (size_t)n * sizeof pcs[0]);
+		s = cprof__arena_malloc(sizeof *s + (size_t)n * sizeof pcs[0]);
 	if (!s) {
 		wall.lost += (uint64_t)weight;
 		return;
@@ -446,39 +447,43 @@ static void sample_thread(struct wthread *w, int64_t now, size_t *asked)
 	record_running(w, run_state, 1, run_ns);
 }
 
+struct tick_arg {
+	int64_t now;
+	pid_t me;
+};
+
+/* A thread listed at this tick: known from now on, named once. */
+static void tick_thread(pid_t tid, void *arg)
+{
+	const struct tick_arg *a = arg;
+	struct wthread *w = thread_get(tid, true);
+	if (!w)
+		return;
+	bool fresh = w->gen == 0;
+	w->gen = wall.gen;
+	if (fresh) {
+		if (cprof__capture_name(tid, w->name, sizeof w->name) != 0)
+			snprintf(w->name, sizeof w->name, "?");
+		w->ignore = tid == a->me || strncmp(w->name, "cprof-", 6) == 0;
+		if (w->ignore)
+			wall.threads_seen--;
+		w->last_ns = a->now - wall.period_ns;
+		w->last_cpu = w->last_runnable = -1;
+		w->ticket = -1;
+		w->masked_tick = -1000;
+	}
+	w->blocked_in = NULL;
+	w->blocked_fp = 0;
+	w->labels = NULL;
+}
+
 static void tick(int64_t now, pid_t me)
 {
 	wall.gen++;
 	wall.ticks++;
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
+	struct tick_arg a = {now, me};
+	if (cprof__capture_tasks(tick_thread, &a) < 0)
 		return;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		pid_t tid = (pid_t)atoi(de->d_name);
-		struct wthread *w = thread_get(tid, true);
-		if (!w)
-			continue;
-		bool fresh = w->gen == 0;
-		w->gen = wall.gen;
-		if (fresh) {
-			if (cprof__capture_name(tid, w->name, sizeof w->name) != 0)
-				snprintf(w->name, sizeof w->name, "?");
-			w->ignore = tid == me || strncmp(w->name, "cprof-", 6) == 0;
-			if (w->ignore)
-				wall.threads_seen--;
-			w->last_ns = now - wall.period_ns;
-			w->last_cpu = w->last_runnable = -1;
-			w->ticket = -1;
-			w->masked_tick = -1000;
-		}
-		w->blocked_in = NULL;
-		w->blocked_fp = 0;
-		w->labels = NULL;
-	}
-	closedir(d);
 	cprof__capture_foreach(from_registry, NULL);
 
 	size_t seen = 0, asked = 0;
@@ -603,17 +608,17 @@ static struct profile *build_profile(void)
 static void free_tables(void)
 {
 	for (size_t i = 0; wall.samples && i < SAMPLE_SLOTS; i++)
-		free(wall.samples[i]);
+		cprof__arena_dispose(wall.samples[i]);
 	for (size_t i = 0; wall.threads && i < THREAD_SLOTS; i++)
-		free(wall.threads[i]);
-	free(wall.samples);
-	free(wall.threads);
+		cprof__arena_dispose(wall.threads[i]);
+	cprof__arena_dispose(wall.samples);
+	cprof__arena_dispose(wall.threads);
 	wall.samples = NULL;
 	wall.threads = NULL;
 	wall.nsamples = wall.nthreads = 0;
 	for (size_t i = 0; i < wall.nstrs; i++)
-		free(wall.strs[i]);
-	free(wall.strs);
+		cprof__arena_dispose(wall.strs[i]);
+	cprof__arena_dispose(wall.strs);
 	wall.strs = NULL;
 	wall.nstrs = wall.cap_strs = 0;
 }
@@ -624,8 +629,8 @@ static int start_locked(int fd, const char *path)
 {
 	if (atomic_load(&wall.active))
 		return -EBUSY;
-	wall.threads = calloc(THREAD_SLOTS, sizeof *wall.threads);
-	wall.samples = calloc(SAMPLE_SLOTS, sizeof *wall.samples);
+	wall.threads = cprof__arena_calloc(THREAD_SLOTS, sizeof *wall.threads);
+	wall.samples = cprof__arena_calloc(SAMPLE_SLOTS, sizeof *wall.samples);
 	if (!wall.threads || !wall.samples) {
 		free_tables();
 		return -ENOMEM;
@@ -665,7 +670,9 @@ static struct profile *stop_collect(void)
 	atomic_store(&wall.stop_req, true);
 	pthread_join(wall.sampler, NULL);
 	atomic_store(&wall.active, false);
+	cprof__arena_begin(); /* the profile and its symbols: not the program's heap */
 	struct profile *p = build_profile();
+	cprof__arena_end();
 	free_tables();
 	return p;
 }

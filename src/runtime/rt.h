@@ -198,6 +198,12 @@ struct rt_thread_state {
 	long nr;      /* the system call it is blocked in; -1 when blocked outside one */
 	uintptr_t sp, pc;
 };
+/*
+ * Call fn with the id of every thread of the process (/proc/self/task),
+ * allocating nothing: the number of threads, or -errno when the list cannot
+ * be read. Thread.
+ */
+int cprof__capture_tasks(void (*fn)(pid_t tid, void *arg), void *arg);
 /* 0 or -errno (-ENOENT: the thread is gone). Thread. */
 int cprof__capture_state(pid_t tid, struct rt_thread_state *st);
 /* A blocking system call's name ("nanosleep", "futex"...), NULL when not known. Any. */
@@ -558,7 +564,8 @@ struct profile *cprof__symbolize_cpu(struct stacktab *t, const struct cpu_meta *
  * profile neither grows the program's heap nor makes its allocator do work
  * (glibc consolidating a heap full of freed chunks took 45 ms at exit).
  * Every profile writer brackets building, symbolizing and encoding with
- * them: writeout.c, symbolize.c and heap_write.c do. Blocks from the arena
+ * them (writeout.c, symbolize.c, heap_write.c, prof_block.c, prof_wall.c,
+ * prof_threads.c, lookup.c, http.c, capture.c, trace_stack.c). Blocks from the arena
  * may be freed anywhere later, by any thread. They nest; allocations inside
  * are not recorded by the heap profiler. Thread.
  */
@@ -566,6 +573,21 @@ void cprof__arena_begin(void);
 void cprof__arena_end(void);
 /* Bytes the arena has carved out of its mapping so far. Thread. */
 uint64_t cprof__arena_bytes(void);
+/*
+ * The arena's blocks by explicit call, without entering it: for tables a
+ * runtime thread keeps between writes (the wall sampler's, the trace
+ * writer's buffers), so the program's allocations on other threads keep
+ * their fast path meanwhile. When the arena is full or could not be mapped
+ * the block comes from the program's allocator instead; dispose frees
+ * either kind, resize keeps the contents as realloc does. Blocks made
+ * between cprof__arena_begin and _end may be given to them too. Thread
+ * (not a signal handler, not a malloc wrapper).
+ */
+void *cprof__arena_malloc(size_t n);
+void *cprof__arena_calloc(size_t n, size_t size);
+void *cprof__arena_resize(void *p, size_t n);
+char *cprof__arena_strdup(const char *s);
+void cprof__arena_dispose(void *p);
 
 /* ---- writeout.c ---- */
 

@@ -895,14 +895,14 @@ static struct {
 
 static void take_partial(unsigned old);
 
-/* Every string interned so far as one S payload (malloc'd), for a file that starts afresh. Writer. */
+/* Every string interned so far as one S payload (cprof__arena_malloc'd), for a file that starts afresh. Writer. */
 static uint8_t *all_strings(size_t *n)
 {
 	spin_lock();
 	size_t used = S.used;
 	spin_unlock();
 	/* Records below used are complete and never change: read them without the lock. */
-	uint8_t *out = malloc(used + 16 * (used / 8 + 1));
+	uint8_t *out = cprof__arena_malloc(used + 16 * (used / 8 + 1));
 	if (!out)
 		return NULL;
 	uint8_t *d = out;
@@ -963,7 +963,7 @@ static int flight_dump(int fd, uint64_t *bytes)
 			tids[nt++] = T.reg[i]->tid;
 	spin_unlock();
 	size_t nnames = 0;
-	uint8_t *names = malloc((size_t)nt * 48 + 1);
+	uint8_t *names = cprof__arena_malloc((size_t)nt * 48 + 1);
 	for (int i = 0; names && i < nt; i++) {
 		char name[32];
 		if (cprof__capture_name(tids[i], name, sizeof name) != 0)
@@ -984,8 +984,8 @@ static int flight_dump(int fd, uint64_t *bytes)
 	size_t nstr = 0;
 	uint8_t *strs = all_strings(&nstr);
 	if (!strs || !names) {
-		free(strs);
-		free(names);
+		cprof__arena_dispose(strs);
+		cprof__arena_dispose(names);
 		return -ENOMEM;
 	}
 	uint8_t h[80], *p = h;
@@ -1017,8 +1017,8 @@ static int flight_dump(int fd, uint64_t *bytes)
 		*bytes += nnames;
 	if (!rc)
 		rc = cprof__tflight_write(fd, ns0, rate, bytes);
-	free(strs);
-	free(names);
+	cprof__arena_dispose(strs);
+	cprof__arena_dispose(names);
 	uint64_t dropped = atomic_load(&T.dropped), dsamples = atomic_load(&T.dropped_samples);
 	if (!rc && (dropped || dsamples)) {
 		uint8_t b[32], *q = put_uv(b, dropped);

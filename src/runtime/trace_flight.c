@@ -5,7 +5,8 @@
  * events of a chunk before it are skipped, the chunk's start moved to the
  * first one kept). It does not decide when to keep or write (trace.c's
  * writer thread does, and it alone calls these functions) and writes no
- * header, strings or stacks (trace.c writes those around the chunks).
+ * header, strings or stacks (trace.c writes those around the chunks). The
+ * chunks live in the runtime's private arena, not in the program's heap.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static void evict(int64_t now_ns)
 			F.tail = NULL;
 		F.bytes -= sizeof *c + c->len;
 		F.evicted++;
-		free(c);
+		cprof__arena_dispose(c);
 	}
 }
 
@@ -57,7 +58,7 @@ int cprof__tflight_add(pid_t tid, uint64_t base_tick, int64_t base_ns, const uin
 {
 	if (!len)
 		return 0;
-	struct chunk *c = malloc(sizeof *c + len);
+	struct chunk *c = cprof__arena_malloc(sizeof *c + len);
 	if (!c)
 		return -ENOMEM;
 	c->next = NULL;
@@ -82,7 +83,7 @@ void cprof__tflight_reset(void)
 	while (F.head) {
 		struct chunk *c = F.head;
 		F.head = c->next;
-		free(c);
+		cprof__arena_dispose(c);
 	}
 	F.tail = NULL;
 	F.bytes = 0;

@@ -422,7 +422,7 @@ static void session_end(void)
 	W.p = NULL;
 }
 
-int cprof__tstack_symbolize(void)
+static int symbolize(void)
 {
 	if (!K.slot)
 		return 0;
@@ -499,6 +499,17 @@ int cprof__tstack_symbolize(void)
 		W.full = true;
 	if (cprof__now_ns() - W.session_start > SESSION_MAX_NS)
 		session_end();
+	return rc;
+}
+
+int cprof__tstack_symbolize(void)
+{
+	if (!K.slot)
+		return 0;
+	/* The definitions, the writer's tables and the open session's symbols: not the program's heap. */
+	cprof__arena_begin();
+	int rc = symbolize();
+	cprof__arena_end();
 	return rc;
 }
 
