@@ -86,6 +86,7 @@ BENCHPROG_BIN := $(BENCHPROG_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 .PHONY: bench-http
 .PHONY: bench-continuous
 .PHONY: bench-trace bench-trace-viewer
+.PHONY: bench-stacktab
 .PHONY: bench-webui
 .PHONY: all test demo bench bench-heap bench-wall install uninstall clean deps check-deps
 all: $(LIBSO) $(LIBA) $(CLI) $(EXAMPLE_BIN) $(B)/lib/pkgconfig/cprof.pc
@@ -210,6 +211,11 @@ $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer -std=gnu11 $(WARN) -D_GNU_SOURCE -o $@ $< -lpthread -lm
 
+# The stack table's insert alone: linked with the runtime's object file, not the library.
+$(B)/bench/bench_stacktab: bench/bench_stacktab.c $(B)/rt/src/runtime/stacktab.o
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -o $@ $^
+
 test: all $(UNIT_BIN) $(PROG_BIN) $(BENCHPROG_BIN) $(B)/tests/progs/libdlwork.so $(FUZZ_REPLAY)
 	@scripts/deps.sh test
 	@tests/run.sh $(abspath $(B)) $(T)
@@ -238,6 +244,9 @@ bench-wall: all $(BENCH_BIN) $(PROG_BIN)
 
 bench-trace: all $(BENCH_BIN) $(PROG_BIN)
 	@bench/trace_run.sh $(abspath $(B))
+
+bench-stacktab: $(B)/bench/bench_stacktab
+	@bench/stacktab_run.sh $(abspath $(B)) $(BASE)
 
 bench-webui: all $(B)/bench/bench_bigprof
 	@scripts/deps.sh bench

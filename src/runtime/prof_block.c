@@ -20,7 +20,8 @@
  *
  * The interposed functions themselves live in wait_sync.c (pthread locks,
  * condition variables, semaphores, join, barriers) and wait_syscall.c
- * (blocking system calls); recording goes into waittab.c's tables.
+ * (blocking system calls); recording goes into stacktab.c's tables, keyed
+ * by stack, labels and reason, with a count and a delay.
  */
 #include <errno.h>
 #include <limits.h>
@@ -42,7 +43,7 @@
 
 struct wait_prof {
 	const char *name;   /* "block" or "mutex" */
-	struct waittab *tab; /* created when first enabled, never freed */
+	struct stacktab *tab; /* created when first enabled, never freed */
 	atomic_ullong lost_count, lost_delay, events;
 	char base[PATH_MAX]; /* the path the environment asked for */
 	char path[PATH_MAX]; /* where this process writes at exit ("" for none) */
@@ -129,13 +130,14 @@ int cprof__wait_capture(uintptr_t *pcs, int max, const void *ra)
 /* Record one event. Called with cprof__wait_guard held. */
 static void record(struct wait_prof *w, const char *reason, uint64_t count, uint64_t delay, const void *ra)
 {
-	struct waittab *t = w->tab;
+	struct stacktab *t = w->tab;
 	if (!t)
 		return;
 	uintptr_t pcs[CPROF_MAX_DEPTH_LIMIT];
 	int n = cprof__wait_capture(pcs, cprof__config.max_depth, ra);
 	atomic_fetch_add_explicit(&w->events, 1, memory_order_relaxed);
-	if (n <= 0 || cprof__waittab_add(t, pcs, n, current_labels(), reason, count, delay) != 0) {
+	uint64_t v[2] = {count, delay};
+	if (n <= 0 || cprof__stacktab_add_key(t, pcs, n, current_labels(), reason, v, 2) != 0) {
 		atomic_fetch_add_explicit(&w->lost_count, count, memory_order_relaxed);
 		atomic_fetch_add_explicit(&w->lost_delay, delay, memory_order_relaxed);
 	}
@@ -360,7 +362,7 @@ static int ensure_table(struct wait_prof *w)
 		cprof__unwind_warmup();
 	if (!start_wall)
 		start_wall = cprof__wall_ns();
-	struct waittab *t = cprof__waittab_new(TABLE_ENTRIES, TABLE_FRAMES);
+	struct stacktab *t = cprof__stacktab_new(TABLE_ENTRIES, TABLE_FRAMES);
 	if (!t)
 		return -ENOMEM;
 	w->tab = t;
@@ -445,10 +447,12 @@ struct build {
 	bool err;
 };
 
-static void add_entry(const uintptr_t *pcs, int n, const void *labels, const char *reason, uint64_t count,
-		      uint64_t delay, void *arg)
+static void add_entry(size_t id, const uintptr_t *pcs, int n, const void *labels, const void *why,
+		      const uint64_t *vals, void *arg)
 {
 	struct build *b = arg;
+	const char *reason = why;
+	uint64_t count = vals[0], delay = vals[1];
 	if (b->err || (count == 0 && delay == 0))
 		return;
 	uint64_t ids[CPROF_MAX_DEPTH_LIMIT];
@@ -526,7 +530,7 @@ static struct profile *build_in_arena(struct wait_prof *w)
 	if (!b.s)
 		goto oom;
 	if (w->tab)
-		cprof__waittab_foreach(w->tab, add_entry, &b);
+		cprof__stacktab_foreach_key(w->tab, add_entry, &b);
 	if (lost && !b.err) {
 		uint64_t id = cprof__sym_special(b.s, "[cprof: lost samples]");
 		int64_t v[2] = {(int64_t)((lost + WAIT_ONE - 1) / WAIT_ONE), (int64_t)atomic_load(&w->lost_delay)};
@@ -560,10 +564,11 @@ struct counters {
 	void *arg;
 };
 
-static void count_entry(size_t id, const uintptr_t *pcs, int n, const void *labels, const char *reason,
-			uint64_t count, uint64_t delay, void *arg)
+static void count_entry(size_t id, const uintptr_t *pcs, int n, const void *labels, const void *reason,
+			const uint64_t *v, void *arg)
 {
 	struct counters *c = arg;
+	uint64_t count = v[0], delay = v[1];
 	if (count == 0 && delay == 0)
 		return;
 	int64_t k = (int64_t)((count + WAIT_ONE / 2) / WAIT_ONE); /* as add_entry rounds */
@@ -580,7 +585,7 @@ int cprof__wait_counters(bool mutex,
 		return -ENODATA;
 	cprof__wait_guard++;
 	struct counters c = {fn, arg};
-	cprof__waittab_foreach_id(w->tab, count_entry, &c);
+	cprof__stacktab_foreach_key(w->tab, count_entry, &c);
 	uint64_t lc = atomic_load(&w->lost_count);
 	lost[0] = (int64_t)((lc + WAIT_ONE - 1) / WAIT_ONE); /* as build() rounds */
 	lost[1] = (int64_t)atomic_load(&w->lost_delay);
@@ -648,7 +653,7 @@ static void atfork_child(void)
 	for (int i = 0; i < 2; i++) {
 		struct wait_prof *w = ws[i];
 		if (w->tab)
-			cprof__waittab_reset(w->tab);
+			cprof__stacktab_clear(w->tab);
 		atomic_store(&w->lost_count, 0);
 		atomic_store(&w->lost_delay, 0);
 		atomic_store(&w->events, 0);

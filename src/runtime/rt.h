@@ -82,6 +82,8 @@ void cprof__unwind_warmup(void);
 /* ---- stacktab.c: lock-free table of sampled stacks ---- */
 
 struct stacktab;
+/* Counters per entry: the CPU profile's weight; the wait profiles' contentions and delay. */
+#define STACKTAB_VALUES 2
 
 /* Map a table with room for nentries stacks and nframes frames in all. Thread. */
 struct stacktab *cprof__stacktab_new(size_t nentries, size_t nframes);
@@ -94,7 +96,23 @@ int cprof__stacktab_add(struct stacktab *t, const uintptr_t *pcs, int n, uint64_
 /* Same, keyed by (stack, tag): tag is opaque (a label set, NULL for none). Any. */
 int cprof__stacktab_add_tagged(struct stacktab *t, const uintptr_t *pcs, int n, const void *tag,
 			       uint64_t weight);
-/* Visit every recorded stack. Only when no writer runs. Thread. */
+/*
+ * Add v[0..nv) (nv from 1 to STACKTAB_VALUES) to the key (pcs[0..n), tag,
+ * tag2); both tags opaque (the wait profiles: labels and reason). 0,
+ * -ENOSPC when full, -EINVAL for a bad nv. Never blocks, never allocates. Any.
+ */
+int cprof__stacktab_add_key(struct stacktab *t, const uintptr_t *pcs, int n, const void *tag, const void *tag2,
+			    const uint64_t *v, int nv);
+/*
+ * Visit every entry with its index (kept for the table's life: the key of
+ * the continuous collector's per-entry baselines) and all its values.
+ * Writers may run (their new entries may be missed). Thread.
+ */
+void cprof__stacktab_foreach_key(struct stacktab *t,
+				 void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *tag,
+					    const void *tag2, const uint64_t *v, void *arg),
+				 void *arg);
+/* Visit every recorded stack (the first value). Only when no writer runs. Thread. */
 void cprof__stacktab_foreach(struct stacktab *t,
 			     void (*fn)(const uintptr_t *pcs, int n, uint64_t weight, void *arg),
 			     void *arg);
@@ -469,33 +487,6 @@ void cprof__wait_start_from_env(void);
 void cprof__wait_before_exec(void);
 /* A fatal signal ends the process: write the block and mutex profiles now. Thread (the writer thread). */
 void cprof__wait_at_fatal(void);
-
-/* ---- waittab.c: table of wait events by (stack, labels, reason) ---- */
-
-struct waittab;
-/* Map a table for nentries keys and nframes frames in all. Thread. */
-struct waittab *cprof__waittab_new(size_t nentries, size_t nframes);
-/* Forget every entry. Only when no writer runs (fork child). Thread. */
-void cprof__waittab_reset(struct waittab *t);
-/*
- * Add count and delay to the key (pcs[0..n), labels, reason). Never blocks,
- * never allocates. 0, or -ENOSPC when full. Any.
- */
-int cprof__waittab_add(struct waittab *t, const uintptr_t *pcs, int n, const void *labels,
-		       const char *reason, uint64_t count, uint64_t delay);
-/* Visit every entry; writers may run (their new entries may be missed). Thread. */
-void cprof__waittab_foreach(struct waittab *t,
-			    void (*fn)(const uintptr_t *pcs, int n, const void *labels, const char *reason,
-				       uint64_t count, uint64_t delay, void *arg),
-			    void *arg);
-/*
- * Same, with each entry's index: an entry keeps its index for the table's
- * life (the key of the continuous collector's per-entry baselines). Thread.
- */
-void cprof__waittab_foreach_id(struct waittab *t,
-			       void (*fn)(size_t id, const uintptr_t *pcs, int n, const void *labels,
-					  const char *reason, uint64_t count, uint64_t delay, void *arg),
-			       void *arg);
 
 /* ---- symbolize.c: turn the table into a pprof profile ---- */
 

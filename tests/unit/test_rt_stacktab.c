@@ -1,8 +1,9 @@
 /*
  * test_rt_stacktab.c - the runtime's collector fed synthetic stacks: the
- * lock-free stack table, the frame-pointer walker over a hand-built stack,
- * and the symbolizer turning known addresses of this binary into functions,
- * files and lines. No timers, no signals: every expected value is exact.
+ * lock-free stack table (the CPU profile's keys and the wait profiles'),
+ * the frame-pointer walker over a hand-built stack, and the symbolizer
+ * turning known addresses of this binary into functions, files and lines.
+ * No timers, no signals: every expected value is exact.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -68,6 +69,66 @@ static void test_table_full_refuses(void)
 	for (uintptr_t i = 1; i <= 8; i++)
 		refused += cprof__stacktab_add(t, &i, 1, 1) == -ENOSPC;
 	CHECK_EQ_INT(refused, 4);
+	cprof__stacktab_free(t);
+}
+
+struct keys {
+	int entries;
+	uint64_t v0[3], v1[3]; /* by reason: NULL, "lock", "sleep" */
+	size_t id_of_lock;
+};
+
+static void count_key(size_t id, const uintptr_t *pcs, int n, const void *tag, const void *tag2,
+		      const uint64_t *v, void *arg)
+{
+	struct keys *k = arg;
+	k->entries++;
+	int r = tag2 == NULL ? 0 : strcmp(tag2, "lock") == 0 ? 1 : 2;
+	k->v0[r] += v[0];
+	k->v1[r] += v[1];
+	if (r == 1 && tag == (const void *)0x100)
+		k->id_of_lock = id;
+}
+
+/* The wait profiles' keys: a stack, a label set and a reason, with two values. */
+static void test_table_two_tags_two_values(void)
+{
+	struct stacktab *t = cprof__stacktab_new(64, 1024);
+	static const char lock[] = "lock", sleep_[] = "sleep";
+	uintptr_t abc[] = {0xa, 0xb, 0xc};
+	const void *lab = (const void *)0x100;
+	uint64_t v1[2] = {1024, 500}, v2[2] = {2048, 70}, w[1] = {9};
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, lab, lock, v1, 2), 0);
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, lab, lock, v2, 2), 0);   /* same key: summed */
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, lab, sleep_, v1, 2), 0); /* another reason */
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, NULL, lock, v1, 2), 0);  /* another label set */
+	/* One value and no second tag: the CPU profile's key, a third entry apart from the reasons'. */
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, lab, NULL, w, 1), 0);
+	CHECK_EQ_INT(cprof__stacktab_add_tagged(t, abc, 3, lab, 1), 0);
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, lab, lock, v1, 0), -EINVAL);
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, lab, lock, v1, STACKTAB_VALUES + 1), -EINVAL);
+	struct keys k;
+	memset(&k, 0, sizeof k);
+	k.id_of_lock = (size_t)-1;
+	cprof__stacktab_foreach_key(t, count_key, &k);
+	CHECK_EQ_INT(k.entries, 4);
+	CHECK_EQ_INT(k.v0[1], 1024 + 2048 + 1024);
+	CHECK_EQ_INT(k.v1[1], 500 + 70 + 500);
+	CHECK_EQ_INT(k.v0[2], 1024);
+	CHECK_EQ_INT(k.v1[2], 500);
+	CHECK_EQ_INT(k.v0[0], 10);
+	CHECK_EQ_INT(k.v1[0], 0);
+	/* An entry keeps its index: the same id after more events. */
+	size_t id = k.id_of_lock;
+	CHECK(id != (size_t)-1);
+	CHECK_EQ_INT(cprof__stacktab_add_key(t, abc, 3, lab, lock, v1, 2), 0);
+	memset(&k, 0, sizeof k);
+	cprof__stacktab_foreach_key(t, count_key, &k);
+	CHECK_EQ_INT(k.id_of_lock, id);
+	cprof__stacktab_clear(t);
+	memset(&k, 0, sizeof k);
+	cprof__stacktab_foreach_key(t, count_key, &k);
+	CHECK_EQ_INT(k.entries, 0);
 	cprof__stacktab_free(t);
 }
 
@@ -214,6 +275,7 @@ int main(void)
 {
 	RUN(test_table_merges_equal_stacks);
 	RUN(test_table_full_refuses);
+	RUN(test_table_two_tags_two_values);
 	RUN(test_fp_walk_synthetic_stack);
 	RUN(test_symbolize_known_addresses);
 	RUN(test_symbolize_inlined_frames);
