@@ -341,25 +341,28 @@ static struct profile *threadcreate_build(void)
 	return p;
 }
 
-/* Built in the runtime's private arena: the profile, the thread list and the symbols are not the program's heap. */
-struct profile *cprof__threads_build(void)
+/*
+ * Built in the runtime's private arena: the profile, the thread list and
+ * the symbols are not the program's heap.
+ */
+static struct profile *in_arena(struct profile *(*build)(void))
 {
 	cprof__arena_begin();
-	struct profile *p = threads_build();
+	struct profile *p = build();
 	int e = errno;
 	cprof__arena_end();
 	errno = e;
 	return p;
 }
 
+struct profile *cprof__threads_build(void)
+{
+	return in_arena(threads_build);
+}
+
 struct profile *cprof__threadcreate_build(void)
 {
-	cprof__arena_begin();
-	struct profile *p = threadcreate_build();
-	int e = errno;
-	cprof__arena_end();
-	errno = e;
-	return p;
+	return in_arena(threadcreate_build);
 }
 
 static void count_created(pid_t tid, const struct rt_thread *self, const uintptr_t *create, int ncreate,

@@ -168,18 +168,27 @@ void cprof__stacktab_foreach_key(struct stacktab *t,
 	}
 }
 
+struct tagged {
+	void (*fn)(const uintptr_t *pcs, int n, const void *tag, uint64_t weight, void *arg);
+	void *arg;
+};
+
+static void call_tagged(size_t id, const uintptr_t *pcs, int n, const void *tag, const void *tag2,
+			const uint64_t *v, void *arg)
+{
+	(void)id;
+	(void)tag2;
+	struct tagged *x = arg;
+	x->fn(pcs, n, tag, v[0], x->arg);
+}
+
 void cprof__stacktab_foreach_tagged(struct stacktab *t,
 				    void (*fn)(const uintptr_t *pcs, int n, const void *tag, uint64_t weight,
 					       void *arg),
 				    void *arg)
 {
-	for (size_t i = 0; i <= t->mask; i++) {
-		struct entry *e = &t->entries[i];
-		uint64_t h = atomic_load_explicit(&e->hash, memory_order_acquire);
-		if (h < 2)
-			continue;
-		fn(&t->frames[e->off], (int)e->depth, e->tag, atomic_load(&e->v[0]), arg);
-	}
+	struct tagged x = {fn, arg};
+	cprof__stacktab_foreach_key(t, call_tagged, &x);
 }
 
 struct untagged {
