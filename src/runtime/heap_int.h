@@ -20,7 +20,7 @@
 #define HEAP_MAX_NODES (4u << 20)     /* sampled blocks live at once */
 #define HEAP_NODE_BATCH 64
 #define HEAP_NSLOTS CPROF_MAX_THREADS
-#define HEAP_FLUSH_BYTES (256 * 1024) /* per-thread slack of the in-use estimate */
+#define HEAP_FLUSH_BYTES (256 * 1024) /* per-thread slack of the in-use estimate (at least; twice the rate above 128 KiB) */
 #define HEAP_SHORT_BYTES (64 * 1024)  /* "short-lived": freed by its thread before it allocated this much more */
 #define HEAP_ONE 65536                /* fixed-point unit of object weights */
 #define HEAP_MAX_RATE (1LL << 31)

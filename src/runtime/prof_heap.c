@@ -613,11 +613,20 @@ uint64_t cprof__heap_samples(void)
 
 static void peak_snapshot(void);
 
-/* Add d weighted bytes to the thread's in-use delta; flush to the estimate and check the peak. */
+/*
+ * Add d weighted bytes to the thread's in-use delta; flush to the estimate
+ * and check the peak. The slack is HEAP_FLUSH_BYTES, or twice the rate
+ * when that is more: at the default rate every sample weighs about the
+ * rate, so a fixed 256 KiB flushed on every sample and every sampled free,
+ * an atomic add on a line all threads write; the estimate is no finer than
+ * a few samples' weight anyway.
+ */
 static void peak_note(struct heap_thread *t, int64_t d)
 {
+	int64_t rate = atomic_load_explicit(&cprof__heap.rate, memory_order_relaxed);
+	int64_t slack = 2 * rate > HEAP_FLUSH_BYTES ? 2 * rate : HEAP_FLUSH_BYTES;
 	t->delta += d;
-	if (!t->exited && t->delta < HEAP_FLUSH_BYTES && t->delta > -HEAP_FLUSH_BYTES)
+	if (!t->exited && t->delta < slack && t->delta > -slack)
 		return;
 	int64_t v = atomic_fetch_add(&cprof__heap.inuse_est, t->delta) + t->delta;
 	t->delta = 0;
