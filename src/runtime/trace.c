@@ -67,11 +67,11 @@ struct tthread {
 		const char *s;
 		const char *rec;
 	} cache[16];
-	/* Region names of up to 15 bytes by address (~address: 0 is no entry) and
-	 * their first 16 bytes, for the region fast path. */
+	/* Region names of up to 15 bytes by address (~address: 0 is no entry),
+	 * their bytes with the terminating NUL, for the region fast path. */
 	struct {
 		uintptr_t key;
-		uint64_t w0, w1;
+		char s[16];
 		uint32_t id;
 	} names[32];
 };
@@ -1444,10 +1444,10 @@ CPROF_API void cprof__task_end(uint64_t id)
 
 /*
  * The region calls' fast path: a name of up to 15 bytes seen at the same
- * address is found in me.names by one address compare and its first 16
- * bytes compared as two words (the bytes are read only when they cannot
- * cross a page; a buffer rewritten with another name misses and takes the
- * slow path, which interns by content); one TSC read; the event encoded in
+ * address is found in me.names by one address compare and its bytes
+ * compared with the cached name's up to its NUL, never past the string's
+ * own end (a buffer rewritten with another name misses and takes the slow
+ * path, which interns by content); one TSC read; the event encoded in
  * place, small numbers in one byte. No call, lock or atomic operation.
  * Anything else (a longer name, a full buffer, a new session, no TSC)
  * takes emit's path.
@@ -1455,10 +1455,11 @@ CPROF_API void cprof__task_end(uint64_t id)
 static __attribute__((noinline, cold)) void region_begin_slow(uint64_t task, const char *name)
 {
 	uint32_t id = intern(name);
-	if (id && name && ((uintptr_t)name & 4095) <= 4096 - 16 && strnlen(name, 16) < 16) {
+	size_t len = name ? strnlen(name, 16) : 16;
+	if (id && len < 16) {
 		unsigned i = (unsigned)((uintptr_t)name >> 4) & 31;
-		memcpy(&me.names[i].w0, name, 8);
-		memcpy(&me.names[i].w1, name + 8, 8);
+		memset(me.names[i].s, 0, sizeof me.names[i].s);
+		memcpy(me.names[i].s, name, len);
 		me.names[i].id = id;
 		me.names[i].key = ~(uintptr_t)name;
 	}
@@ -1478,15 +1479,22 @@ CPROF_API void cprof__region_begin(uint64_t task, const char *name)
 {
 	unsigned i = (unsigned)((uintptr_t)name >> 4) & 31;
 	uint8_t *p = me.pos;
-	if (__builtin_expect(me.names[i].key != ~(uintptr_t)name || ((uintptr_t)name & 4095) > 4096 - 16 ||
-				     p + EV_MAX > me.end || !p || me.gen != T.gen || !T.use_tsc,
+	if (__builtin_expect(me.names[i].key != ~(uintptr_t)name || p + EV_MAX > me.end || !p || me.gen != T.gen ||
+				     !T.use_tsc,
 			     0))
 		goto slow;
-	uint64_t w0, w1;
-	memcpy(&w0, name, 8);
-	memcpy(&w1, name + 8, 8);
-	if (__builtin_expect(w0 != me.names[i].w0 || w1 != me.names[i].w1, 0))
-		goto slow;
+	/*
+	 * The bytes are still the name's (a buffer may be rewritten): compared
+	 * up to the cached name's NUL, stopping at the first difference, so
+	 * nothing past the string's own end is read.
+	 */
+	const char *c = me.names[i].s;
+	for (unsigned k = 0;; k++) {
+		if (__builtin_expect(name[k] != c[k], 0))
+			goto slow;
+		if (!c[k])
+			break;
+	}
 	me.writing = 1;
 	__asm__ volatile("" ::: "memory");
 	uint64_t t = tsc_fast(), last = me.last_tick;
