@@ -4,9 +4,10 @@
 # waits 20 times for a mutex at one call site (wait_here), reached from
 # caller_a and caller_b in turn with frames at the same addresses. The
 # trace must hold 20 mutex waits with stacks alternating
-# wait_here;caller_a and wait_here;caller_b; each wait slept ~3 ms and
-# was released by the holder thread, which must be named with the time of
-# its unlock (a sleeping mutex wait's releaser is known).
+# wait_here;caller_a and wait_here;caller_b; each wait slept (the holder
+# unlocks once the waiter sleeps) and was released by the holder thread,
+# which must be named with the time of its unlock (a sleeping mutex
+# wait's releaser is known).
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 

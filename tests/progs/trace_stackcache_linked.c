@@ -5,8 +5,9 @@
  *
  *   trace_stackcache_linked FILE
  *
- * Traces to FILE. A holder thread takes the mutex and keeps it 3 ms, 20
- * times; each time the main thread waits for it in wait_here, called by
+ * Traces to FILE. A holder thread takes the mutex and keeps it until the
+ * main thread sleeps on it, 20 times; each time the main thread waits for
+ * it in wait_here, called by
  * caller_a on even rounds and caller_b on odd ones. The two callers have
  * frames of the same size at the same depth, so wait_here's call to
  * pthread_mutex_lock returns to the same address from the same stack
@@ -60,7 +61,10 @@ static void *holder(void *arg)
 		pthread_barrier_wait(&b1);
 		pthread_mutex_lock(&mu);
 		pthread_barrier_wait(&b2);
-		usleep(3000);
+		/* Until the main thread sleeps on the mutex (the C library marks its lock word 2), 2 s at most. */
+		for (int k = 0; k < 2000 && __atomic_load_n(&mu.__data.__lock, __ATOMIC_RELAXED) != 2; k++)
+			usleep(1000);
+		usleep(1000);
 		pthread_mutex_unlock(&mu);
 	}
 	return NULL;
