@@ -473,26 +473,15 @@ static int slot_claim(pid_t tid)
 	return -EAGAIN;
 }
 
-/* The clock of one thread's CPU time, as pthread_getcpuclockid makes it. */
-static clockid_t thread_cpu_clock(pid_t tid)
-{
-	return (clockid_t)((~(unsigned)tid << 3) | 4 /* per-thread */ | 2 /* sched */);
-}
-
 /*
  * Arm a one-shot timer on tid's CPU clock that sends the request once the
  * thread has used more CPU (relative: its CPU time must pass its value now).
  */
 static int send_request(int i, pid_t tid)
 {
-	struct sigevent sev;
-	memset(&sev, 0, sizeof sev);
-	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = CPROF_SIGNAL;
-	sev.sigev_value.sival_ptr = &cprof__sig_capture_cookies[i];
-	sev._sigev_un._tid = tid;
-	if (timer_create(thread_cpu_clock(tid), &sev, &slots[i].timer) != 0)
-		return -errno;
+	int rc = cprof__thread_timer(tid, &cprof__sig_capture_cookies[i], &slots[i].timer);
+	if (rc != 0)
+		return rc;
 	struct itimerspec its = {{0, 0}, {0, 1}};
 	if (timer_settime(slots[i].timer, 0, &its, NULL) != 0) {
 		int e = errno;

@@ -158,6 +158,11 @@ extern CPROF_TLS struct rt_thread cprof__self;
 
 /* Arm a timer on every existing thread and on every thread created later. Thread. */
 int cprof__threads_start(int hz);
+/*
+ * A timer (not armed) on thread tid's CPU clock that sends CPROF_SIGNAL to
+ * that thread only, carrying cookie: 0 or -errno. Thread.
+ */
+int cprof__thread_timer(pid_t tid, void *cookie, timer_t *out);
 /* Disarm and delete every timer; no new thread gets one. Thread. */
 void cprof__threads_stop(void);
 /* Account a delivered signal's periods to the timer that sent it. Any (signal handler). */

@@ -68,6 +68,17 @@ static clockid_t thread_cpu_clock(pid_t tid)
 	return (clockid_t)((~(unsigned)tid << 3) | 4 /* per-thread */ | 2 /* sched */);
 }
 
+int cprof__thread_timer(pid_t tid, void *cookie, timer_t *out)
+{
+	struct sigevent sev;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = CPROF_SIGNAL;
+	sev.sigev_value.sival_ptr = cookie;
+	sev._sigev_un._tid = tid;
+	return timer_create(thread_cpu_clock(tid), &sev, out) == 0 ? 0 : -errno;
+}
+
 static int64_t thread_cpu_ns(pid_t tid)
 {
 	struct timespec ts;
@@ -114,15 +125,10 @@ static int arm_locked(pid_t tid)
 		}
 		free_i = nslots_used++;
 	}
-	struct sigevent sev;
-	memset(&sev, 0, sizeof sev);
-	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = CPROF_SIGNAL;
-	sev.sigev_value.sival_ptr = &cprof__sig_cookies[free_i];
-	sev._sigev_un._tid = tid;
 	timer_t t;
-	if (timer_create(thread_cpu_clock(tid), &sev, &t) != 0) {
-		int e = errno;
+	int rc = cprof__thread_timer(tid, &cprof__sig_cookies[free_i], &t);
+	if (rc != 0) {
+		int e = -rc;
 		if (e != ESRCH && e != EINVAL) /* a thread that just ended is not a failure */
 			atomic_fetch_add(&failed_count, 1);
 		return -e;
