@@ -21,8 +21,8 @@ if ! cprof_run "$T/run.err" -blocksyscalls -cpuprofile="$T/cpu.prof" -trace="$T/
 	exit 0
 fi
 
-python3 - "$T/out.txt" "$T/b.txt" <<'PY'
-import sys
+python3 - "$T/out.txt" "$T/b.txt" "$T/run.err" <<'PY'
+import re, sys
 
 ids = dict(kv.split("=") for kv in open(sys.argv[1]).read().split())
 tid = {k: int(v) for k, v in ids.items() if not k.endswith("_ns")}
@@ -120,9 +120,17 @@ if len(sl) == 2 and len(z) == 1:
 cs = [e for e in events if e["type"] == "cpu-sample"]
 sp = [e for e in cs if e["tid"] == tid["spinner"]]
 inwork = [e for e in sp if "spin_work" in frames(e)]
-check("cpu_samples", len(sp) >= 5 and len(inwork) >= 0.9 * len(sp),
-      "%d CPU samples in all, %d on the spinner, %d of them in spin_work (want >= 5 there, 90%% in spin_work)"
-      % (len(cs), len(sp), len(inwork)))
+# The CPU profiler's signals: how many it recorded (a loaded machine's
+# scheduler tick delivers fewer than 100 Hz, weighted by their overruns
+# in the profile; the trace's events are the signals, one each). The
+# trace has each of them but those that fell on the runtime's own threads
+# or inside an event of the thread's own (dropped and counted): 2 at most
+# here, where the other threads barely run.
+m = re.search(r"cpu profile of pid \d+ written to .*: (\d+) samples", open(sys.argv[3]).read())
+nsig = int(m.group(1)) if m else -1
+check("cpu_samples", len(sp) >= 1 and len(inwork) >= 0.9 * len(sp) and nsig - 2 <= len(cs) <= nsig,
+      "%d CPU samples in all of the CPU profile's %d, %d on the spinner, %d of them in spin_work "
+      "(want all but 2 at most, 90%% of the spinner's in spin_work)" % (len(cs), nsig, len(sp), len(inwork)))
 PY
 
 # Cuts decode to a prefix of the whole (times aside: fewer clock records convert ticks).
