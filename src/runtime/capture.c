@@ -27,8 +27,9 @@
  *     such.
  *
  * A request slot whose thread did not answer in time is abandoned, not
- * reused, until its handler runs or the thread is gone: a late handler
- * never writes into someone else's request.
+ * reused, until its handler runs, the thread is gone or ABANDON_NS have
+ * passed (a signal lost with its deleted timer); a late handler answers
+ * only a request for its own thread, never someone else's.
  *
  * The registry holds, for each thread created through our pthread_create
  * (and the main thread), a pointer to its per-thread state (its blocking
@@ -534,12 +535,13 @@ int cprof__capture_wait(int ticket, int64_t deadline_ns, uintptr_t *pcs, int max
 		if (atomic_load(&s->state) == SLOT_DONE)
 			break;
 		if (cprof__now_ns() >= deadline_ns) {
+			/* The timer first: once abandoned, the slot may be
+			 * freed and claimed again by another request. */
+			drop_timer(s);
 			s->abandoned_ns = cprof__now_ns();
 			int want = SLOT_ASKED;
-			if (atomic_compare_exchange_strong(&s->state, &want, SLOT_ABANDONED)) {
-				drop_timer(s);
+			if (atomic_compare_exchange_strong(&s->state, &want, SLOT_ABANDONED))
 				return -ETIMEDOUT;
-			}
 			break; /* answered just now */
 		}
 		struct timespec ts = {0, 50000};
