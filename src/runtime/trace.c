@@ -1475,6 +1475,14 @@ static inline uint8_t *put_uv_fast(uint8_t *p, uint64_t v)
 	return put_uv(p, v);
 }
 
+/* The region fast path's tick, as the delta from the thread's last event (never negative). */
+static inline uint64_t fast_tick_delta(void)
+{
+	uint64_t t = tsc_fast(), last = me.last_tick;
+	me.last_tick = t > last ? t : last;
+	return t > last ? t - last : 0;
+}
+
 CPROF_API void cprof__region_begin(uint64_t task, const char *name)
 {
 	unsigned i = (unsigned)((uintptr_t)name >> 4) & 31;
@@ -1497,11 +1505,8 @@ CPROF_API void cprof__region_begin(uint64_t task, const char *name)
 	}
 	me.writing = 1;
 	__asm__ volatile("" ::: "memory");
-	uint64_t t = tsc_fast(), last = me.last_tick;
-	uint64_t d = t > last ? t - last : 0;
-	me.last_tick = t > last ? t : last;
 	p[0] = CPROF_TEV_REGION_BEGIN;
-	p = put_uv_fast(p + 1, d);
+	p = put_uv_fast(p + 1, fast_tick_delta());
 	p = put_uv_fast(p, task);
 	me.pos = put_uv_fast(p, me.names[i].id);
 	__asm__ volatile("" ::: "memory");
@@ -1520,11 +1525,8 @@ CPROF_API void cprof__region_end(void)
 	}
 	me.writing = 1;
 	__asm__ volatile("" ::: "memory");
-	uint64_t t = tsc_fast(), last = me.last_tick;
-	uint64_t d = t > last ? t - last : 0;
-	me.last_tick = t > last ? t : last;
 	p[0] = CPROF_TEV_REGION_END;
-	me.pos = put_uv_fast(p + 1, d);
+	me.pos = put_uv_fast(p + 1, fast_tick_delta());
 	__asm__ volatile("" ::: "memory");
 	me.writing = 0;
 }
