@@ -412,14 +412,22 @@ static int append_record(int kind, const struct bytes *body)
 	return 0;
 }
 
+/*
+ * The session is let go of before it ends: cprof__sym_end releases the
+ * session lock, a fork waiting for that lock may then run at once, and its
+ * child must not find the ended session still named here (its writer
+ * would use it, or end it twice).
+ */
 static void session_end(void)
 {
-	if (!W.s)
+	struct rt_sym *s = W.s;
+	struct profile *p = W.p;
+	if (!s)
 		return;
-	cprof__sym_end(W.s);
-	cprof__profile_free(W.p);
 	W.s = NULL;
 	W.p = NULL;
+	cprof__sym_end(s);
+	cprof__profile_free(p);
 }
 
 static int symbolize(void)
