@@ -3,7 +3,7 @@
  * (src/cli/trace_read.c) behind `cprof trace`. Any input must either be
  * rejected with a one-line reason or decode to events whose fields are in
  * range: a known type, a message inside the input, strings terminated,
- * stacks whose frames are all readable.
+ * stacks whose frames are all readable, a CPU sample's weight in 1..max.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +39,10 @@ static int check(const struct trace_event *ev, void *arg)
 	}
 	if (ev->type == CPROF_TEV_BLOCK && (ev->dur_ns < 0 || (ev->wake_ns >= 0 && !ev->peer))) {
 		fprintf(stderr, "fuzz_trace: bad block event\n");
+		abort();
+	}
+	if (ev->type == CPROF_TEV_CPU_SAMPLE && (ev->weight < 1 || ev->weight > CPROF_TRACE_WEIGHT_MAX)) {
+		fprintf(stderr, "fuzz_trace: CPU sample weight %llu\n", (unsigned long long)ev->weight);
 		abort();
 	}
 	if (ev->msglen && ((const uint8_t *)ev->msg < lo || (const uint8_t *)ev->msg + ev->msglen > hi)) {

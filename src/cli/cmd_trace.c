@@ -47,16 +47,21 @@ const char cmd_trace_usage[] =
 	"\n"
 	"  -format=text      one line per event: time since the start in ms, thread\n"
 	"                    id, event and arguments; each thread's events in the\n"
-	"                    order it recorded them, threads' chunks interleaved\n"
+	"                    order it recorded them, threads' chunks interleaved; a\n"
+	"                    CPU sample's weight=N is the sampling periods it\n"
+	"                    stands for (1 + the timer's overruns, as the CPU\n"
+	"                    profile counts it)\n"
 	"  -format=json      Chrome trace events (open in ui.perfetto.dev or\n"
 	"                    chrome://tracing): a track per thread named after it,\n"
 	"                    regions as nested spans, tasks as async spans, blocked\n"
 	"                    spans with their reason and releasing thread, wake-up\n"
 	"                    arrows from the release to the resume, log messages and\n"
-	"                    CPU samples as instants, counters as graphs\n"
+	"                    CPU samples as instants (args.weight), counters as\n"
+	"                    graphs\n"
 	"  -format=perfetto  the same as Perfetto's protobuf trace (open in\n"
 	"                    ui.perfetto.dev), smaller and faster to load for big\n"
-	"                    traces; CPU samples as Perfetto stack samples\n"
+	"                    traces; CPU samples as Perfetto stack samples, one per\n"
+	"                    sampling period\n"
 	"  -pprof=KIND       a pprof profile of the waits, as go tool trace -pprof\n"
 	"                    writes it (contentions/count, delay/nanoseconds), for\n"
 	"                    cprof pprof or go tool pprof:\n"
@@ -147,6 +152,7 @@ static int text_event(const struct trace_event *ev, struct out *o)
 		text_stack(f, ev->stack);
 		break;
 	case CPROF_TEV_CPU_SAMPLE:
+		fprintf(f, " weight=%" PRIu64, ev->weight);
 		text_stack(f, ev->stack);
 		break;
 	}
@@ -289,6 +295,9 @@ int cmd_trace(int argc, char **argv)
 		rc = cprof__trace_export_perfetto(data, len, o.f, &info, err, sizeof err);
 	} else {
 		rc = cprof__trace_decode(data, len, &info, on_event, &o, err, sizeof err);
+		if (rc == 0 && info.dropped_samples)
+			fprintf(o.f, "# %" PRIu64 " CPU samples not recorded, standing for %" PRIu64 " sampling periods\n",
+				info.dropped_samples, info.dropped_weight);
 		if (rc == 0)
 			fprintf(o.f, "# pid %d, %" PRIu64 " events, %.3f ms, %" PRIu64 " dropped%s%s\n", info.pid,
 				info.events, (double)info.duration_ns / 1e6, info.dropped,

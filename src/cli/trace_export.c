@@ -324,7 +324,7 @@ static int json_event(const struct trace_event *ev, void *arg)
 		if (ev->stack && ev->stack->n)
 			frame_name(&ev->stack->frames[0], leaf, sizeof leaf);
 		jhead(j, "i", ev->tid, ev->ns, ev->stack && ev->stack->n && ev->stack->frames[0].func[0] ? ev->stack->frames[0].func : leaf);
-		fputs(",\"s\":\"t\",\"cat\":\"cpu\",\"args\":{\"sample\":true", f);
+		fprintf(f, ",\"s\":\"t\",\"cat\":\"cpu\",\"args\":{\"sample\":true,\"weight\":%" PRIu64, ev->weight);
 		if (ev->stack)
 			jstack(f, ev->stack);
 		fputs("}}", f);
@@ -862,15 +862,22 @@ static int pf_event(const struct trace_event *ev, void *arg)
 	case CPROF_TEV_CPU_SAMPLE: {
 		if (!ev->stack)
 			break;
-		pf_begin(p, q);
-		uint64_t cs = pf_callstack(p, ev->stack);
-		size_t ps = cprof__pb_msg_begin(&p->pk, TP_PERF_SAMPLE);
-		cprof__pb_put_uint64(&p->pk, PS_PID, (uint64_t)(uint32_t)p->info->pid);
-		cprof__pb_put_uint64(&p->pk, PS_TID, (uint64_t)(uint32_t)ev->tid);
-		cprof__pb_put_uint64(&p->pk, PS_CALLSTACK, cs);
-		cprof__pb_put_uint64(&p->pk, PS_CPU_MODE, MODE_USER);
-		cprof__pb_msg_end(&p->pk, ps);
-		pf_emit(p, ev->ns, SEQ_NEEDS_INCREMENTAL_STATE);
+		/*
+		 * PerfSample has no weight: Perfetto counts samples, so a sample
+		 * that stands for N sampling periods is N of them at its time (the
+		 * callstack interned with the first).
+		 */
+		for (uint64_t k = 0; k < ev->weight && !p->oom && !ferror(p->f); k++) {
+			pf_begin(p, q);
+			uint64_t cs = pf_callstack(p, ev->stack);
+			size_t ps = cprof__pb_msg_begin(&p->pk, TP_PERF_SAMPLE);
+			cprof__pb_put_uint64(&p->pk, PS_PID, (uint64_t)(uint32_t)p->info->pid);
+			cprof__pb_put_uint64(&p->pk, PS_TID, (uint64_t)(uint32_t)ev->tid);
+			cprof__pb_put_uint64(&p->pk, PS_CALLSTACK, cs);
+			cprof__pb_put_uint64(&p->pk, PS_CPU_MODE, MODE_USER);
+			cprof__pb_msg_end(&p->pk, ps);
+			pf_emit(p, ev->ns, SEQ_NEEDS_INCREMENTAL_STATE);
+		}
 		break;
 	}
 	}

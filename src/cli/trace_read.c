@@ -141,6 +141,7 @@ struct decoder {
 	size_t ntasks;
 	int tasks_scanned;
 	int oom;
+	int version;
 };
 
 /* Strings ('S') and symbols ('Y'): repeated uv id, uv length, bytes. A second definition keeps the first. */
@@ -272,7 +273,7 @@ static size_t task_pos(const struct decoder *d, uint64_t id)
 }
 
 /* Skip one event's arguments (its type byte and delta already read); 0, or -1 for an unknown type. */
-static int skip_args(struct cursor *c, int type, uint64_t *task, uint64_t *name)
+static int skip_args(struct cursor *c, int version, int type, uint64_t *task, uint64_t *name)
 {
 	static const signed char nargs[] = {
 		[CPROF_TEV_THREAD_START] = 1, [CPROF_TEV_THREAD_EXIT] = 0, [CPROF_TEV_THREAD_NAME] = 1,
@@ -283,7 +284,8 @@ static int skip_args(struct cursor *c, int type, uint64_t *task, uint64_t *name)
 	if (type < 1 || type > CPROF_TEV_MAX)
 		return -1;
 	uint64_t v[6] = {0};
-	for (int i = 0; i < nargs[type]; i++)
+	int n = nargs[type] + (type == CPROF_TEV_CPU_SAMPLE && version >= 3); /* version 3 adds the weight */
+	for (int i = 0; i < n; i++)
 		v[i] = uv(c);
 	if (type == CPROF_TEV_LOG) {
 		if (c->bad || v[2] > (uint64_t)(c->end - c->p))
@@ -349,7 +351,7 @@ static void scan_tasks(struct decoder *d)
 			int type = *c.p++;
 			uv(&c);
 			uint64_t task = 0, name = 0;
-			if (skip_args(&c, type, &task, &name) != 0)
+			if (skip_args(&c, d->version, type, &task, &name) != 0)
 				break;
 			if (task && !c.bad && task_put(d, task, name) != 0)
 				return;
@@ -427,6 +429,7 @@ int cprof__trace_decode(const uint8_t *data, size_t len, struct trace_info *info
 			ns0 = ns1 = (int64_t)uv(&c);
 			info->wall_ns = (int64_t)uv(&c);
 			have_header = !c.bad;
+			d.version = info->version;
 			if (have_header && c.p < c.end)
 				info->flight = (int)(uv(&c) & 1);
 			if (have_header && (info->version < CPROF_TRACE_VERSION_MIN || info->version > CPROF_TRACE_VERSION)) {
@@ -484,8 +487,11 @@ int cprof__trace_decode(const uint8_t *data, size_t len, struct trace_info *info
 		struct cursor c = {r.body, r.body + r.len, 0};
 		if (r.kind == 'D') {
 			info->dropped += uv(&c);
-			if (c.p < c.end)
-				info->dropped_samples += uv(&c);
+			if (c.p < c.end) {
+				uint64_t n = uv(&c);
+				info->dropped_samples += n;
+				info->dropped_weight += c.p < c.end ? uv(&c) : n;
+			}
 		} else if (r.kind == 'E') {
 			struct trace_event ev;
 			memset(&ev, 0, sizeof ev);
@@ -506,6 +512,7 @@ int cprof__trace_decode(const uint8_t *data, size_t len, struct trace_info *info
 				ev.dur_ns = 0;
 				ev.peer = 0;
 				ev.wake_ns = -1;
+				ev.weight = 0;
 				switch (ev.type) {
 				case CPROF_TEV_THREAD_START:
 					ev.a = uv(&c);
@@ -563,6 +570,9 @@ int cprof__trace_decode(const uint8_t *data, size_t len, struct trace_info *info
 					if (info->version < 2)
 						goto unknown;
 					ev.stack = table_get(&d.stacks, uv(&c));
+					ev.weight = info->version >= 3 ? uv(&c) : 1;
+					if (ev.weight < 1 || ev.weight > CPROF_TRACE_WEIGHT_MAX)
+						c.bad = 1;
 					break;
 				default:
 				unknown:

@@ -1,6 +1,6 @@
 /*
  * trace_read.h - decoding an execution trace file (docs/FORMAT.md,
- * "Execution trace", versions 1 and 2) into events, one callback each, in
+ * "Execution trace", versions 1 to 3) into events, one callback each, in
  * file order: the events of one thread in the order it recorded them. A
  * file cut anywhere decodes up to its last whole record.
  */
@@ -38,6 +38,8 @@ struct trace_event {
 	int64_t dur_ns;  /* BLOCK: how long it waited; it began at ns - dur_ns */
 	int32_t peer;    /* BLOCK: tid of the thread that released it (0: unknown) */
 	int64_t wake_ns; /* BLOCK: when that thread released it (-1: unknown); wake-up latency = ns - wake_ns */
+	uint64_t weight; /* CPU_SAMPLE: the sampling periods it stands for, 1..CPROF_TRACE_WEIGHT_MAX
+			    (1 + the timer's overruns, as the CPU profile weighs it; 1 before version 3) */
 };
 
 struct trace_info {
@@ -47,6 +49,7 @@ struct trace_info {
 	int64_t duration_ns; /* to the last clock record */
 	uint64_t dropped;    /* events the recorder dropped (when it said so) */
 	uint64_t dropped_samples; /* CPU samples not recorded (the thread was writing an event, or its buffer was full) */
+	uint64_t dropped_weight;  /* the sampling periods they stood for (before version 3: one each) */
 	uint64_t events;
 	int truncated;       /* the file ends inside a record */
 	int flight;          /* written by the flight recorder: the last moments, not from the start */

@@ -47,7 +47,7 @@ struct block {
 struct instant {
 	int64_t t;
 	uint32_t a; /* sample: stack index + 1; log: category string id */
-	uint32_t b; /* log: index into the log table */
+	uint32_t b; /* sample: its weight (sampling periods); log: index into the log table */
 };
 
 struct logmsg {
@@ -68,6 +68,7 @@ struct thread {
 	int nopen, capopen;
 	struct instant *samples, *logs;
 	size_t nsamples, capsamples, nlogs, caplogs;
+	uint64_t *sample_cum; /* nsamples + 1: the weight of the samples before each, once sorted */
 };
 
 struct task {
@@ -509,7 +510,7 @@ static int on_event(const struct trace_event *ev, void *arg)
 	case CPROF_TEV_CPU_SAMPLE:
 		if (GROW(ix, t->samples, t->capsamples, t->nsamples + 1) < 0)
 			return -ENOMEM;
-		t->samples[t->nsamples++] = (struct instant){ev->ns, stack_of(ix, ev->stack), 0};
+		t->samples[t->nsamples++] = (struct instant){ev->ns, stack_of(ix, ev->stack), (uint32_t)ev->weight};
 		break;
 	}
 	return ix->oom ? -ENOMEM : 0;
@@ -597,6 +598,12 @@ static int finish(struct trace_index *ix)
 			return -1;
 		if (t->nsamples > 1)
 			qsort(t->samples, t->nsamples, sizeof *t->samples, cmp_instant);
+		/* Prefix sums: the weight of any run of samples merged into one tick is one subtraction. */
+		if (!(t->sample_cum = malloc((t->nsamples + 1) * sizeof *t->sample_cum)))
+			return -1;
+		t->sample_cum[0] = 0;
+		for (size_t i = 0; i < t->nsamples; i++)
+			t->sample_cum[i + 1] = t->sample_cum[i] + t->samples[i].b;
 		if (t->nlogs > 1)
 			qsort(t->logs, t->nlogs, sizeof *t->logs, cmp_instant);
 	}
@@ -718,6 +725,7 @@ void cprof__trace_index_free(struct trace_index *ix)
 		free(t->regions);
 		free(t->open);
 		free(t->samples);
+		free(t->sample_cum);
 		free(t->logs);
 	}
 	free(ix->th);
@@ -792,9 +800,11 @@ int cprof__trace_index_meta(const struct trace_index *ix, struct buf *out)
 	cprof__buf_printf(out,
 			  "{\"version\":%d,\"pid\":%d,\"wall_ns\":%" PRId64 ",\"duration\":%" PRId64
 			  ",\"events\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"dropped_samples\":%" PRIu64
+			  ",\"dropped_sample_weight\":%" PRIu64
 			  ",\"flight\":%s,\"truncated\":%s,\"tasks\":%zu,\"task_rows\":%d"
 			  ",\"arrows\":%zu,\"stacks\":%zu,\"strings\":[",
 			  in->version, in->pid, in->wall_ns, ix->end_ns, in->events, in->dropped, in->dropped_samples,
+			  in->dropped_weight,
 			  in->flight ? "true" : "false", in->truncated ? "true" : "false", ix->ntasks, ix->ntaskrows, ix->narrows, ix->nstacks);
 	for (size_t i = 0; i < ix->nstr; i++) {
 		if (i)
@@ -811,9 +821,11 @@ int cprof__trace_index_meta(const struct trace_index *ix, struct buf *out)
 		const struct thread *t = &ix->th[k];
 		cprof__buf_printf(out,
 				  "%s{\"tid\":%d,\"name\":%u,\"parent\":%d,\"start\":%" PRId64 ",\"end\":%" PRId64
-				  ",\"exited\":%s,\"depth\":%d,\"blocks\":%zu,\"samples\":%zu,\"logs\":%zu}",
+				  ",\"exited\":%s,\"depth\":%d,\"blocks\":%zu,\"samples\":%zu,\"sample_weight\":%" PRIu64
+				  ",\"logs\":%zu}",
 				  k ? "," : "", t->tid, t->name, t->parent, t->start, t->end >= 0 ? t->end : ix->end_ns,
-				  t->end >= 0 ? "true" : "false", t->ndepth, t->nblk, t->nsamples, t->nlogs);
+				  t->end >= 0 ? "true" : "false", t->ndepth, t->nblk, t->nsamples,
+				  t->sample_cum ? t->sample_cum[t->nsamples] : 0, t->nlogs);
 	}
 	cprof__buf_puts(out, "],\"counters\":[");
 	for (size_t k = 0; k < ix->nctr; k++) {
@@ -913,7 +925,8 @@ static size_t first_instant(const struct instant *v, size_t n, int64_t t)
 }
 
 /* Instants in [w0, w1) as [t,index,count], one item per r. */
-static void instants_window(const struct instant *v, size_t n, int64_t w0, int64_t w1, int64_t r, struct buf *out)
+static void instants_window(const struct instant *v, size_t n, const uint64_t *cum, int64_t w0, int64_t w1, int64_t r,
+			    struct buf *out)
 {
 	cprof__buf_putc(out, '[');
 	size_t i = first_instant(v, n, w0);
@@ -929,6 +942,10 @@ static void instants_window(const struct instant *v, size_t n, int64_t w0, int64
 		jint(out, (int64_t)i);
 		cprof__buf_putc(out, ',');
 		jint(out, (int64_t)(j - i));
+		if (cum) { /* samples: the sampling periods they stand for */
+			cprof__buf_putc(out, ',');
+			jint(out, (int64_t)(cum[j] - cum[i]));
+		}
 		cprof__buf_putc(out, ']');
 		i = j;
 	}
@@ -960,9 +977,9 @@ int cprof__trace_index_window(const struct trace_index *ix, int64_t w0, int64_t 
 			lane_window(ix, NULL, &t->regions[d], w0, w1, r, out);
 		}
 		cprof__buf_puts(out, "],\"samples\":");
-		instants_window(t->samples, t->nsamples, w0, w1, r, out);
+		instants_window(t->samples, t->nsamples, t->sample_cum, w0, w1, r, out);
 		cprof__buf_puts(out, ",\"logs\":");
-		instants_window(t->logs, t->nlogs, w0, w1, r, out);
+		instants_window(t->logs, t->nlogs, NULL, w0, w1, r, out);
 		cprof__buf_putc(out, '}');
 	}
 	cprof__buf_puts(out, "],\"tasks\":[");
@@ -1107,7 +1124,8 @@ int cprof__trace_index_item(const struct trace_index *ix, const char *kind, int3
 	} else if (strcmp(kind, "sample") == 0) {
 		if (i < 0 || (size_t)i >= t->nsamples)
 			goto range;
-		cprof__buf_printf(out, "{\"kind\":\"sample\",\"name\":\"CPU sample\",\"t0\":%" PRId64, t->samples[i].t);
+		cprof__buf_printf(out, "{\"kind\":\"sample\",\"name\":\"CPU sample\",\"t0\":%" PRId64 ",\"weight\":%u",
+				  t->samples[i].t, t->samples[i].b);
 		thread_ref(ix, "tid", t->tid, out);
 		cprof__buf_puts(out, ",\"stack\":");
 		stack_json(ix, t->samples[i].a, out);

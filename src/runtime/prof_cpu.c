@@ -138,6 +138,8 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 		atomic_fetch_add_explicit(&cpu.overruns, w - 1, memory_order_relaxed);
 	if (cprof__self.busy) {
 		atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
+		if (cprof__trace_on)
+			cprof__trace_cpu_sample(NULL, 0, w); /* counted as not recorded in the trace */
 	} else {
 		cprof__self.busy = 1;
 		unsigned slot;
@@ -152,8 +154,8 @@ void cprof__cpu_on_signal(siginfo_t *si, void *uc)
 		if (n <= 0 || cprof__stacktab_add_tagged(tab, pcs, n, cprof__labels_current(), w) != 0)
 			atomic_fetch_add_explicit(&cpu.lost, w, memory_order_relaxed);
 		table_leave(slot);
-		if (n > 0 && cprof__trace_on)
-			cprof__trace_cpu_sample(pcs, n); /* the execution trace's CPU sample event */
+		if (cprof__trace_on)
+			cprof__trace_cpu_sample(pcs, n, w); /* the execution trace's CPU sample event, with its weight */
 		cprof__self.busy = 0;
 	}
 	int64_t dt = cprof__now_ns() - t0;

@@ -733,11 +733,14 @@ static inline int cprof__trace_mslot(const void *m)
  */
 bool cprof__trace_unlocker(const void *m, int64_t since, int64_t until, pid_t *tid, int64_t *ns);
 /*
- * A CPU profiler sample of the calling thread (pcs[0] the interrupted pc):
- * an event while a trace runs, or a counted drop when the thread is in the
- * middle of writing one. Any (the SIGPROF handler).
+ * A CPU profiler sample of the calling thread (pcs[0] the interrupted pc),
+ * standing for weight sampling periods (1 + the timer's overruns, as the
+ * CPU profile counts it): an event while a trace runs, or a counted drop
+ * (of one sample and its weight) when the thread is in the middle of
+ * writing one, or n <= 0 (the profiler could not take or keep the stack).
+ * Any (the SIGPROF handler).
  */
-void cprof__trace_cpu_sample(const uintptr_t *pcs, int n);
+void cprof__trace_cpu_sample(const uintptr_t *pcs, int n, uint64_t weight);
 /* Stop the trace only if it is the one writing to fd (a capture's); -ESRCH otherwise. Thread. */
 int cprof__trace_stop_fd(int fd);
 void cprof__trace_after_failed_exec(void);

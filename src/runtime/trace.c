@@ -97,6 +97,7 @@ static struct {
 	size_t ndefs;
 	_Atomic uint64_t dropped;
 	_Atomic uint64_t dropped_samples; /* CPU samples not recorded */
+	_Atomic uint64_t dropped_weight;  /* the sampling periods they stood for */
 	_Atomic uint64_t events_bytes;
 	size_t stack_defs_written;   /* bytes of trace_stack.c's definitions in this file */
 	bool flight;                 /* the session keeps the last moments in memory (trace_flight.c), no file */
@@ -663,7 +664,14 @@ void cprof__trace_block(int reason, const char *call, int64_t t0, int64_t t1, pi
 	errno = saved;
 }
 
-void cprof__trace_cpu_sample(const uintptr_t *pcs, int n)
+/* A CPU sample not recorded: counted with its weight, so the trace accounts for every period. */
+static void sample_dropped(uint64_t weight)
+{
+	atomic_fetch_add_explicit(&T.dropped_samples, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&T.dropped_weight, weight, memory_order_relaxed);
+}
+
+void cprof__trace_cpu_sample(const uintptr_t *pcs, int n, uint64_t weight)
 {
 	/*
 	 * The interrupted code may be inside an event of its own, or hold the
@@ -671,8 +679,8 @@ void cprof__trace_cpu_sample(const uintptr_t *pcs, int n)
 	 * is counted, not recorded. Otherwise the thread may take a buffer like
 	 * any event does (the lock's other holders never wait inside it).
 	 */
-	if (me.writing || me.in_lock || !me.slot || !(T.gen & 1)) {
-		atomic_fetch_add_explicit(&T.dropped_samples, 1, memory_order_relaxed);
+	if (n <= 0 || me.writing || me.in_lock || !me.slot || !(T.gen & 1)) {
+		sample_dropped(weight);
 		return;
 	}
 	uint64_t at = ticks();
@@ -681,9 +689,10 @@ void cprof__trace_cpu_sample(const uintptr_t *pcs, int n)
 	uint8_t *p = reserve(EV_MAX);
 	if (p) {
 		p = ev_head_at(p, CPROF_TEV_CPU_SAMPLE, at);
-		me.pos = put_uv(p, sid);
+		p = put_uv(p, sid);
+		me.pos = put_uv(p, weight);
 	} else {
-		atomic_fetch_add_explicit(&T.dropped_samples, 1, memory_order_relaxed);
+		sample_dropped(weight);
 	}
 	end_write();
 }
@@ -1023,6 +1032,7 @@ static int flight_dump(int fd, uint64_t *bytes)
 	if (!rc && (dropped || dsamples)) {
 		uint8_t b[32], *q = put_uv(b, dropped);
 		q = put_uv(q, dsamples);
+		q = put_uv(q, atomic_load(&T.dropped_weight));
 		rc = write_record_fd(fd, 'D', b, (size_t)(q - b), NULL, 0, bytes);
 	}
 	return rc;
@@ -1235,6 +1245,7 @@ static int start_locked(int fd)
 	atomic_store(&T.stopping, 0);
 	atomic_store(&T.dropped, 0);
 	atomic_store(&T.dropped_samples, 0);
+	atomic_store(&T.dropped_weight, 0);
 	atomic_store(&T.events_bytes, 0);
 	T.stack_defs_written = 0;
 	uint8_t h[64], *p = h;
@@ -1303,6 +1314,7 @@ static int stop_locked(void)
 	} else if (dropped || dsamples) {
 		uint8_t b[32], *p = put_uv(b, dropped);
 		p = put_uv(p, dsamples);
+		p = put_uv(p, atomic_load(&T.dropped_weight));
 		write_record('D', b, (size_t)(p - b), NULL, 0);
 	}
 	T.fd = -1;

@@ -7,9 +7,10 @@
 #ifndef CPROF_RUNTIME_TRACE_H
 #define CPROF_RUNTIME_TRACE_H
 
-#define CPROF_TRACE_VERSION 2     /* written; the decoder also reads version 1 */
+#define CPROF_TRACE_VERSION 3     /* written; the decoder also reads versions 1 and 2 */
 #define CPROF_TRACE_VERSION_MIN 1
 #define CPROF_TRACE_LOG_MAX 1024 /* bytes of a log message kept */
+#define CPROF_TRACE_WEIGHT_MAX 0x80000000u /* a CPU sample's greatest weight: 1 + INT_MAX overruns */
 
 enum cprof_trace_event {
 	CPROF_TEV_THREAD_START = 1, /* parent tid (0: not created through pthread_create) */
@@ -23,7 +24,7 @@ enum cprof_trace_event {
 	CPROF_TEV_COUNTER = 9,      /* name string id, value */
 	/* Version 2: */
 	CPROF_TEV_BLOCK = 10,       /* reason, call string id, stack id, ns waited, peer tid, 1 + ns from release to end (0: unknown) */
-	CPROF_TEV_CPU_SAMPLE = 11,  /* stack id */
+	CPROF_TEV_CPU_SAMPLE = 11,  /* stack id; version 3: weight (sampling periods, 1 + the timer's overruns) */
 };
 #define CPROF_TEV_MAX CPROF_TEV_CPU_SAMPLE
 

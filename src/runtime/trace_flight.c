@@ -116,7 +116,7 @@ static const uint8_t *skip_args(const uint8_t *p, const uint8_t *end, int type)
 		[CPROF_TEV_THREAD_START] = 1, [CPROF_TEV_THREAD_EXIT] = 0, [CPROF_TEV_THREAD_NAME] = 1,
 		[CPROF_TEV_TASK_BEGIN] = 3,   [CPROF_TEV_TASK_END] = 1,    [CPROF_TEV_REGION_BEGIN] = 2,
 		[CPROF_TEV_REGION_END] = 0,   [CPROF_TEV_LOG] = 3,         [CPROF_TEV_COUNTER] = 2,
-		[CPROF_TEV_BLOCK] = 6,        [CPROF_TEV_CPU_SAMPLE] = 1,
+		[CPROF_TEV_BLOCK] = 6,        [CPROF_TEV_CPU_SAMPLE] = 2,
 	};
 	if (type < 1 || type > CPROF_TEV_MAX)
 		return NULL;

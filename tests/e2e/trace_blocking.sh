@@ -8,8 +8,11 @@
 # and the program's own timing of the call; the joins of holder and
 # spinner, each released by the thread joined; every stack naming the
 # function that waited. The regions nest and the task crosses threads.
-# CPU samples land on the spinning thread, in spin_work. Cuts of the file
-# decode to a prefix of the whole.
+# CPU samples land on the spinning thread, in spin_work, and carry the
+# weight the CPU profile gives them (1 + the timer's overruns): the
+# weights of the program's own samples in the trace add up to the CPU
+# profile's weight of those samples, exactly when no sample was dropped.
+# Cuts of the file decode to a prefix of the whole.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -21,7 +24,11 @@ if ! cprof_run "$T/run.err" -blocksyscalls -cpuprofile="$T/cpu.prof" -trace="$T/
 	exit 0
 fi
 
-python3 - "$T/out.txt" "$T/b.txt" "$T/run.err" <<'PY'
+if ! go tool pprof -traces -sample_index=samples "$T/cpu.prof" >"$T/cpu.traces" 2>"$T/traces.err"; then
+	fail blocking_cpu_profile "go tool pprof -traces: $(head -c 300 "$T/traces.err")"
+fi
+
+python3 - "$T/out.txt" "$T/b.txt" "$T/run.err" "$T/cpu.traces" <<'PY'
 import re, sys
 
 ids = dict(kv.split("=") for kv in open(sys.argv[1]).read().split())
@@ -31,7 +38,11 @@ sleep_ns, lock_ns = int(ids["sleep_ns"]), int(ids["lock_ns"])
 N = 5
 
 events = []
+dropped_weight = 0
 for line in open(sys.argv[2]):
+    m = re.match(r"# \d+ CPU samples not recorded, standing for (\d+) sampling periods", line)
+    if m:
+        dropped_weight = int(m.group(1))
     if line.startswith("#"):
         continue
     f = line.split()
@@ -131,6 +142,42 @@ nsig = int(m.group(1)) if m else -1
 check("cpu_samples", len(sp) >= 1 and len(inwork) >= 0.9 * len(sp) and nsig - 2 <= len(cs) <= nsig,
       "%d CPU samples in all of the CPU profile's %d, %d on the spinner, %d of them in spin_work "
       "(want all but 2 at most, 90%% of the spinner's in spin_work)" % (len(cs), nsig, len(sp), len(inwork)))
+
+# Weights. The CPU profile (go tool pprof -traces -sample_index=samples)
+# weighs each signal 1 + its overruns, as the trace's events do. It also
+# covers more than the trace: it starts before it and is written after it
+# (the runtime's own threads and the exit run outside it), and it adds the
+# periods a thread used after its last signal, as it ended, under
+# [cprof: unsampled end of thread]. So the two are compared on the
+# program's own samples, those with one of its functions on the stack,
+# which all fall inside the trace: the trace's weights equal the profile's
+# exactly, or fall short by at most the periods of the samples the trace
+# could not record (counted in its drops).
+PROG = {"main", "spinner", "spin_work", "producer", "consumer", "holder", "wait_main_asleep", "lock_contended",
+        "sleep_100ms"}
+blocks, cur = [], None  # [weight, frames leaf first] per sample; a sample's first line is "  WEIGHT   LEAF"
+for line in open(sys.argv[4]):
+    m = re.match(r"\s*(\d+)   (\S.*)$", line)
+    if line.startswith("-----"):
+        cur = None
+    elif cur is None and m:
+        cur = [int(m.group(1)), [m.group(2).strip()]]
+        blocks.append(cur)
+    elif cur is not None and line.strip():
+        cur[1].append(line.strip())
+tail = lambda fr: fr[0].startswith("[cprof: unsampled end of thread]")
+ours = lambda fr: any(f in PROG for f in fr)
+p_total = sum(c for c, fr in blocks)
+p_tails = sum(c for c, fr in blocks if tail(fr))
+p_ours = sum(c for c, fr in blocks if not tail(fr) and ours(fr))
+t_total = sum(int(e["weight"]) for e in cs)
+t_ours = sum(int(e["weight"]) for e in cs if ours(frames(e)))
+heavy = sum(1 for e in cs if int(e["weight"]) > 1)
+check("cpu_weights", p_ours > 0 and t_ours <= p_ours <= t_ours + dropped_weight,
+      "the program's samples weigh %d periods in the trace, %d in the CPU profile (want equal, or short by at most the "
+      "%d periods of the samples not recorded); %d of the trace's %d samples stood for more than one period; "
+      "the whole profile: %d periods, %d of them after threads' last signals; the whole trace: %d recorded + %d not"
+      % (t_ours, p_ours, dropped_weight, heavy, len(cs), p_total, p_tails, t_total, dropped_weight))
 PY
 
 # Cuts decode to a prefix of the whole (times aside: fewer clock records convert ticks).

@@ -10,14 +10,17 @@
 #
 # tests/progs/trace_waits_linked, recorded (a wait of at least 100 ms on a
 # mutex released by "holder" inside region "contend", a blocking read of
-# at least 50 ms, joins), and a version 2 file with blocking episodes and a
-# CPU sample (the decoder's fuzz corpus): the -pprof profiles (sync,
-# syscall, sched) are read silently by go tool pprof and their totals equal
-# the decoded episodes' sums exactly; the mutex wait is charged to
-# lock_slowly (cprof pprof -top) and -region=contend keeps only it; the
-# JSON and the Perfetto trace have one blocked span per episode, their
-# lengths adding up, one flow per known release (the JSON's mutex span
-# names the holder), one PerfSample per CPU sample.
+# at least 50 ms, joins), and version 2 and 3 files with blocking episodes
+# and a CPU sample (the decoder's fuzz corpus; version 3's sample weighs
+# 3): the -pprof profiles (sync, syscall, sched) are read silently by go
+# tool pprof and their totals equal the decoded episodes' sums exactly;
+# the mutex wait is charged to lock_slowly (cprof pprof -top) and
+# -region=contend keeps only it; the JSON and the Perfetto trace have one
+# blocked span per episode, their lengths adding up, one flow per known
+# release (the JSON's mutex span names the holder); the JSON's CPU
+# samples carry their weights, as many as the text's and of the same sum,
+# and the Perfetto trace has one PerfSample per sampling period (the sum
+# of the weights).
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -94,6 +97,14 @@ episodes() {
 	}' "$1"
 }
 
+# weights TEXT PATTERN: the sum of the weights of the CPU samples in TEXT (cprof trace -format=text) whose line has PATTERN.
+weights() {
+	awk -v pat="$2" '$3 == "cpu-sample" && index($0, pat) {
+		for (i = 4; i <= NF; i++)
+			if ($i ~ /^weight=/) s += substr($i, 8)
+	} END { print s + 0 }' "$1"
+}
+
 # check_exports NAME TRACE: every export of TRACE against its decoded episodes (NAME.eps):
 # -pprof totals equal their sums exactly and go tool pprof reads them silently;
 # the JSON and the Perfetto trace have one blocked span per episode (their
@@ -130,6 +141,10 @@ check_exports() {
 		else
 			fail "${name}_json_blocked" "got $got, want $want"
 		fi
+		got=$(pyget "$js" 'd["cpu_samples"], d["cpu_weight"]')
+		want="$(grep -c ' cpu-sample ' "$T/$name.txt") $(weights "$T/$name.txt" '')"
+		[ "$got" = "$want" ] && pass "${name}_json_cpu" "$got: CPU samples and the sum of their weights, as in the text" ||
+			fail "${name}_json_cpu" "JSON $got, text $want (samples, weights)"
 	else
 		fail "${name}_json_blocked" "$(head -c 300 "$T/$name.j.err") $js"
 	fi
@@ -143,32 +158,39 @@ check_exports() {
 		else
 			fail "${name}_perfetto_blocked" "got $got, want $want"
 		fi
-		local samples
-		samples=$(grep -c ' cpu-sample' "$T/$name.txt")
+		local periods
+		# Perfetto counts samples: one PerfSample per sampling period of each sample with a stack.
+		periods=$(weights "$T/$name.txt" ' at=')
 		got=$(pyget "$ps" 'd["perf_samples"]')
-		[ "$got" = "$samples" ] && pass "${name}_perfetto_cpu" "$got PerfSample packets, one per CPU sample" ||
-			fail "${name}_perfetto_cpu" "$got PerfSample packets for $samples CPU samples"
+		[ "$got" = "$periods" ] && pass "${name}_perfetto_cpu" "$got PerfSample packets, one per sampling period of the CPU samples" ||
+			fail "${name}_perfetto_cpu" "$got PerfSample packets for CPU samples of $periods sampling periods"
 	else
 		fail "${name}_perfetto_blocked" "$(head -c 300 "$T/$name.p.err") $ps"
 	fi
 }
 
-# --- A version 2 file built byte by byte (the decoder's fuzz corpus): a mutex
-# wait released by another thread, a syscall wait, a CPU sample, a task ended
-# before its begin in the file.
-SYN=$CPROF_TOP/fuzz/corpus/trace/v2-synthetic.trace
-if "$CPROF" trace -format=text "$SYN" >"$T/syn.txt" 2>"$T/syn.err"; then
-	episodes "$T/syn.txt" >"$T/syn.eps"
-	check_exports syn "$SYN"
-	# Its task's end (thread 8) comes before its begin (thread 7) in the file: both ends named.
-	js=$(python3 "$CHECK" json "$T/syn.json" 2>&1)
-	ps=$(python3 "$CHECK" perfetto "$T/syn.pftxt" 2>&1)
-	got="$(pyget "$js" 'd["task_begins"], d["task_ends"]') / $(pyget "$ps" 'd["task_tracks"], d["task_begins"], d["task_ends"]')"
-	want="[['request', '77', 7]] [['request', '77', 8]] / ['request'] {'request': 1} {'request': 1}"
-	[ "$got" = "$want" ] && pass syn_task_end_first "$got" || fail syn_task_end_first "got $got, want $want"
-else
-	fail syn_decodes "$(head -c 300 "$T/syn.err")"
-fi
+# --- Version 2 and 3 files built byte by byte (the decoder's fuzz corpus): a
+# mutex wait released by another thread, a syscall wait, a CPU sample (weight
+# 1 in version 2, 3 in version 3), a task ended before its begin in the file.
+for v in 2 3; do
+	SYN=$CPROF_TOP/fuzz/corpus/trace/v$v-synthetic.trace
+	syn=syn$v
+	if "$CPROF" trace -format=text "$SYN" >"$T/$syn.txt" 2>"$T/$syn.err"; then
+		episodes "$T/$syn.txt" >"$T/$syn.eps"
+		check_exports $syn "$SYN"
+		# Its task's end (thread 8) comes before its begin (thread 7) in the file: both ends named.
+		js=$(python3 "$CHECK" json "$T/$syn.json" 2>&1)
+		ps=$(python3 "$CHECK" perfetto "$T/$syn.pftxt" 2>&1)
+		got="$(pyget "$js" 'd["task_begins"], d["task_ends"]') / $(pyget "$ps" 'd["task_tracks"], d["task_begins"], d["task_ends"]')"
+		want="[['request', '77', 7]] [['request', '77', 8]] / ['request'] {'request': 1} {'request': 1}"
+		[ "$got" = "$want" ] && pass ${syn}_task_end_first "$got" || fail ${syn}_task_end_first "got $got, want $want"
+		got=$(weights "$T/$syn.txt" '')
+		[ "$got" = $((v == 2 ? 1 : 3)) ] && pass ${syn}_weight "its one CPU sample weighs $got" ||
+			fail ${syn}_weight "its one CPU sample weighs $got, want $((v == 2 ? 1 : 3))"
+	else
+		fail ${syn}_decodes "$(head -c 300 "$T/$syn.err")"
+	fi
+done
 
 # --- Known waits, recorded.
 W=$PROGS/trace_waits_linked

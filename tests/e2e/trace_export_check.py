@@ -46,6 +46,7 @@ def summarize_json(path):
             [e["tid"], e["args"].get("released_by", 0), e["args"]["call"], round(e["dur"])] for e in blocked),
         "flows": [len(s), len(f), len({e["id"] for e in s} & {e["id"] for e in f})],
         "cpu_samples": sum(1 for e in ev if e["ph"] == "i" and e.get("cat") == "cpu"),
+        "cpu_weight": sum(e["args"]["weight"] for e in ev if e["ph"] == "i" and e.get("cat") == "cpu"),
         "process": [e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"],
     }
 

@@ -92,6 +92,9 @@ curl -s "$U/trace/data/view?name=sync" >"$T/sync.json"
 curl -s "$URL_w/trace/data/meta" >"$T/wmeta.json"
 curl -s "$URL_w/trace/data/window?t0=0&t1=1000000000&px=2000" >"$T/wwin.json"
 curl -s "$URL_w/trace/data/view?name=sync" >"$T/wsync.json"
+"$CPROF" trace -format=text "$T/w.trace" >"$T/w.txt" 2>/dev/null
+wend=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["duration"] + 1)' "$T/wmeta.json" 2>/dev/null)
+curl -s "$URL_w/trace/data/window?t0=0&t1=${wend:-1}&px=300" >"$T/wall.json"
 if python3 - "$T" >"$T/py.out" 2>&1 <<'EOF'; then
 import json, sys
 d = sys.argv[1]
@@ -126,8 +129,18 @@ assert {"cond", "sem", "join", "syscall"} <= reasons, reasons
 assert wm["arrows"] >= 9 and sum(t["samples"] for t in wm["threads"]) > 0, (wm["arrows"], wm["threads"])
 ws = json.load(open(d + "/wsync.json"))
 assert {r["reason"] for r in ws["rows"]} >= {"cond", "sem", "mutex", "join"}, ws["rows"]
-print("meta: %d threads; window: the sleep region %.1f ms whole; search ^outer$: 1 region; tasks: transfer; regions: %s"
-      % (len(meta["threads"]), (sleep[1] - sleep[0]) / 1e6, counts))
+# CPU sample weights: each thread's ticks over the whole trace (merged, 300 pixels) stand for its
+# sample_weight periods, and those add up to the text's weight=N
+wall = json.load(open(d + "/wall.json"))
+ticks = {t["tid"]: (sum(s[2] for s in t["samples"]), sum(s[3] for s in t["samples"])) for t in wall["threads"]}
+mine = {t["tid"]: (t["samples"], t["sample_weight"]) for t in wm["threads"]}
+text = [l.split() for l in open(d + "/w.txt") if " cpu-sample " in l]
+text_weight = sum(int(f[3].split("=")[1]) for f in text)
+assert ticks == mine and sum(w for n, w in mine.values()) == text_weight and len(text) == sum(n for n, w in mine.values()), \
+    (ticks, mine, text_weight, len(text))
+print("meta: %d threads; window: the sleep region %.1f ms whole; search ^outer$: 1 region; tasks: transfer; regions: %s; "
+      "CPU samples: %d standing for %d periods, per thread in the window as in meta and the text"
+      % (len(meta["threads"]), (sleep[1] - sleep[0]) / 1e6, counts, len(text), text_weight))
 EOF
 	pass trace_viewer_json "$(cat "$T/py.out")"
 else

@@ -2,7 +2,9 @@
  * test_trace_read.c - the execution trace decoder on files built byte by
  * byte: version 2's stacks (symbols, locations with inlined frames,
  * stacks), blocking and CPU sample events, a task whose end comes before
- * its begin in file order, version 1 files, an unknown version, a cut file.
+ * its begin in file order; version 3's CPU sample weights and the weight
+ * of the samples not recorded (version 2's samples weigh 1 each), weights
+ * out of range refused; version 1 files, an unknown version, cut files.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,10 +15,14 @@
 #include "runtime/trace.h"
 #include "trace_bytes.h"
 
-/* A version 2 file: thread 7 blocks on a mutex released by 8 and is sampled; a task crosses threads. */
-static void build_v2(struct w *w)
+/*
+ * A version 2 or 3 file: thread 7 blocks on a mutex released by 8 and is
+ * sampled (version 3: the sample weighs 3, and the 2 samples not recorded
+ * 7 periods); a task crosses threads.
+ */
+static void build(struct w *w, int version)
 {
-	header(w, 2);
+	header(w, version);
 	open_rec(w, 'S');
 	str(w, 1, "pthread_mutex_lock");
 	str(w, 2, "request");
@@ -59,6 +65,8 @@ static void build_v2(struct w *w)
 	w->b[w->n++] = CPROF_TEV_CPU_SAMPLE;
 	uv(w, 100);
 	uv(w, 2);
+	if (version >= 3)
+		uv(w, 3);
 	w->b[w->n++] = CPROF_TEV_BLOCK;
 	uv(w, 10);
 	uv(w, CPROF_TBR_SYSCALL), uv(w, 1), uv(w, 0), uv(w, 5), uv(w, 0), uv(w, 0);
@@ -68,7 +76,14 @@ static void build_v2(struct w *w)
 	close_rec(w);
 	open_rec(w, 'D');
 	uv(w, 3), uv(w, 2);
+	if (version >= 3)
+		uv(w, 7);
 	close_rec(w);
+}
+
+static void build_v2(struct w *w)
+{
+	build(w, 2);
 }
 
 #define MAXEV 16
@@ -161,6 +176,8 @@ static void test_v2_events(void)
 	const struct trace_event *s = &g.ev[3];
 	CHECK_EQ_INT(s->type, CPROF_TEV_CPU_SAMPLE);
 	CHECK_EQ_INT(s->ns, 600);
+	CHECK_EQ_INT(s->weight, 1); /* version 2 has no weights: one period each */
+	CHECK_EQ_INT(info.dropped_weight, 2);
 	CHECK(s->stack != NULL);
 	if (s->stack) {
 		const struct frame_copy *fr = g.st[3].frames;
@@ -177,10 +194,54 @@ static void test_v2_events(void)
 	CHECK_EQ_INT(g.ev[4].dur_ns, 5);
 }
 
-static void test_v2_cut(void)
+/* Version 3: the same file with weights; a weight of 0 or past the greatest is corrupt. */
+static void test_v3_weights(void)
 {
 	static struct w w;
-	build_v2(&w);
+	build(&w, 3);
+	struct trace_info info;
+	struct got g = {.n = 0};
+	char err[256] = "";
+	CHECK_EQ_INT(cprof__trace_decode(w.b, w.n, &info, collect, &g, err, sizeof err), 0);
+	CHECK_EQ_INT(info.version, 3);
+	CHECK_EQ_INT(g.n, 5);
+	CHECK_EQ_INT(g.ev[3].type, CPROF_TEV_CPU_SAMPLE);
+	CHECK_EQ_INT(g.ev[3].weight, 3);
+	CHECK_EQ_INT(g.st[3].n, 2);
+	CHECK_EQ_INT(g.ev[3].ns, 600);
+	CHECK_EQ_INT(g.ev[4].type, CPROF_TEV_BLOCK); /* the event after it starts where the weight ends */
+	CHECK_EQ_INT(g.ev[4].dur_ns, 5);
+	CHECK_EQ_INT(info.dropped_samples, 2);
+	CHECK_EQ_INT(info.dropped_weight, 7);
+
+	/* One sample of each weight at the edges, and past them. */
+	static const uint64_t weights[] = {1, CPROF_TRACE_WEIGHT_MAX, 0, (uint64_t)CPROF_TRACE_WEIGHT_MAX + 1};
+	for (int k = 0; k < 4; k++) {
+		header(&w, 3);
+		open_rec(&w, 'E');
+		uv(&w, 7), uv(&w, 1000), uv(&w, 1000);
+		ev(&w, CPROF_TEV_CPU_SAMPLE, 10), uv(&w, 0), uv(&w, weights[k]);
+		ev(&w, CPROF_TEV_REGION_END, 10);
+		close_rec(&w);
+		g.n = 0;
+		err[0] = 0;
+		int rc = cprof__trace_decode(w.b, w.n, &info, collect, &g, err, sizeof err);
+		if (k < 2) {
+			CHECK_EQ_INT(rc, 0);
+			CHECK_EQ_INT(g.n, 2);
+			CHECK_EQ_INT(g.ev[0].weight, weights[k]);
+			CHECK(g.ev[0].stack == NULL);
+		} else {
+			CHECK_EQ_INT(rc, -1);
+			CHECK(strstr(err, "corrupt 'E' record") != NULL);
+		}
+	}
+}
+
+static void test_cuts(int version)
+{
+	static struct w w;
+	build(&w, version);
 	/* Every cut decodes without error up to its last whole record. */
 	for (size_t cut = 8 + 5; cut < w.n; cut++) {
 		struct trace_info info;
@@ -193,6 +254,16 @@ static void test_v2_cut(void)
 			break;
 		}
 	}
+}
+
+static void test_v2_cut(void)
+{
+	test_cuts(2);
+}
+
+static void test_v3_cut(void)
+{
+	test_cuts(3);
 }
 
 static void test_v1_still_read(void)
@@ -236,12 +307,12 @@ static void test_v1_still_read(void)
 static void test_version_refused(void)
 {
 	static struct w w;
-	header(&w, 3);
+	header(&w, 4);
 	struct trace_info info;
 	struct got g = {.n = 0};
 	char err[256] = "";
 	CHECK_EQ_INT(cprof__trace_decode(w.b, w.n, &info, collect, &g, err, sizeof err), -1);
-	CHECK(strstr(err, "version 3") != NULL);
+	CHECK(strstr(err, "version 4") != NULL);
 }
 
 static void test_reason_names(void)
@@ -260,15 +331,17 @@ static void test_reason_names(void)
 
 int main(int argc, char **argv)
 {
-	/* test_trace_read -corpus FILE: write the version 2 file for the fuzzer's corpus. */
-	if (argc == 3 && strcmp(argv[1], "-corpus") == 0) {
+	/* test_trace_read -corpus|-corpus-v3 FILE: write the version 2 or 3 file for the fuzzer's corpus. */
+	if (argc == 3 && (strcmp(argv[1], "-corpus") == 0 || strcmp(argv[1], "-corpus-v3") == 0)) {
 		static struct w w;
-		build_v2(&w);
+		build(&w, strcmp(argv[1], "-corpus") == 0 ? 2 : 3);
 		FILE *f = fopen(argv[2], "wb");
 		return !f || fwrite(w.b, 1, w.n, f) != w.n || fclose(f) != 0;
 	}
 	RUN(test_v2_events);
 	RUN(test_v2_cut);
+	RUN(test_v3_weights);
+	RUN(test_v3_cut);
 	RUN(test_v1_still_read);
 	RUN(test_version_refused);
 	RUN(test_reason_names);

@@ -3,8 +3,9 @@
  * built byte by byte: level of detail (1000 regions of 10 ns, 100 ns apart,
  * merged ten to a pixel at 1 us a pixel, one item each at 1 ns a pixel, a
  * long region kept whole), a blocking episode with its releaser, stack and
- * wake-up arrow, a CPU sample, a task across threads, item details, search,
- * bad requests, and a file cut in the middle.
+ * wake-up arrow, CPU samples with their weights (a tick merging two of
+ * them stands for the periods of both), a task across threads, item
+ * details, search, bad requests, and a file cut in the middle.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,7 +20,7 @@
 /* Ticks are ns and start at 1000 in every chunk: an event's time is the sum of its chunk's deltas. */
 static void build(struct w *w)
 {
-	header(w, 2);
+	header(w, 3);
 	open_rec(w, 'S');
 	str(w, 1, "r");
 	str(w, 2, "long");
@@ -57,7 +58,10 @@ static void build(struct w *w)
 	open_rec(w, 'E');
 	uv(w, 8), uv(w, 1000), uv(w, 1000);
 	ev(w, CPROF_TEV_TASK_END, 210000), uv(w, 99);
-	ev(w, CPROF_TEV_CPU_SAMPLE, 10000), uv(w, 1);
+	/* samples at 220000 (weight 1), 220300 (weight 4, one pixel of 1 us with it), 260000 (no stack, weight 2) */
+	ev(w, CPROF_TEV_CPU_SAMPLE, 10000), uv(w, 1), uv(w, 1);
+	ev(w, CPROF_TEV_CPU_SAMPLE, 300), uv(w, 1), uv(w, 4);
+	ev(w, CPROF_TEV_CPU_SAMPLE, 39700), uv(w, 0), uv(w, 2);
 	close_rec(w);
 	open_rec(w, 'C');
 	uv(w, 301000), uv(w, 301000);
@@ -119,7 +123,7 @@ static void test_trace_web_block(void)
 {
 	char *j = window(ix, 150000, 300000, 150);
 	CHECK(j && strstr(j, "{\"tid\":7,\"state\":[[220000,250000,1,0,1]]"));
-	CHECK(j && strstr(j, "{\"tid\":8,\"state\":[],\"regions\":[],\"samples\":[[220000,0,1]]"));
+	CHECK(j && strstr(j, "{\"tid\":8,\"state\":[],\"regions\":[],\"samples\":[[220000,0,2,5],[260000,2,1,2]]"));
 	CHECK(j && strstr(j, "\"arrows\":[[240000,8,250000,7,0]],\"arrows_in_window\":1"));
 	CHECK(j && strstr(j, "\"tasks\":[[[0,210000,2,0,1]]]"));
 	free(j);
@@ -145,6 +149,15 @@ static void test_trace_web_block(void)
 	CHECK(strstr((const char *)b.data, "\"name\":\"long\",\"t0\":100000,\"t1\":200000,\"depth\":0"));
 	CHECK(strstr((const char *)b.data, "\"task\":99,\"task_name\":\"job\""));
 	cprof__buf_release(&b);
+	cprof__buf_init(&b, 0);
+	CHECK_EQ_INT(cprof__trace_index_item(ix, "sample", 8, 0, 1, &b, err, sizeof err), 0);
+	cprof__buf_putc(&b, 0);
+	CHECK(strstr((const char *)b.data, "{\"kind\":\"sample\",\"name\":\"CPU sample\",\"t0\":220300,\"weight\":4"));
+	cprof__buf_release(&b);
+	/* at 1 ns a pixel each sample is its own tick */
+	j = window(ix, 220000, 220400, 400);
+	CHECK(j && strstr(j, "\"samples\":[[220000,0,1,1],[220300,1,1,4]]"));
+	free(j);
 }
 
 static void test_trace_web_search(void)
@@ -162,7 +175,8 @@ static void test_trace_web_search(void)
 	cprof__buf_putc(&b, 0);
 	CHECK(strstr((const char *)b.data, "[\"state\",7,0,0,220000,250000,\"pthread_mutex_lock\"]"));
 	CHECK(strstr((const char *)b.data, "[\"sample\",8,0,0,220000,220000,\"CPU sample\"]"));
-	CHECK(strstr((const char *)b.data, "\"total\":2}"));
+	CHECK(strstr((const char *)b.data, "[\"sample\",8,0,1,220300,220300,\"CPU sample\"]"));
+	CHECK(strstr((const char *)b.data, "\"total\":3}"));
 	cprof__buf_release(&b);
 	/* 1000 matches, 5 listed */
 	cprof__buf_init(&b, 0);
@@ -191,9 +205,11 @@ static void test_trace_web_meta_cut(void)
 		CHECK_EQ_INT(cprof__trace_index_meta(mx, &b), 0);
 	cprof__buf_putc(&b, 0);
 	const char *s = (const char *)b.data;
-	CHECK(strstr(s, "\"duration\":300000,\"events\":2007,\"dropped\":0,\"dropped_samples\":0,\"flight\":false,\"truncated\":false,\"tasks\":1,\"task_rows\":1,\"arrows\":1"));
+	CHECK(strstr(s, "\"duration\":300000,\"events\":2009,\"dropped\":0,\"dropped_samples\":0,\"dropped_sample_weight\":0,"
+			"\"flight\":false,\"truncated\":false,\"tasks\":1,\"task_rows\":1,\"arrows\":1"));
 	CHECK(strstr(s, "{\"tid\":7,\"name\":"));
-	CHECK(strstr(s, "\"depth\":1,\"blocks\":1,\"samples\":0,\"logs\":0}"));
+	CHECK(strstr(s, "\"depth\":1,\"blocks\":1,\"samples\":0,\"sample_weight\":0,\"logs\":0}"));
+	CHECK(strstr(s, "\"blocks\":0,\"samples\":3,\"sample_weight\":7,\"logs\":0}"));
 	cprof__buf_release(&b);
 	cprof__trace_index_free(mx);
 	/* cut inside thread 7's chunk: what came before stays */

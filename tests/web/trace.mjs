@@ -13,7 +13,8 @@
 // The timeline draws (a canvas that is not blank, one track per thread of
 // the trace), W/S and the wheel zoom, A/D pan, clicking a region, a
 // wait and a CPU sample shows its details (a wait: its reason, the thread
-// that released it, the wake-up latency, its stack), search finds a region; every derived
+// that released it, the wake-up latency, its stack; a sample: its weight and
+// stack), search finds a region; every derived
 // view loads; light and dark screenshots saved and checked to be non-blank.
 // Prints PASS/FAIL lines; no timing is judged.
 import { mkdirSync } from 'node:fs';
@@ -168,7 +169,8 @@ const page = await newPage(browser);
       { timeout: 5000 }).catch(() => {});
     text = await page.locator('#detail').innerText();
   }
-  check(/CPU sample/.test(text) && /spin_work/.test(text) && /spinner/.test(text) && page.errors.length === 0,
+  check(/CPU sample/.test(text) && /spin_work/.test(text) && /spinner/.test(text) &&
+        /weight\s*\d+ sampling periods?/.test(text) && page.errors.length === 0,
     'trace_cpu_sample', `"${matched}"; the first: ${JSON.stringify(text.slice(0, 200))}`);
 }
 

@@ -332,8 +332,10 @@ TV.timeline = function (meta) {
             var px = x(s[0]);
             if (px < LABEL || px > LABEL + W) return;
             ctx.fillRect(px, l.y, 1, l.h);
+            // s[3]: the sampling periods the tick's samples stand for (a sample's weight: 1 + overruns)
             hits.push({a: px - 1, b: px + 2, y: l.y, h: l.h, k: 'sample', tid: l.tid, i: s[1], n: s[2], t0: s[0],
-              t1: s[0], name: 'CPU sample' + (s[2] > 1 ? ' \u00d7' + s[2] : '')});
+              t1: s[0], name: (s[2] > 1 ? s[2] + ' CPU samples' : 'CPU sample') +
+                (s[3] > s[2] ? ', ' + s[3] + ' sampling periods' : '')});
           });
         }
       } else if (l.kind === 'region') {
@@ -631,6 +633,7 @@ TV.timeline = function (meta) {
       ['ended', it.ended ? 'yes' : 'not before the trace ended']);
     if (it.kind === 'region') rows.push(['depth', it.depth], ['task', it.task ? it.task_name + ' (' + it.task + ')' : null]);
     if (it.kind === 'log') rows.push(['message', it.message], ['task', it.task || null]);
+    if (it.kind === 'sample') rows.push(['weight', it.weight + ' sampling period' + (it.weight === 1 ? '' : 's')]);
     if (it.kind === 'state') {
       rows.push(['released by', it.peer ? thr(it.peer, it.peer_name) : 'unknown']);
       if (it.wake >= 0) rows.push(['released at', TV.dur(it.wake)], ['wake-up latency', TV.dur(it.t1 - it.wake)]);
