@@ -287,8 +287,10 @@ static int get_repeated(struct pb_reader *r, int wiretype, void **v, size_t *n, 
 	/* Fast path for well-formed varints of up to 9 bytes (every location
 	 * id and most values): a tight loop, no call per varint. Anything
 	 * else (10-byte varints, a truncated one) goes on below from there,
-	 * through cprof__pb_get_varint and its checks and messages. */
-	{
+	 * through cprof__pb_get_varint and its checks and messages. With
+	 * count 0 (nothing, or only bytes with the top bit set) *v may still
+	 * be NULL, and nothing here would be stored anyway. */
+	if (count > 0) {
 		uint64_t *out = (uint64_t *)*v + *n;
 		const uint8_t *q = p, *end = p + len;
 

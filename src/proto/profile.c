@@ -1229,12 +1229,12 @@ static int dec_profile(struct dec *d, struct pb_reader *r)
 }
 
 /*
- * cprof__profile_decode, and when owned != NULL (the buffer data points
- * into, malloc'd), free it as soon as it is no longer needed: right after
- * gunzip, so a large file's compressed and uncompressed bytes are not both
- * held while the samples are built.
+ * cprof__profile_decode (gunzip true) or _decode_uncompressed, and when
+ * owned != NULL (the buffer data points into, malloc'd), free it as soon as
+ * it is no longer needed: right after gunzip, so a large file's compressed
+ * and uncompressed bytes are not both held while the samples are built.
  */
-static struct profile *decode(const uint8_t *data, size_t len, uint8_t *owned,
+static struct profile *decode(const uint8_t *data, size_t len, bool gunzip, uint8_t *owned,
 			      char *err, size_t errlen)
 {
 	struct dec d = { .err = err, .errlen = errlen };
@@ -1245,7 +1245,7 @@ static struct profile *decode(const uint8_t *data, size_t len, uint8_t *owned,
 
 	if (err && errlen)
 		err[0] = 0;
-	if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+	if (gunzip && len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
 		rc = cprof__gunzip(data, len, MAX_PROFILE_BYTES, &raw, &rawlen);
 		if (rc == -EFBIG)
 			errf(err, errlen, "gunzipped size exceeds %zu MiB",
@@ -1290,7 +1290,13 @@ static struct profile *decode(const uint8_t *data, size_t len, uint8_t *owned,
 struct profile *cprof__profile_decode(const uint8_t *data, size_t len,
 				      char *err, size_t errlen)
 {
-	return decode(data, len, NULL, err, errlen);
+	return decode(data, len, true, NULL, err, errlen);
+}
+
+struct profile *cprof__profile_decode_uncompressed(const uint8_t *data, size_t len,
+						   char *err, size_t errlen)
+{
+	return decode(data, len, false, NULL, err, errlen);
 }
 
 struct profile *cprof__profile_read_file(const char *path, char *err, size_t errlen)
@@ -1332,7 +1338,7 @@ struct profile *cprof__profile_read_file(const char *path, char *err, size_t err
 		cprof__buf_release(&b);
 		return NULL;
 	}
-	p = decode(b.data, b.len, b.data, why, sizeof(why));
+	p = decode(b.data, b.len, true, b.data, why, sizeof(why));
 	if (!p)
 		errf(err, errlen, "%s: not a profile: %s", path, why);
 	return p;

@@ -183,6 +183,13 @@ struct profile *cprof__profile_decode(const uint8_t *data, size_t len,
 				      char *err, size_t errlen);
 
 /*
+ * The same for bytes already gunzipped: no second gunzip, so a profile
+ * gzipped twice is not a profile (as in pprof).
+ */
+struct profile *cprof__profile_decode_uncompressed(const uint8_t *data, size_t len,
+						   char *err, size_t errlen);
+
+/*
  * Run the checks decode runs (see above) on a profile built in memory, and
  * (re)build the id indices behind the lookups. Call it after changing ids
  * in place; the append helpers keep lookups current on their own.

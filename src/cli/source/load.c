@@ -89,7 +89,7 @@ static struct profile *parse(const uint8_t *data, size_t len, uint8_t **owned, c
 		return NULL;
 	}
 	char perr[512];
-	struct profile *p = cprof__profile_decode(b, rawlen, perr, sizeof(perr));
+	struct profile *p = cprof__profile_decode_uncompressed(b, rawlen, perr, sizeof(perr));
 	if (!p) {
 		bool recognized;
 		p = cprof__source_legacy_cpu(b, rawlen, &recognized, err, errlen);
