@@ -29,20 +29,9 @@ import random
 import sys
 import zlib
 
+from pbwire import varint
+
 # ---------------------------------------------------------------- wire
-
-
-def varint(v):
-    v &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def tag(field, wt):
